@@ -1,0 +1,15 @@
+#pragma once
+
+// All atoms of the project in one place (at most 10 characters each; equal text means equal type).
+
+#include <caf/atom.hpp>
+
+namespace evstore {
+
+/// Writer self-message: fsync what was written and acknowledge the waiting appends (group commit).
+using sync_atom = caf::atom_constant<caf::atom("evs_sync")>;
+
+/// Writer self-message: close the file and retire if nothing happened since the last tick.
+using idle_atom = caf::atom_constant<caf::atom("evs_idle")>;
+
+} // namespace evstore

@@ -1,0 +1,170 @@
+#pragma once
+
+// Requests and replies of the store and writer actors. One struct per request; each names its reply.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+#include <caf/optional.hpp>
+
+#include "evstore/messages/event.hpp"
+#include "evstore/messages/retention_policy.hpp"
+
+namespace evstore {
+
+/// Append one event. Replies `append_result`.
+struct append_request {
+  event ev;
+  /// If set, the append succeeds only if the task holds exactly this many events (optimistic
+  /// concurrency); otherwise it fails with errc::version_conflict and writes nothing.
+  caf::optional<uint64_t> expected_version;
+};
+
+struct append_result {
+  /// The event as stored: id and ts filled in if the request left them empty.
+  event ev;
+  /// Index of the event among the task's events (what `read_request::from` counts).
+  uint64_t position = 0;
+  /// True if an event with this id was already among the task's recent events; nothing was written.
+  bool duplicate = false;
+};
+
+/// Counters a read reports beside its events, so bad lines are never silent.
+struct read_stats {
+  /// Lines that are not JSON or not a valid event; skipped.
+  uint64_t corrupt_lines = 0;
+  /// Lines with a schema_version above ours; skipped, never guessed at.
+  uint64_t future_schema_lines = 0;
+  /// The file ends in a line without its newline (a torn write); not returned.
+  bool torn_tail = false;
+};
+
+/// Events of one task in file order, from the `from`-th valid event on. Replies `read_result`.
+struct read_request {
+  std::string task;
+  uint64_t from = 0;
+};
+
+struct read_result {
+  std::vector<event> events;
+  read_stats stats;
+};
+
+/// Rewrite one task's file under a retention policy. Replies `compact_result`.
+struct compact_request {
+  std::string task;
+  retention_policy policy;
+};
+
+struct compact_result {
+  uint64_t removed = 0;
+  uint64_t kept = 0;
+  /// Unparsable lines moved byte for byte to `<task>/events.corrupt`.
+  uint64_t corrupt_moved = 0;
+};
+
+/// Compact every task. Replies `compact_result` summed over all tasks.
+struct compact_all_request {
+  retention_policy policy;
+};
+
+/// Task ids that have an events file ("" for the system-wide file). Replies `task_list`.
+struct list_tasks_request {};
+
+struct task_list {
+  std::vector<std::string> tasks;
+};
+
+/// Remove task directories with no events file or an empty one. Replies `cleanup_result`.
+struct cleanup_request {};
+
+struct cleanup_result {
+  uint64_t removed = 0;
+};
+
+/// The last `limit` events of all tasks whose type starts with `prefix`, ordered by ts ascending, ties
+/// by task id then file position (SPEC §3). Replies `query_result`.
+struct query_request {
+  std::string prefix;
+  uint64_t limit = 0;
+};
+
+struct query_result {
+  std::vector<event> events;
+  read_stats stats;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, append_request& x) {
+  return f(caf::meta::type_name("evstore::append_request"), x.ev, x.expected_version);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, append_result& x) {
+  return f(caf::meta::type_name("evstore::append_result"), x.ev, x.position, x.duplicate);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_stats& x) {
+  return f(caf::meta::type_name("evstore::read_stats"), x.corrupt_lines, x.future_schema_lines,
+           x.torn_tail);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_request& x) {
+  return f(caf::meta::type_name("evstore::read_request"), x.task, x.from);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_result& x) {
+  return f(caf::meta::type_name("evstore::read_result"), x.events, x.stats);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, compact_request& x) {
+  return f(caf::meta::type_name("evstore::compact_request"), x.task, x.policy);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, compact_result& x) {
+  return f(caf::meta::type_name("evstore::compact_result"), x.removed, x.kept, x.corrupt_moved);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, compact_all_request& x) {
+  return f(caf::meta::type_name("evstore::compact_all_request"), x.policy);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_tasks_request&) {
+  return f(caf::meta::type_name("evstore::list_tasks_request"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_list& x) {
+  return f(caf::meta::type_name("evstore::task_list"), x.tasks);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cleanup_request&) {
+  return f(caf::meta::type_name("evstore::cleanup_request"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cleanup_result& x) {
+  return f(caf::meta::type_name("evstore::cleanup_result"), x.removed);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, query_request& x) {
+  return f(caf::meta::type_name("evstore::query_request"), x.prefix, x.limit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, query_result& x) {
+  return f(caf::meta::type_name("evstore::query_result"), x.events, x.stats);
+}
+
+} // namespace evstore

@@ -1,0 +1,47 @@
+#pragma once
+
+// The project's error enum. Every failure that crosses an actor boundary or leaves the facade is a
+// `caf::error` made from one of these codes, with a human-readable context naming the field or path.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+
+namespace evstore {
+
+enum class errc : uint8_t {
+  none = 0,
+  invalid_task_id,      // task id breaks SPEC §4 (slash, NUL, "..", too long, ...)
+  invalid_type,         // event type is not colon-delimited lowercase segments
+  invalid_actor,        // actor is not one of human/orchestrator/scheduler/agent/system
+  invalid_timestamp,    // ts is not RFC 3339
+  invalid_id,           // event id is not a lowercase hyphenated uuid
+  invalid_event,        // a line or request that is not a well-formed event
+  event_too_large,      // serialised line exceeds the configured limit
+  version_conflict,     // expected version given on append does not match the task's count
+  store_locked,         // another process holds the store's write lock
+  unsupported_format,   // format_version names a format this library does not read
+  read_only,            // a write was sent to a store opened read-only
+  io_error,             // the operating system refused a file operation
+  not_found,            // the store root or a task does not exist
+  invalid_argument,     // a request parameter out of range
+};
+
+/// Returns the enumerator's name, e.g. "invalid_task_id".
+std::string to_string(errc code);
+
+/// Builds a `caf::error` of category "evstore" carrying `what` as its context.
+caf::error make_error(errc code, std::string what);
+
+/// Renders any error for people: "evstore: invalid_task_id: task id must not contain '/'" for ours,
+/// CAF's own rendering for the rest. Needs no actor system.
+std::string render(const caf::error& err);
+
+/// True if `err` is ours and carries `code`.
+bool is(const caf::error& err, errc code);
+
+} // namespace evstore
+
+CAF_ERROR_CODE_ENUM(evstore::errc, "evstore")

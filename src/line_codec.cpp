@@ -1,0 +1,120 @@
+#include "line_codec.hpp"
+
+#include <limits>
+#include <optional>
+
+#include <boost/json/parser.hpp>
+
+#include "timestamp_format.hpp"
+
+namespace evstore {
+
+namespace {
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += boost::json::serialize(boost::json::string_view{text.data(), text.size()});
+}
+
+// Schema migrations, one step per version. Version 0 lines (written before the field existed) carry
+// the same fields as version 1, so the step only stamps the version.
+void migrate(event& ev) {
+  if (ev.schema_version == 0)
+    ev.schema_version = 1;
+}
+
+const boost::json::string* string_field(const boost::json::object& obj, std::string_view key) {
+  auto* v = obj.if_contains(boost::json::string_view{key.data(), key.size()});
+  return v ? v->if_string() : nullptr;
+}
+
+} // namespace
+
+std::string encode_line(const event& ev) {
+  std::string out;
+  out.reserve(160 + ev.type.size() + ev.task.size());
+  out += "{\"id\":";
+  append_json_string(out, ev.id);
+  out += ",\"type\":";
+  append_json_string(out, ev.type);
+  out += ",\"task\":";
+  append_json_string(out, ev.task);
+  out += ",\"actor\":\"";
+  out += to_string(ev.actor);
+  out += "\",\"ts\":\"";
+  out += format_timestamp(ev.ts);
+  out += "\",\"data\":";
+  out += boost::json::serialize(ev.data);
+  out += ",\"schema_version\":";
+  out += std::to_string(ev.schema_version);
+  out += "}\n";
+  return out;
+}
+
+bool is_blank_line(std::string_view line) {
+  for (char c : line)
+    if (c != ' ' && c != '\t' && c != '\r')
+      return false;
+  return true;
+}
+
+decoded_line decode_line(std::string_view line) {
+  decoded_line result;
+  boost::json::error_code ec;
+  // A thread-local parser keeps its internal buffers between lines; the value it yields owns its
+  // memory through the default resource, so it outlives the next parse.
+  thread_local boost::json::parser parser;
+  parser.reset();
+  parser.write(line.data(), line.size(), ec); // the whole line: incomplete text is an error
+  if (ec)
+    return result;
+  boost::json::value root = parser.release();
+  auto* obj = root.if_object();
+  if (!obj)
+    return result;
+  uint64_t version = 0;
+  if (auto* v = obj->if_contains("schema_version")) {
+    if (auto* i = v->if_int64(); i && *i >= 0)
+      version = static_cast<uint64_t>(*i);
+    else if (auto* u = v->if_uint64())
+      version = *u;
+    else
+      return result;
+  }
+  auto* id = string_field(*obj, "id");
+  auto* type = string_field(*obj, "type");
+  auto* task = string_field(*obj, "task");
+  auto* actor = string_field(*obj, "actor");
+  auto* ts = string_field(*obj, "ts");
+  std::optional<timestamp> parsed_ts;
+  if (ts)
+    parsed_ts = parse_timestamp(std::string_view{ts->data(), ts->size()});
+  event& ev = result.ev;
+  if (version > current_schema_version) {
+    // Never guessed at: keep only what retention needs (its ts, if readable) and its type.
+    if (type)
+      ev.type.assign(type->data(), type->size());
+    if (parsed_ts)
+      ev.ts = *parsed_ts;
+    ev.schema_version = static_cast<uint32_t>(
+      std::min<uint64_t>(version, std::numeric_limits<uint32_t>::max()));
+    result.status = line_status::future_schema;
+    return result;
+  }
+  actor_kind kind;
+  if (!id || !type || !task || !actor || !parsed_ts || id->empty() || type->empty()
+      || !from_string(std::string_view{actor->data(), actor->size()}, kind))
+    return result;
+  ev.id.assign(id->data(), id->size());
+  ev.type.assign(type->data(), type->size());
+  ev.task.assign(task->data(), task->size());
+  ev.actor = kind;
+  ev.ts = *parsed_ts;
+  if (auto* data = obj->if_contains("data"))
+    ev.data = std::move(*data);
+  ev.schema_version = static_cast<uint32_t>(version);
+  migrate(ev);
+  result.status = line_status::ok;
+  return result;
+}
+
+} // namespace evstore

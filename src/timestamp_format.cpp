@@ -1,0 +1,150 @@
+#include "timestamp_format.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+
+namespace evstore {
+
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+struct civil {
+  int64_t y;
+  unsigned m;
+  unsigned d;
+};
+
+civil civil_from_days(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {y + (m <= 2), m, d};
+}
+
+bool is_leap(int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+unsigned days_in_month(int64_t y, unsigned m) {
+  static constexpr std::array<unsigned, 12> days{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+// Reads exactly `n` digits at `pos`; false if any is not a digit.
+bool digits(std::string_view s, size_t pos, size_t n, unsigned& out) {
+  if (pos + n > s.size())
+    return false;
+  out = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = s[pos + i];
+    if (c < '0' || c > '9')
+      return false;
+    out = out * 10 + static_cast<unsigned>(c - '0');
+  }
+  return true;
+}
+
+} // namespace
+
+std::optional<timestamp> parse_timestamp(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM)
+  unsigned year, month, day, hour, minute, second;
+  if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month)
+      || s[7] != '-' || !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't')
+      || !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':'
+      || !digits(s, 17, 2, second))
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23
+      || minute > 59 || second > 59)
+    return std::nullopt;
+  size_t pos = 19;
+  int64_t nanos = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    size_t n = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (++n > 9)
+        return std::nullopt;
+      nanos = nanos * 10 + (s[pos] - '0');
+      ++pos;
+    }
+    if (n == 0)
+      return std::nullopt;
+    for (; n < 9; ++n)
+      nanos *= 10;
+  }
+  int64_t offset_seconds = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    unsigned oh, om;
+    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':'
+        || !digits(s, pos + 4, 2, om) || oh > 23 || om > 59)
+      return std::nullopt;
+    offset_seconds = (s[pos] == '+' ? 1 : -1) * static_cast<int64_t>(oh * 3600 + om * 60);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size())
+    return std::nullopt;
+  int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+                 - offset_seconds;
+  return timestamp{std::chrono::nanoseconds{secs * 1'000'000'000 + nanos}};
+}
+
+std::string format_timestamp(timestamp ts) {
+  const int64_t total = ts.time_since_epoch().count();
+  int64_t secs = total / 1'000'000'000;
+  int64_t nanos = total % 1'000'000'000;
+  if (nanos < 0) {
+    nanos += 1'000'000'000;
+    secs -= 1;
+  }
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    days -= 1;
+  }
+  const civil c = civil_from_days(days);
+  char buf[48];
+  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02d",
+                        static_cast<long long>(c.y), c.m, c.d, static_cast<int>(rem / 3600),
+                        static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60));
+  std::string out(buf, static_cast<size_t>(n));
+  if (nanos != 0) {
+    if (nanos % 1'000'000 == 0)
+      n = std::snprintf(buf, sizeof(buf), ".%03lld", static_cast<long long>(nanos / 1'000'000));
+    else if (nanos % 1'000 == 0)
+      n = std::snprintf(buf, sizeof(buf), ".%06lld", static_cast<long long>(nanos / 1'000));
+    else
+      n = std::snprintf(buf, sizeof(buf), ".%09lld", static_cast<long long>(nanos));
+    out.append(buf, static_cast<size_t>(n));
+  }
+  out += 'Z';
+  return out;
+}
+
+timestamp now() {
+  return timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+    std::chrono::system_clock::now().time_since_epoch())};
+}
+
+} // namespace evstore

@@ -1,0 +1,24 @@
+#pragma once
+
+// RFC 3339 timestamps as SPEC §2 states them: readers accept 0-9 fraction digits and any numeric offset
+// (normalised to UTC); writers emit `Z` and 0, 3, 6 or 9 fraction digits as needed, as chrono's
+// AutoSi format in the Rust crate does.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "evstore/messages/event.hpp"
+
+namespace evstore {
+
+/// Parses "2026-03-01T10:00:00.123+02:00" and friends; nullopt if the text is not RFC 3339.
+std::optional<timestamp> parse_timestamp(std::string_view text);
+
+/// Formats as UTC with 'Z': "2026-03-01T08:00:00.123Z".
+std::string format_timestamp(timestamp ts);
+
+/// The current time, truncated to nothing: nanoseconds as the clock gives them.
+timestamp now();
+
+} // namespace evstore

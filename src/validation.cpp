@@ -1,0 +1,65 @@
+#include "validation.hpp"
+
+#include "uuid.hpp"
+
+namespace evstore {
+
+caf::error validate_task_id(std::string_view task) {
+  if (task.empty())
+    return caf::none; // the system-wide log
+  if (task.size() > max_task_id_bytes)
+    return make_error(errc::invalid_task_id, "task id is " + std::to_string(task.size())
+                                               + " bytes; at most 255 are allowed");
+  if (task == "." || task == "..")
+    return make_error(errc::invalid_task_id, "task id must not be '.' or '..'");
+  for (unsigned char c : task) {
+    if (c == '/' || c == '\\')
+      return make_error(errc::invalid_task_id, "task id must not contain '/' or '\\'");
+    if (c < 0x20 || c == 0x7f)
+      return make_error(errc::invalid_task_id,
+                        "task id must not contain NUL or control characters");
+  }
+  return caf::none;
+}
+
+caf::error validate_type(std::string_view type) {
+  if (type.empty())
+    return make_error(errc::invalid_type, "type must not be empty");
+  if (type.size() > max_type_bytes)
+    return make_error(errc::invalid_type, "type is longer than 255 bytes");
+  bool segment_empty = true;
+  for (char c : type) {
+    if (c == ':') {
+      if (segment_empty)
+        return make_error(errc::invalid_type,
+                          "type must be colon-delimited non-empty segments, got '"
+                            + std::string{type} + "'");
+      segment_empty = true;
+    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-') {
+      segment_empty = false;
+    } else {
+      return make_error(errc::invalid_type,
+                        "type segments are lowercase [a-z0-9_-], got '" + std::string{type} + "'");
+    }
+  }
+  if (segment_empty)
+    return make_error(errc::invalid_type,
+                      "type must not end with ':', got '" + std::string{type} + "'");
+  return caf::none;
+}
+
+caf::error validate_for_append(const event& ev) {
+  if (auto err = validate_task_id(ev.task))
+    return err;
+  if (auto err = validate_type(ev.type))
+    return err;
+  if (!ev.id.empty() && !parse_uuid(ev.id))
+    return make_error(errc::invalid_id, "id must be a lowercase hyphenated uuid, got '" + ev.id
+                                          + "'");
+  if (ev.schema_version != current_schema_version)
+    return make_error(errc::invalid_event, "schema_version must be "
+                                             + std::to_string(current_schema_version));
+  return caf::none;
+}
+
+} // namespace evstore

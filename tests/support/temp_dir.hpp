@@ -1,0 +1,33 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace evstore::testing {
+
+/// A fresh directory under the system temp dir, removed with everything in it on destruction.
+class temp_dir {
+public:
+  temp_dir();
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  const std::filesystem::path& path() const {
+    return path_;
+  }
+
+  /// The path as a string, with `sub` appended if given.
+  std::string str(const std::string& sub = "") const;
+
+private:
+  std::filesystem::path path_;
+};
+
+/// Reads a whole file; "" if it does not exist.
+std::string slurp(const std::filesystem::path& file);
+
+/// Writes (replacing) a whole file, creating its directory.
+void spit(const std::filesystem::path& file, const std::string& content);
+
+} // namespace evstore::testing

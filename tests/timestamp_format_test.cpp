@@ -1,0 +1,66 @@
+#include "timestamp_format.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace evstore;
+
+namespace {
+
+int64_t ns(std::string_view text) {
+  auto ts = parse_timestamp(text);
+  EXPECT_TRUE(ts.has_value()) << text;
+  return ts ? ts->time_since_epoch().count() : -1;
+}
+
+constexpr int64_t march_first_10h = 1772359200LL * 1'000'000'000; // 2026-03-01T10:00:00Z
+
+} // namespace
+
+TEST(TimestampFormat, ParsesWholeSeconds) {
+  EXPECT_EQ(ns("2026-03-01T10:00:00Z"), march_first_10h);
+}
+
+TEST(TimestampFormat, ParsesEveryFractionLength) {
+  EXPECT_EQ(ns("2026-03-01T10:00:00.1Z"), march_first_10h + 100'000'000);
+  EXPECT_EQ(ns("2026-03-01T10:00:00.123Z"), march_first_10h + 123'000'000);
+  EXPECT_EQ(ns("2026-03-01T10:00:00.123456Z"), march_first_10h + 123'456'000);
+  EXPECT_EQ(ns("2026-03-01T10:00:00.123456789Z"), march_first_10h + 123'456'789);
+  EXPECT_EQ(ns("2026-03-01T10:00:00.12345Z"), march_first_10h + 123'450'000);
+}
+
+TEST(TimestampFormat, NormalisesOffsetsToUtc) {
+  EXPECT_EQ(ns("2026-03-01T12:00:00+02:00"), march_first_10h);
+  EXPECT_EQ(ns("2026-03-01T05:30:00-04:30"), march_first_10h);
+  EXPECT_EQ(ns("2026-03-01T10:00:00+00:00"), march_first_10h);
+}
+
+TEST(TimestampFormat, RejectsMalformedText) {
+  for (const char* bad : {"", "2026-03-01", "2026-03-01T10:00:00", "2026-13-01T10:00:00Z",
+                          "2026-02-30T10:00:00Z", "2026-03-01T24:00:00Z", "2026-03-01T10:00:00.Z",
+                          "2026-03-01T10:00:00.1234567890Z", "2026-03-01T10:00:00+2:00",
+                          "2026-03-01T10:00:00ZZ", "2026/03/01T10:00:00Z", "garbage"})
+    EXPECT_FALSE(parse_timestamp(bad).has_value()) << bad;
+}
+
+TEST(TimestampFormat, AcceptsLeapDay) {
+  EXPECT_TRUE(parse_timestamp("2024-02-29T00:00:00Z").has_value());
+  EXPECT_FALSE(parse_timestamp("2025-02-29T00:00:00Z").has_value());
+}
+
+TEST(TimestampFormat, WritesShortestOfZeroThreeSixNineDigits) {
+  auto at = [](int64_t extra) { return timestamp{std::chrono::nanoseconds{march_first_10h + extra}}; };
+  EXPECT_EQ(format_timestamp(at(0)), "2026-03-01T10:00:00Z");
+  EXPECT_EQ(format_timestamp(at(120'000'000)), "2026-03-01T10:00:00.120Z");
+  EXPECT_EQ(format_timestamp(at(123'456'000)), "2026-03-01T10:00:00.123456Z");
+  EXPECT_EQ(format_timestamp(at(123'456'789)), "2026-03-01T10:00:00.123456789Z");
+  EXPECT_EQ(format_timestamp(at(1)), "2026-03-01T10:00:00.000000001Z");
+}
+
+TEST(TimestampFormat, RoundTripsAcrossCenturies) {
+  for (const char* text : {"1970-01-01T00:00:00Z", "1969-12-31T23:59:59.999999999Z",
+                           "2000-02-29T12:34:56.789Z", "2262-04-11T23:47:16.854775807Z"}) {
+    auto ts = parse_timestamp(text);
+    ASSERT_TRUE(ts) << text;
+    EXPECT_EQ(format_timestamp(*ts), text);
+  }
+}
