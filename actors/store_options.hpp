@@ -1,0 +1,41 @@
+#pragma once
+
+// How a store is opened. Every option states its default and, where it matters, its crash meaning.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "evstore/messages/retention_policy.hpp"
+
+namespace evstore {
+
+/// When an append is acknowledged.
+enum class durability : uint8_t {
+  /// After write(2): the line is in the kernel's page cache. It survives a crash of this process, not
+  /// a power loss or kernel crash. Default, as the Rust crate.
+  written,
+  /// After fdatasync(2): the line is on stable storage. Appends that arrive while a sync is due share
+  /// one sync (group commit), so throughput degrades far less than one sync per event.
+  fsynced,
+};
+
+struct store_options {
+  /// Store root directory.
+  std::string root = "./events";
+  /// Read-only opens take no lock and may run beside a writing process; writes fail with
+  /// errc::read_only.
+  bool read_only = false;
+  durability ack = durability::written;
+  /// Longest line accepted on append, newline included (SPEC §4). Default 1 MiB.
+  size_t max_line_bytes = size_t{1} << 20;
+  /// Log files writers may keep open at once; 0 derives it from RLIMIT_NOFILE (a quarter of it).
+  size_t max_open_files = 0;
+  /// A writer idle this long closes its file and retires, freeing its memory.
+  std::chrono::milliseconds writer_idle_timeout{1000};
+  /// Recent ids per task remembered to acknowledge retried appends as duplicates.
+  size_t dedupe_window = 10'000;
+};
+
+} // namespace evstore

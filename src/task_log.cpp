@@ -1,0 +1,410 @@
+#include "task_log.hpp"
+
+#include <cerrno>
+#include <filesystem>
+#include <map>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "line_codec.hpp"
+#include "line_reader.hpp"
+#include "store_layout.hpp"
+#include "timestamp_format.hpp"
+#include "validation.hpp"
+
+namespace fs = std::filesystem;
+
+namespace evstore {
+
+namespace {
+
+// Writes all of `data`, retrying short writes; returns 0 or errno, and how much got out.
+int write_all(int fd, const char* data, size_t size, size_t& done) {
+  done = 0;
+  while (done < size) {
+    ssize_t n = ::write(fd, data + done, size - done);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return errno;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+caf::expected<std::string> read_whole_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return std::string{};
+    return io_error("cannot open", path, errno);
+  }
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return io_error("cannot read", path, err);
+    }
+    if (n == 0)
+      break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+// Writes `content` to a fresh file at `path` and fsyncs it.
+caf::error write_file_synced(const std::string& path, const std::string& content, int flags) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
+  if (fd < 0)
+    return io_error("cannot create", path, errno);
+  size_t done = 0;
+  int err = write_all(fd, content.data(), content.size(), done);
+  if (err == 0 && ::fsync(fd) != 0)
+    err = errno;
+  ::close(fd);
+  return err == 0 ? caf::error{} : io_error("cannot write", path, err);
+}
+
+} // namespace
+
+task_log::task_log(std::string root, std::string task, task_log_config cfg)
+  : root_(std::move(root)),
+    task_(std::move(task)),
+    dir_(task_dir(root_, task_)),
+    path_(events_path(root_, task_)),
+    cfg_(std::move(cfg)) {
+}
+
+task_log::~task_log() {
+  close_file();
+}
+
+void task_log::close_file() {
+  if (fd_ < 0)
+    return;
+  if (dirty_ && cfg_.ack == durability::fsynced)
+    ::fdatasync(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  dirty_ = false;
+  if (holds_slot_) {
+    cfg_.fds->release();
+    holds_slot_ = false;
+  }
+}
+
+void task_log::release() {
+  close_file();
+  loaded_ = false;
+  recent_order_.clear();
+  recent_.clear();
+}
+
+void task_log::remember_id(const std::string& id, uint64_t position) {
+  auto bits = parse_uuid(id);
+  if (!bits || cfg_.dedupe_window == 0)
+    return; // ids the Rust crate never wrote (not uuids) cannot be retried through us anyway
+  recent_[*bits] = position;
+  recent_order_.push_back(*bits);
+  while (recent_order_.size() > cfg_.dedupe_window) {
+    auto it = recent_.find(recent_order_.front());
+    if (it != recent_.end() && it->second < position + 1 - cfg_.dedupe_window)
+      recent_.erase(it);
+    recent_order_.pop_front();
+  }
+}
+
+caf::error task_log::load() {
+  if (loaded_)
+    return caf::none;
+  count_ = 0;
+  size_ = 0;
+  recent_order_.clear();
+  recent_.clear();
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT)
+      return io_error("cannot open", path_, errno);
+    loaded_ = true;
+    return caf::none;
+  }
+  bool torn = false;
+  decoded_line torn_line;
+  int err = for_each_line(fd, 0, [&](const raw_line& line) {
+    size_ = line.offset + line.text.size() + (line.terminated ? 1 : 0);
+    if (is_blank_line(line.text))
+      return;
+    auto d = decode_line(line.text);
+    if (!line.terminated) {
+      torn = true;
+      torn_line = std::move(d);
+      return;
+    }
+    if (d.status == line_status::ok)
+      remember_id(d.ev.id, count_++);
+  });
+  ::close(fd);
+  if (err != 0)
+    return io_error("cannot read", path_, err);
+  if (torn && !cfg_.read_only) {
+    // A crash cut the last line short. Terminate it, so the next line starts on a line of its own and
+    // no byte of the torn line is lost: it stays as a corrupt line (compaction moves it aside), or as
+    // a valid event if only its newline was missing.
+    if (auto open_err = open_for_append())
+      return open_err;
+    size_t done = 0;
+    if (int werr = write_all(fd_, "\n", 1, done))
+      return io_error("cannot repair torn tail of", path_, werr);
+    dirty_ = true;
+    size_ += 1;
+    if (torn_line.status == line_status::ok)
+      remember_id(torn_line.ev.id, count_++);
+  }
+  loaded_ = true;
+  return caf::none;
+}
+
+caf::error task_log::open_for_append() {
+  if (fd_ >= 0)
+    return caf::none;
+  if (!task_.empty() && ::mkdir(dir_.c_str(), 0755) == 0 && cfg_.ack == durability::fsynced) {
+    if (auto err = fsync_dir(root_))
+      return err;
+  } else if (!task_.empty() && errno != EEXIST && !fs::is_directory(dir_)) {
+    return io_error("cannot create task directory", dir_, errno);
+  }
+  bool created = false;
+  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    created = true;
+  }
+  if (fd < 0)
+    return io_error("cannot open for append", path_, errno);
+  fd_ = fd;
+  holds_slot_ = cfg_.fds->try_acquire();
+  if (created && cfg_.ack == durability::fsynced)
+    return fsync_dir(dir_);
+  return caf::none;
+}
+
+caf::expected<append_result> task_log::append(append_request req, appended& note) {
+  if (cfg_.read_only)
+    return make_error(errc::read_only, "store is open read-only; cannot append");
+  event& ev = req.ev;
+  if (ev.task != task_)
+    return make_error(errc::invalid_argument,
+                      "event for task '" + ev.task + "' sent to the log of '" + task_ + "'");
+  if (auto err = validate_for_append(ev))
+    return err;
+  if (auto err = load())
+    return err;
+  if (!ev.id.empty()) {
+    // A retried append: acknowledge the stored copy instead of writing a second one.
+    if (auto bits = parse_uuid(ev.id); bits && recent_.count(*bits))
+      return append_result{std::move(ev), recent_[*bits], true};
+  } else {
+    ev.id = make_uuid_v4();
+  }
+  if (req.expected_version && *req.expected_version != count_)
+    return make_error(errc::version_conflict,
+                      "task '" + task_ + "' holds " + std::to_string(count_)
+                        + " events; the append expected "
+                        + std::to_string(*req.expected_version));
+  if (ev.ts.time_since_epoch().count() == 0)
+    ev.ts = now();
+  std::string line = encode_line(ev);
+  if (line.size() > cfg_.max_line_bytes)
+    return make_error(errc::event_too_large,
+                      "event is " + std::to_string(line.size()) + " bytes serialised; the limit is "
+                        + std::to_string(cfg_.max_line_bytes));
+  if (auto err = open_for_append())
+    return err;
+  size_t done = 0;
+  if (int err = write_all(fd_, line.data(), line.size(), done)) {
+    // Part of the line may be on disk: forget what we know, so the next call reloads and repairs.
+    release();
+    return io_error("cannot append to", path_, err);
+  }
+  dirty_ = true;
+  note = appended{task_, ev.type, ev.ts, count_, size_};
+  size_ += line.size();
+  remember_id(ev.id, count_);
+  append_result result{std::move(ev), count_++, false};
+  if (!holds_slot_)
+    close_file(); // no slot to keep it open: closing syncs first if the store acknowledges on fsync
+  return result;
+}
+
+caf::error task_log::sync() {
+  if (!dirty_ || fd_ < 0)
+    return caf::none;
+  if (::fdatasync(fd_) != 0)
+    return io_error("cannot fdatasync", path_, errno);
+  dirty_ = false;
+  return caf::none;
+}
+
+caf::expected<read_result> task_log::read(uint64_t from) {
+  if (!cfg_.read_only)
+    if (auto err = load()) // repairs a torn tail before anyone reads past it
+      return err;
+  read_result result;
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return result;
+    return io_error("cannot open", path_, errno);
+  }
+  uint64_t index = 0;
+  int err = for_each_line(fd, 0, [&](const raw_line& line) {
+    if (!line.terminated) {
+      result.stats.torn_tail = true; // in-flight from another process, or a crash's leftover
+      return;
+    }
+    if (is_blank_line(line.text))
+      return;
+    auto d = decode_line(line.text);
+    switch (d.status) {
+      case line_status::ok:
+        if (index++ >= from)
+          result.events.push_back(std::move(d.ev));
+        break;
+      case line_status::corrupt:
+        ++result.stats.corrupt_lines;
+        break;
+      case line_status::future_schema:
+        ++result.stats.future_schema_lines;
+        break;
+    }
+  });
+  ::close(fd);
+  if (err != 0)
+    return io_error("cannot read", path_, err);
+  return result;
+}
+
+caf::expected<compact_result> task_log::compact(const retention_policy& policy, timestamp now_ts,
+                                                compacted& note, bool& changed) {
+  changed = false;
+  if (cfg_.read_only)
+    return make_error(errc::read_only, "store is open read-only; cannot compact");
+  if (auto err = load())
+    return err;
+  close_file(); // after the rename, an open descriptor would point at the old file
+  auto content = read_whole_file(path_);
+  if (!content)
+    return content.error();
+  struct line_info {
+    std::string_view text;
+    line_status status;
+    timestamp ts;
+    std::string type;
+  };
+  std::vector<line_info> events; // valid and future-schema lines, in file order
+  std::string corrupt;
+  uint64_t corrupt_count = 0;
+  std::string_view rest{*content};
+  while (!rest.empty()) {
+    auto nl = rest.find('\n');
+    auto text = rest.substr(0, nl); // load() terminated any torn tail, so every line has its '\n'
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    if (is_blank_line(text))
+      continue;
+    auto d = decode_line(text);
+    if (d.status == line_status::corrupt) {
+      corrupt.append(text.data(), text.size()).push_back('\n');
+      ++corrupt_count;
+      continue;
+    }
+    events.push_back(line_info{text, d.status, d.ev.ts, std::move(d.ev.type)});
+  }
+  size_t first = 0;
+  if (policy.max_events && events.size() > *policy.max_events)
+    first = events.size() - static_cast<size_t>(*policy.max_events);
+  const auto cutoff = policy.max_age ? now_ts - *policy.max_age : timestamp::min();
+  std::string kept;
+  kept.reserve(content->size());
+  std::map<std::string, type_summary> by_type;
+  uint64_t kept_count = 0;
+  uint64_t kept_valid = 0;
+  for (size_t i = first; i < events.size(); ++i) {
+    const auto& e = events[i];
+    // A future-schema line without a readable ts cannot be judged by age: it is kept.
+    bool has_ts = e.ts.time_since_epoch().count() != 0;
+    if (has_ts && e.ts < cutoff)
+      continue;
+    kept.append(e.text.data(), e.text.size()).push_back('\n');
+    ++kept_count;
+    if (e.status == line_status::ok) {
+      ++kept_valid;
+      auto& s = by_type[e.type];
+      s.type = e.type;
+      ++s.count;
+      s.newest_ts = std::max(s.newest_ts, e.ts);
+    }
+  }
+  compact_result result{events.size() - kept_count, kept_count, corrupt_count};
+  note = compacted{task_, 0, kept_valid, {}};
+  for (auto& [type, summary] : by_type)
+    note.types.push_back(std::move(summary));
+  if (result.removed == 0 && corrupt_count == 0)
+    return result;
+  // Valid events removed, as the index counts them (future-schema lines are not indexed).
+  note.removed = count_ - kept_valid;
+  if (corrupt_count > 0) {
+    // Moved aside before the log is replaced, so a crash in between duplicates them there at worst.
+    const std::string corrupt_path = dir_ + "/" + corrupt_file_name;
+    if (auto err = write_file_synced(corrupt_path, corrupt, O_APPEND))
+      return err;
+  }
+  const std::string tmp = path_ + compact_temp_suffix;
+  if (auto err = write_file_synced(tmp, kept, O_TRUNC))
+    return err;
+  if (::rename(tmp.c_str(), path_.c_str()) != 0)
+    return io_error("cannot rename", tmp, errno);
+  if (auto err = fsync_dir(dir_))
+    return err;
+  changed = true;
+  release(); // counts and recent ids are reloaded from the new file on next use
+  return result;
+}
+
+caf::expected<bool> task_log::remove_if_empty() {
+  if (cfg_.read_only)
+    return make_error(errc::read_only, "store is open read-only; cannot clean up");
+  if (task_.empty())
+    return false;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator{dir_, ec}) {
+    auto name = entry.path().filename().string();
+    if (name == events_file_name) {
+      if (entry.file_size(ec) != 0 || ec)
+        return false;
+    } else if (name != std::string(events_file_name) + compact_temp_suffix) {
+      return false; // e.g. events.corrupt: evidence a person may want, never removed silently
+    }
+  }
+  if (ec == std::errc::no_such_file_or_directory)
+    return false;
+  if (ec)
+    return make_error(errc::io_error, "cannot list " + dir_ + ": " + ec.message());
+  release();
+  fs::remove_all(dir_, ec);
+  if (ec)
+    return make_error(errc::io_error, "cannot remove " + dir_ + ": " + ec.message());
+  if (auto err = fsync_dir(root_))
+    return err;
+  return true;
+}
+
+} // namespace evstore

@@ -1,0 +1,105 @@
+#pragma once
+
+// One task's log file and everything done to it: append (with torn-tail repair, optimistic versions and
+// duplicate detection), read, compact and cleanup. Plain code with no actors, so it is testable alone;
+// the writer actor owns exactly one task_log per task and so serialises every call by its mailbox.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <caf/expected.hpp>
+
+#include "evstore/actors/store_options.hpp"
+#include "evstore/messages/commands.hpp"
+#include "evstore/messages/notifications.hpp"
+#include "fd_budget.hpp"
+#include "uuid.hpp"
+
+namespace evstore {
+
+struct task_log_config {
+  durability ack = durability::written;
+  size_t max_line_bytes = size_t{1} << 20;
+  size_t dedupe_window = 10'000;
+  bool read_only = false;
+  /// Shared by all writers of a store; never null.
+  std::shared_ptr<fd_budget> fds;
+};
+
+class task_log {
+public:
+  /// Manages <root>/<task>/events.jsonl (or <root>/events.jsonl for task ""). The caller guarantees
+  /// that no other task_log for the same file exists in this process, and the store lock that no other
+  /// process writes it. Touches nothing on disk until the first call.
+  task_log(std::string root, std::string task, task_log_config cfg);
+  ~task_log();
+  task_log(const task_log&) = delete;
+  task_log& operator=(const task_log&) = delete;
+
+  /// Validates and writes one event (write(2) only; see `sync`). Fills an empty id and a zero ts. On
+  /// success `note` describes the written line (untouched for duplicates).
+  caf::expected<append_result> append(append_request req, appended& note);
+
+  /// True if lines were written since the last sync.
+  bool needs_sync() const {
+    return dirty_;
+  }
+
+  /// fdatasync(2)s what was written.
+  caf::error sync();
+
+  /// Valid events in file order from the `from`-th on, with counters of what was skipped.
+  caf::expected<read_result> read(uint64_t from);
+
+  /// Rewrites the file under `policy` (temp file, fsync, rename, fsync dir) and moves unparsable lines
+  /// to events.corrupt. `note` gets the task's new content by type; `changed` tells whether the file
+  /// was rewritten.
+  caf::expected<compact_result> compact(const retention_policy& policy, timestamp now,
+                                        compacted& note, bool& changed);
+
+  /// Removes the task's directory if it holds no events (no file or an empty one) and nothing else
+  /// worth keeping. Never touches the root, i.e. the system-wide task.
+  caf::expected<bool> remove_if_empty();
+
+  /// Closes the file and forgets cached state (counts, recent ids); the next call reloads it.
+  void release();
+
+  bool has_open_file() const {
+    return fd_ >= 0;
+  }
+
+  const std::string& task() const {
+    return task_;
+  }
+
+  /// Valid events in the file, as of the last load or append.
+  uint64_t event_count() const {
+    return count_;
+  }
+
+private:
+  caf::error load();
+  caf::error open_for_append();
+  void close_file();
+  void remember_id(const std::string& id, uint64_t position);
+
+  const std::string root_;
+  const std::string task_;
+  const std::string dir_;
+  const std::string path_;
+  const task_log_config cfg_;
+
+  int fd_ = -1;
+  bool holds_slot_ = false;
+  bool dirty_ = false;
+  bool loaded_ = false;
+  uint64_t count_ = 0; // valid events
+  uint64_t size_ = 0;  // bytes
+  std::deque<uuid_bits> recent_order_;
+  std::unordered_map<uuid_bits, uint64_t, uuid_bits_hash> recent_; // id -> position
+};
+
+} // namespace evstore
