@@ -1,0 +1,84 @@
+#pragma once
+
+// The blocking facade: the whole store for code that is not an actor. Every call sends a message to
+// the store actor through a scoped actor and waits for the reply; errors come back as values.
+//
+//   auto db = evstore::store::open({/*root=*/"./events"});
+//   if (!db) { std::cerr << evstore::render(db.error()); return 1; }
+//   (*db)->append(ev);
+//   auto latest = (*db)->query_by_type_prefix("task:state:", 500);
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "evstore/actors/store_actor.hpp"
+#include "evstore/messages/commands.hpp"
+#include "evstore/messages/system_config.hpp"
+
+namespace evstore {
+
+class store {
+public:
+  /// Opens (creating if writable and missing) the store at `opts.root`, on an actor system of its own.
+  static caf::expected<std::unique_ptr<store>> open(store_options opts);
+
+  /// Opens the store on the embedding program's actor system.
+  /// @pre `sys` was configured with evstore::register_types.
+  static caf::expected<std::unique_ptr<store>> open(caf::actor_system& sys, store_options opts);
+
+  /// Stops the store actor and its writers; with its own actor system, waits until they are gone.
+  ~store();
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  /// Appends one event (an empty id or zero ts are filled in). With `expected_version`, fails with
+  /// errc::version_conflict unless the task holds exactly that many events.
+  caf::expected<append_result> append(event ev, caf::optional<uint64_t> expected_version = caf::none);
+
+  /// Events of `task` in file order, from the `from`-th valid event on.
+  caf::expected<read_result> read_task(const std::string& task, uint64_t from = 0);
+
+  caf::expected<std::vector<std::string>> list_tasks();
+
+  /// The last `limit` events, across all tasks, whose type starts with `prefix` (SPEC §3).
+  caf::expected<query_result> query_by_type_prefix(const std::string& prefix, uint64_t limit);
+
+  caf::expected<compact_result> compact_task(const std::string& task,
+                                             retention_policy policy = {});
+  caf::expected<compact_result> compact_all(retention_policy policy = {});
+
+  /// Removes task directories with no events; returns how many.
+  caf::expected<uint64_t> cleanup_orphaned_tasks();
+
+  /// The store actor, for actor code that wants to talk to it directly.
+  store_actor handle() const {
+    return handle_;
+  }
+
+  caf::actor_system& system() {
+    return *sys_;
+  }
+
+  const store_options& options() const {
+    return opts_;
+  }
+
+private:
+  store(std::unique_ptr<system_config> cfg, std::unique_ptr<caf::actor_system> own,
+        caf::actor_system* sys, store_actor handle, store_options opts);
+
+  template <class Reply, class Request>
+  caf::expected<Reply> ask(Request req);
+
+  std::unique_ptr<system_config> own_cfg_;
+  std::unique_ptr<caf::actor_system> own_sys_;
+  caf::actor_system* sys_;
+  store_actor handle_;
+  store_options opts_;
+};
+
+} // namespace evstore

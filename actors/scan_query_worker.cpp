@@ -1,0 +1,25 @@
+#include <caf/typed_event_based_actor.hpp>
+
+#include "full_scan.hpp"
+#include "store_workers.hpp"
+
+namespace evstore {
+
+namespace {
+
+scan_query_worker::behavior_type scan_query(scan_query_worker::pointer self, std::string root) {
+  return {
+    [=](query_request& req) -> caf::result<query_result> {
+      self->quit();
+      return full_scan_query(root, req.prefix, req.limit);
+    },
+  };
+}
+
+} // namespace
+
+scan_query_worker spawn_scan_query_worker(store_actor::pointer store, std::string root) {
+  return store->spawn<caf::detached>(scan_query, std::move(root));
+}
+
+} // namespace evstore

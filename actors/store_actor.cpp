@@ -1,0 +1,179 @@
+#include "evstore/actors/store_actor.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <unordered_map>
+
+#include <sys/stat.h>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "store_layout.hpp"
+#include "store_workers.hpp"
+#include "validation.hpp"
+#include "writer_setup.hpp"
+
+namespace evstore {
+
+namespace {
+
+struct live_writer {
+  writer_actor handle;
+  /// Requests routed to it; compared with what it handled when it asks to retire.
+  uint64_t forwarded = 0;
+};
+
+struct store_state {
+  static inline const char* name = "evstore.store";
+  store_options opts;
+  task_log_config log_cfg;
+  notification_sink sink;
+  std::shared_ptr<store_lock> lock;
+  std::unordered_map<std::string, live_writer> writers;
+};
+
+using store_pointer = store_actor::stateful_pointer<store_state>;
+
+// The writer for `task`, spawned on first use. Counts the request about to be routed to it.
+writer_actor& writer_for(store_pointer self, const std::string& task) {
+  auto& st = self->state;
+  auto it = st.writers.find(task);
+  if (it == st.writers.end()) {
+    writer_setup setup{st.opts.root, task, st.log_cfg,
+                       std::chrono::duration_cast<caf::timespan>(st.opts.writer_idle_timeout),
+                       caf::actor_cast<store_actor>(self), st.sink, st.lock};
+    it = st.writers.emplace(task, live_writer{spawn_writer(self, std::move(setup)), 0}).first;
+  }
+  ++it->second.forwarded;
+  return it->second.handle;
+}
+
+// True if cleanup could remove `task`: its events file is missing or empty, or a live writer may be
+// about to change that (only the writer can tell, in order with its appends and compactions).
+bool cleanup_candidate(store_pointer self, const std::string& task) {
+  if (self->state.writers.count(task))
+    return true;
+  struct stat sb {};
+  auto path = events_path(self->state.opts.root, task);
+  return ::stat(path.c_str(), &sb) != 0 || sb.st_size == 0;
+}
+
+store_actor::behavior_type store(store_pointer self, store_options opts, notification_sink sink,
+                                 std::shared_ptr<store_lock> lock) {
+  auto& st = self->state;
+  st.log_cfg.ack = opts.ack;
+  st.log_cfg.max_line_bytes = opts.max_line_bytes;
+  st.log_cfg.dedupe_window = opts.dedupe_window;
+  st.log_cfg.read_only = opts.read_only;
+  st.log_cfg.fds = std::make_shared<fd_budget>(
+    opts.max_open_files > 0 ? opts.max_open_files : fd_budget::default_slots());
+  st.opts = std::move(opts);
+  st.sink = std::move(sink);
+  st.lock = std::move(lock);
+  return {
+    [=](append_request& req) -> caf::delegated<append_result> {
+      if (auto err = validate_task_id(req.ev.task)) {
+        auto rp = self->make_response_promise<append_result>();
+        rp.deliver(err);
+        return {};
+      }
+      return self->delegate(writer_for(self, req.ev.task), std::move(req));
+    },
+    [=](read_request& req) -> caf::delegated<read_result> {
+      if (auto err = validate_task_id(req.task)) {
+        self->make_response_promise<read_result>().deliver(err);
+        return {};
+      }
+      return self->delegate(writer_for(self, req.task), std::move(req));
+    },
+    [=](compact_request& req) -> caf::delegated<compact_result> {
+      if (auto err = validate_task_id(req.task)) {
+        self->make_response_promise<compact_result>().deliver(err);
+        return {};
+      }
+      return self->delegate(writer_for(self, req.task), std::move(req));
+    },
+    [=](compact_all_request& req) -> caf::delegated<compact_result> {
+      return self->delegate(spawn_compact_all_worker(self, self->state.opts.root), std::move(req));
+    },
+    [=](list_tasks_request) -> caf::result<task_list> {
+      auto tasks = list_task_ids(self->state.opts.root);
+      if (!tasks)
+        return tasks.error();
+      return task_list{std::move(*tasks)};
+    },
+    [=](cleanup_request) -> caf::result<cleanup_result> {
+      if (self->state.opts.read_only)
+        return make_error(errc::read_only, "store is open read-only; cannot clean up");
+      auto dirs = list_task_dirs(self->state.opts.root);
+      if (!dirs)
+        return dirs.error();
+      struct fan_in {
+        size_t pending = 0;
+        cleanup_result total;
+        caf::error first_error;
+        caf::typed_response_promise<cleanup_result> promise;
+      };
+      auto acc = std::make_shared<fan_in>();
+      acc->promise = self->make_response_promise<cleanup_result>();
+      auto finish_one = [acc] {
+        if (--acc->pending == 0) {
+          if (acc->first_error)
+            acc->promise.deliver(acc->first_error);
+          else
+            acc->promise.deliver(acc->total);
+        }
+      };
+      for (const auto& task : *dirs) {
+        if (!cleanup_candidate(self, task))
+          continue;
+        ++acc->pending;
+        self->request(writer_for(self, task), caf::infinite, cleanup_request{})
+          .then(
+            [acc, finish_one](const cleanup_result& r) {
+              acc->total.removed += r.removed;
+              finish_one();
+            },
+            [acc, finish_one](caf::error& err) {
+              if (!acc->first_error)
+                acc->first_error = std::move(err);
+              finish_one();
+            });
+      }
+      if (acc->pending == 0)
+        acc->promise.deliver(acc->total);
+      return acc->promise;
+    },
+    [=](query_request& req) -> caf::delegated<query_result> {
+      return self->delegate(spawn_scan_query_worker(self, self->state.opts.root), std::move(req));
+    },
+    [=](const writer_idle& idle) -> bool {
+      auto& writers = self->state.writers;
+      auto it = writers.find(idle.task);
+      // Only if nothing was routed to it since it reported: then its mailbox holds nothing of ours,
+      // and a new writer for the task can never race it.
+      if (it == writers.end() || it->second.forwarded != idle.handled)
+        return false;
+      writers.erase(it);
+      return true;
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts,
+                                       notification_sink sink) {
+  if (auto err = open_root(opts.root, opts.read_only))
+    return err;
+  std::shared_ptr<store_lock> lock;
+  if (!opts.read_only) {
+    auto acquired = store_lock::acquire(opts.root);
+    if (!acquired)
+      return acquired.error();
+    lock = std::make_shared<store_lock>(std::move(*acquired));
+  }
+  return sys.spawn(store, opts, std::move(sink), std::move(lock));
+}
+
+} // namespace evstore

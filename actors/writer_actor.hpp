@@ -1,0 +1,23 @@
+#pragma once
+
+// The writer actor: sole owner of one task's log file. Its mailbox serialises every append, read,
+// compaction and cleanup of that task, so no lock guards the file. Spawned by the store actor.
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "evstore/messages/atoms.hpp"
+#include "evstore/messages/commands.hpp"
+
+namespace evstore {
+
+using writer_actor = caf::typed_actor<
+  caf::replies_to<append_request>::with<append_result>,
+  caf::replies_to<read_request>::with<read_result>,
+  caf::replies_to<compact_request>::with<compact_result>,
+  // Removes the task's directory if it holds no events; replies 1 if it did.
+  caf::replies_to<cleanup_request>::with<cleanup_result>,
+  // Internal self-messages: group commit and idle checks.
+  caf::reacts_to<sync_atom>, caf::reacts_to<idle_atom>>;
+
+} // namespace evstore

@@ -1,0 +1,33 @@
+#pragma once
+
+// How the store actor spawns a writer (private to the library).
+
+#include <memory>
+#include <string>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "evstore/actors/notification_sink.hpp"
+#include "evstore/actors/store_actor.hpp"
+#include "evstore/actors/writer_actor.hpp"
+#include "store_lock.hpp"
+#include "task_log.hpp"
+
+namespace evstore {
+
+struct writer_setup {
+  std::string root;
+  std::string task;
+  task_log_config log;
+  caf::timespan idle_timeout;
+  store_actor router;
+  notification_sink sink;
+  /// Keeps the store's write lock alive while any writer may still touch a file.
+  std::shared_ptr<store_lock> lock;
+};
+
+/// Spawns a writer linked to `parent`, so it stops with the store.
+writer_actor spawn_writer(store_actor::pointer parent, writer_setup setup);
+
+} // namespace evstore

@@ -1,0 +1,275 @@
+// The blocking facade over the store actor: opening, the write lock, bad input, and every operation.
+#include "evstore/store.hpp"
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <caf/scoped_actor.hpp>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store_lock.hpp"
+#include "support/store_fixture.hpp"
+#include "timestamp_format.hpp"
+
+using namespace evstore;
+using namespace evstore::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+timestamp at(const char* text) {
+  return *parse_timestamp(text);
+}
+
+size_t open_fd_count() {
+  size_t n = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator("/proc/self/fd"))
+    ++n;
+  return n;
+}
+
+} // namespace
+
+TEST_F(StoreTest, NewStoreGetsFormatVersionFile) {
+  auto db = open_store();
+  EXPECT_EQ(slurp(fs::path(root()) / "format_version"), "1\n");
+}
+
+TEST_F(StoreTest, StoreWithFormatVersionTwoIsRefused) {
+  spit(fs::path(root()) / "format_version", "2\n");
+  auto db = store::open(options());
+  ASSERT_FALSE(db);
+  EXPECT_TRUE(is(db.error(), errc::unsupported_format));
+  EXPECT_NE(render(db.error()).find("format_version '2'"), std::string::npos)
+    << render(db.error());
+  auto ro = options();
+  ro.read_only = true;
+  EXPECT_TRUE(is(store::open(ro).error(), errc::unsupported_format));
+}
+
+TEST_F(StoreTest, SecondWritingProcessIsRefusedWithItsPid) {
+  fs::create_directories(root());
+  // The other process: takes the lock, says so, and holds it until told to go. Forked before this
+  // test starts any thread, so the child may run ordinary code.
+  int ready[2], done[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(done), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto lock = store_lock::acquire(root());
+    char c = lock ? 'y' : 'n';
+    (void) !write(ready[1], &c, 1);
+    (void) !read(done[0], &c, 1);
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  auto db = store::open(options());
+  ASSERT_FALSE(db);
+  EXPECT_TRUE(is(db.error(), errc::store_locked));
+  EXPECT_NE(render(db.error()).find("locked by process " + std::to_string(child)),
+            std::string::npos)
+    << render(db.error());
+  // Read-only opens work beside the writer.
+  auto ro = options();
+  ro.read_only = true;
+  auto reader = store::open(ro);
+  ASSERT_TRUE(reader) << render(reader.error());
+  EXPECT_TRUE((*reader)->list_tasks());
+  (void) !write(done[1], "x", 1);
+  int status = 0;
+  waitpid(child, &status, 0);
+  // Once that process is gone, the lock is free.
+  EXPECT_TRUE(store::open(options()));
+}
+
+TEST_F(StoreTest, SecondWriterInTheSameProcessIsRefusedToo) {
+  auto db = open_store();
+  auto again = store::open(options());
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(is(again.error(), errc::store_locked));
+}
+
+TEST_F(StoreTest, ReadOnlyStoreServesReadsAndRefusesWrites) {
+  {
+    auto db = open_store();
+    must_append(*db, make_event("t", "task:created"));
+  }
+  auto ro = options();
+  ro.read_only = true;
+  auto db = open_store(ro);
+  EXPECT_EQ(db->read_task("t")->events.size(), 1u);
+  EXPECT_EQ(db->query_by_type_prefix("task:", 10)->events.size(), 1u);
+  EXPECT_TRUE(is(db->append(make_event("t", "a")).error(), errc::read_only));
+  EXPECT_TRUE(is(db->compact_task("t").error(), errc::read_only));
+  EXPECT_TRUE(is(db->cleanup_orphaned_tasks().error(), errc::read_only));
+}
+
+TEST_F(StoreTest, ReadOnlyOpenOfMissingRootIsNotFound) {
+  auto ro = options();
+  ro.read_only = true;
+  EXPECT_TRUE(is(store::open(ro).error(), errc::not_found));
+  EXPECT_FALSE(fs::exists(root()));
+}
+
+TEST_F(StoreTest, AppendReadAndListTasks) {
+  auto db = open_store();
+  auto first = must_append(*db, make_event("alpha", "task:created", actor_kind::human));
+  must_append(*db, make_event("alpha", "task:state:running"));
+  must_append(*db, make_event("beta", "task:created"));
+  must_append(*db, make_event("", "system:started", actor_kind::system));
+  auto events = db->read_task("alpha");
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->events.size(), 2u);
+  EXPECT_EQ(events->events[0], first.ev);
+  EXPECT_EQ(db->read_task("alpha", 1)->events.size(), 1u);
+  EXPECT_EQ(db->read_task("nobody")->events.size(), 0u);
+  EXPECT_EQ(*db->list_tasks(), (std::vector<std::string>{"", "alpha", "beta"}));
+}
+
+TEST_F(StoreTest, BadTaskIdsAreRejectedAndNothingIsCreated) {
+  auto db = open_store();
+  for (const std::string& bad : std::vector<std::string>{"../x", "a/b", ".", "..",
+                                                         std::string("a\0b", 3),
+                                                         std::string(256, 'x')}) {
+    auto res = db->append(make_event(bad, "task:created"));
+    ASSERT_FALSE(res) << bad;
+    EXPECT_TRUE(is(res.error(), errc::invalid_task_id)) << render(res.error());
+    EXPECT_TRUE(is(db->read_task(bad).error(), errc::invalid_task_id));
+    EXPECT_TRUE(is(db->compact_task(bad).error(), errc::invalid_task_id));
+  }
+  EXPECT_FALSE(fs::exists(dir_.path() / "x"));
+  std::set<std::string> entries;
+  for (auto& e : fs::directory_iterator(root()))
+    entries.insert(e.path().filename().string());
+  EXPECT_EQ(entries, (std::set<std::string>{"LOCK", "format_version"}));
+}
+
+TEST_F(StoreTest, BadEventsNameTheFieldAndWriteNothing) {
+  store_options opts = options();
+  opts.max_line_bytes = 1024;
+  auto db = open_store(opts);
+  auto bad_type = make_event("t", "Not A Type");
+  EXPECT_NE(render(db->append(bad_type).error()).find("type"), std::string::npos);
+  auto big = make_event("t", "agent:message");
+  big.data = boost::json::string(2000, 'x');
+  EXPECT_TRUE(is(db->append(big).error(), errc::event_too_large));
+  EXPECT_FALSE(fs::exists(fs::path(root()) / "t"));
+}
+
+TEST_F(StoreTest, QueryOrdersByTsThenTaskThenPositionAndKeepsTheLast) {
+  auto db = open_store();
+  auto put = [&](const char* task, const char* type, const char* ts) {
+    auto ev = make_event(task, type);
+    ev.ts = at(ts);
+    return must_append(*db, ev).ev.id;
+  };
+  auto a1 = put("b", "task:state:running", "2026-01-01T00:00:01Z");
+  auto a2 = put("a", "task:state:running", "2026-01-01T00:00:01Z");
+  auto a3 = put("a", "task:state:done", "2026-01-01T00:00:01Z");
+  auto a4 = put("", "task:state:x", "2026-01-01T00:00:00Z");
+  put("a", "agent:message", "2026-01-01T00:00:05Z");
+  auto all = db->query_by_type_prefix("task:state:", 100);
+  ASSERT_TRUE(all);
+  std::vector<std::string> ids;
+  for (auto& ev : all->events)
+    ids.push_back(ev.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{a4, a2, a3, a1}));
+  auto last2 = db->query_by_type_prefix("task:state:", 2);
+  ASSERT_EQ(last2->events.size(), 2u);
+  EXPECT_EQ(last2->events[0].id, a3);
+  EXPECT_EQ(last2->events[1].id, a1);
+  EXPECT_TRUE(db->query_by_type_prefix("task:", 0)->events.empty());
+  EXPECT_EQ(db->query_by_type_prefix("", 100)->events.size(), 5u);
+}
+
+TEST_F(StoreTest, CompactTaskCompactAllAndCleanup) {
+  auto db = open_store();
+  for (int i = 0; i < 30; ++i) {
+    must_append(*db, make_event("x", "agent:message"));
+    must_append(*db, make_event("y", "agent:message"));
+  }
+  fs::create_directories(fs::path(root()) / "empty-dir");
+  spit(fs::path(root()) / "empty-file" / "events.jsonl", "");
+  retention_policy keep10;
+  keep10.max_events = 10;
+  auto one = db->compact_task("x", keep10);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->removed, 20u);
+  retention_policy keep5;
+  keep5.max_events = 5;
+  auto all = db->compact_all(keep5);
+  ASSERT_TRUE(all) << render(all.error());
+  EXPECT_EQ(all->removed, 5u + 25u);
+  EXPECT_EQ(db->read_task("x")->events.size(), 5u);
+  EXPECT_EQ(db->read_task("y")->events.size(), 5u);
+  auto cleaned = db->cleanup_orphaned_tasks();
+  ASSERT_TRUE(cleaned) << render(cleaned.error());
+  EXPECT_EQ(*cleaned, 2u);
+  EXPECT_EQ(*db->list_tasks(), (std::vector<std::string>{"x", "y"}));
+  EXPECT_FALSE(fs::exists(fs::path(root()) / "empty-dir"));
+}
+
+TEST_F(StoreTest, FsyncDurabilityAcknowledgesEveryAppend) {
+  auto opts = options();
+  opts.ack = durability::fsynced;
+  auto db = open_store(opts);
+  for (int i = 0; i < 50; ++i)
+    must_append(*db, make_event("t" + std::to_string(i % 5), "agent:message"));
+  size_t total = 0;
+  auto tasks = db->list_tasks();
+  ASSERT_TRUE(tasks);
+  for (auto& task : *tasks)
+    total += db->read_task(task)->events.size();
+  EXPECT_EQ(total, 50u);
+}
+
+TEST_F(StoreTest, IdleWritersCloseTheirFiles) {
+  auto opts = options();
+  opts.writer_idle_timeout = std::chrono::milliseconds{50};
+  auto db = open_store(opts);
+  auto baseline = open_fd_count();
+  for (int i = 0; i < 20; ++i)
+    must_append(*db, make_event("t" + std::to_string(i), "agent:message"));
+  EXPECT_GE(open_fd_count(), baseline + 20);
+  for (int tries = 0; tries < 100 && open_fd_count() > baseline; ++tries)
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  EXPECT_LE(open_fd_count(), baseline);
+  // A retired writer's task still works.
+  must_append(*db, make_event("t0", "agent:message"));
+  EXPECT_EQ(db->read_task("t0")->events.size(), 2u);
+}
+
+TEST_F(StoreTest, TenThousandTasksUnderALowOpenFileLimit) {
+  rlimit lim{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &lim), 0);
+  lim.rlim_cur = 256;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lim), 0);
+  auto db = open_store();
+  caf::scoped_actor self{db->system()};
+  constexpr int tasks = 10'000;
+  int acked = 0;
+  int failed = 0;
+  // All in flight at once: the worst case for open files. Replies come back as messages.
+  for (int i = 0; i < tasks; ++i)
+    self->send(db->handle(),
+               append_request{make_event("task-" + std::to_string(i), "task:created"), caf::none});
+  for (int i = 0; i < tasks; ++i)
+    self->receive([&](const append_result&) { ++acked; }, [&](caf::error& err) {
+      ++failed;
+      ADD_FAILURE() << render(err);
+    });
+  EXPECT_EQ(acked + failed, tasks);
+  EXPECT_EQ(failed, 0);
+  auto listed = db->list_tasks();
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), static_cast<size_t>(tasks));
+  EXPECT_EQ(db->read_task("task-9999")->events.size(), 1u);
+  EXPECT_LT(open_fd_count(), 256u);
+}
