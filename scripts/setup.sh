@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages evstore needs. Idempotent, and quick when everything is there: apt-get
+# runs only if a package is missing. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  g++ make cmake pkg-config         # toolchain
+  libcaf-dev                        # C++ Actor Framework 0.17
+  libboost-json1.81-dev             # Boost.JSON
+  libgtest-dev                      # GoogleTest
+  libsqlite3-dev                    # the benchmark's SQLite baseline
+  libcli11-dev                      # command-line parsing for the tools
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo_cmd=()
+[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

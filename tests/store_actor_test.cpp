@@ -1,0 +1,127 @@
+// The store actor under concurrent actors: appends to one task are totally ordered by its writer, and
+// appends to different tasks proceed in parallel, with every event stored exactly once.
+#include "evstore/actors/store_actor.hpp"
+
+#include <fcntl.h>
+#include <set>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "line_codec.hpp"
+#include "line_reader.hpp"
+#include "store_layout.hpp"
+#include "support/store_fixture.hpp"
+
+using namespace evstore;
+using namespace evstore::testing;
+
+namespace {
+
+constexpr int appenders = 20;
+constexpr int per_appender = 500;
+
+// An appender actor: sends its events one after the other, each after the previous acknowledgement,
+// and reports the ids it got acknowledged to `report`.
+caf::behavior appender(caf::event_based_actor* self, store_actor store, int index, int tasks,
+                       caf::actor report) {
+  auto sent = std::make_shared<int>(0);
+  auto ids = std::make_shared<std::vector<std::string>>();
+  auto next = std::make_shared<std::function<void()>>();
+  *next = [=] {
+    if (*sent == per_appender) {
+      self->send(report, *ids);
+      self->quit();
+      return;
+    }
+    int n = (*sent)++;
+    auto ev = make_event("task-" + std::to_string((index * per_appender + n) % tasks),
+                         "agent:message");
+    ev.data = boost::json::object{{"appender", index}, {"n", n}};
+    self->request(store, caf::infinite, append_request{std::move(ev), caf::none})
+      .then(
+        [=](const append_result& r) {
+          ids->push_back(r.ev.id);
+          (*next)();
+        },
+        [=](caf::error&) { self->quit(); });
+  };
+  (*next)();
+  return {};
+}
+
+class StoreActorTest : public StoreTest {
+protected:
+  // Runs the appenders against `tasks` tasks and checks the files afterwards.
+  void run(int tasks) {
+    auto db = open_store();
+    caf::scoped_actor self{db->system()};
+    for (int i = 0; i < appenders; ++i)
+      self->spawn(appender, db->handle(), i, tasks, caf::actor{self});
+    std::multiset<std::string> acked;
+    for (int i = 0; i < appenders; ++i)
+      self->receive([&](const std::vector<std::string>& ids) { acked.insert(ids.begin(), ids.end()); });
+    ASSERT_EQ(acked.size(), static_cast<size_t>(appenders * per_appender));
+    // Every line of every file is a valid event, and every acknowledged id is there exactly once.
+    std::multiset<std::string> stored;
+    std::map<std::pair<int, int>, int> last_n; // per task and appender, n must increase
+    auto ids = list_task_ids(root());
+    ASSERT_TRUE(ids);
+    EXPECT_EQ(ids->size(), static_cast<size_t>(tasks));
+    for (const auto& task : *ids) {
+      int fd = ::open(events_path(root(), task).c_str(), O_RDONLY);
+      ASSERT_GE(fd, 0);
+      for_each_line(fd, 0, [&](const raw_line& line) {
+        ASSERT_TRUE(line.terminated);
+        auto d = decode_line(line.text);
+        ASSERT_EQ(d.status, line_status::ok) << line.text;
+        EXPECT_EQ(d.ev.task, task);
+        stored.insert(d.ev.id);
+      });
+      ::close(fd);
+    }
+    EXPECT_EQ(stored, acked);
+    EXPECT_EQ(std::set<std::string>(acked.begin(), acked.end()).size(), acked.size());
+  }
+};
+
+} // namespace
+
+TEST_F(StoreActorTest, TwentyActorsAppendingToOneTaskStoreEveryEventOnce) {
+  run(1);
+}
+
+TEST_F(StoreActorTest, TwentyActorsAppendingToHundredTasksStoreEveryEventOnce) {
+  run(100);
+}
+
+TEST_F(StoreActorTest, AppendsFromOneSenderToOneTaskKeepTheirOrder) {
+  auto db = open_store();
+  caf::scoped_actor self{db->system()};
+  for (int i = 0; i < 1000; ++i) {
+    auto ev = make_event("ordered", "agent:message");
+    ev.data = boost::json::object{{"n", i}};
+    self->send(db->handle(), append_request{std::move(ev), caf::none});
+  }
+  for (int i = 0; i < 1000; ++i)
+    self->receive([](const append_result&) {}, [](caf::error& err) { FAIL() << render(err); });
+  auto read = db->read_task("ordered");
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->events.size(), 1000u);
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_EQ(read->events[static_cast<size_t>(i)].data.at("n").as_int64(), i);
+}
+
+TEST_F(StoreActorTest, ConcurrentExpectedVersionsLetExactlyOneWin) {
+  auto db = open_store();
+  caf::scoped_actor self{db->system()};
+  for (int i = 0; i < 10; ++i)
+    self->send(db->handle(), append_request{make_event("cas", "task:updated"), uint64_t{0}});
+  int won = 0;
+  int conflicts = 0;
+  for (int i = 0; i < 10; ++i)
+    self->receive([&](const append_result&) { ++won; },
+                  [&](caf::error& err) { conflicts += is(err, errc::version_conflict); });
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(conflicts, 9);
+}
