@@ -27,7 +27,10 @@ struct store_state {
   static inline const char* name = "evstore.store";
   store_options opts;
   task_log_config log_cfg;
+  /// Where writers report: the index (writable stores), or the embedder's sink.
   notification_sink sink;
+  index_actor index;
+  uint64_t fetches_routed = 0;
   std::shared_ptr<store_lock> lock;
   std::unordered_map<std::string, live_writer> writers;
 };
@@ -65,11 +68,33 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
   st.log_cfg.max_line_bytes = opts.max_line_bytes;
   st.log_cfg.dedupe_window = opts.dedupe_window;
   st.log_cfg.read_only = opts.read_only;
+  st.log_cfg.sketch_size = opts.index_sketch_size;
   st.log_cfg.fds = std::make_shared<fd_budget>(
     opts.max_open_files > 0 ? opts.max_open_files : fd_budget::default_slots());
   st.opts = std::move(opts);
-  st.sink = std::move(sink);
   st.lock = std::move(lock);
+  st.sink = std::move(sink);
+  if (!st.opts.read_only) {
+    st.index = spawn_index(self->system(), st.opts.index_sketch_size);
+    self->link_to(st.index);
+    if (st.sink) {
+      // Both want every notification: a small fan-out actor keeps the writers' single channel.
+      st.sink = self->spawn<caf::linked>(
+        [](notification_sink::pointer, index_actor index,
+           notification_sink other) -> notification_sink::behavior_type {
+          return {
+            [=](const task_summary& x) { caf::anon_send(index, x), caf::anon_send(other, x); },
+            [=](const appended& x) { caf::anon_send(index, x), caf::anon_send(other, x); },
+            [=](const compacted& x) { caf::anon_send(index, x), caf::anon_send(other, x); },
+            [=](const task_removed& x) { caf::anon_send(index, x), caf::anon_send(other, x); },
+          };
+        },
+        st.index, st.sink);
+    } else {
+      st.sink = caf::actor_cast<notification_sink>(st.index);
+    }
+    spawn_population_worker(self, st.index, st.opts.root, st.opts.population_window);
+  }
   return {
     [=](append_request& req) -> caf::delegated<append_result> {
       if (auto err = validate_task_id(req.ev.task)) {
@@ -145,7 +170,35 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
       return acc->promise;
     },
     [=](query_request& req) -> caf::delegated<query_result> {
-      return self->delegate(spawn_scan_query_worker(self, self->state.opts.root), std::move(req));
+      auto& st = self->state;
+      if (st.index)
+        return self->delegate(spawn_query_actor(self, st.index), std::move(req));
+      return self->delegate(spawn_scan_query_worker(self, st.opts.root), std::move(req));
+    },
+    [=](fetch_request& req) -> caf::delegated<fetch_result> {
+      ++self->state.fetches_routed;
+      auto task = req.what.task;
+      return self->delegate(writer_for(self, task), std::move(req));
+    },
+    [=](populate_request& req) -> caf::delegated<uint64_t> {
+      auto task = req.task;
+      return self->delegate(writer_for(self, task), std::move(req));
+    },
+    [=](stats_request) -> caf::result<index_stats> {
+      auto& st = self->state;
+      index_stats base;
+      base.fetches_routed = st.fetches_routed;
+      if (!st.index)
+        return base;
+      auto promise = self->make_response_promise<index_stats>();
+      self->request(st.index, caf::infinite, stats_request{})
+        .then(
+          [=](index_stats& stats) mutable {
+            stats.fetches_routed = base.fetches_routed;
+            promise.deliver(stats);
+          },
+          [=](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
     },
     [=](const writer_idle& idle) -> bool {
       auto& writers = self->state.writers;

@@ -14,6 +14,7 @@
 #include "evstore/actors/store_options.hpp"
 #include "evstore/messages/commands.hpp"
 #include "evstore/messages/internal.hpp"
+#include "evstore/messages/query_messages.hpp"
 
 namespace evstore {
 
@@ -25,11 +26,18 @@ using store_actor = caf::typed_actor<
   caf::replies_to<list_tasks_request>::with<task_list>,
   caf::replies_to<cleanup_request>::with<cleanup_result>,
   caf::replies_to<query_request>::with<query_result>,
+  // Index statistics plus the store's routing counters.
+  caf::replies_to<stats_request>::with<index_stats>,
+  // Routed to the task's writer (by query actors and the population worker).
+  caf::replies_to<fetch_request>::with<fetch_result>,
+  caf::replies_to<populate_request>::with<uint64_t>,
   // Internal: a writer asks to retire; true means it may quit.
   caf::replies_to<writer_idle>::with<bool>>;
 
 /// Opens the store at `opts.root` (format check; the write lock unless read-only) and spawns its
-/// actor. `sink`, if set, receives every writer's notifications. The lock is held until the store
+/// actor. A writable store also spawns its index actor and starts populating it in the background;
+/// queries are answered by the index (a read-only store, which sees no notifications of the writing
+/// process, answers them by a full scan). `sink`, if set, also receives every writer's notifications. The lock is held until the store
 /// actor and all its writers are gone; stop it with `caf::anon_send_exit(h, caf::exit_reason::user_shutdown)`.
 /// @pre `sys` was configured with evstore::register_types (evstore::system_config does it).
 caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts,

@@ -36,6 +36,11 @@ struct store_options {
   std::chrono::milliseconds writer_idle_timeout{1000};
   /// Recent ids per task remembered to acknowledge retried appends as duplicates.
   size_t dedupe_window = 10'000;
+  /// Line references the index keeps per (type, task): more answers queries by reads instead of scans,
+  /// at 24 bytes each per pair.
+  size_t index_sketch_size = 4;
+  /// Files scanned at once while populating the index on open.
+  size_t population_window = 16;
 };
 
 } // namespace evstore

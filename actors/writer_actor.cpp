@@ -16,9 +16,35 @@ struct waiting_append {
   append_result result;
 };
 
+// Forwards what the task_log reports to the index, in the order it happened: one sender, one
+// mailbox, so the index sees each task's history in disk order.
+struct sink_forwarder : task_log_observer {
+  writer_actor::pointer self = nullptr;
+  notification_sink sink;
+
+  template <class T>
+  void forward(const T& x) {
+    if (sink)
+      self->send(sink, x);
+  }
+  void on_loaded(const task_summary& x) override {
+    forward(x);
+  }
+  void on_appended(const appended& x) override {
+    forward(x);
+  }
+  void on_compacted(const compacted& x) override {
+    forward(x);
+  }
+  void on_removed(const task_removed& x) override {
+    forward(x);
+  }
+};
+
 struct writer_state {
   static inline const char* name = "evstore.writer";
 
+  sink_forwarder forwarder;
   std::unique_ptr<task_log> log;
   writer_setup setup;
   /// Appends written but not yet acknowledged, waiting for the next sync (durability::fsynced).
@@ -44,24 +70,19 @@ void touch(writer_pointer self) {
   }
 }
 
-void notify(writer_pointer self, appended note) {
-  if (self->state.setup.sink)
-    self->send(self->state.setup.sink, std::move(note));
-}
-
 writer_actor::behavior_type writer(writer_pointer self, writer_setup setup) {
-  self->state.log = std::make_unique<task_log>(setup.root, setup.task, setup.log);
-  self->state.setup = std::move(setup);
+  auto& st = self->state;
+  st.forwarder.self = self;
+  st.forwarder.sink = setup.sink;
+  st.log = std::make_unique<task_log>(setup.root, setup.task, setup.log, &st.forwarder);
+  st.setup = std::move(setup);
   return {
     [=](append_request& req) -> caf::result<append_result> {
       touch(self);
       auto& st = self->state;
-      appended note;
-      auto res = st.log->append(std::move(req), note);
+      auto res = st.log->append(std::move(req));
       if (!res)
         return res.error();
-      if (!res->duplicate)
-        notify(self, std::move(note));
       if (st.setup.log.ack == durability::written || !st.log->needs_sync())
         return std::move(*res);
       // Group commit: the sync request queues behind appends already in the mailbox, so one
@@ -92,22 +113,21 @@ writer_actor::behavior_type writer(writer_pointer self, writer_setup setup) {
     },
     [=](compact_request& req) -> caf::result<compact_result> {
       touch(self);
-      auto& st = self->state;
-      compacted note;
-      bool changed = false;
-      auto res = st.log->compact(req.policy, now(), note, changed);
-      if (res && changed && st.setup.sink)
-        self->send(st.setup.sink, std::move(note));
-      return res;
+      return self->state.log->compact(req.policy, now());
+    },
+    [=](const fetch_request& req) -> caf::result<fetch_result> {
+      touch(self);
+      return self->state.log->fetch(req);
+    },
+    [=](const populate_request&) -> caf::result<uint64_t> {
+      touch(self);
+      return self->state.log->populate();
     },
     [=](cleanup_request) -> caf::result<cleanup_result> {
       touch(self);
-      auto& st = self->state;
-      auto removed = st.log->remove_if_empty();
+      auto removed = self->state.log->remove_if_empty();
       if (!removed)
         return removed.error();
-      if (*removed && st.setup.sink)
-        self->send(st.setup.sink, task_removed{st.log->task()});
       return cleanup_result{*removed ? 1u : 0u};
     },
     [=](idle_atom) {

@@ -8,6 +8,7 @@
 
 #include "evstore/messages/atoms.hpp"
 #include "evstore/messages/commands.hpp"
+#include "evstore/messages/query_messages.hpp"
 
 namespace evstore {
 
@@ -17,6 +18,10 @@ using writer_actor = caf::typed_actor<
   caf::replies_to<compact_request>::with<compact_result>,
   // Removes the task's directory if it holds no events; replies 1 if it did.
   caf::replies_to<cleanup_request>::with<cleanup_result>,
+  // A query's share: this task's best events for a prefix, as the index planned them.
+  caf::replies_to<fetch_request>::with<fetch_result>,
+  // Population: load the file (the summary goes to the index first); replies its size in bytes.
+  caf::replies_to<populate_request>::with<uint64_t>,
   // Internal self-messages: group commit and idle checks.
   caf::reacts_to<sync_atom>, caf::reacts_to<idle_atom>>;
 

@@ -89,6 +89,8 @@ struct cleanup_result {
 struct query_request {
   std::string prefix;
   uint64_t limit = 0;
+  /// If set, only events with ts >= since qualify (for orchestrators resuming from a checkpoint).
+  caf::optional<timestamp> since;
 };
 
 struct query_result {
@@ -159,7 +161,7 @@ typename Inspector::result_type inspect(Inspector& f, cleanup_result& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, query_request& x) {
-  return f(caf::meta::type_name("evstore::query_request"), x.prefix, x.limit);
+  return f(caf::meta::type_name("evstore::query_request"), x.prefix, x.limit, x.since);
 }
 
 template <class Inspector>

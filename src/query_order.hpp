@@ -46,6 +46,17 @@ public:
     return heap_.size();
   }
 
+  /// The kept events with their positions, oldest first. Leaves this object empty.
+  std::vector<ranked_event> take_ranked() {
+    std::vector<ranked_event> out;
+    out.reserve(heap_.size());
+    while (!heap_.empty()) {
+      out.push_back(std::move(const_cast<ranked_event&>(heap_.top())));
+      heap_.pop();
+    }
+    return out;
+  }
+
   /// The kept events, oldest first. Leaves this object empty.
   std::vector<event> take_ascending() {
     std::vector<event> out;

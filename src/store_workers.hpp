@@ -8,6 +8,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "evstore/actors/index_actor.hpp"
 #include "evstore/actors/store_actor.hpp"
 
 namespace evstore {
@@ -23,5 +24,16 @@ compact_all_worker spawn_compact_all_worker(store_actor::pointer store, std::str
 
 /// Answers a query by a full scan of the files, on a thread of its own (it blocks on I/O).
 scan_query_worker spawn_scan_query_worker(store_actor::pointer store, std::string root);
+
+using query_actor = caf::typed_actor<caf::replies_to<query_request>::with<query_result>>;
+
+/// Answers one query: asks `index` for a plan, fans out to exactly the writers it names (through
+/// `store`, which routes to them), merges, replies.
+query_actor spawn_query_actor(store_actor::pointer store, index_actor index);
+
+/// Populates `index` from the tasks on disk: sends it the list, then has each task's writer load its
+/// file (which reports the summary to the index), `window` at a time.
+void spawn_population_worker(store_actor::pointer store, index_actor index, std::string root,
+                             size_t window);
 
 } // namespace evstore

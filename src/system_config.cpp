@@ -5,6 +5,7 @@
 #include "evstore/messages/commands.hpp"
 #include "evstore/messages/internal.hpp"
 #include "evstore/messages/notifications.hpp"
+#include "evstore/messages/query_messages.hpp"
 
 namespace evstore {
 
@@ -30,6 +31,20 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<compacted>("evstore::compacted");
   cfg.add_message_type<task_removed>("evstore::task_removed");
   cfg.add_message_type<writer_idle>("evstore::writer_idle");
+  cfg.add_message_type<line_ref>("evstore::line_ref");
+  cfg.add_message_type<task_summary>("evstore::task_summary");
+  cfg.add_message_type<rank_key>("evstore::rank_key");
+  cfg.add_message_type<located_event>("evstore::located_event");
+  cfg.add_message_type<plan_request>("evstore::plan_request");
+  cfg.add_message_type<task_fetch>("evstore::task_fetch");
+  cfg.add_message_type<query_plan>("evstore::query_plan");
+  cfg.add_message_type<fetch_request>("evstore::fetch_request");
+  cfg.add_message_type<fetch_result>("evstore::fetch_result");
+  cfg.add_message_type<populate_request>("evstore::populate_request");
+  cfg.add_message_type<population_plan>("evstore::population_plan");
+  cfg.add_message_type<population_failed>("evstore::population_failed");
+  cfg.add_message_type<stats_request>("evstore::stats_request");
+  cfg.add_message_type<index_stats>("evstore::index_stats");
   cfg.add_error_category(caf::atom("evstore"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            return render(caf::error{code, caf::atom("evstore"), ctx});

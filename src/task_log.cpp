@@ -2,7 +2,7 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <map>
+#include <tuple>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,6 +10,7 @@
 
 #include "line_codec.hpp"
 #include "line_reader.hpp"
+#include "query_order.hpp"
 #include "store_layout.hpp"
 #include "timestamp_format.hpp"
 #include "validation.hpp"
@@ -74,14 +75,55 @@ caf::error write_file_synced(const std::string& path, const std::string& content
   return err == 0 ? caf::error{} : io_error("cannot write", path, err);
 }
 
+uint64_t inode_of(int fd) {
+  struct stat sb {};
+  return ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_ino) : 0;
+}
+
+uint64_t inode_of(const std::string& path) {
+  struct stat sb {};
+  return ::stat(path.c_str(), &sb) == 0 ? static_cast<uint64_t>(sb.st_ino) : 0;
+}
+
+// Reads the line starting at `offset` (without its newline) into `out`; false if there is no whole
+// line there.
+bool read_line_at(int fd, uint64_t offset, size_t max_bytes, std::string& out) {
+  out.clear();
+  size_t chunk = 1024;
+  for (;;) {
+    size_t old = out.size();
+    out.resize(old + chunk);
+    ssize_t n = ::pread(fd, out.data() + old, chunk, static_cast<off_t>(offset + old));
+    if (n < 0 && errno == EINTR) {
+      out.resize(old);
+      continue;
+    }
+    if (n <= 0) {
+      out.clear();
+      return false;
+    }
+    out.resize(old + static_cast<size_t>(n));
+    auto nl = out.find('\n', old);
+    if (nl != std::string::npos) {
+      out.resize(nl);
+      return true;
+    }
+    if (out.size() > max_bytes)
+      return false;
+    chunk = std::min<size_t>(chunk * 4, size_t{1} << 20);
+  }
+}
+
 } // namespace
 
-task_log::task_log(std::string root, std::string task, task_log_config cfg)
+task_log::task_log(std::string root, std::string task, task_log_config cfg,
+                   task_log_observer* observer)
   : root_(std::move(root)),
     task_(std::move(task)),
     dir_(task_dir(root_, task_)),
     path_(events_path(root_, task_)),
-    cfg_(std::move(cfg)) {
+    cfg_(std::move(cfg)),
+    observer_(observer) {
 }
 
 task_log::~task_log() {
@@ -128,16 +170,25 @@ caf::error task_log::load() {
     return caf::none;
   count_ = 0;
   size_ = 0;
+  file_id_ = 0;
   recent_order_.clear();
   recent_.clear();
+  sketch_builder sketch{cfg_.sketch_size};
+  auto report = [&] {
+    loaded_ = true;
+    if (observer_)
+      observer_->on_loaded(task_summary{task_, file_id_, count_, size_, sketch.finish()});
+  };
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno != ENOENT)
       return io_error("cannot open", path_, errno);
-    loaded_ = true;
+    report();
     return caf::none;
   }
+  file_id_ = inode_of(fd);
   bool torn = false;
+  uint64_t torn_offset = 0;
   decoded_line torn_line;
   int err = for_each_line(fd, 0, [&](const raw_line& line) {
     size_ = line.offset + line.text.size() + (line.terminated ? 1 : 0);
@@ -146,11 +197,14 @@ caf::error task_log::load() {
     auto d = decode_line(line.text);
     if (!line.terminated) {
       torn = true;
+      torn_offset = line.offset;
       torn_line = std::move(d);
       return;
     }
-    if (d.status == line_status::ok)
+    if (d.status == line_status::ok) {
+      sketch.add(d.ev.type, line_ref{d.ev.ts, count_, line.offset});
       remember_id(d.ev.id, count_++);
+    }
   });
   ::close(fd);
   if (err != 0)
@@ -166,10 +220,12 @@ caf::error task_log::load() {
       return io_error("cannot repair torn tail of", path_, werr);
     dirty_ = true;
     size_ += 1;
-    if (torn_line.status == line_status::ok)
+    if (torn_line.status == line_status::ok) {
+      sketch.add(torn_line.ev.type, line_ref{torn_line.ev.ts, count_, torn_offset});
       remember_id(torn_line.ev.id, count_++);
+    }
   }
-  loaded_ = true;
+  report();
   return caf::none;
 }
 
@@ -191,13 +247,14 @@ caf::error task_log::open_for_append() {
   if (fd < 0)
     return io_error("cannot open for append", path_, errno);
   fd_ = fd;
+  file_id_ = inode_of(fd);
   holds_slot_ = cfg_.fds->try_acquire();
   if (created && cfg_.ack == durability::fsynced)
     return fsync_dir(dir_);
   return caf::none;
 }
 
-caf::expected<append_result> task_log::append(append_request req, appended& note) {
+caf::expected<append_result> task_log::append(append_request req) {
   if (cfg_.read_only)
     return make_error(errc::read_only, "store is open read-only; cannot append");
   event& ev = req.ev;
@@ -236,7 +293,8 @@ caf::expected<append_result> task_log::append(append_request req, appended& note
     return io_error("cannot append to", path_, err);
   }
   dirty_ = true;
-  note = appended{task_, ev.type, ev.ts, count_, size_};
+  if (observer_)
+    observer_->on_appended(appended{task_, ev.type, line_ref{ev.ts, count_, size_}, file_id_});
   size_ += line.size();
   remember_id(ev.id, count_);
   append_result result{std::move(ev), count_++, false};
@@ -293,9 +351,7 @@ caf::expected<read_result> task_log::read(uint64_t from) {
   return result;
 }
 
-caf::expected<compact_result> task_log::compact(const retention_policy& policy, timestamp now_ts,
-                                                compacted& note, bool& changed) {
-  changed = false;
+caf::expected<compact_result> task_log::compact(const retention_policy& policy, timestamp now_ts) {
   if (cfg_.read_only)
     return make_error(errc::read_only, "store is open read-only; cannot compact");
   if (auto err = load())
@@ -334,7 +390,7 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
   const auto cutoff = policy.max_age ? now_ts - *policy.max_age : timestamp::min();
   std::string kept;
   kept.reserve(content->size());
-  std::map<std::string, type_summary> by_type;
+  sketch_builder sketch{cfg_.sketch_size};
   uint64_t kept_count = 0;
   uint64_t kept_valid = 0;
   for (size_t i = first; i < events.size(); ++i) {
@@ -343,24 +399,14 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
     bool has_ts = e.ts.time_since_epoch().count() != 0;
     if (has_ts && e.ts < cutoff)
       continue;
+    if (e.status == line_status::ok)
+      sketch.add(e.type, line_ref{e.ts, kept_valid++, kept.size()});
     kept.append(e.text.data(), e.text.size()).push_back('\n');
     ++kept_count;
-    if (e.status == line_status::ok) {
-      ++kept_valid;
-      auto& s = by_type[e.type];
-      s.type = e.type;
-      ++s.count;
-      s.newest_ts = std::max(s.newest_ts, e.ts);
-    }
   }
   compact_result result{events.size() - kept_count, kept_count, corrupt_count};
-  note = compacted{task_, 0, kept_valid, {}};
-  for (auto& [type, summary] : by_type)
-    note.types.push_back(std::move(summary));
   if (result.removed == 0 && corrupt_count == 0)
     return result;
-  // Valid events removed, as the index counts them (future-schema lines are not indexed).
-  note.removed = count_ - kept_valid;
   if (corrupt_count > 0) {
     // Moved aside before the log is replaced, so a crash in between duplicates them there at worst.
     const std::string corrupt_path = dir_ + "/" + corrupt_file_name;
@@ -370,12 +416,86 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
   const std::string tmp = path_ + compact_temp_suffix;
   if (auto err = write_file_synced(tmp, kept, O_TRUNC))
     return err;
+  const uint64_t new_file_id = inode_of(tmp);
   if (::rename(tmp.c_str(), path_.c_str()) != 0)
     return io_error("cannot rename", tmp, errno);
   if (auto err = fsync_dir(dir_))
     return err;
-  changed = true;
+  // Valid events removed, as the index counts them (future-schema lines are not indexed).
+  const uint64_t removed_valid = count_ - kept_valid;
   release(); // counts and recent ids are reloaded from the new file on next use
+  if (observer_)
+    observer_->on_compacted(compacted{
+      task_, removed_valid, task_summary{task_, new_file_id, kept_valid, kept.size(), sketch.finish()}});
+  return result;
+}
+
+caf::expected<uint64_t> task_log::populate() {
+  if (auto err = load())
+    return err;
+  return size_;
+}
+
+caf::expected<fetch_result> task_log::fetch(const fetch_request& req) {
+  if (req.what.scan || req.what.lines.empty() || req.what.file_id != inode_of(path_))
+    return scan_for(req);
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return scan_for(req);
+  // The file is the one the plan was made for: read just the planned lines.
+  fetch_result result;
+  std::string line;
+  bool as_planned = true;
+  for (const auto& ref : req.what.lines) {
+    if (!read_line_at(fd, ref.offset, cfg_.max_line_bytes, line)) {
+      as_planned = false;
+      break;
+    }
+    auto d = decode_line(line);
+    if (d.status != line_status::ok || d.ev.ts != ref.ts
+        || d.ev.type.compare(0, req.prefix.size(), req.prefix) != 0) {
+      as_planned = false;
+      break;
+    }
+    result.events.push_back(located_event{ref.position, std::move(d.ev)});
+  }
+  ::close(fd);
+  if (!as_planned)
+    return scan_for(req); // the file changed under the plan: answer exactly anyway
+  return result;
+}
+
+caf::expected<fetch_result> task_log::scan_for(const fetch_request& req) {
+  fetch_result result;
+  result.scanned = true;
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return result;
+    return io_error("cannot open", path_, errno);
+  }
+  latest_events best{req.limit};
+  uint64_t position = 0;
+  int err = for_each_line(fd, 0, [&](const raw_line& line) {
+    if (!line.terminated || is_blank_line(line.text))
+      return;
+    auto d = decode_line(line.text);
+    if (d.status != line_status::ok)
+      return;
+    auto pos = position++;
+    if (d.ev.type.compare(0, req.prefix.size(), req.prefix) != 0)
+      return;
+    if (req.bound
+        && std::tie(d.ev.ts, task_, pos)
+             < std::tie(req.bound->ts, req.bound->task, req.bound->position))
+      return;
+    best.offer(ranked_event{pos, std::move(d.ev)});
+  });
+  ::close(fd);
+  if (err != 0)
+    return io_error("cannot read", path_, err);
+  for (auto& r : best.take_ranked())
+    result.events.push_back(located_event{r.position, std::move(r.ev)});
   return result;
 }
 
@@ -402,6 +522,8 @@ caf::expected<bool> task_log::remove_if_empty() {
   fs::remove_all(dir_, ec);
   if (ec)
     return make_error(errc::io_error, "cannot remove " + dir_ + ": " + ec.message());
+  if (observer_)
+    observer_->on_removed(task_removed{task_});
   if (auto err = fsync_dir(root_))
     return err;
   return true;

@@ -15,16 +15,32 @@
 #include "evstore/actors/store_options.hpp"
 #include "evstore/messages/commands.hpp"
 #include "evstore/messages/notifications.hpp"
+#include "evstore/messages/query_messages.hpp"
 #include "fd_budget.hpp"
+#include "type_sketch.hpp"
 #include "uuid.hpp"
 
 namespace evstore {
+
+/// Told, synchronously and in disk order, what happened to the file. The writer actor forwards each
+/// call to the index as a typed notification.
+class task_log_observer {
+public:
+  virtual ~task_log_observer() = default;
+  /// The file was (re)loaded: its complete content by type.
+  virtual void on_loaded(const task_summary& summary) = 0;
+  virtual void on_appended(const appended& note) = 0;
+  virtual void on_compacted(const compacted& note) = 0;
+  virtual void on_removed(const task_removed& note) = 0;
+};
 
 struct task_log_config {
   durability ack = durability::written;
   size_t max_line_bytes = size_t{1} << 20;
   size_t dedupe_window = 10'000;
   bool read_only = false;
+  /// Line references per (type, task) in summaries.
+  size_t sketch_size = default_sketch_size;
   /// Shared by all writers of a store; never null.
   std::shared_ptr<fd_budget> fds;
 };
@@ -34,14 +50,15 @@ public:
   /// Manages <root>/<task>/events.jsonl (or <root>/events.jsonl for task ""). The caller guarantees
   /// that no other task_log for the same file exists in this process, and the store lock that no other
   /// process writes it. Touches nothing on disk until the first call.
-  task_log(std::string root, std::string task, task_log_config cfg);
+  /// `observer` may be null; it must outlive this object.
+  task_log(std::string root, std::string task, task_log_config cfg,
+           task_log_observer* observer = nullptr);
   ~task_log();
   task_log(const task_log&) = delete;
   task_log& operator=(const task_log&) = delete;
 
-  /// Validates and writes one event (write(2) only; see `sync`). Fills an empty id and a zero ts. On
-  /// success `note` describes the written line (untouched for duplicates).
-  caf::expected<append_result> append(append_request req, appended& note);
+  /// Validates and writes one event (write(2) only; see `sync`). Fills an empty id and a zero ts.
+  caf::expected<append_result> append(append_request req);
 
   /// True if lines were written since the last sync.
   bool needs_sync() const {
@@ -55,10 +72,15 @@ public:
   caf::expected<read_result> read(uint64_t from);
 
   /// Rewrites the file under `policy` (temp file, fsync, rename, fsync dir) and moves unparsable lines
-  /// to events.corrupt. `note` gets the task's new content by type; `changed` tells whether the file
-  /// was rewritten.
-  caf::expected<compact_result> compact(const retention_policy& policy, timestamp now,
-                                        compacted& note, bool& changed);
+  /// to events.corrupt. Leaves the file alone if there is nothing to remove.
+  caf::expected<compact_result> compact(const retention_policy& policy, timestamp now);
+
+  /// Loads the file if it is not loaded yet (reporting its summary); returns its size in bytes.
+  caf::expected<uint64_t> populate();
+
+  /// Events matching `req.prefix` ranked at or above `req.bound`, at most `req.limit` of the best:
+  /// by reading the planned lines if the file is still the planned one, else by a scan.
+  caf::expected<fetch_result> fetch(const fetch_request& req);
 
   /// Removes the task's directory if it holds no events (no file or an empty one) and nothing else
   /// worth keeping. Never touches the root, i.e. the system-wide task.
@@ -85,12 +107,14 @@ private:
   caf::error open_for_append();
   void close_file();
   void remember_id(const std::string& id, uint64_t position);
+  caf::expected<fetch_result> scan_for(const fetch_request& req);
 
   const std::string root_;
   const std::string task_;
   const std::string dir_;
   const std::string path_;
   const task_log_config cfg_;
+  task_log_observer* const observer_;
 
   int fd_ = -1;
   bool holds_slot_ = false;
@@ -98,6 +122,7 @@ private:
   bool loaded_ = false;
   uint64_t count_ = 0; // valid events
   uint64_t size_ = 0;  // bytes
+  uint64_t file_id_ = 0; // inode of the file, 0 if there is none
   std::deque<uuid_bits> recent_order_;
   std::unordered_map<uuid_bits, uint64_t, uuid_bits_hash> recent_; // id -> position
 };

@@ -9,6 +9,7 @@
 #include "evstore/messages/commands.hpp"
 #include "evstore/messages/internal.hpp"
 #include "evstore/messages/notifications.hpp"
+#include "evstore/messages/query_messages.hpp"
 #include "evstore/messages/system_config.hpp"
 #include "timestamp_format.hpp"
 
@@ -93,18 +94,53 @@ TEST_F(MessagesTest, CommandsAndRepliesRoundTrip) {
 
 TEST_F(MessagesTest, NotificationsRoundTrip) {
   auto ts = *parse_timestamp("2026-03-01T10:00:00.000000001Z");
-  auto a = round_trip(appended{"t", "agent:message", ts, 3, 1024});
+  auto a = round_trip(appended{"t", "agent:message", line_ref{ts, 3, 1024}, 77});
   EXPECT_EQ(a.task, "t");
   EXPECT_EQ(a.type, "agent:message");
-  EXPECT_EQ(a.ts, ts);
-  EXPECT_EQ(a.position, 3u);
-  EXPECT_EQ(a.offset, 1024u);
-  auto c = round_trip(compacted{"t", 5, 2, {type_summary{"a:b", 2, ts}}});
+  EXPECT_EQ(a.line.ts, ts);
+  EXPECT_EQ(a.line.position, 3u);
+  EXPECT_EQ(a.line.offset, 1024u);
+  EXPECT_EQ(a.file_id, 77u);
+  type_summary ts_sum{"a:b", 2, ts, {line_ref{ts, 1, 10}}, true, ts, 0};
+  auto c = round_trip(compacted{"t", 5, task_summary{"t", 9, 2, 300, {ts_sum}}});
   EXPECT_EQ(c.removed, 5u);
-  ASSERT_EQ(c.types.size(), 1u);
-  EXPECT_EQ(c.types[0].type, "a:b");
-  EXPECT_EQ(c.types[0].newest_ts, ts);
+  EXPECT_EQ(c.summary.file_id, 9u);
+  ASSERT_EQ(c.summary.types.size(), 1u);
+  EXPECT_EQ(c.summary.types[0].type, "a:b");
+  EXPECT_EQ(c.summary.types[0].newest_ts, ts);
+  ASSERT_EQ(c.summary.types[0].recent.size(), 1u);
+  EXPECT_EQ(c.summary.types[0].recent[0].offset, 10u);
+  EXPECT_TRUE(c.summary.types[0].has_older);
   EXPECT_EQ(round_trip(task_removed{"gone"}).task, "gone");
+}
+
+TEST_F(MessagesTest, QueryMessagesRoundTrip) {
+  auto ts = *parse_timestamp("2026-03-01T10:00:00.5Z");
+  auto q = round_trip(query_request{"task:", 5, ts});
+  EXPECT_EQ(q.since, caf::optional<timestamp>{ts});
+  auto pr = round_trip(plan_request{"a:", 3, caf::none});
+  EXPECT_EQ(pr.limit, 3u);
+  query_plan plan{rank_key{ts, "t", 4}, {task_fetch{"t", {line_ref{ts, 4, 99}}, 12, false}}};
+  auto plan2 = round_trip(plan);
+  ASSERT_TRUE(plan2.bound);
+  EXPECT_EQ(plan2.bound->task, "t");
+  ASSERT_EQ(plan2.fetches.size(), 1u);
+  EXPECT_EQ(plan2.fetches[0].lines[0].offset, 99u);
+  auto fr = round_trip(fetch_request{"a:", 3, caf::none, task_fetch{"t", {}, 1, true}});
+  EXPECT_TRUE(fr.what.scan);
+  auto res = round_trip(fetch_result{{located_event{7, sample_event()}}, true});
+  EXPECT_EQ(res.events[0].position, 7u);
+  EXPECT_EQ(res.events[0].ev, sample_event());
+  EXPECT_EQ(round_trip(populate_request{"t"}).task, "t");
+  EXPECT_EQ(round_trip(population_plan{{"a", "b"}}).tasks.size(), 2u);
+  EXPECT_EQ(round_trip(population_failed{"a", "why"}).reason, "why");
+  round_trip(stats_request{});
+  index_stats st;
+  st.entries = 5;
+  st.complete = true;
+  auto st2 = round_trip(st);
+  EXPECT_EQ(st2.entries, 5u);
+  EXPECT_TRUE(st2.complete);
 }
 
 TEST_F(MessagesTest, ErrorsRenderWithTheirContext) {

@@ -18,13 +18,33 @@ timestamp at(const char* text) {
   return *parse_timestamp(text);
 }
 
+// Records what a task_log reports, in order.
+struct recorder : task_log_observer {
+  std::vector<task_summary> loaded;
+  std::vector<appended> appends;
+  std::vector<compacted> compactions;
+  std::vector<task_removed> removals;
+  void on_loaded(const task_summary& x) override {
+    loaded.push_back(x);
+  }
+  void on_appended(const appended& x) override {
+    appends.push_back(x);
+  }
+  void on_compacted(const compacted& x) override {
+    compactions.push_back(x);
+  }
+  void on_removed(const task_removed& x) override {
+    removals.push_back(x);
+  }
+};
+
 class TaskLogTest : public ::testing::Test {
 protected:
   std::unique_ptr<task_log> make_log(const std::string& task = "t1", size_t slots = 8) {
     task_log_config cfg;
     cfg.fds = std::make_shared<fd_budget>(slots);
     cfg.max_line_bytes = max_line_bytes_;
-    return std::make_unique<task_log>(dir_.str(), task, cfg);
+    return std::make_unique<task_log>(dir_.str(), task, cfg, &seen_);
   }
 
   static event make_event(const std::string& task, const std::string& type, timestamp ts = {}) {
@@ -38,8 +58,7 @@ protected:
   }
 
   append_result append_ok(task_log& log, event ev) {
-    appended note;
-    auto res = log.append(append_request{std::move(ev), caf::none}, note);
+    auto res = log.append(append_request{std::move(ev), caf::none});
     EXPECT_TRUE(res) << render(res.error());
     return res ? *res : append_result{};
   }
@@ -49,6 +68,7 @@ protected:
   }
 
   evstore::testing::temp_dir dir_;
+  recorder seen_;
   size_t max_line_bytes_ = size_t{1} << 20;
 };
 
@@ -69,17 +89,51 @@ TEST_F(TaskLogTest, AppendThenReadReturnsEventsInFileOrder) {
 
 TEST_F(TaskLogTest, AppendFillsIdAndTimestampAndReportsTheLine) {
   auto log = make_log();
-  appended note;
-  auto res = log->append(append_request{make_event("t1", "task:created"), caf::none}, note);
+  auto res = log->append(append_request{make_event("t1", "task:created"), caf::none});
   ASSERT_TRUE(res);
   EXPECT_TRUE(parse_uuid(res->ev.id));
   EXPECT_GT(res->ev.ts.time_since_epoch().count(), 0);
+  ASSERT_EQ(seen_.loaded.size(), 1u); // the (missing) file was loaded first: an empty summary
+  EXPECT_EQ(seen_.loaded[0].events, 0u);
+  ASSERT_EQ(seen_.appends.size(), 1u);
+  const auto& note = seen_.appends[0];
   EXPECT_EQ(note.task, "t1");
   EXPECT_EQ(note.type, "task:created");
-  EXPECT_EQ(note.ts, res->ev.ts);
-  EXPECT_EQ(note.position, 0u);
-  EXPECT_EQ(note.offset, 0u);
-  EXPECT_EQ(slurp(file()), encode_line(res->ev));
+  EXPECT_EQ(note.line.ts, res->ev.ts);
+  EXPECT_EQ(note.line.position, 0u);
+  EXPECT_EQ(note.line.offset, 0u);
+  EXPECT_NE(note.file_id, 0u);
+  auto second = append_ok(*log, make_event("t1", "task:updated"));
+  EXPECT_EQ(seen_.appends[1].line.offset, encode_line(res->ev).size());
+  EXPECT_EQ(slurp(file()), encode_line(res->ev) + encode_line(second.ev));
+}
+
+TEST_F(TaskLogTest, LoadReportsASummaryPerTypeWithRecentLines) {
+  {
+    auto writer = make_log();
+    for (int i = 0; i < 7; ++i)
+      append_ok(*writer, make_event("t1", i < 6 ? "agent:message" : "task:created",
+                                    at(i == 0 ? "2026-01-09T00:00:00Z" : "2026-01-01T00:00:00Z")));
+  }
+  seen_ = recorder{};
+  auto log = make_log();
+  ASSERT_TRUE(log->populate());
+  ASSERT_EQ(seen_.loaded.size(), 1u);
+  const auto& sum = seen_.loaded[0];
+  EXPECT_EQ(sum.events, 7u);
+  ASSERT_EQ(sum.types.size(), 2u);
+  const auto& msgs = sum.types[0];
+  EXPECT_EQ(msgs.type, "agent:message");
+  EXPECT_EQ(msgs.count, 6u);
+  EXPECT_EQ(msgs.newest_ts, at("2026-01-09T00:00:00Z"));
+  ASSERT_EQ(msgs.recent.size(), default_sketch_size);
+  EXPECT_EQ(msgs.recent.back().position, 5u);
+  EXPECT_TRUE(msgs.has_older); // the first line, the newest by ts, fell out of the recent lines
+  EXPECT_EQ(msgs.older_max_ts, at("2026-01-09T00:00:00Z"));
+  EXPECT_EQ(msgs.older_max_position, 0u);
+  EXPECT_FALSE(sum.types[1].has_older);
+  EXPECT_TRUE(log->populate()); // already loaded: nothing more to report
+  EXPECT_EQ(seen_.loaded.size(), 1u);
 }
 
 TEST_F(TaskLogTest, SystemWideEventsLiveInTheRootFile) {
@@ -130,21 +184,19 @@ TEST_F(TaskLogTest, ReadOnlyReaderReportsTornTailWithoutRepairing) {
   EXPECT_TRUE(res->stats.torn_tail);
   EXPECT_EQ(res->stats.corrupt_lines, 0u);
   EXPECT_EQ(slurp(file()), R"({"id":"x")");
-  appended note;
-  EXPECT_TRUE(is(log.append(append_request{make_event("t1", "a"), caf::none}, note).error(),
+  EXPECT_TRUE(is(log.append(append_request{make_event("t1", "a"), caf::none}).error(),
                  errc::read_only));
 }
 
 TEST_F(TaskLogTest, ExpectedVersionConflictWritesNothing) {
   auto log = make_log();
   append_ok(*log, make_event("t1", "a"));
-  appended note;
   auto before = slurp(file());
-  auto res = log->append(append_request{make_event("t1", "a"), uint64_t{0}}, note);
+  auto res = log->append(append_request{make_event("t1", "a"), uint64_t{0}});
   ASSERT_FALSE(res);
   EXPECT_TRUE(is(res.error(), errc::version_conflict));
   EXPECT_EQ(slurp(file()), before);
-  EXPECT_TRUE(log->append(append_request{make_event("t1", "a"), uint64_t{1}}, note));
+  EXPECT_TRUE(log->append(append_request{make_event("t1", "a"), uint64_t{1}}));
 }
 
 TEST_F(TaskLogTest, RetriedAppendIsStoredOnce) {
@@ -167,8 +219,7 @@ TEST_F(TaskLogTest, RetriedAppendIsRecognisedAfterReopen) {
   auto log = make_log();
   EXPECT_TRUE(append_ok(*log, ev).duplicate);
   // A retry that also carries its expected version is a duplicate, not a conflict.
-  appended note;
-  auto res = log->append(append_request{ev, uint64_t{0}}, note);
+  auto res = log->append(append_request{ev, uint64_t{0}});
   ASSERT_TRUE(res);
   EXPECT_TRUE(res->duplicate);
   EXPECT_EQ(log->read(0)->events.size(), 1u);
@@ -180,8 +231,7 @@ TEST_F(TaskLogTest, BadInputIsRejectedAndNothingIsWritten) {
   append_ok(*log, make_event("t1", "a"));
   auto before = slurp(file());
   auto reject = [&](event ev, errc code) {
-    appended note;
-    auto res = log->append(append_request{std::move(ev), caf::none}, note);
+    auto res = log->append(append_request{std::move(ev), caf::none});
     ASSERT_FALSE(res);
     EXPECT_TRUE(is(res.error(), code)) << render(res.error());
   };
@@ -216,17 +266,22 @@ TEST_F(TaskLogTest, CompactByMaxEventsKeepsTheLastLinesInFileOrder) {
   retention_policy policy;
   policy.max_events = 4;
   policy.max_age = caf::none;
-  compacted note;
-  bool changed = false;
-  auto res = log->compact(policy, now(), note, changed);
+  auto res = log->compact(policy, now());
   ASSERT_TRUE(res) << render(res.error());
-  EXPECT_TRUE(changed);
   EXPECT_EQ(res->removed, 6u);
   EXPECT_EQ(res->kept, 4u);
-  EXPECT_EQ(note.remaining, 4u);
+  ASSERT_EQ(seen_.compactions.size(), 1u);
+  const auto& note = seen_.compactions[0];
   EXPECT_EQ(note.removed, 6u);
-  ASSERT_EQ(note.types.size(), 2u);
-  EXPECT_EQ(note.types[0].count + note.types[1].count, 4u);
+  EXPECT_EQ(note.summary.events, 4u);
+  ASSERT_EQ(note.summary.types.size(), 2u);
+  EXPECT_EQ(note.summary.types[0].count + note.summary.types[1].count, 4u);
+  // The summary describes the new file: its offsets point at its lines.
+  auto text = slurp(file());
+  for (const auto& t : note.summary.types)
+    for (const auto& line : t.recent)
+      EXPECT_TRUE(line.offset == 0 || text[line.offset - 1] == '\n');
+  EXPECT_NE(note.summary.file_id, seen_.appends.back().file_id);
   EXPECT_EQ(log->read(0)->events.size(), 4u);
   EXPECT_EQ(append_ok(*log, make_event("t1", "a")).position, 4u);
 }
@@ -239,9 +294,7 @@ TEST_F(TaskLogTest, CompactByMaxAgeDropsOldEvents) {
   retention_policy policy;
   policy.max_events = caf::none;
   policy.max_age = caf::timespan{std::chrono::hours{24 * 30}};
-  compacted note;
-  bool changed = false;
-  auto res = log->compact(policy, at("2026-11-23T00:00:00Z"), note, changed);
+  auto res = log->compact(policy, at("2026-11-23T00:00:00Z"));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->removed, 2u);
   auto left = log->read(0);
@@ -259,9 +312,7 @@ TEST_F(TaskLogTest, CompactKeepsUnknownFieldsByteForByteAndMovesCorruptLines) {
   auto old_line = encode_line(old);
   spit(file(), old_line + "not json at all\n" + odd + "\n" + future + "\n");
   auto log = make_log();
-  compacted note;
-  bool changed = false;
-  auto res = log->compact(retention_policy{}, at("2026-11-23T00:00:00Z"), note, changed);
+  auto res = log->compact(retention_policy{}, at("2026-11-23T00:00:00Z"));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->removed, 1u);
   EXPECT_EQ(res->kept, 2u);
@@ -275,11 +326,9 @@ TEST_F(TaskLogTest, CompactWithNothingToDoLeavesTheFileAlone) {
   auto log = make_log();
   append_ok(*log, make_event("t1", "a"));
   auto before = slurp(file());
-  compacted note;
-  bool changed = true;
-  auto res = log->compact(retention_policy{}, now(), note, changed);
+  auto res = log->compact(retention_policy{}, now());
   ASSERT_TRUE(res);
-  EXPECT_FALSE(changed);
+  EXPECT_TRUE(seen_.compactions.empty());
   EXPECT_EQ(res->removed, 0u);
   EXPECT_EQ(slurp(file()), before);
 }
@@ -297,6 +346,8 @@ TEST_F(TaskLogTest, CleanupRemovesEmptyDirAndEmptyFileButKeepsEvidence) {
   EXPECT_FALSE(*log->remove_if_empty());
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "empty-dir"));
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "empty-file"));
+  ASSERT_EQ(seen_.removals.size(), 2u);
+  EXPECT_EQ(seen_.removals[0].task, "empty-dir");
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "has-corrupt"));
 }
 
@@ -314,10 +365,36 @@ TEST_F(TaskLogTest, HoldsItsFileWhileItHasASlotAndReleasesIt) {
   task_log_config cfg;
   cfg.fds = slots;
   task_log log{dir_.str(), "t1", cfg};
-  appended note;
-  ASSERT_TRUE(log.append(append_request{make_event("t1", "a"), caf::none}, note));
+  ASSERT_TRUE(log.append(append_request{make_event("t1", "a"), caf::none}));
   EXPECT_TRUE(log.has_open_file());
   EXPECT_EQ(slots->available(), 0);
   log.release();
   EXPECT_EQ(slots->available(), 1);
+}
+
+TEST_F(TaskLogTest, FetchReadsPlannedLinesAndScansWhenTheFileChanged) {
+  auto log = make_log();
+  for (int i = 0; i < 6; ++i)
+    append_ok(*log, make_event("t1", i % 2 ? "task:state:running" : "agent:message"));
+  std::vector<line_ref> lines;
+  for (const auto& a : seen_.appends)
+    if (a.type == "task:state:running")
+      lines.push_back(a.line);
+  fetch_request req{"task:state:", 10, caf::none,
+                    task_fetch{"t1", lines, seen_.appends.back().file_id, false}};
+  auto planned = log->fetch(req);
+  ASSERT_TRUE(planned);
+  EXPECT_FALSE(planned->scanned);
+  ASSERT_EQ(planned->events.size(), 3u);
+  EXPECT_EQ(planned->events[2].position, 5u);
+  // Compaction moves every line: the same plan is now answered by a scan, still exactly.
+  retention_policy keep4;
+  keep4.max_events = 4;
+  ASSERT_TRUE(log->compact(keep4, now()));
+  auto after = log->fetch(req);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->scanned);
+  ASSERT_EQ(after->events.size(), 2u);
+  EXPECT_EQ(after->events[0].position, 1u);
+  EXPECT_EQ(after->events[1].position, 3u);
 }
