@@ -1,5 +1,7 @@
 #include "evstore/store.hpp"
 
+#include <thread>
+
 #include <caf/scoped_actor.hpp>
 
 namespace evstore {
@@ -65,8 +67,23 @@ caf::expected<std::vector<std::string>> store::list_tasks() {
 }
 
 caf::expected<query_result> store::query_by_type_prefix(const std::string& prefix,
-                                                       uint64_t limit) {
-  return ask<query_result>(query_request{prefix, limit});
+                                                       uint64_t limit,
+                                                       caf::optional<timestamp> since) {
+  return ask<query_result>(query_request{prefix, limit, since});
+}
+
+caf::expected<index_stats> store::stats() {
+  return ask<index_stats>(stats_request{});
+}
+
+caf::expected<index_stats> store::wait_for_index(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto st = stats();
+    if (!st || st->complete || opts_.read_only || std::chrono::steady_clock::now() >= deadline)
+      return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+  }
 }
 
 caf::expected<compact_result> store::compact_task(const std::string& task,

@@ -44,8 +44,17 @@ public:
 
   caf::expected<std::vector<std::string>> list_tasks();
 
-  /// The last `limit` events, across all tasks, whose type starts with `prefix` (SPEC §3).
-  caf::expected<query_result> query_by_type_prefix(const std::string& prefix, uint64_t limit);
+  /// The last `limit` events, across all tasks, whose type starts with `prefix` (SPEC §3); with
+  /// `since`, only events with ts >= since.
+  caf::expected<query_result> query_by_type_prefix(const std::string& prefix, uint64_t limit,
+                                                   caf::optional<timestamp> since = caf::none);
+
+  /// The index's size and population progress, and how many writer fetches queries caused.
+  caf::expected<index_stats> stats();
+
+  /// Blocks until the index has been populated (or `timeout` passed); returns the last stats seen.
+  caf::expected<index_stats> wait_for_index(std::chrono::milliseconds timeout
+                                            = std::chrono::minutes{10});
 
   caf::expected<compact_result> compact_task(const std::string& task,
                                              retention_policy policy = {});
