@@ -1,0 +1,314 @@
+// evstore-bench: generates a store, then measures in one run, against baselines measured in the same
+// run (the full-scan algorithm and SQLite), the figures the project is tracked by: query latency,
+// append throughput (write(2) and fsync with group commit), population speed with append latency
+// meanwhile, and index memory. Prints a table; with --json FILE also writes the figures as JSON.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "dataset.hpp"
+#include "evstore/store.hpp"
+#include "full_scan.hpp"
+#include "sqlite_baseline.hpp"
+
+namespace fs = std::filesystem;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+double ms_since(clock_type::time_point t0) {
+  return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  auto idx = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(idx, v.size() - 1)];
+}
+
+uint64_t rss_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "VmRSS:") {
+      uint64_t kb = 0;
+      in >> kb;
+      return kb * 1024;
+    }
+    std::getline(in, key);
+  }
+  return 0;
+}
+
+std::vector<std::string> ids_of(const std::vector<evstore::event>& events) {
+  std::vector<std::string> out;
+  for (const auto& ev : events)
+    out.push_back(ev.id);
+  return out;
+}
+
+[[noreturn]] void die(const std::string& what, const caf::error& err) {
+  std::cerr << "evstore-bench: " << what << ": " << evstore::render(err) << "\n";
+  std::exit(1);
+}
+
+evstore::event bench_event(const std::string& task, int n) {
+  evstore::event ev;
+  ev.task = task;
+  ev.type = "agent:message";
+  ev.actor = evstore::actor_kind::agent;
+  ev.data = boost::json::object{{"text", "benchmark append number " + std::to_string(n)
+                                           + " with a payload of a realistic size for an agent"},
+                                {"n", n}};
+  return ev;
+}
+
+std::string task_name(int t) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "task-%05d", t);
+  return name;
+}
+
+// Appends `total` events over `tasks` tasks with `window` requests in flight; returns events/s.
+double append_throughput(evstore::store& db, int total, int tasks, int window) {
+  caf::scoped_actor self{db.system()};
+  auto t0 = clock_type::now();
+  int sent = 0;
+  int done = 0;
+  for (; sent < std::min(window, total); ++sent)
+    self->send(db.handle(), evstore::append_request{bench_event(task_name(sent % tasks), sent),
+                                                    caf::none});
+  while (done < total) {
+    self->receive([&](const evstore::append_result&) {},
+                  [&](caf::error& err) { die("append", err); });
+    ++done;
+    if (sent < total) {
+      self->send(db.handle(), evstore::append_request{bench_event(task_name(sent % tasks), sent),
+                                                      caf::none});
+      ++sent;
+    }
+  }
+  return total / std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+struct query_row {
+  std::string prefix;
+  int limit;
+  double evstore_p50, evstore_p99, sqlite_p50, sqlite_p99, fullscan_ms;
+  bool match;
+  size_t results;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"evstore-bench: query, append and population figures against full scan and SQLite"};
+  bench::dataset_spec spec;
+  std::string dir;
+  std::string json_path;
+  int runs = 50;
+  int fullscan_runs = 2;
+  int append_events = 200'000;
+  bool no_sqlite = false;
+  bool keep = false;
+  app.add_option("--tasks", spec.tasks, "tasks in the generated store")->capture_default_str();
+  app.add_option("--events", spec.events_per_task, "events per task")->capture_default_str();
+  app.add_option("--system-events", spec.system_events, "system-wide events")->capture_default_str();
+  app.add_option("--seed", spec.seed, "dataset seed")->capture_default_str();
+  app.add_option("--dir", dir, "work directory (default: a new one under the temp dir)");
+  app.add_option("--runs", runs, "timed runs per query")->capture_default_str();
+  app.add_option("--fullscan-runs", fullscan_runs, "runs of the full scan per query")
+    ->capture_default_str();
+  app.add_option("--append-events", append_events, "events per append-throughput measurement")
+    ->capture_default_str();
+  app.add_option("--json", json_path, "also write the figures as JSON to this file");
+  app.add_flag("--no-sqlite", no_sqlite, "skip the SQLite baseline");
+  app.add_flag("--keep", keep, "keep the work directory");
+  CLI11_PARSE(app, argc, argv);
+
+  if (dir.empty()) {
+    auto pattern = (fs::temp_directory_path() / "evstore-bench-XXXXXX").string();
+    if (!mkdtemp(pattern.data()))
+      return 1;
+    dir = pattern;
+  }
+  const std::string root = dir + "/store";
+  fs::remove_all(root);
+
+  auto t0 = clock_type::now();
+  auto info = bench::generate_dataset(root, spec);
+  std::printf("dataset: %d tasks x %d events + %d system-wide = %llu events, %.1f MB, generated in "
+              "%.1f s\n",
+              spec.tasks, spec.events_per_task, spec.system_events,
+              static_cast<unsigned long long>(info.events), static_cast<double>(info.bytes) / 1e6,
+              ms_since(t0) / 1000);
+
+  // --- population: open the store, and append meanwhile -------------------------------------
+  evstore::store_options opts;
+  opts.root = root;
+  auto open_t0 = clock_type::now();
+  auto opened = evstore::store::open(opts);
+  if (!opened)
+    die("open", opened.error());
+  auto& db = **opened;
+  std::atomic<bool> populated{false};
+  std::vector<double> append_lat_ms;
+  std::thread appender([&] {
+    std::mt19937_64 rng{7};
+    for (int n = 0; !populated; ++n) {
+      auto t = clock_type::now();
+      if (auto r = db.append(bench_event(task_name(static_cast<int>(rng() % spec.tasks)), n)); !r)
+        die("append during population", r.error());
+      append_lat_ms.push_back(ms_since(t));
+    }
+  });
+  auto st = db.wait_for_index();
+  const double population_ms = ms_since(open_t0);
+  populated = true;
+  appender.join();
+  if (!st || !st->complete)
+    die("population", st ? caf::error{} : st.error());
+  const double population_mb_s = static_cast<double>(info.bytes) / 1e6 / (population_ms / 1000);
+  const double append_p99_during = percentile(append_lat_ms, 0.99);
+  st = db.stats();
+
+  // --- queries ---------------------------------------------------------------------------------
+  std::unique_ptr<bench::sqlite_baseline> sqlite;
+  if (!no_sqlite) {
+    sqlite = std::make_unique<bench::sqlite_baseline>(root, dir + "/baseline.sqlite");
+    std::printf("sqlite: loaded in %.1f s (WAL, indexes on (type, ts) and (task))\n",
+                sqlite->load_seconds());
+  }
+  std::vector<query_row> rows;
+  for (auto [prefix, limit] : std::vector<std::pair<std::string, int>>{
+         {"orchestrator:", 100}, {"task:state:", 500}, {"agent:", 100}, {info.single_task_type, 100}}) {
+    query_row row{prefix, limit, 0, 0, 0, 0, 0, true, 0};
+    std::vector<std::string> answer;
+    std::vector<double> times;
+    for (int r = -3; r < runs; ++r) { // three warm-up runs
+      auto t = clock_type::now();
+      auto res = db.query_by_type_prefix(prefix, static_cast<uint64_t>(limit));
+      if (!res)
+        die("query", res.error());
+      if (r >= 0)
+        times.push_back(ms_since(t));
+      answer = ids_of(res->events);
+    }
+    row.results = answer.size();
+    row.evstore_p50 = percentile(times, 0.5);
+    row.evstore_p99 = percentile(times, 0.99);
+    times.clear();
+    for (int r = 0; r < fullscan_runs; ++r) {
+      auto t = clock_type::now();
+      auto res = evstore::full_scan_query(root, prefix, static_cast<uint64_t>(limit));
+      times.push_back(ms_since(t));
+      row.match = row.match && res && ids_of(res->events) == answer;
+    }
+    row.fullscan_ms = percentile(times, 0.5);
+    if (sqlite) {
+      times.clear();
+      for (int r = -3; r < runs; ++r) {
+        auto t = clock_type::now();
+        auto ids = sqlite->query(prefix, limit);
+        if (r >= 0)
+          times.push_back(ms_since(t));
+        if (r == 0)
+          row.match = row.match && ids == answer;
+      }
+      row.sqlite_p50 = percentile(times, 0.5);
+      row.sqlite_p99 = percentile(times, 0.99);
+    }
+    rows.push_back(row);
+  }
+
+  // --- appends ---------------------------------------------------------------------------------
+  const double written_eps = append_throughput(db, append_events, spec.tasks, 1024);
+  const uint64_t rss = rss_bytes();
+  opened->reset();
+
+  // fsync durability on a fresh store: one event per fsync (one in flight), then group commit.
+  evstore::store_options sync_opts;
+  sync_opts.root = dir + "/fsync-store";
+  sync_opts.ack = evstore::durability::fsynced;
+  fs::remove_all(sync_opts.root);
+  auto sync_db = evstore::store::open(sync_opts);
+  if (!sync_db)
+    die("open fsync store", sync_db.error());
+  const int fsync_single_events = 300;
+  const double fsync_single_eps = append_throughput(**sync_db, fsync_single_events, 10, 1);
+  const int fsync_group_events = std::max(2000, append_events / 10);
+  const double fsync_group_10_eps = append_throughput(**sync_db, fsync_group_events, 10, 1024);
+  const double fsync_group_1000_eps
+    = append_throughput(**sync_db, fsync_group_events, spec.tasks, 1024);
+  sync_db->reset();
+
+  // --- report ----------------------------------------------------------------------------------
+  std::printf("\n%-24s %6s %8s %8s %9s %9s %11s %9s %11s %6s\n", "query", "limit", "results",
+              "p50 ms", "p99 ms", "sqlite50", "fullscan ms", "x sqlite", "x fullscan", "match");
+  for (const auto& r : rows)
+    std::printf("%-24s %6d %8zu %8.3f %9.3f %9.3f %11.1f %9.1f %11.0f %6s\n", r.prefix.c_str(),
+                r.limit, r.results, r.evstore_p50, r.evstore_p99, r.sqlite_p50, r.fullscan_ms,
+                r.evstore_p50 > 0 && r.sqlite_p50 > 0 ? r.sqlite_p50 / r.evstore_p50 : 0.0,
+                r.evstore_p50 > 0 ? r.fullscan_ms / r.evstore_p50 : 0.0, r.match ? "yes" : "NO");
+  std::printf("\n%-58s %14s\n", "figure", "value");
+  auto line = [](const char* what, double v, const char* unit) {
+    std::printf("%-58s %14.1f %s\n", what, v, unit);
+  };
+  line("appends acknowledged after write(2), 1,024 in flight", written_eps, "events/s");
+  line("appends after fsync, one in flight (one fsync per event)", fsync_single_eps, "events/s");
+  line("appends after fsync, group commit, 10 tasks", fsync_group_10_eps, "events/s");
+  line("appends after fsync, group commit, all tasks", fsync_group_1000_eps, "events/s");
+  line("  group commit (10 tasks) / one fsync per event", fsync_group_10_eps / fsync_single_eps,
+       "x");
+  line("open + population of the store", population_ms, "ms");
+  line("population scan rate", population_mb_s, "MB/s");
+  line("append p99 latency during population", append_p99_during, "ms");
+  std::printf("%-58s %14zu appends\n", "  appends made during population", append_lat_ms.size());
+  line("index bytes", static_cast<double>(st->bytes), "B");
+  line("index (type, task) pairs", static_cast<double>(st->entries), "");
+  line("index bytes per pair", static_cast<double>(st->bytes) / std::max<uint64_t>(st->entries, 1),
+       "B");
+  line("process RSS after the run", static_cast<double>(rss) / 1e6, "MB");
+
+  if (!json_path.empty()) {
+    boost::json::array out;
+    for (const auto& r : rows)
+      out.push_back({{"query", r.prefix + "/" + std::to_string(r.limit)},
+                     {"results", r.results},
+                     {"evstore_p50_ms", r.evstore_p50},
+                     {"evstore_p99_ms", r.evstore_p99},
+                     {"sqlite_p50_ms", r.sqlite_p50},
+                     {"sqlite_p99_ms", r.sqlite_p99},
+                     {"fullscan_ms", r.fullscan_ms},
+                     {"match", r.match}});
+    auto figure = [&](const char* name, double value, const char* unit) {
+      out.push_back({{"figure", name}, {"value", value}, {"unit", unit}});
+    };
+    figure("append_written_events_per_s", written_eps, "events/s");
+    figure("append_fsync_single_events_per_s", fsync_single_eps, "events/s");
+    figure("append_fsync_group_10_tasks_events_per_s", fsync_group_10_eps, "events/s");
+    figure("append_fsync_group_all_tasks_events_per_s", fsync_group_1000_eps, "events/s");
+    figure("population_ms", population_ms, "ms");
+    figure("population_mb_per_s", population_mb_s, "MB/s");
+    figure("append_p99_ms_during_population", append_p99_during, "ms");
+    figure("index_bytes", static_cast<double>(st->bytes), "B");
+    figure("index_pairs", static_cast<double>(st->entries), "");
+    figure("rss_bytes", static_cast<double>(rss), "B");
+    std::ofstream(json_path) << boost::json::serialize(out) << "\n";
+  }
+  if (!keep)
+    fs::remove_all(dir);
+  bool all_match = std::all_of(rows.begin(), rows.end(), [](const query_row& r) { return r.match; });
+  return all_match ? 0 : 2;
+}
