@@ -25,6 +25,7 @@ struct index_state {
   uint64_t population_total = 0;
   std::unordered_set<std::string> pending; // listed tasks not summarised yet
   std::vector<deferred_plan> deferred;
+  std::vector<caf::typed_response_promise<index_stats>> awaiting;
   /// Tasks whose file could not be loaded, with why: queries fail rather than answer without them.
   std::map<std::string, std::string> failed;
 
@@ -39,10 +40,24 @@ struct index_state {
     return plan_received && pending.empty();
   }
 
-  // Answers the queries that waited for population, once it is complete.
+  index_stats stats() const {
+    auto out = index->stats();
+    out.population_total = population_total;
+    out.population_done = population_total - std::min<uint64_t>(population_total, pending.size());
+    out.complete = complete() && failed.empty();
+    return out;
+  }
+
+  // Answers the queries (and waiters) that waited for population, once it is complete.
   void maybe_release() {
     if (!complete())
       return;
+    if (!awaiting.empty()) {
+      auto st = stats();
+      for (auto& a : awaiting)
+        a.deliver(st);
+      awaiting.clear();
+    }
     for (auto& d : deferred) {
       auto p = plan(d.req);
       if (p)
@@ -98,14 +113,14 @@ index_actor::behavior_type index_behavior(index_pointer self, size_t sketch_size
       st.deferred.push_back(deferred_plan{std::move(req), promise});
       return promise;
     },
-    [=](stats_request) -> index_stats {
+    [=](stats_request) -> index_stats { return self->state.stats(); },
+    [=](await_index_request) -> caf::result<index_stats> {
       auto& st = self->state;
-      auto out = st.index->stats();
-      out.population_total = st.population_total;
-      out.population_done = st.population_total - std::min<uint64_t>(st.population_total,
-                                                                      st.pending.size());
-      out.complete = st.complete() && st.failed.empty();
-      return out;
+      if (st.complete())
+        return st.stats();
+      auto promise = self->make_response_promise<index_stats>();
+      st.awaiting.push_back(promise);
+      return promise;
     },
   };
 }

@@ -19,7 +19,8 @@ using index_actor = caf::typed_actor<
   // The tasks on disk when the store opened; population is complete once each was summarised.
   caf::reacts_to<population_plan>, caf::reacts_to<population_failed>,
   caf::replies_to<plan_request>::with<query_plan>,
-  caf::replies_to<stats_request>::with<index_stats>>;
+  caf::replies_to<stats_request>::with<index_stats>,
+  caf::replies_to<await_index_request>::with<index_stats>>;
 
 /// Spawns an index keeping `sketch_size` line references per (type, task).
 index_actor spawn_index(caf::actor_system& sys, size_t sketch_size);

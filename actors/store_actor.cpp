@@ -61,6 +61,25 @@ bool cleanup_candidate(store_pointer self, const std::string& task) {
   return ::stat(path.c_str(), &sb) != 0 || sb.st_size == 0;
 }
 
+// Asks the index (`Request` is stats_request or await_index_request) and adds the store's counters.
+template <class Request>
+caf::result<index_stats> index_stats_reply(store_pointer self, Request req) {
+  auto& st = self->state;
+  index_stats base;
+  base.fetches_routed = st.fetches_routed;
+  if (!st.index)
+    return base;
+  auto promise = self->make_response_promise<index_stats>();
+  self->request(st.index, caf::infinite, req)
+    .then(
+      [=](index_stats& stats) mutable {
+        stats.fetches_routed = self->state.fetches_routed;
+        promise.deliver(stats);
+      },
+      [=](caf::error& err) mutable { promise.deliver(err); });
+  return promise;
+}
+
 store_actor::behavior_type store(store_pointer self, store_options opts, notification_sink sink,
                                  std::shared_ptr<store_lock> lock) {
   auto& st = self->state;
@@ -184,21 +203,11 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
       auto task = req.task;
       return self->delegate(writer_for(self, task), std::move(req));
     },
-    [=](stats_request) -> caf::result<index_stats> {
-      auto& st = self->state;
-      index_stats base;
-      base.fetches_routed = st.fetches_routed;
-      if (!st.index)
-        return base;
-      auto promise = self->make_response_promise<index_stats>();
-      self->request(st.index, caf::infinite, stats_request{})
-        .then(
-          [=](index_stats& stats) mutable {
-            stats.fetches_routed = base.fetches_routed;
-            promise.deliver(stats);
-          },
-          [=](caf::error& err) mutable { promise.deliver(err); });
-      return promise;
+    [=](stats_request req) -> caf::result<index_stats> {
+      return index_stats_reply(self, req);
+    },
+    [=](await_index_request req) -> caf::result<index_stats> {
+      return index_stats_reply(self, req);
     },
     [=](const writer_idle& idle) -> bool {
       auto& writers = self->state.writers;

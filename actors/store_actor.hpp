@@ -28,6 +28,8 @@ using store_actor = caf::typed_actor<
   caf::replies_to<query_request>::with<query_result>,
   // Index statistics plus the store's routing counters.
   caf::replies_to<stats_request>::with<index_stats>,
+  // The same, once the index is populated (at once for a read-only store, which has no index).
+  caf::replies_to<await_index_request>::with<index_stats>,
   // Routed to the task's writer (by query actors and the population worker).
   caf::replies_to<fetch_request>::with<fetch_result>,
   caf::replies_to<populate_request>::with<uint64_t>,

@@ -39,8 +39,9 @@ struct store_options {
   /// Line references the index keeps per (type, task): more answers queries by reads instead of scans,
   /// at 24 bytes each per pair.
   size_t index_sketch_size = 4;
-  /// Files scanned at once while populating the index on open.
-  size_t population_window = 16;
+  /// Files loaded at once while populating the index on open. Small on purpose: appends queue behind
+  /// these loads on the scheduler, and two or three keep two cores busy.
+  size_t population_window = 3;
 };
 
 } // namespace evstore

@@ -87,6 +87,9 @@ struct population_failed {
 /// Asks for `index_stats`.
 struct stats_request {};
 
+/// Asks for `index_stats` once population is complete (answered at once if it is).
+struct await_index_request {};
+
 struct index_stats {
   uint64_t tasks = 0;
   uint64_t types = 0;
@@ -155,6 +158,11 @@ typename Inspector::result_type inspect(Inspector& f, population_failed& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stats_request&) {
   return f(caf::meta::type_name("evstore::stats_request"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, await_index_request&) {
+  return f(caf::meta::type_name("evstore::await_index_request"));
 }
 
 template <class Inspector>

@@ -1,7 +1,5 @@
 #include "evstore/store.hpp"
 
-#include <thread>
-
 #include <caf/scoped_actor.hpp>
 
 namespace evstore {
@@ -76,14 +74,8 @@ caf::expected<index_stats> store::stats() {
   return ask<index_stats>(stats_request{});
 }
 
-caf::expected<index_stats> store::wait_for_index(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto st = stats();
-    if (!st || st->complete || opts_.read_only || std::chrono::steady_clock::now() >= deadline)
-      return st;
-    std::this_thread::sleep_for(std::chrono::milliseconds{2});
-  }
+caf::expected<index_stats> store::wait_for_index() {
+  return ask<index_stats>(await_index_request{});
 }
 
 caf::expected<compact_result> store::compact_task(const std::string& task,

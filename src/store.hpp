@@ -52,9 +52,8 @@ public:
   /// The index's size and population progress, and how many writer fetches queries caused.
   caf::expected<index_stats> stats();
 
-  /// Blocks until the index has been populated (or `timeout` passed); returns the last stats seen.
-  caf::expected<index_stats> wait_for_index(std::chrono::milliseconds timeout
-                                            = std::chrono::minutes{10});
+  /// Blocks until the index has been populated; returns its stats then.
+  caf::expected<index_stats> wait_for_index();
 
   caf::expected<compact_result> compact_task(const std::string& task,
                                              retention_policy policy = {});

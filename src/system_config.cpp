@@ -44,6 +44,7 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<population_plan>("evstore::population_plan");
   cfg.add_message_type<population_failed>("evstore::population_failed");
   cfg.add_message_type<stats_request>("evstore::stats_request");
+  cfg.add_message_type<await_index_request>("evstore::await_index_request");
   cfg.add_message_type<index_stats>("evstore::index_stats");
   cfg.add_error_category(caf::atom("evstore"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
@@ -53,6 +54,10 @@ void register_types(caf::actor_system_config& cfg) {
 
 system_config::system_config() {
   register_types(*this);
+  // One FIFO job queue instead of work stealing: CAF 0.17's work-stealing workers run jobs enqueued
+  // from inside a worker first (LIFO), so a chain of long jobs (population scanning files) starves an
+  // append's writer for hundreds of milliseconds. FIFO keeps appends fair while the index warms up.
+  set("scheduler.policy", caf::atom("sharing"));
 }
 
 } // namespace evstore

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "line_codec.hpp"
+#include "line_header.hpp"
 #include "line_reader.hpp"
 #include "query_order.hpp"
 #include "store_layout.hpp"
@@ -189,21 +190,22 @@ caf::error task_log::load() {
   file_id_ = inode_of(fd);
   bool torn = false;
   uint64_t torn_offset = 0;
-  decoded_line torn_line;
+  line_header torn_line;
+  line_header h;
   int err = for_each_line(fd, 0, [&](const raw_line& line) {
     size_ = line.offset + line.text.size() + (line.terminated ? 1 : 0);
     if (is_blank_line(line.text))
       return;
-    auto d = decode_line(line.text);
     if (!line.terminated) {
       torn = true;
       torn_offset = line.offset;
-      torn_line = std::move(d);
+      peek_line(line.text, torn_line);
       return;
     }
-    if (d.status == line_status::ok) {
-      sketch.add(d.ev.type, line_ref{d.ev.ts, count_, line.offset});
-      remember_id(d.ev.id, count_++);
+    peek_line(line.text, h);
+    if (h.status == line_status::ok) {
+      sketch.add(h.type, line_ref{h.ts, count_, line.offset});
+      remember_id(h.id, count_++);
     }
   });
   ::close(fd);
@@ -221,8 +223,8 @@ caf::error task_log::load() {
     dirty_ = true;
     size_ += 1;
     if (torn_line.status == line_status::ok) {
-      sketch.add(torn_line.ev.type, line_ref{torn_line.ev.ts, count_, torn_offset});
-      remember_id(torn_line.ev.id, count_++);
+      sketch.add(torn_line.type, line_ref{torn_line.ts, count_, torn_offset});
+      remember_id(torn_line.id, count_++);
     }
   }
   report();
@@ -476,19 +478,26 @@ caf::expected<fetch_result> task_log::scan_for(const fetch_request& req) {
   }
   latest_events best{req.limit};
   uint64_t position = 0;
+  line_header h;
   int err = for_each_line(fd, 0, [&](const raw_line& line) {
     if (!line.terminated || is_blank_line(line.text))
       return;
-    auto d = decode_line(line.text);
-    if (d.status != line_status::ok)
+    peek_line(line.text, h); // cheap: only lines that may be returned are decoded whole
+    if (h.status != line_status::ok)
       return;
     auto pos = position++;
-    if (d.ev.type.compare(0, req.prefix.size(), req.prefix) != 0)
+    if (h.type.compare(0, req.prefix.size(), req.prefix) != 0)
       return;
     if (req.bound
-        && std::tie(d.ev.ts, task_, pos)
+        && std::tie(h.ts, task_, pos)
              < std::tie(req.bound->ts, req.bound->task, req.bound->position))
       return;
+    event probe;
+    probe.ts = h.ts;
+    probe.task = task_;
+    if (!best.would_keep(ranked_event{pos, std::move(probe)}))
+      return;
+    auto d = decode_line(line.text);
     best.offer(ranked_event{pos, std::move(d.ev)});
   });
   ::close(fd);
