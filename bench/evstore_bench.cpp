@@ -13,6 +13,7 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "dataset.hpp"
@@ -80,26 +81,45 @@ std::string task_name(int t) {
   return name;
 }
 
-// Appends `total` events over `tasks` tasks with `window` requests in flight; returns events/s.
-double append_throughput(evstore::store& db, int total, int tasks, int window) {
+// One client actor: keeps `window` appends in flight until it has had `total` acknowledged.
+caf::behavior append_client(caf::event_based_actor* self, evstore::store_actor store, int total,
+                            int tasks, int window, int first, caf::actor done) {
+  auto sent = std::make_shared<int>(0);
+  auto acked = std::make_shared<int>(0);
+  auto send_one = std::make_shared<std::function<void()>>();
+  *send_one = [=] {
+    int n = first + (*sent)++;
+    self->request(store, caf::infinite,
+                  evstore::append_request{bench_event(task_name(n % tasks), n), caf::none})
+      .then(
+        [=](const evstore::append_result&) {
+          if (++*acked == total) {
+            self->send(done, true);
+            self->quit();
+          } else if (*sent < total) {
+            (*send_one)();
+          }
+        },
+        [=](caf::error& err) { die("append", err); });
+  };
+  for (int i = 0; i < std::min(window, total); ++i)
+    (*send_one)();
+  return {};
+}
+
+// Appends `total` events over `tasks` tasks from `clients` actors with `window` requests in flight
+// in all; returns events/s.
+double append_throughput(evstore::store& db, int total, int tasks, int window, int clients = 4) {
   caf::scoped_actor self{db.system()};
+  clients = std::max(1, std::min(clients, window));
   auto t0 = clock_type::now();
-  int sent = 0;
-  int done = 0;
-  for (; sent < std::min(window, total); ++sent)
-    self->send(db.handle(), evstore::append_request{bench_event(task_name(sent % tasks), sent),
-                                                    caf::none});
-  while (done < total) {
-    self->receive([&](const evstore::append_result&) {},
-                  [&](caf::error& err) { die("append", err); });
-    ++done;
-    if (sent < total) {
-      self->send(db.handle(), evstore::append_request{bench_event(task_name(sent % tasks), sent),
-                                                      caf::none});
-      ++sent;
-    }
-  }
-  return total / std::chrono::duration<double>(clock_type::now() - t0).count();
+  for (int c = 0; c < clients; ++c)
+    self->spawn(append_client, db.handle(), total / clients, tasks, window / clients,
+                c * (total / clients), caf::actor{self});
+  for (int c = 0; c < clients; ++c)
+    self->receive([](bool) {});
+  return (total / clients) * clients
+         / std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
 struct query_row {
@@ -272,7 +292,7 @@ int main(int argc, char** argv) {
   auto line = [](const char* what, double v, const char* unit) {
     std::printf("%-58s %14.1f %s\n", what, v, unit);
   };
-  line("appends acknowledged after write(2), 1,024 in flight", written_eps, "events/s");
+  line("appends acknowledged after write(2), 4 clients, 1,024 in flight", written_eps, "events/s");
   line("appends after fsync, one in flight (one fsync per event)", fsync_single_eps, "events/s");
   line("appends after fsync, group commit, 10 tasks", fsync_group_10_eps, "events/s");
   line("appends after fsync, group commit, all tasks", fsync_group_1000_eps, "events/s");

@@ -148,6 +148,7 @@ void task_log::close_file() {
 void task_log::release() {
   close_file();
   loaded_ = false;
+  ids_loaded_ = false;
   recent_order_.clear();
   recent_.clear();
 }
@@ -172,6 +173,7 @@ caf::error task_log::load() {
   count_ = 0;
   size_ = 0;
   file_id_ = 0;
+  ids_loaded_ = false;
   recent_order_.clear();
   recent_.clear();
   sketch_builder sketch{cfg_.sketch_size};
@@ -203,10 +205,8 @@ caf::error task_log::load() {
       return;
     }
     peek_line(line.text, h);
-    if (h.status == line_status::ok) {
-      sketch.add(h.type, line_ref{h.ts, count_, line.offset});
-      remember_id(h.id, count_++);
-    }
+    if (h.status == line_status::ok)
+      sketch.add(h.type, line_ref{h.ts, count_++, line.offset});
   });
   ::close(fd);
   if (err != 0)
@@ -222,12 +222,40 @@ caf::error task_log::load() {
       return io_error("cannot repair torn tail of", path_, werr);
     dirty_ = true;
     size_ += 1;
-    if (torn_line.status == line_status::ok) {
-      sketch.add(torn_line.type, line_ref{torn_line.ts, count_, torn_offset});
-      remember_id(torn_line.id, count_++);
-    }
+    if (torn_line.status == line_status::ok)
+      sketch.add(torn_line.type, line_ref{torn_line.ts, count_++, torn_offset});
   }
   report();
+  return caf::none;
+}
+
+caf::error task_log::load_recent_ids() {
+  if (ids_loaded_)
+    return caf::none;
+  recent_order_.clear();
+  recent_.clear();
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT)
+      return io_error("cannot open", path_, errno);
+    ids_loaded_ = true;
+    return caf::none;
+  }
+  // Positions count valid lines from the start, so the whole file is read; but only headers.
+  uint64_t position = 0;
+  line_header h;
+  int err = for_each_line(fd, 0, [&](const raw_line& line) {
+    if (!line.terminated || is_blank_line(line.text))
+      return;
+    peek_line(line.text, h);
+    if (h.status == line_status::ok && position + cfg_.dedupe_window >= count_)
+      remember_id(h.id, position);
+    position += h.status == line_status::ok;
+  });
+  ::close(fd);
+  if (err != 0)
+    return io_error("cannot read", path_, err);
+  ids_loaded_ = true;
   return caf::none;
 }
 
@@ -269,6 +297,8 @@ caf::expected<append_result> task_log::append(append_request req) {
     return err;
   if (!ev.id.empty()) {
     // A retried append: acknowledge the stored copy instead of writing a second one.
+    if (auto err = load_recent_ids())
+      return err;
     if (auto bits = parse_uuid(ev.id); bits && recent_.count(*bits))
       return append_result{std::move(ev), recent_[*bits], true};
   } else {
@@ -298,7 +328,8 @@ caf::expected<append_result> task_log::append(append_request req) {
   if (observer_)
     observer_->on_appended(appended{task_, ev.type, line_ref{ev.ts, count_, size_}, file_id_});
   size_ += line.size();
-  remember_id(ev.id, count_);
+  if (ids_loaded_)
+    remember_id(ev.id, count_); // otherwise the next load_recent_ids() reads it from the file
   append_result result{std::move(ev), count_++, false};
   if (!holds_slot_)
     close_file(); // no slot to keep it open: closing syncs first if the store acknowledges on fsync

@@ -104,6 +104,9 @@ public:
 
 private:
   caf::error load();
+  /// Fills the recent-id map from the file's last lines; only retried appends (client-chosen ids)
+  /// need it, so loads that serve population, reads and generated ids skip it.
+  caf::error load_recent_ids();
   caf::error open_for_append();
   void close_file();
   void remember_id(const std::string& id, uint64_t position);
@@ -123,6 +126,7 @@ private:
   uint64_t count_ = 0; // valid events
   uint64_t size_ = 0;  // bytes
   uint64_t file_id_ = 0; // inode of the file, 0 if there is none
+  bool ids_loaded_ = false;
   std::deque<uuid_bits> recent_order_;
   std::unordered_map<uuid_bits, uint64_t, uuid_bits_hash> recent_; // id -> position
 };
