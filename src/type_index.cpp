@@ -10,67 +10,89 @@ namespace evstore {
 namespace {
 
 bool ranks_below(timestamp ts, const std::string& task, uint64_t position, const rank_key& key) {
-  return std::tie(ts, task, position) < std::tie(key.ts, key.task, key.position);
-}
-
-// One candidate line of the plan: a recent reference of a matching pair.
-struct candidate {
-  timestamp ts;
-  const std::string* task;
-  uint64_t position;
-};
-
-bool better(const candidate& x, const candidate& y) {
-  return std::tie(x.ts, *x.task, x.position) > std::tie(y.ts, *y.task, y.position);
+  if (ts != key.ts)
+    return ts < key.ts;
+  return std::tie(task, position) < std::tie(key.task, key.position);
 }
 
 } // namespace
 
-type_index::type_index(size_t sketch_size) : sketch_size_(sketch_size) {
+type_index::type_index(size_t sketch_size) : sketch_size_(std::max<size_t>(sketch_size, 1)) {
 }
 
-void type_index::forget_types_of(const std::string& task, task_entry& entry) {
-  for (const std::string* type : entry.types) {
-    auto it = types_.find(*type);
-    if (it == types_.end())
-      continue;
-    entries_ -= it->second.erase(task);
-    if (it->second.empty())
-      types_.erase(it);
+type_index::task_id type_index::intern(const std::string& task) {
+  auto [it, added] = task_ids_.try_emplace(task, static_cast<task_id>(tasks_.size()));
+  if (added)
+    tasks_.push_back(task_record{task});
+  auto& rec = tasks_[it->second];
+  if (!rec.live) {
+    rec.live = true;
+    ++live_tasks_;
   }
-  entry.types.clear();
-  entry.events = 0;
+  return it->second;
+}
+
+type_index::type_entry& type_index::entry_of(const std::string& type) {
+  auto it = types_.find(type);
+  if (it == types_.end())
+    it = types_.emplace(type, type_entry{}).first;
+  return it->second;
+}
+
+bool type_index::knows(const std::string& task) const {
+  auto it = task_ids_.find(task);
+  return it != task_ids_.end() && tasks_[it->second].live;
+}
+
+void type_index::forget_types_of(task_id id) {
+  auto& rec = tasks_[id];
+  for (type_entry* entry : rec.types) {
+    auto it = entry->slot.find(id);
+    if (it == entry->slot.end())
+      continue;
+    // Swap with the last pair, so the vector stays dense.
+    uint32_t at = it->second;
+    entry->slot.erase(it);
+    if (at + 1 != entry->pairs.size()) {
+      entry->pairs[at] = std::move(entry->pairs.back());
+      entry->slot[entry->pairs[at].task] = at;
+    }
+    entry->pairs.pop_back();
+    --entries_;
+  }
+  rec.types.clear();
+  rec.events = 0;
+  // Types left without pairs stay as empty entries: cheap, and the next append reuses them.
 }
 
 void type_index::apply(const appended& note) {
-  auto& entry = tasks_[note.task];
-  entry.file_id = note.file_id;
-  ++entry.events;
-  auto type_it = types_.find(note.type);
-  if (type_it == types_.end())
-    type_it = types_.emplace(note.type, pairs{}).first;
-  auto [pair_it, added] = type_it->second.try_emplace(note.task);
+  const task_id id = intern(note.task);
+  auto& rec = tasks_[id];
+  rec.file_id = note.file_id;
+  ++rec.events;
+  auto& entry = entry_of(note.type);
+  auto [it, added] = entry.slot.try_emplace(id, static_cast<uint32_t>(entry.pairs.size()));
   if (added) {
+    entry.pairs.push_back(pair_state{id, {}});
+    rec.types.push_back(&entry);
     ++entries_;
-    entry.types.push_back(&type_it->first);
   }
-  add_line(pair_it->second, note.line, sketch_size_);
+  add_line(entry.pairs[it->second].s, note.line, sketch_size_);
 }
 
 void type_index::apply(const task_summary& summary) {
-  auto& entry = tasks_[summary.task];
-  forget_types_of(summary.task, entry);
-  entry.file_id = summary.file_id;
-  entry.events = summary.events;
+  const task_id id = intern(summary.task);
+  forget_types_of(id);
+  auto& rec = tasks_[id];
+  rec.file_id = summary.file_id;
+  rec.events = summary.events;
   for (const auto& ts : summary.types) {
-    auto type_it = types_.find(ts.type);
-    if (type_it == types_.end())
-      type_it = types_.emplace(ts.type, pairs{}).first;
-    auto& s = type_it->second[summary.task];
-    s = ts;
-    s.type.clear(); // the map key holds it
+    auto& entry = entry_of(ts.type);
+    entry.slot[id] = static_cast<uint32_t>(entry.pairs.size());
+    entry.pairs.push_back(pair_state{id, ts});
+    entry.pairs.back().s.type.clear();
+    rec.types.push_back(&entry);
     ++entries_;
-    entry.types.push_back(&type_it->first);
   }
 }
 
@@ -79,60 +101,84 @@ void type_index::apply(const compacted& note) {
 }
 
 void type_index::remove_task(const std::string& task) {
-  auto it = tasks_.find(task);
-  if (it == tasks_.end())
+  auto it = task_ids_.find(task);
+  if (it == task_ids_.end() || !tasks_[it->second].live)
     return;
-  forget_types_of(task, it->second);
-  tasks_.erase(it);
+  forget_types_of(it->second);
+  tasks_[it->second].live = false;
+  --live_tasks_;
 }
 
 query_plan type_index::plan(const plan_request& req) const {
   query_plan out;
   if (req.limit == 0)
     return out;
-  auto first = types_.lower_bound(req.prefix);
-  auto matches = [&](auto it) {
-    return it != types_.end() && it->first.compare(0, req.prefix.size(), req.prefix) == 0;
-  };
-  // The K-th best recent reference bounds the answer from below.
-  std::vector<candidate> cands;
-  for (auto it = first; matches(it); ++it)
-    for (const auto& [task, s] : it->second)
-      for (const auto& line : s.recent)
-        if (!req.since || line.ts >= *req.since)
-          cands.push_back(candidate{line.ts, &task, line.position});
-  if (cands.size() >= req.limit) {
-    auto kth = cands.begin() + static_cast<std::ptrdiff_t>(req.limit - 1);
-    std::nth_element(cands.begin(), kth, cands.end(), better);
-    out.bound = rank_key{kth->ts, *kth->task, kth->position};
-  } else if (req.since) {
-    out.bound = rank_key{*req.since, std::string{}, 0};
+  const size_t limit = static_cast<size_t>(req.limit);
+  std::vector<const pair_state*> pairs;
+  for (auto it = types_.lower_bound(req.prefix);
+       it != types_.end() && it->first.compare(0, req.prefix.size(), req.prefix) == 0; ++it)
+    for (const auto& p : it->second.pairs)
+      if (!req.since || p.s.newest_ts >= *req.since)
+        pairs.push_back(&p);
+  // First cut: each of the `limit` pairs with the newest events holds an event at least as new as
+  // the limit-th newest of their newest, so no answer event is older than that.
+  timestamp floor = req.since ? *req.since : timestamp::min();
+  if (pairs.size() > limit) {
+    auto kth = pairs.begin() + static_cast<std::ptrdiff_t>(limit - 1);
+    std::nth_element(pairs.begin(), kth, pairs.end(),
+                     [](const pair_state* x, const pair_state* y) {
+                       return x->s.newest_ts > y->s.newest_ts;
+                     });
+    floor = std::max(floor, (*kth)->s.newest_ts);
+    pairs.erase(std::remove_if(pairs.begin(), pairs.end(),
+                               [&](const pair_state* p) { return p->s.newest_ts < floor; }),
+                pairs.end());
   }
-  std::unordered_map<std::string, size_t> fetch_of_task;
-  auto fetch_for = [&](const std::string& task) -> task_fetch& {
-    auto [it, added] = fetch_of_task.try_emplace(task, out.fetches.size());
+  // Second cut: the limit-th best recent line known bounds the answer from below.
+  struct candidate {
+    timestamp ts;
+    const std::string* task;
+    uint64_t position;
+  };
+  std::vector<candidate> cands;
+  for (const auto* p : pairs)
+    for (const auto& line : p->s.recent)
+      if (line.ts >= floor)
+        cands.push_back(candidate{line.ts, &tasks_[p->task].name, line.position});
+  if (cands.size() >= limit) {
+    auto kth = cands.begin() + static_cast<std::ptrdiff_t>(limit - 1);
+    std::nth_element(cands.begin(), kth, cands.end(), [](const candidate& x, const candidate& y) {
+      return std::tie(x.ts, *x.task, x.position) > std::tie(y.ts, *y.task, y.position);
+    });
+    out.bound = rank_key{kth->ts, *kth->task, kth->position};
+  } else if (floor != timestamp::min()) {
+    out.bound = rank_key{floor, std::string{}, 0};
+  }
+  std::unordered_map<task_id, size_t> fetch_of_task;
+  auto fetch_for = [&](task_id id) -> task_fetch& {
+    auto [it, added] = fetch_of_task.try_emplace(id, out.fetches.size());
     if (added) {
       out.fetches.emplace_back();
-      out.fetches.back().task = task;
-      out.fetches.back().file_id = tasks_.at(task).file_id;
+      out.fetches.back().task = tasks_[id].name;
+      out.fetches.back().file_id = tasks_[id].file_id;
     }
     return out.fetches[it->second];
   };
-  for (auto it = first; matches(it); ++it) {
-    for (const auto& [task, s] : it->second) {
-      if (out.bound && s.newest_ts < out.bound->ts)
-        continue; // its newest event ranks below the bound: never asked
-      const bool complete
-        = !s.has_older
-          || (out.bound && ranks_below(s.older_max_ts, task, s.older_max_position, *out.bound));
-      if (!complete) {
-        fetch_for(task).scan = true;
-        continue;
-      }
-      for (const auto& line : s.recent)
-        if (!out.bound || !ranks_below(line.ts, task, line.position, *out.bound))
-          fetch_for(task).lines.push_back(line);
+  for (const auto* p : pairs) {
+    const auto& s = p->s;
+    const std::string& task = tasks_[p->task].name;
+    if (out.bound && s.newest_ts < out.bound->ts)
+      continue; // its newest event ranks below the bound: never asked
+    const bool complete
+      = !s.has_older
+        || (out.bound && ranks_below(s.older_max_ts, task, s.older_max_position, *out.bound));
+    if (!complete) {
+      fetch_for(p->task).scan = true;
+      continue;
     }
+    for (const auto& line : s.recent)
+      if (!out.bound || !ranks_below(line.ts, task, line.position, *out.bound))
+        fetch_for(p->task).lines.push_back(line);
   }
   out.fetches.erase(std::remove_if(out.fetches.begin(), out.fetches.end(),
                                    [](const task_fetch& f) { return !f.scan && f.lines.empty(); }),
@@ -149,19 +195,21 @@ query_plan type_index::plan(const plan_request& req) const {
 
 index_stats type_index::stats() const {
   index_stats st;
-  st.tasks = tasks_.size();
-  st.types = types_.size();
+  st.tasks = live_tasks_;
   st.entries = entries_;
   uint64_t bytes = 0;
-  for (const auto& [type, p] : types_) {
-    bytes += 64 + type.capacity();
-    bytes += p.bucket_count() * sizeof(void*);
-    for (const auto& [task, s] : p)
-      bytes += 48 + sizeof(type_summary) + task.capacity() + s.recent.capacity() * sizeof(line_ref);
+  for (const auto& [type, entry] : types_) {
+    st.types += entry.pairs.empty() ? 0 : 1;
+    bytes += 64 + type.capacity() + entry.pairs.capacity() * sizeof(pair_state)
+             + entry.slot.size() * 32 + entry.slot.bucket_count() * sizeof(void*);
+    for (const auto& p : entry.pairs)
+      bytes += p.s.recent.capacity() * sizeof(line_ref);
   }
-  for (const auto& [task, e] : tasks_) {
-    st.events += e.events;
-    bytes += 48 + sizeof(task_entry) + task.capacity() + e.types.capacity() * sizeof(void*);
+  bytes += tasks_.capacity() * sizeof(task_record) + task_ids_.size() * 48
+           + task_ids_.bucket_count() * sizeof(void*);
+  for (const auto& rec : tasks_) {
+    st.events += rec.events;
+    bytes += rec.name.capacity() * 2 + rec.types.capacity() * sizeof(void*);
   }
   st.bytes = bytes;
   return st;

@@ -31,9 +31,7 @@ public:
   void remove_task(const std::string& task);
 
   /// True once a summary of `task` arrived (and it was not removed since).
-  bool knows(const std::string& task) const {
-    return tasks_.count(task) > 0;
-  }
+  bool knows(const std::string& task) const;
 
   query_plan plan(const plan_request& req) const;
 
@@ -41,19 +39,37 @@ public:
   index_stats stats() const;
 
 private:
-  struct task_entry {
+  using task_id = uint32_t;
+
+  struct pair_state {
+    task_id task;
+    type_summary s; // s.type stays empty: the type is the key of the entry holding the pair
+  };
+
+  /// One event type: its pairs in a flat vector (queries walk it), and where each task's pair is.
+  struct type_entry {
+    std::vector<pair_state> pairs;
+    std::unordered_map<task_id, uint32_t> slot;
+  };
+
+  struct task_record {
+    std::string name;
+    bool live = false;
     uint64_t file_id = 0;
     uint64_t events = 0;
-    /// Keys of types_ this task appears under (map keys never move).
-    std::vector<const std::string*> types;
+    /// Entries this task has a pair in (map nodes never move).
+    std::vector<type_entry*> types;
   };
-  using pairs = std::unordered_map<std::string, type_summary>; // task -> summary
 
-  void forget_types_of(const std::string& task, task_entry& entry);
+  task_id intern(const std::string& task);
+  type_entry& entry_of(const std::string& type);
+  void forget_types_of(task_id id);
 
   size_t sketch_size_;
-  std::map<std::string, pairs, std::less<>> types_;
-  std::unordered_map<std::string, task_entry> tasks_;
+  std::map<std::string, type_entry, std::less<>> types_;
+  std::vector<task_record> tasks_;
+  std::unordered_map<std::string, task_id> task_ids_;
+  uint64_t live_tasks_ = 0;
   uint64_t entries_ = 0;
 };
 
