@@ -259,6 +259,18 @@ caf::error task_log::load_recent_ids() {
   return caf::none;
 }
 
+bool task_log::open_for_reading() {
+  if (fd_ >= 0)
+    return true;
+  int fd = ::open(path_.c_str(), (cfg_.read_only ? O_RDONLY : O_RDWR | O_APPEND) | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  fd_ = fd;
+  file_id_ = inode_of(fd);
+  holds_slot_ = cfg_.fds->try_acquire();
+  return true;
+}
+
 caf::error task_log::open_for_append() {
   if (fd_ >= 0)
     return caf::none;
@@ -269,9 +281,10 @@ caf::error task_log::open_for_append() {
     return io_error("cannot create task directory", dir_, errno);
   }
   bool created = false;
-  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  // Read-write, so the same descriptor serves fetches (pread ignores O_APPEND).
+  int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT) {
-    fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     created = true;
   }
   if (fd < 0)
@@ -470,17 +483,16 @@ caf::expected<uint64_t> task_log::populate() {
 }
 
 caf::expected<fetch_result> task_log::fetch(const fetch_request& req) {
-  if (req.what.scan || req.what.lines.empty() || req.what.file_id != inode_of(path_))
+  if (req.what.scan || req.what.lines.empty() || !open_for_reading())
     return scan_for(req);
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return scan_for(req);
-  // The file is the one the plan was made for: read just the planned lines.
+  // The descriptor is kept while the writer holds a slot: a query then costs one pread per line.
   fetch_result result;
+  bool as_planned = req.what.file_id == file_id_;
   std::string line;
-  bool as_planned = true;
   for (const auto& ref : req.what.lines) {
-    if (!read_line_at(fd, ref.offset, cfg_.max_line_bytes, line)) {
+    if (!as_planned)
+      break;
+    if (!read_line_at(fd_, ref.offset, cfg_.max_line_bytes, line)) {
       as_planned = false;
       break;
     }
@@ -492,7 +504,8 @@ caf::expected<fetch_result> task_log::fetch(const fetch_request& req) {
     }
     result.events.push_back(located_event{ref.position, std::move(d.ev)});
   }
-  ::close(fd);
+  if (!holds_slot_)
+    close_file();
   if (!as_planned)
     return scan_for(req); // the file changed under the plan: answer exactly anyway
   return result;

@@ -108,6 +108,8 @@ private:
   /// need it, so loads that serve population, reads and generated ids skip it.
   caf::error load_recent_ids();
   caf::error open_for_append();
+  /// Opens the existing file (read-write unless read-only) if it is not open; false if it cannot.
+  bool open_for_reading();
   void close_file();
   void remember_id(const std::string& id, uint64_t position);
   caf::expected<fetch_result> scan_for(const fetch_request& req);
