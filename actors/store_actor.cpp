@@ -51,6 +51,17 @@ writer_actor& writer_for(store_pointer self, const std::string& task) {
   return it->second.handle;
 }
 
+// Validates the task id (so no writer is ever spawned for a path outside the root) and hands the
+// request to the task's writer, which replies to the original sender.
+template <class Reply, class Request>
+caf::delegated<Reply> route(store_pointer self, const std::string& task, Request&& req) {
+  if (auto err = validate_task_id(task)) {
+    self->make_response_promise<Reply>().deliver(err);
+    return {};
+  }
+  return self->delegate(writer_for(self, task), std::forward<Request>(req));
+}
+
 // True if cleanup could remove `task`: its events file is missing or empty, or a live writer may be
 // about to change that (only the writer can tell, in order with its appends and compactions).
 bool cleanup_candidate(store_pointer self, const std::string& task) {
@@ -115,27 +126,17 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
     spawn_population_worker(self, st.index, st.opts.root, st.opts.population_window);
   }
   return {
-    [=](append_request& req) -> caf::delegated<append_result> {
-      if (auto err = validate_task_id(req.ev.task)) {
-        auto rp = self->make_response_promise<append_result>();
-        rp.deliver(err);
-        return {};
-      }
-      return self->delegate(writer_for(self, req.ev.task), std::move(req));
+    [=](append_request& req) {
+      auto task = req.ev.task;
+      return route<append_result>(self, task, std::move(req));
     },
-    [=](read_request& req) -> caf::delegated<read_result> {
-      if (auto err = validate_task_id(req.task)) {
-        self->make_response_promise<read_result>().deliver(err);
-        return {};
-      }
-      return self->delegate(writer_for(self, req.task), std::move(req));
+    [=](read_request& req) {
+      auto task = req.task;
+      return route<read_result>(self, task, std::move(req));
     },
-    [=](compact_request& req) -> caf::delegated<compact_result> {
-      if (auto err = validate_task_id(req.task)) {
-        self->make_response_promise<compact_result>().deliver(err);
-        return {};
-      }
-      return self->delegate(writer_for(self, req.task), std::move(req));
+    [=](compact_request& req) {
+      auto task = req.task;
+      return route<compact_result>(self, task, std::move(req));
     },
     [=](compact_all_request& req) -> caf::delegated<compact_result> {
       return self->delegate(spawn_compact_all_worker(self, self->state.opts.root), std::move(req));
@@ -194,14 +195,14 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
         return self->delegate(spawn_query_actor(self, st.index), std::move(req));
       return self->delegate(spawn_scan_query_worker(self, st.opts.root), std::move(req));
     },
-    [=](fetch_request& req) -> caf::delegated<fetch_result> {
+    [=](fetch_request& req) {
       ++self->state.fetches_routed;
       auto task = req.what.task;
-      return self->delegate(writer_for(self, task), std::move(req));
+      return route<fetch_result>(self, task, std::move(req));
     },
-    [=](populate_request& req) -> caf::delegated<uint64_t> {
+    [=](populate_request& req) {
       auto task = req.task;
-      return self->delegate(writer_for(self, task), std::move(req));
+      return route<uint64_t>(self, task, std::move(req));
     },
     [=](stats_request req) -> caf::result<index_stats> {
       return index_stats_reply(self, req);
