@@ -102,6 +102,7 @@ caf::behavior append_client(caf::event_based_actor* self, evstore::store_actor s
         },
         [=](caf::error& err) { die("append", err); });
   };
+  self->attach_functor([send_one] { *send_one = nullptr; }); // it refers to itself
   for (int i = 0; i < std::min(window, total); ++i)
     (*send_one)();
   return {};

@@ -106,7 +106,12 @@ std::optional<timestamp> parse_timestamp(std::string_view s) {
     return std::nullopt;
   int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
                  - offset_seconds;
-  return timestamp{std::chrono::nanoseconds{secs * 1'000'000'000 + nanos}};
+  // Nanoseconds in 64 bits reach from 1677 to 2262; anything outside is not a timestamp we can hold.
+  int64_t total = 0;
+  if (__builtin_mul_overflow(secs, int64_t{1'000'000'000}, &total)
+      || __builtin_add_overflow(total, nanos, &total))
+    return std::nullopt;
+  return timestamp{std::chrono::nanoseconds{total}};
 }
 
 std::string format_timestamp(timestamp ts) {

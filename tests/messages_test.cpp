@@ -135,6 +135,7 @@ TEST_F(MessagesTest, QueryMessagesRoundTrip) {
   EXPECT_EQ(round_trip(population_plan{{"a", "b"}}).tasks.size(), 2u);
   EXPECT_EQ(round_trip(population_failed{"a", "why"}).reason, "why");
   round_trip(stats_request{});
+  round_trip(await_index_request{});
   index_stats st;
   st.entries = 5;
   st.complete = true;

@@ -46,6 +46,8 @@ caf::behavior appender(caf::event_based_actor* self, store_actor store, int inde
         },
         [=](caf::error&) { self->quit(); });
   };
+  // The function refers to itself through `next`: break that cycle when the actor is gone.
+  self->attach_functor([next] { *next = nullptr; });
   (*next)();
   return {};
 }

@@ -64,3 +64,10 @@ TEST(TimestampFormat, RoundTripsAcrossCenturies) {
     EXPECT_EQ(format_timestamp(*ts), text);
   }
 }
+
+TEST(TimestampFormat, RejectsTimestampsOutsideTheNanosecondRange) {
+  EXPECT_FALSE(parse_timestamp("9999-12-31T23:59:59Z").has_value());
+  EXPECT_FALSE(parse_timestamp("1000-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(parse_timestamp("2262-04-11T23:47:16.854775808Z").has_value());
+  EXPECT_TRUE(parse_timestamp("2262-04-11T23:47:16.854775807Z").has_value());
+}
