@@ -78,6 +78,7 @@ caf::result<index_stats> index_stats_reply(store_pointer self, Request req) {
   auto& st = self->state;
   index_stats base;
   base.fetches_routed = st.fetches_routed;
+  base.live_writers = st.writers.size();
   if (!st.index)
     return base;
   auto promise = self->make_response_promise<index_stats>();
@@ -85,6 +86,7 @@ caf::result<index_stats> index_stats_reply(store_pointer self, Request req) {
     .then(
       [=](index_stats& stats) mutable {
         stats.fetches_routed = self->state.fetches_routed;
+        stats.live_writers = self->state.writers.size();
         promise.deliver(stats);
       },
       [=](caf::error& err) mutable { promise.deliver(err); });

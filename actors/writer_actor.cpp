@@ -58,11 +58,12 @@ struct writer_state {
 
 using writer_pointer = writer_actor::stateful_pointer<writer_state>;
 
-// Called on every request: counts those the router sent and keeps the idle timer running.
+// Called on every request (never on self-messages): counts it and keeps the idle timer running.
+// Every request reaches a writer through the store actor, which counts what it routes; `delegate`
+// keeps the original sender, so the count must not look at senders.
 void touch(writer_pointer self) {
   auto& st = self->state;
-  if (self->current_sender() == st.setup.router.address())
-    ++st.handled;
+  ++st.handled;
   st.busy_since_tick = true;
   if (!st.tick_scheduled) {
     st.tick_scheduled = true;

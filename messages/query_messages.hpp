@@ -103,6 +103,8 @@ struct index_stats {
   bool complete = false;
   /// Writer fetches routed by the store since it opened: how wide queries fan out.
   uint64_t fetches_routed = 0;
+  /// Writer actors alive now (idle ones retire).
+  uint64_t live_writers = 0;
 };
 
 template <class Inspector>
@@ -168,7 +170,8 @@ typename Inspector::result_type inspect(Inspector& f, await_index_request&) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, index_stats& x) {
   return f(caf::meta::type_name("evstore::index_stats"), x.tasks, x.types, x.entries, x.events,
-           x.bytes, x.population_done, x.population_total, x.complete, x.fetches_routed);
+           x.bytes, x.population_done, x.population_total, x.complete, x.fetches_routed,
+           x.live_writers);
 }
 
 } // namespace evstore
