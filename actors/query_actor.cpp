@@ -2,6 +2,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "evstore/actors/writer_actor.hpp"
 #include "query_order.hpp"
 #include "store_workers.hpp"
 
@@ -27,6 +28,30 @@ void finish(query_pointer self, caf::error err = {}) {
   self->quit();
 }
 
+// Sends each writer its share of the plan, straight to it, and merges the replies as they come.
+void fan_out(query_pointer self, const std::string& prefix, uint64_t limit, query_plan& plan,
+             const writer_handles& handles) {
+  auto& st = self->state;
+  st.pending = plan.fetches.size();
+  for (size_t i = 0; i < plan.fetches.size(); ++i)
+    self
+      ->request(caf::actor_cast<writer_actor>(handles.writers[i]), caf::infinite,
+                fetch_request{prefix, limit, plan.bound, std::move(plan.fetches[i])})
+      .then(
+        [=](fetch_result& res) {
+          auto& st = self->state;
+          // The limit applies to events after this merge, never to tasks.
+          for (auto& e : res.events)
+            st.best->offer(ranked_event{e.position, std::move(e.ev)});
+          if (--st.pending == 0)
+            finish(self);
+        },
+        [=](caf::error& err) {
+          if (self->state.promise.pending())
+            finish(self, std::move(err));
+        });
+}
+
 query_actor::behavior_type query(query_pointer self, store_actor store, index_actor index) {
   return {
     [=](query_request& req) -> caf::result<query_result> {
@@ -36,27 +61,18 @@ query_actor::behavior_type query(query_pointer self, store_actor store, index_ac
       self->request(index, caf::infinite, plan_request{req.prefix, req.limit, req.since})
         .then(
           [=](query_plan& plan) {
-            auto& st = self->state;
             if (plan.fetches.empty())
               return finish(self);
-            st.pending = plan.fetches.size();
-            for (auto& what : plan.fetches)
-              self
-                ->request(store, caf::infinite,
-                          fetch_request{req.prefix, req.limit, plan.bound, std::move(what)})
-                .then(
-                  [=](fetch_result& res) {
-                    auto& st = self->state;
-                    // The limit applies to events after this merge, never to tasks.
-                    for (auto& e : res.events)
-                      st.best->offer(ranked_event{e.position, std::move(e.ev)});
-                    if (--st.pending == 0)
-                      finish(self);
-                  },
-                  [=](caf::error& err) {
-                    if (self->state.promise.pending())
-                      finish(self, std::move(err));
-                  });
+            resolve_writers which;
+            for (const auto& what : plan.fetches)
+              which.tasks.push_back(what.task);
+            auto shared_plan = std::make_shared<query_plan>(std::move(plan));
+            self->request(store, caf::infinite, std::move(which))
+              .then(
+                [=](writer_handles& handles) {
+                  fan_out(self, req.prefix, req.limit, *shared_plan, handles);
+                },
+                [=](caf::error& err) { finish(self, std::move(err)); });
           },
           [=](caf::error& err) { finish(self, std::move(err)); });
       return st.promise;

@@ -202,6 +202,17 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
       auto task = req.what.task;
       return route<fetch_result>(self, task, std::move(req));
     },
+    [=](resolve_writers& req) -> caf::result<writer_handles> {
+      writer_handles out;
+      out.writers.reserve(req.tasks.size());
+      for (const auto& task : req.tasks) {
+        if (auto err = validate_task_id(task))
+          return err;
+        out.writers.push_back(caf::actor_cast<caf::strong_actor_ptr>(writer_for(self, task)));
+      }
+      self->state.fetches_routed += req.tasks.size();
+      return out;
+    },
     [=](populate_request& req) {
       auto task = req.task;
       return route<uint64_t>(self, task, std::move(req));

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_control_block.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/optional.hpp>
 
@@ -64,6 +65,17 @@ struct fetch_result {
   std::vector<located_event> events;
   /// True if the writer had to scan its file (asked to, or the file changed under the plan).
   bool scanned = false;
+};
+
+/// Asks the store for the writers of `tasks` (spawning them as needed), so a query can send its
+/// fetches straight to them. Each handle counts as one request routed to that writer: the asker must
+/// send it exactly one request. Replies `writer_handles`, in the order of `tasks`.
+struct resolve_writers {
+  std::vector<std::string> tasks;
+};
+
+struct writer_handles {
+  std::vector<caf::strong_actor_ptr> writers;
 };
 
 /// Sent to a writer during population: load the file and report its summary. Replies the file's
@@ -140,6 +152,16 @@ typename Inspector::result_type inspect(Inspector& f, fetch_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fetch_result& x) {
   return f(caf::meta::type_name("evstore::fetch_result"), x.events, x.scanned);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resolve_writers& x) {
+  return f(caf::meta::type_name("evstore::resolve_writers"), x.tasks);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, writer_handles& x) {
+  return f(caf::meta::type_name("evstore::writer_handles"), x.writers);
 }
 
 template <class Inspector>

@@ -41,6 +41,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<fetch_request>("evstore::fetch_request");
   cfg.add_message_type<fetch_result>("evstore::fetch_result");
   cfg.add_message_type<populate_request>("evstore::populate_request");
+  cfg.add_message_type<resolve_writers>("evstore::resolve_writers");
+  cfg.add_message_type<writer_handles>("evstore::writer_handles");
   cfg.add_message_type<population_plan>("evstore::population_plan");
   cfg.add_message_type<population_failed>("evstore::population_failed");
   cfg.add_message_type<stats_request>("evstore::stats_request");

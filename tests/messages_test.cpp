@@ -136,6 +136,8 @@ TEST_F(MessagesTest, QueryMessagesRoundTrip) {
   EXPECT_EQ(round_trip(population_failed{"a", "why"}).reason, "why");
   round_trip(stats_request{});
   round_trip(await_index_request{});
+  EXPECT_EQ(round_trip(resolve_writers{{"a", "b"}}).tasks.size(), 2u);
+  EXPECT_TRUE(round_trip(writer_handles{}).writers.empty());
   index_stats st;
   st.entries = 5;
   st.complete = true;
