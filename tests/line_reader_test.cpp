@@ -1,0 +1,71 @@
+#include "line_reader.hpp"
+
+#include <fcntl.h>
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.hpp"
+
+using namespace evstore;
+
+namespace {
+
+std::vector<raw_line> lines_of(const std::string& content, uint64_t start = 0) {
+  evstore::testing::temp_dir dir;
+  auto path = dir.path() / "f";
+  evstore::testing::spit(path, content);
+  int fd = ::open(path.c_str(), O_RDONLY);
+  std::vector<std::string> texts;
+  std::vector<raw_line> out;
+  EXPECT_EQ(for_each_line(fd, start, [&](const raw_line& l) {
+              texts.emplace_back(l.text);
+              out.push_back(l);
+            }),
+            0);
+  ::close(fd);
+  // The views die with the buffer: keep copies and point the results at them.
+  static std::vector<std::vector<std::string>> keep;
+  keep.push_back(std::move(texts));
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i].text = keep.back()[i];
+  return out;
+}
+
+} // namespace
+
+TEST(LineReader, SplitsLinesAndReportsOffsets) {
+  auto lines = lines_of("a\nbb\n\nccc\n");
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[1].text, "bb");
+  EXPECT_EQ(lines[1].offset, 2u);
+  EXPECT_EQ(lines[2].text, "");
+  EXPECT_EQ(lines[3].offset, 6u);
+  EXPECT_TRUE(lines[3].terminated);
+}
+
+TEST(LineReader, ReportsAnUnterminatedLastLine) {
+  auto lines = lines_of("a\ntorn");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1].text, "torn");
+  EXPECT_FALSE(lines[1].terminated);
+}
+
+TEST(LineReader, HandlesLinesLongerThanItsBuffer) {
+  const std::string big(3 << 20, 'x'); // three times the largest buffer
+  auto lines = lines_of("s\n" + big + "\nt\n");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1].text.size(), big.size());
+  EXPECT_EQ(lines[2].text, "t");
+  EXPECT_EQ(lines[2].offset, 2 + big.size() + 1);
+}
+
+TEST(LineReader, StartsAtAnOffset) {
+  auto lines = lines_of("first\nsecond\n", 6);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].text, "second");
+  EXPECT_EQ(lines[0].offset, 6u);
+}
+
+TEST(LineReader, EmptyFileHasNoLines) {
+  EXPECT_TRUE(lines_of("").empty());
+}
