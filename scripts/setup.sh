@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages evstore needs. Idempotent, and quick when everything is there: apt-get
 # runs only if a package is missing. Run as root (or with sudo available).
+# With --sanitizers it also installs clang and its runtime, for the sanitizer and fuzzing stages.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,9 @@ packages=(
   libsqlite3-dev                    # the benchmark's SQLite baseline
   libcli11-dev                      # command-line parsing for the tools
 )
+if [ "${1:-}" = "--sanitizers" ]; then
+  packages+=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizer runtimes for clang
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,19 @@
+// The timestamp parser on arbitrary text: never crashes or overflows (UBSan), and whatever it accepts
+// formats to text that parses back to the same instant.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "timestamp_format.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text{reinterpret_cast<const char*>(data), size};
+  auto ts = evstore::parse_timestamp(text);
+  if (ts) {
+    auto formatted = evstore::format_timestamp(*ts);
+    auto again = evstore::parse_timestamp(formatted);
+    if (!again || *again != *ts)
+      std::abort();
+  }
+  return 0;
+}
