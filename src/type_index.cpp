@@ -22,8 +22,10 @@ type_index::type_index(size_t sketch_size) : sketch_size_(std::max<size_t>(sketc
 
 type_index::task_id type_index::intern(const std::string& task) {
   auto [it, added] = task_ids_.try_emplace(task, static_cast<task_id>(tasks_.size()));
-  if (added)
-    tasks_.push_back(task_record{task});
+  if (added) {
+    tasks_.emplace_back();
+    tasks_.back().name = task;
+  }
   auto& rec = tasks_[it->second];
   if (!rec.live) {
     rec.live = true;

@@ -19,13 +19,14 @@ void expect_agree(const std::string& line) {
   h.type = "stale";
   peek_line(line, h);
   ASSERT_EQ(static_cast<int>(h.status), static_cast<int>(d.status)) << line;
-  if (d.status == line_status::ok) {
+  if (d.status == line_status::ok) { // braces: the EXPECT macros hide an if/else
     EXPECT_EQ(h.id, d.ev.id) << line;
     EXPECT_EQ(h.type, d.ev.type) << line;
     EXPECT_EQ(h.ts, d.ev.ts) << line;
   }
-  if (d.status == line_status::future_schema)
+  if (d.status == line_status::future_schema) {
     EXPECT_EQ(h.ts, d.ev.ts) << line;
+  }
 }
 
 const char* samples[] = {

@@ -85,7 +85,7 @@ TEST_F(MessagesTest, CommandsAndRepliesRoundTrip) {
   EXPECT_EQ(round_trip(task_list{{"", "a", "b"}}).tasks, (std::vector<std::string>{"", "a", "b"}));
   round_trip(cleanup_request{});
   EXPECT_EQ(round_trip(cleanup_result{4}).removed, 4u);
-  auto q = round_trip(query_request{"task:state:", 500});
+  auto q = round_trip(query_request{"task:state:", 500, caf::none});
   EXPECT_EQ(q.prefix, "task:state:");
   EXPECT_EQ(q.limit, 500u);
   EXPECT_EQ(round_trip(query_result{{sample_event()}, {}}).events.size(), 1u);

@@ -67,9 +67,9 @@ TEST_P(QueryPropertyTest, IndexedQueryEqualsFullScan) {
       auto prefix = prefixes[rng() % prefixes.size()];
       uint64_t limits[] = {0, 1, 3, 10, 50, 1000};
       uint64_t limit = limits[rng() % 6];
-      caf::optional<timestamp> since;
-      if (rng() % 4 == 0)
-        since = base + std::chrono::seconds{rng() % 200};
+      auto since = rng() % 4 == 0
+                     ? caf::optional<timestamp>{base + std::chrono::seconds{rng() % 200}}
+                     : caf::optional<timestamp>{};
       auto got = db->query_by_type_prefix(prefix, limit, since);
       ASSERT_TRUE(got) << render(got.error());
       auto want = full_scan_query(root(), prefix, limit);
