@@ -67,18 +67,20 @@ TEST_P(QueryPropertyTest, IndexedQueryEqualsFullScan) {
       auto prefix = prefixes[rng() % prefixes.size()];
       uint64_t limits[] = {0, 1, 3, 10, 50, 1000};
       uint64_t limit = limits[rng() % 6];
-      auto since = rng() % 4 == 0
-                     ? caf::optional<timestamp>{base + std::chrono::seconds{rng() % 200}}
-                     : caf::optional<timestamp>{};
+      const bool windowed = rng() % 4 == 0;
+      const timestamp since_ts = base + std::chrono::seconds{rng() % 200};
+      caf::optional<timestamp> since;
+      if (windowed)
+        since = since_ts;
       auto got = db->query_by_type_prefix(prefix, limit, since);
       ASSERT_TRUE(got) << render(got.error());
       auto want = full_scan_query(root(), prefix, limit);
       ASSERT_TRUE(want);
-      if (since) { // the oracle has no window: filter it, then keep its last `limit`
+      if (windowed) { // the oracle has no window: filter it, then keep its last `limit`
         std::vector<event> kept;
         auto all = full_scan_query(root(), prefix, 1'000'000);
         for (auto& ev : all->events)
-          if (ev.ts >= *since)
+          if (ev.ts >= since_ts)
             kept.push_back(ev);
         if (kept.size() > limit)
           kept.erase(kept.begin(), kept.end() - static_cast<std::ptrdiff_t>(limit));
