@@ -167,7 +167,21 @@ void task_log::remember_id(const std::string& id, uint64_t position) {
   }
 }
 
+bool task_log::changed_behind_our_back() const {
+  struct stat sb {};
+  if (fd_ >= 0) // unlinked, or not the size we wrote
+    return ::fstat(fd_, &sb) != 0 || sb.st_nlink == 0
+           || static_cast<uint64_t>(sb.st_size) != size_;
+  if (::stat(path_.c_str(), &sb) != 0)
+    return file_id_ != 0; // we knew a file; it is gone
+  return static_cast<uint64_t>(sb.st_ino) != file_id_ || static_cast<uint64_t>(sb.st_size) != size_;
+}
+
 caf::error task_log::load() {
+  // Only this writer changes the file, but a person or a tool may delete or truncate it: then what we
+  // cached (an open descriptor, counts, offsets) is wrong, and appends must not go to a dead inode.
+  if (loaded_ && !cfg_.read_only && changed_behind_our_back())
+    release();
   if (loaded_)
     return caf::none;
   count_ = 0;

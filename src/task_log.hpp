@@ -104,6 +104,8 @@ public:
 
 private:
   caf::error load();
+  /// True if the file is no longer what we loaded and wrote (deleted, replaced or resized).
+  bool changed_behind_our_back() const;
   /// Fills the recent-id map from the file's last lines; only retried appends (client-chosen ids)
   /// need it, so loads that serve population, reads and generated ids skip it.
   caf::error load_recent_ids();

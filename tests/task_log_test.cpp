@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include "line_codec.hpp"
 #include "store_layout.hpp"
 #include "support/temp_dir.hpp"
@@ -397,4 +399,31 @@ TEST_F(TaskLogTest, FetchReadsPlannedLinesAndScansWhenTheFileChanged) {
   ASSERT_EQ(after->events.size(), 2u);
   EXPECT_EQ(after->events[0].position, 1u);
   EXPECT_EQ(after->events[1].position, 3u);
+}
+
+TEST_F(TaskLogTest, FileDeletedBehindTheStoresBackIsRecreatedAndKeepsNewAppends) {
+  auto log = make_log();
+  append_ok(*log, make_event("t1", "a"));
+  ASSERT_TRUE(log->has_open_file());
+  std::filesystem::remove(file());
+  // Appends after the deletion must land in a file that exists, not in the unlinked one.
+  auto after = append_ok(*log, make_event("t1", "b"));
+  EXPECT_EQ(after.position, 0u);
+  auto read = log->read(0);
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->events.size(), 1u);
+  EXPECT_EQ(read->events[0].id, after.ev.id);
+}
+
+TEST_F(TaskLogTest, FileTruncatedBehindTheStoresBackIsReloaded) {
+  auto log = make_log();
+  for (int i = 0; i < 3; ++i)
+    append_ok(*log, make_event("t1", "a"));
+  ASSERT_EQ(::truncate(file().c_str(), 0), 0);
+  // Positions and versions follow what is on disk now.
+  EXPECT_EQ(append_ok(*log, make_event("t1", "b")).position, 0u);
+  auto conflict = log->append(append_request{make_event("t1", "c"), uint64_t{3}});
+  EXPECT_TRUE(is(conflict.error(), errc::version_conflict));
+  EXPECT_TRUE(log->append(append_request{make_event("t1", "c"), uint64_t{1}}));
+  EXPECT_EQ(log->read(0)->events.size(), 2u);
 }
