@@ -30,6 +30,7 @@ struct store_state {
   /// Where writers report: the index (writable stores), or the embedder's sink.
   notification_sink sink;
   index_actor index;
+  /// Writers handed to query actors: how wide queries fan out.
   uint64_t fetches_routed = 0;
   std::shared_ptr<store_lock> lock;
   std::unordered_map<std::string, live_writer> writers;
@@ -196,11 +197,6 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
       if (st.index)
         return self->delegate(spawn_query_actor(self, st.index), std::move(req));
       return self->delegate(spawn_scan_query_worker(self, st.opts.root), std::move(req));
-    },
-    [=](fetch_request& req) {
-      ++self->state.fetches_routed;
-      auto task = req.what.task;
-      return route<fetch_result>(self, task, std::move(req));
     },
     [=](resolve_writers& req) -> caf::result<writer_handles> {
       writer_handles out;

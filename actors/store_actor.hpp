@@ -30,10 +30,9 @@ using store_actor = caf::typed_actor<
   caf::replies_to<stats_request>::with<index_stats>,
   // The same, once the index is populated (at once for a read-only store, which has no index).
   caf::replies_to<await_index_request>::with<index_stats>,
-  // Routed to the task's writer (by the population worker; fetches by anyone).
-  caf::replies_to<fetch_request>::with<fetch_result>,
   // Query actors: the writers to send fetches to directly, one routing step for a whole query.
   caf::replies_to<resolve_writers>::with<writer_handles>,
+  // Routed to the task's writer by the population worker.
   caf::replies_to<populate_request>::with<uint64_t>,
   // Internal: a writer asks to retire; true means it may quit.
   caf::replies_to<writer_idle>::with<bool>>;

@@ -113,7 +113,7 @@ struct index_stats {
   uint64_t population_done = 0;
   uint64_t population_total = 0;
   bool complete = false;
-  /// Writer fetches routed by the store since it opened: how wide queries fan out.
+  /// Writers the store handed to query actors since it opened: how wide queries fan out.
   uint64_t fetches_routed = 0;
   /// Writer actors alive now (idle ones retire).
   uint64_t live_writers = 0;
