@@ -61,10 +61,8 @@ public:
   std::vector<event> take_ascending() {
     std::vector<event> out;
     out.reserve(heap_.size());
-    while (!heap_.empty()) { // the min-heap pops the oldest first
-      out.push_back(std::move(const_cast<ranked_event&>(heap_.top()).ev));
-      heap_.pop();
-    }
+    for (auto& r : take_ranked())
+      out.push_back(std::move(r.ev));
     return out;
   }
 
