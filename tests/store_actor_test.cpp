@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <set>
 
+#include <caf/after.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "line_codec.hpp"
 #include "line_reader.hpp"
@@ -126,4 +128,44 @@ TEST_F(StoreActorTest, ConcurrentExpectedVersionsLetExactlyOneWin) {
                   [&](caf::error& err) { conflicts += is(err, errc::version_conflict); });
   EXPECT_EQ(won, 1);
   EXPECT_EQ(conflicts, 9);
+}
+
+TEST_F(StoreActorTest, AnExtraSinkSeesEveryNotificationBesideTheIndex) {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  // A sink that forwards what it sees, so the test can read the notifications in order.
+  caf::actor out{self};
+  auto sink = sys.spawn([out](notification_sink::pointer) -> notification_sink::behavior_type {
+    return {
+      [=](const task_summary& x) { caf::anon_send(out, std::string("summary ") + x.task); },
+      [=](const appended& x) { caf::anon_send(out, std::string("appended ") + x.type); },
+      [=](const compacted& x) { caf::anon_send(out, std::string("compacted ") + x.task); },
+      [=](const task_removed& x) { caf::anon_send(out, std::string("removed ") + x.task); },
+    };
+  });
+  auto opts = options();
+  auto store = spawn_store(sys, opts, sink);
+  ASSERT_TRUE(store) << render(store.error());
+  self->request(*store, caf::infinite, append_request{make_event("t", "task:created"), caf::none})
+    .receive([](const append_result&) {}, [](caf::error& err) { FAIL() << render(err); });
+  retention_policy none;
+  none.max_events = 0;
+  self->request(*store, caf::infinite, compact_request{"t", none})
+    .receive([](const compact_result&) {}, [](caf::error& err) { FAIL() << render(err); });
+  self->request(*store, caf::infinite, cleanup_request{})
+    .receive([](const cleanup_result& r) { EXPECT_EQ(r.removed, 1u); },
+             [](caf::error& err) { FAIL() << render(err); });
+  std::vector<std::string> seen;
+  for (int i = 0; i < 4; ++i)
+    self->receive([&](const std::string& what) { seen.push_back(what); },
+                  caf::after(std::chrono::seconds{10}) >> [&] { seen.push_back("<nothing>"); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"summary t", "appended task:created", "compacted t",
+                                            "removed t"}));
+  // The index got them too: the task is gone from it.
+  self->request(*store, caf::infinite, stats_request{})
+    .receive([](const index_stats& st) { EXPECT_EQ(st.tasks, 0u); },
+             [](caf::error& err) { FAIL() << render(err); });
+  caf::anon_send_exit(*store, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
 }
