@@ -147,6 +147,10 @@ TEST_F(StoreActorTest, AnExtraSinkSeesEveryNotificationBesideTheIndex) {
   auto opts = options();
   auto store = spawn_store(sys, opts, sink);
   ASSERT_TRUE(store) << render(store.error());
+  // Population of the (empty) store first: it may load a task at any moment and report it again.
+  self->request(*store, caf::infinite, await_index_request{})
+    .receive([](const index_stats& st) { EXPECT_TRUE(st.complete); },
+             [](caf::error& err) { FAIL() << render(err); });
   self->request(*store, caf::infinite, append_request{make_event("t", "task:created"), caf::none})
     .receive([](const append_result&) {}, [](caf::error& err) { FAIL() << render(err); });
   retention_policy none;
