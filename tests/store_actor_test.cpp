@@ -1,5 +1,5 @@
-// The store actor under concurrent actors: appends to one task are totally ordered by its writer, and
-// appends to different tasks proceed in parallel, with every event stored exactly once.
+// The store actor under concurrent actors: appends to one task are totally ordered by its writer,
+// and appends to different tasks proceed in parallel, with every event stored exactly once.
 #include "evstore/actors/store_actor.hpp"
 
 #include <fcntl.h>
@@ -37,16 +37,16 @@ caf::behavior appender(caf::event_based_actor* self, store_actor store, int inde
       return;
     }
     int n = (*sent)++;
-    auto ev = make_event("task-" + std::to_string((index * per_appender + n) % tasks),
-                         "agent:message");
+    auto ev =
+        make_event("task-" + std::to_string((index * per_appender + n) % tasks), "agent:message");
     ev.data = boost::json::object{{"appender", index}, {"n", n}};
     self->request(store, caf::infinite, append_request{std::move(ev), caf::none})
-      .then(
-        [=](const append_result& r) {
-          ids->push_back(r.ev.id);
-          (*next)();
-        },
-        [=](caf::error&) { self->quit(); });
+        .then(
+            [=](const append_result& r) {
+              ids->push_back(r.ev.id);
+              (*next)();
+            },
+            [=](caf::error&) { self->quit(); });
   };
   // The function refers to itself through `next`: break that cycle when the actor is gone.
   self->attach_functor([next] { *next = nullptr; });
@@ -64,7 +64,8 @@ protected:
       self->spawn(appender, db->handle(), i, tasks, caf::actor{self});
     std::multiset<std::string> acked;
     for (int i = 0; i < appenders; ++i)
-      self->receive([&](const std::vector<std::string>& ids) { acked.insert(ids.begin(), ids.end()); });
+      self->receive(
+          [&](const std::vector<std::string>& ids) { acked.insert(ids.begin(), ids.end()); });
     ASSERT_EQ(acked.size(), static_cast<size_t>(appenders * per_appender));
     // Every line of every file is a valid event, and every acknowledged id is there exactly once.
     std::multiset<std::string> stored;
@@ -135,31 +136,34 @@ TEST_F(StoreActorTest, AnExtraSinkSeesEveryNotificationBesideTheIndex) {
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   // A sink that forwards what it sees, so the test can read the notifications in order.
-  caf::actor out{self};
-  auto sink = sys.spawn([out](notification_sink::pointer) -> notification_sink::behavior_type {
-    return {
-      [=](const task_summary& x) { caf::anon_send(out, std::string("summary ") + x.task); },
-      [=](const appended& x) { caf::anon_send(out, std::string("appended ") + x.type); },
-      [=](const compacted& x) { caf::anon_send(out, std::string("compacted ") + x.task); },
-      [=](const task_removed& x) { caf::anon_send(out, std::string("removed ") + x.task); },
-    };
-  });
+  // The handle goes in as an argument: CAF 0.17 spawning a function with no arguments binds a
+  // reference to a null pointer (UBSan reports it inside caf/detail/init_fun_factory.hpp).
+  auto sink = sys.spawn(
+      [](notification_sink::pointer, caf::actor out) -> notification_sink::behavior_type {
+        return {
+            [=](const task_summary& x) { caf::anon_send(out, std::string("summary ") + x.task); },
+            [=](const appended& x) { caf::anon_send(out, std::string("appended ") + x.type); },
+            [=](const compacted& x) { caf::anon_send(out, std::string("compacted ") + x.task); },
+            [=](const task_removed& x) { caf::anon_send(out, std::string("removed ") + x.task); },
+        };
+      },
+      caf::actor{self});
   auto opts = options();
   auto store = spawn_store(sys, opts, sink);
   ASSERT_TRUE(store) << render(store.error());
   // Population of the (empty) store first: it may load a task at any moment and report it again.
   self->request(*store, caf::infinite, await_index_request{})
-    .receive([](const index_stats& st) { EXPECT_TRUE(st.complete); },
-             [](caf::error& err) { FAIL() << render(err); });
+      .receive([](const index_stats& st) { EXPECT_TRUE(st.complete); },
+               [](caf::error& err) { FAIL() << render(err); });
   self->request(*store, caf::infinite, append_request{make_event("t", "task:created"), caf::none})
-    .receive([](const append_result&) {}, [](caf::error& err) { FAIL() << render(err); });
+      .receive([](const append_result&) {}, [](caf::error& err) { FAIL() << render(err); });
   retention_policy none;
   none.max_events = 0;
   self->request(*store, caf::infinite, compact_request{"t", none})
-    .receive([](const compact_result&) {}, [](caf::error& err) { FAIL() << render(err); });
+      .receive([](const compact_result&) {}, [](caf::error& err) { FAIL() << render(err); });
   self->request(*store, caf::infinite, cleanup_request{})
-    .receive([](const cleanup_result& r) { EXPECT_EQ(r.removed, 1u); },
-             [](caf::error& err) { FAIL() << render(err); });
+      .receive([](const cleanup_result& r) { EXPECT_EQ(r.removed, 1u); },
+               [](caf::error& err) { FAIL() << render(err); });
   std::vector<std::string> seen;
   for (int i = 0; i < 4; ++i)
     self->receive([&](const std::string& what) { seen.push_back(what); },
@@ -168,8 +172,8 @@ TEST_F(StoreActorTest, AnExtraSinkSeesEveryNotificationBesideTheIndex) {
                                             "removed t"}));
   // The index got them too: the task is gone from it.
   self->request(*store, caf::infinite, stats_request{})
-    .receive([](const index_stats& st) { EXPECT_EQ(st.tasks, 0u); },
-             [](caf::error& err) { FAIL() << render(err); });
+      .receive([](const index_stats& st) { EXPECT_EQ(st.tasks, 0u); },
+               [](caf::error& err) { FAIL() << render(err); });
   caf::anon_send_exit(*store, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
 }
