@@ -23,8 +23,11 @@ void finish(query_pointer self, caf::error err = {}) {
   auto& st = self->state;
   if (err)
     st.promise.deliver(std::move(err));
-  else
-    st.promise.deliver(query_result{st.best->take_ascending(), {}});
+  else {
+    query_result result;
+    st.best->take_into(result);
+    st.promise.deliver(std::move(result));
+  }
   self->quit();
 }
 

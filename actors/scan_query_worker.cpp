@@ -11,7 +11,7 @@ scan_query_worker::behavior_type scan_query(scan_query_worker::pointer self, std
   return {
     [=](query_request& req) -> caf::result<query_result> {
       self->quit();
-      return full_scan_query(root, req.prefix, req.limit);
+      return full_scan_query(root, req.prefix, req.limit, req.since);
     },
   };
 }

@@ -30,6 +30,7 @@ struct store_state {
   /// Where writers report: the index (writable stores), or the embedder's sink.
   notification_sink sink;
   index_actor index;
+  bus_actor bus;
   /// Writers handed to query actors: how wide queries fan out.
   uint64_t fetches_routed = 0;
   std::shared_ptr<store_lock> lock;
@@ -45,7 +46,7 @@ writer_actor& writer_for(store_pointer self, const std::string& task) {
   if (it == st.writers.end()) {
     writer_setup setup{st.opts.root, task, st.log_cfg,
                        std::chrono::duration_cast<caf::timespan>(st.opts.writer_idle_timeout),
-                       caf::actor_cast<store_actor>(self), st.sink, st.lock};
+                       caf::actor_cast<store_actor>(self), st.sink, st.bus, st.lock};
     it = st.writers.emplace(task, live_writer{spawn_writer(self, std::move(setup)), 0}).first;
   }
   ++it->second.forwarded;
@@ -127,6 +128,8 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
       st.sink = caf::actor_cast<notification_sink>(st.index);
     }
     spawn_population_worker(self, st.index, st.opts.root, st.opts.population_window);
+    st.bus = spawn_bus(self->system(), caf::actor_cast<store_actor>(self));
+    self->link_to(st.bus);
   }
   return {
     [=](append_request& req) {
@@ -197,6 +200,21 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
       if (st.index)
         return self->delegate(spawn_query_actor(self, st.index), std::move(req));
       return self->delegate(spawn_scan_query_worker(self, st.opts.root), std::move(req));
+    },
+    [=](subscribe_request& req) -> caf::result<subscribed> {
+      if (!self->state.bus)
+        return make_error(errc::read_only,
+                          "store is open read-only; it sees no writes to deliver to subscribers");
+      return self->delegate(self->state.bus, std::move(req));
+    },
+    [=](const unsubscribe_request& req) {
+      if (self->state.bus)
+        self->send(self->state.bus, req);
+    },
+    [=](bus_stats_request req) -> caf::result<bus_stats> {
+      if (!self->state.bus)
+        return bus_stats{};
+      return self->delegate(self->state.bus, req);
     },
     [=](resolve_writers& req) -> caf::result<writer_handles> {
       writer_handles out;

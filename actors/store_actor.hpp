@@ -12,6 +12,7 @@
 
 #include "evstore/actors/notification_sink.hpp"
 #include "evstore/actors/store_options.hpp"
+#include "evstore/messages/bus_messages.hpp"
 #include "evstore/messages/commands.hpp"
 #include "evstore/messages/internal.hpp"
 #include "evstore/messages/query_messages.hpp"
@@ -30,6 +31,11 @@ using store_actor = caf::typed_actor<
   caf::replies_to<stats_request>::with<index_stats>,
   // The same, once the index is populated (at once for a read-only store, which has no index).
   caf::replies_to<await_index_request>::with<index_stats>,
+  // The live bus (writable stores): subscribing and its counters. Subscribers acknowledge bus
+  // events to the bus itself, the sender of each bus_event.
+  caf::replies_to<subscribe_request>::with<subscribed>,
+  caf::reacts_to<unsubscribe_request>,
+  caf::replies_to<bus_stats_request>::with<bus_stats>,
   // Query actors: the writers to send fetches to directly, one routing step for a whole query.
   caf::replies_to<resolve_writers>::with<writer_handles>,
   // Routed to the task's writer by the population worker.

@@ -21,6 +21,7 @@ struct waiting_append {
 struct sink_forwarder : task_log_observer {
   writer_actor::pointer self = nullptr;
   notification_sink sink;
+  bus_actor bus;
 
   template <class T>
   void forward(const T& x) {
@@ -35,6 +36,8 @@ struct sink_forwarder : task_log_observer {
   }
   void on_compacted(const compacted& x) override {
     forward(x);
+    if (bus) // positions shifted: a subscriber reading the task from disk must know
+      self->send(bus, x);
   }
   void on_removed(const task_removed& x) override {
     forward(x);
@@ -58,6 +61,32 @@ struct writer_state {
 
 using writer_pointer = writer_actor::stateful_pointer<writer_state>;
 
+// Tells the bus an event is on disk (as durable as appends are acknowledged), after the index heard
+// of it: a catch-up subscription that saw this event live can then find it through the index too.
+void announce(writer_pointer self, const append_result& res) {
+  if (self->state.setup.bus && !res.duplicate)
+    self->send(self->state.setup.bus, event_written{res.ev, res.position});
+}
+
+// Group commit: one fdatasync for every append written since the last one, then their replies and
+// their bus announcements. Also runs before any other request, so a read or a compaction never
+// sees an event the bus has not been told of.
+void sync_waiting(writer_pointer self) {
+  auto& st = self->state;
+  if (st.waiting.empty())
+    return;
+  auto err = st.log->sync();
+  for (auto& w : st.waiting) {
+    if (err) {
+      w.promise.deliver(err);
+      continue;
+    }
+    announce(self, w.result);
+    w.promise.deliver(std::move(w.result));
+  }
+  st.waiting.clear();
+}
+
 // Called on every request (never on self-messages): counts it and keeps the idle timer running.
 // Every request reaches a writer through the store actor, which counts what it routes; `delegate`
 // keeps the original sender, so the count must not look at senders.
@@ -75,6 +104,7 @@ writer_actor::behavior_type writer(writer_pointer self, writer_setup setup) {
   auto& st = self->state;
   st.forwarder.self = self;
   st.forwarder.sink = setup.sink;
+  st.forwarder.bus = setup.bus;
   st.log = std::make_unique<task_log>(setup.root, setup.task, setup.log, &st.forwarder);
   st.setup = std::move(setup);
   return {
@@ -84,8 +114,10 @@ writer_actor::behavior_type writer(writer_pointer self, writer_setup setup) {
       auto res = st.log->append(std::move(req));
       if (!res)
         return res.error();
-      if (st.setup.log.ack == durability::written || !st.log->needs_sync())
+      if (st.setup.log.ack == durability::written || !st.log->needs_sync()) {
+        announce(self, *res);
         return std::move(*res);
+      }
       // Group commit: the sync request queues behind appends already in the mailbox, so one
       // fdatasync acknowledges all of them.
       auto promise = self->make_response_promise<append_result>();
@@ -97,35 +129,32 @@ writer_actor::behavior_type writer(writer_pointer self, writer_setup setup) {
       return promise;
     },
     [=](sync_atom) {
-      auto& st = self->state;
-      st.sync_scheduled = false;
-      auto err = st.log->sync();
-      for (auto& w : st.waiting) {
-        if (err)
-          w.promise.deliver(err);
-        else
-          w.promise.deliver(std::move(w.result));
-      }
-      st.waiting.clear();
+      self->state.sync_scheduled = false;
+      sync_waiting(self);
     },
     [=](read_request& req) -> caf::result<read_result> {
       touch(self);
-      return self->state.log->read(req.from);
+      sync_waiting(self);
+      return self->state.log->read(req.from, req.max_events);
     },
     [=](compact_request& req) -> caf::result<compact_result> {
       touch(self);
+      sync_waiting(self);
       return self->state.log->compact(req.policy, now());
     },
     [=](const fetch_request& req) -> caf::result<fetch_result> {
       touch(self);
+      sync_waiting(self);
       return self->state.log->fetch(req);
     },
     [=](const populate_request&) -> caf::result<uint64_t> {
       touch(self);
+      sync_waiting(self);
       return self->state.log->populate();
     },
     [=](cleanup_request) -> caf::result<cleanup_result> {
       touch(self);
+      sync_waiting(self);
       auto removed = self->state.log->remove_if_empty();
       if (!removed)
         return removed.error();

@@ -3,6 +3,7 @@
 // Requests and replies of the store and writer actors. One struct per request; each names its reply.
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,8 @@ struct read_stats {
 struct read_request {
   std::string task;
   uint64_t from = 0;
+  /// At most this many events (a subscriber catching up reads in bounded chunks).
+  uint64_t max_events = std::numeric_limits<uint64_t>::max();
 };
 
 struct read_result {
@@ -96,6 +99,9 @@ struct query_request {
 struct query_result {
   std::vector<event> events;
   read_stats stats;
+  /// `positions[i]` is the index of `events[i]` among its task's events (what `read_request::from`
+  /// counts), so a caller can resume that task from there.
+  std::vector<uint64_t> positions;
 };
 
 template <class Inspector>
@@ -116,7 +122,7 @@ typename Inspector::result_type inspect(Inspector& f, read_stats& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, read_request& x) {
-  return f(caf::meta::type_name("evstore::read_request"), x.task, x.from);
+  return f(caf::meta::type_name("evstore::read_request"), x.task, x.from, x.max_events);
 }
 
 template <class Inspector>
@@ -166,7 +172,7 @@ typename Inspector::result_type inspect(Inspector& f, query_request& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, query_result& x) {
-  return f(caf::meta::type_name("evstore::query_result"), x.events, x.stats);
+  return f(caf::meta::type_name("evstore::query_result"), x.events, x.stats, x.positions);
 }
 
 } // namespace evstore

@@ -13,7 +13,7 @@
 namespace evstore {
 
 caf::expected<query_result> full_scan_query(const std::string& root, std::string_view prefix,
-                                            uint64_t limit) {
+                                            uint64_t limit, caf::optional<timestamp> since) {
   auto tasks = list_task_ids(root);
   if (!tasks)
     return tasks.error();
@@ -41,7 +41,7 @@ caf::expected<query_result> full_scan_query(const std::string& root, std::string
         return;
       }
       auto pos = position++;
-      if (d.ev.type.compare(0, prefix.size(), prefix) != 0)
+      if (d.ev.type.compare(0, prefix.size(), prefix) != 0 || (since && d.ev.ts < *since))
         return;
       best.offer(ranked_event{pos, std::move(d.ev)});
     });
@@ -49,7 +49,7 @@ caf::expected<query_result> full_scan_query(const std::string& root, std::string
     if (err != 0)
       return io_error("cannot read", path, err);
   }
-  result.events = best.take_ascending();
+  best.take_into(result);
   return result;
 }
 

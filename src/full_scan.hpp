@@ -14,7 +14,8 @@
 
 namespace evstore {
 
+/// With `since`, only events with ts >= since qualify, as in query_request.
 caf::expected<query_result> full_scan_query(const std::string& root, std::string_view prefix,
-                                            uint64_t limit);
+                                            uint64_t limit, caf::optional<timestamp> since = caf::none);
 
 } // namespace evstore

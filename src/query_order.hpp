@@ -10,7 +10,7 @@
 #include <tuple>
 #include <vector>
 
-#include "evstore/messages/event.hpp"
+#include "evstore/messages/commands.hpp"
 
 namespace evstore {
 
@@ -57,13 +57,16 @@ public:
     return out;
   }
 
-  /// The kept events, oldest first. Leaves this object empty.
-  std::vector<event> take_ascending() {
-    std::vector<event> out;
-    out.reserve(heap_.size());
-    for (auto& r : take_ranked())
-      out.push_back(std::move(r.ev));
-    return out;
+  /// Moves the kept events, oldest first, and their positions into a query's reply. Leaves this
+  /// object empty.
+  void take_into(query_result& out) {
+    auto ranked = take_ranked();
+    out.events.reserve(ranked.size());
+    out.positions.reserve(ranked.size());
+    for (auto& r : ranked) {
+      out.events.push_back(std::move(r.ev));
+      out.positions.push_back(r.position);
+    }
   }
 
 private:

@@ -2,6 +2,8 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include "subscriber_proxy.hpp"
+
 namespace evstore {
 
 store::store(std::unique_ptr<system_config> cfg, std::unique_ptr<caf::actor_system> own,
@@ -92,6 +94,33 @@ caf::expected<uint64_t> store::cleanup_orphaned_tasks() {
   if (!res)
     return res.error();
   return res->removed;
+}
+
+} // namespace evstore
+
+namespace evstore {
+
+caf::expected<std::unique_ptr<subscription>>
+store::subscribe(subscribe_options opts, std::function<void(const delivery&)> on_delivery) {
+  auto queue = std::make_shared<delivery_queue>();
+  auto proxy = spawn_subscriber_proxy(*sys_, queue, std::move(on_delivery));
+  subscribe_request req{std::move(opts.filter), caf::actor_cast<caf::strong_actor_ptr>(proxy),
+                        opts.buffer, opts.drop_on_overflow, std::move(opts.catch_up)};
+  auto res = ask<subscribed>(std::move(req));
+  if (!res) {
+    caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
+    return res.error();
+  }
+  return std::unique_ptr<subscription>{
+    new subscription(*sys_, handle_, std::move(proxy), std::move(queue), res->id)};
+}
+
+caf::expected<std::unique_ptr<subscription>> store::subscribe(subscribe_options opts) {
+  return subscribe(std::move(opts), nullptr);
+}
+
+caf::expected<bus_stats> store::bus_statistics() {
+  return ask<bus_stats>(bus_stats_request{});
 }
 
 } // namespace evstore

@@ -8,18 +8,71 @@
 //   (*db)->append(ev);
 //   auto latest = (*db)->query_by_type_prefix("task:state:", 500);
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "evstore/actors/bus_actor.hpp"
 #include "evstore/actors/store_actor.hpp"
 #include "evstore/messages/commands.hpp"
 #include "evstore/messages/system_config.hpp"
 
 namespace evstore {
+
+struct delivery_queue;
+
+/// What a facade subscription receives: an event, the end of its history, or how many events a
+/// subscription with drop_on_overflow skipped.
+struct delivery {
+  enum class kind { event, caught_up, lagged };
+  kind what = kind::event;
+  uint64_t subscription = 0;
+  event ev;
+  uint64_t position = 0;
+  uint64_t missed = 0;
+};
+
+/// How to subscribe through the facade (see subscribe_request for the fields' meaning).
+struct subscribe_options {
+  subscription_filter filter;
+  uint32_t buffer = 1024;
+  bool drop_on_overflow = false;
+  caf::optional<catch_up_spec> catch_up;
+};
+
+/// A live subscription of the facade. Destroying it unsubscribes; after the destructor returns, its
+/// callback (if any) is not running and will not run again.
+class subscription {
+public:
+  ~subscription();
+  subscription(const subscription&) = delete;
+  subscription& operator=(const subscription&) = delete;
+
+  uint64_t id() const {
+    return id_;
+  }
+
+  /// Without a callback: the next delivery, waiting up to `timeout`; nothing on timeout or once the
+  /// store has stopped. Taking an event acknowledges it, making room in the buffer.
+  std::optional<delivery> next(std::chrono::milliseconds timeout);
+
+private:
+  friend class store;
+  subscription(caf::actor_system& sys, store_actor store, subscriber_actor proxy,
+               std::shared_ptr<delivery_queue> queue, uint64_t id);
+
+  caf::actor_system& sys_;
+  store_actor store_;
+  subscriber_actor proxy_;
+  std::shared_ptr<delivery_queue> queue_;
+  uint64_t id_;
+};
 
 class store {
 public:
@@ -58,6 +111,23 @@ public:
   caf::expected<compact_result> compact_task(const std::string& task,
                                              retention_policy policy = {});
   caf::expected<compact_result> compact_all(retention_policy policy = {});
+
+  /// Appends `ev` and delivers it to the bus's matching subscribers (SPEC §3 "Bus"). Every append
+  /// is published: subscribers see writes from any path, in per-task order, once they are on disk.
+  caf::expected<append_result> publish(event ev) {
+    return append(std::move(ev));
+  }
+
+  /// Subscribes; deliveries wait in the returned subscription for next().
+  caf::expected<std::unique_ptr<subscription>> subscribe(subscribe_options opts);
+
+  /// Subscribes; `on_delivery` runs on an actor thread for each delivery, one at a time. If it
+  /// throws, the subscription ends.
+  caf::expected<std::unique_ptr<subscription>>
+  subscribe(subscribe_options opts, std::function<void(const delivery&)> on_delivery);
+
+  /// The bus's counters: subscriptions, events delivered, recoveries from overflow, drops.
+  caf::expected<bus_stats> bus_statistics();
 
   /// Removes task directories with no events; returns how many.
   caf::expected<uint64_t> cleanup_orphaned_tasks();

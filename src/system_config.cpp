@@ -2,6 +2,7 @@
 
 #include <caf/message.hpp>
 
+#include "evstore/messages/bus_messages.hpp"
 #include "evstore/messages/commands.hpp"
 #include "evstore/messages/internal.hpp"
 #include "evstore/messages/notifications.hpp"
@@ -48,6 +49,18 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<stats_request>("evstore::stats_request");
   cfg.add_message_type<await_index_request>("evstore::await_index_request");
   cfg.add_message_type<index_stats>("evstore::index_stats");
+  cfg.add_message_type<subscription_filter>("evstore::subscription_filter");
+  cfg.add_message_type<catch_up_spec>("evstore::catch_up_spec");
+  cfg.add_message_type<subscribe_request>("evstore::subscribe_request");
+  cfg.add_message_type<subscribed>("evstore::subscribed");
+  cfg.add_message_type<unsubscribe_request>("evstore::unsubscribe_request");
+  cfg.add_message_type<bus_event>("evstore::bus_event");
+  cfg.add_message_type<caught_up>("evstore::caught_up");
+  cfg.add_message_type<lagged>("evstore::lagged");
+  cfg.add_message_type<bus_ack>("evstore::bus_ack");
+  cfg.add_message_type<event_written>("evstore::event_written");
+  cfg.add_message_type<bus_stats_request>("evstore::bus_stats_request");
+  cfg.add_message_type<bus_stats>("evstore::bus_stats");
   cfg.add_error_category(caf::atom("evstore"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            return render(caf::error{code, caf::atom("evstore"), ctx});

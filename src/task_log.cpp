@@ -372,7 +372,7 @@ caf::error task_log::sync() {
   return caf::none;
 }
 
-caf::expected<read_result> task_log::read(uint64_t from) {
+caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
   if (!cfg_.read_only)
     if (auto err = load()) // repairs a torn tail before anyone reads past it
       return err;
@@ -394,7 +394,7 @@ caf::expected<read_result> task_log::read(uint64_t from) {
     auto d = decode_line(line.text);
     switch (d.status) {
       case line_status::ok:
-        if (index++ >= from)
+        if (index++ >= from && result.events.size() < max_events)
           result.events.push_back(std::move(d.ev));
         break;
       case line_status::corrupt:

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -69,7 +70,8 @@ public:
   caf::error sync();
 
   /// Valid events in file order from the `from`-th on, with counters of what was skipped.
-  caf::expected<read_result> read(uint64_t from);
+  caf::expected<read_result> read(uint64_t from,
+                                  uint64_t max_events = std::numeric_limits<uint64_t>::max());
 
   /// Rewrites the file under `policy` (temp file, fsync, rename, fsync dir) and moves unparsable lines
   /// to events.corrupt. Leaves the file alone if there is nothing to remove.

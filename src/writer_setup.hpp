@@ -8,6 +8,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "evstore/actors/bus_actor.hpp"
 #include "evstore/actors/notification_sink.hpp"
 #include "evstore/actors/store_actor.hpp"
 #include "evstore/actors/writer_actor.hpp"
@@ -23,6 +24,8 @@ struct writer_setup {
   caf::timespan idle_timeout;
   store_actor router;
   notification_sink sink;
+  /// Where every written event goes for live subscribers (none for a read-only store).
+  bus_actor bus;
   /// Keeps the store's write lock alive while any writer may still touch a file.
   std::shared_ptr<store_lock> lock;
 };

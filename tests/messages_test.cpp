@@ -6,6 +6,7 @@
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 
+#include "evstore/messages/bus_messages.hpp"
 #include "evstore/messages/commands.hpp"
 #include "evstore/messages/internal.hpp"
 #include "evstore/messages/notifications.hpp"
@@ -62,7 +63,8 @@ TEST_F(MessagesTest, CommandsAndRepliesRoundTrip) {
   EXPECT_EQ(res2.ev, res.ev);
   EXPECT_EQ(res2.position, 42u);
   EXPECT_TRUE(res2.duplicate);
-  auto rr = round_trip(read_request{"t-1", 5});
+  auto rr = round_trip(read_request{"t-1", 5, 7});
+  EXPECT_EQ(rr.max_events, 7u);
   EXPECT_EQ(rr.task, "t-1");
   EXPECT_EQ(rr.from, 5u);
   read_result rres{{sample_event(), sample_event()}, read_stats{3, 1, true}};
@@ -88,7 +90,9 @@ TEST_F(MessagesTest, CommandsAndRepliesRoundTrip) {
   auto q = round_trip(query_request{"task:state:", 500, caf::none});
   EXPECT_EQ(q.prefix, "task:state:");
   EXPECT_EQ(q.limit, 500u);
-  EXPECT_EQ(round_trip(query_result{{sample_event()}, {}}).events.size(), 1u);
+  auto qr = round_trip(query_result{{sample_event()}, {}, {42}});
+  EXPECT_EQ(qr.events.size(), 1u);
+  EXPECT_EQ(qr.positions, std::vector<uint64_t>{42});
   EXPECT_EQ(round_trip(writer_idle{"t", 9}).handled, 9u);
 }
 
@@ -144,6 +148,36 @@ TEST_F(MessagesTest, QueryMessagesRoundTrip) {
   auto st2 = round_trip(st);
   EXPECT_EQ(st2.entries, 5u);
   EXPECT_TRUE(st2.complete);
+}
+
+TEST_F(MessagesTest, BusMessagesRoundTrip) {
+  subscribe_request req;
+  req.filter = subscription_filter{{"task:state:*", "*"}, std::string{"t-1"}};
+  req.buffer = 16;
+  req.drop_on_overflow = true;
+  req.catch_up = catch_up_spec{3, 50, sample_event().ts};
+  auto req2 = round_trip(req);
+  EXPECT_EQ(req2.filter.patterns, req.filter.patterns);
+  EXPECT_EQ(req2.filter.task, req.filter.task);
+  EXPECT_EQ(req2.buffer, 16u);
+  EXPECT_TRUE(req2.drop_on_overflow);
+  ASSERT_TRUE(req2.catch_up);
+  EXPECT_EQ(req2.catch_up->from, 3u);
+  EXPECT_EQ(req2.catch_up->limit, 50u);
+  EXPECT_EQ(req2.catch_up->since, sample_event().ts);
+  EXPECT_EQ(round_trip(subscribed{9}).id, 9u);
+  EXPECT_EQ(round_trip(unsubscribe_request{9}).id, 9u);
+  auto be = round_trip(bus_event{9, sample_event(), 4});
+  EXPECT_EQ(be.ev, sample_event());
+  EXPECT_EQ(be.position, 4u);
+  EXPECT_EQ(round_trip(caught_up{9}).subscription, 9u);
+  EXPECT_EQ(round_trip(lagged{9, 12}).missed, 12u);
+  EXPECT_EQ(round_trip(bus_ack{9, 3}).count, 3u);
+  EXPECT_EQ(round_trip(event_written{sample_event(), 8}).position, 8u);
+  round_trip(bus_stats_request{});
+  bus_stats bs;
+  bs.recoveries = 2;
+  EXPECT_EQ(round_trip(bs).recoveries, 2u);
 }
 
 TEST_F(MessagesTest, ErrorsRenderWithTheirContext) {

@@ -1,0 +1,206 @@
+#include "evstore/actors/bus_actor.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "evstore/messages/errc.hpp"
+#include "pattern.hpp"
+#include "query_order.hpp"
+#include "subscription_flow.hpp"
+#include "validation.hpp"
+
+namespace evstore {
+
+namespace {
+
+struct subscriber_entry {
+  subscription_flow sub;
+  subscriber_actor subscriber;
+};
+
+struct bus_state {
+  static inline const char* name = "evstore.bus";
+  store_actor store;
+  uint64_t next_id = 1;
+  std::unordered_map<uint64_t, subscriber_entry> subs;
+  bus_stats stats;
+};
+
+using bus_pointer = bus_actor::stateful_pointer<bus_state>;
+
+caf::error validate(const subscribe_request& req) {
+  if (!req.subscriber)
+    return make_error(errc::invalid_argument, "subscribe: no subscriber actor given");
+  if (req.filter.task)
+    if (auto err = validate_task_id(*req.filter.task))
+      return err;
+  for (const auto& p : req.filter.patterns)
+    if (auto err = validate_pattern(p))
+      return err;
+  return {};
+}
+
+// Sends what the subscription may send now and starts its next disk read, if it is behind.
+// NOLINTNEXTLINE(misc-no-recursion): the read's reply handler pumps again, later, from the mailbox.
+void pump(bus_pointer self, uint64_t id) {
+  auto& st = self->state;
+  auto it = st.subs.find(id);
+  if (it == st.subs.end())
+    return;
+  auto& entry = it->second;
+  st.stats.max_backlog = std::max(st.stats.max_backlog, entry.sub.backlog());
+  for (auto& out : entry.sub.take_sendable()) {
+    switch (out.what) {
+      case outgoing::kind::event:
+        ++st.stats.events_delivered;
+        self->send(entry.subscriber, bus_event{id, std::move(out.ev), out.position});
+        break;
+      case outgoing::kind::caught_up:
+        self->send(entry.subscriber, caught_up{id});
+        break;
+      case outgoing::kind::lagged:
+        self->send(entry.subscriber, lagged{id, out.missed});
+        break;
+    }
+  }
+  auto read = entry.sub.next_read();
+  if (!read)
+    return;
+  // The writer replies straight to us, after every event_written it sent for what it read.
+  self->request(st.store, caf::infinite, read_request{read->task, read->from, read->max_events})
+    .then(
+      [=](read_result& res) {
+        auto it = self->state.subs.find(id);
+        if (it == self->state.subs.end())
+          return;
+        it->second.sub.on_read(*read, std::move(res.events));
+        pump(self, id);
+      },
+      [=](caf::error&) {
+        auto it = self->state.subs.find(id);
+        if (it != self->state.subs.end())
+          it->second.sub.on_read_failed(); // read again on the next event or acknowledgement
+      });
+}
+
+// Pattern catch-up across tasks: one index query per pattern, merged in SPEC §3 order, the last
+// `limit` kept. The subscription is live (holding events) from the start, so `promise` (the reply to
+// subscribe) waits only for the history to be queued.
+void fetch_history(bus_pointer self, uint64_t id, const subscription_filter& filter,
+                   const catch_up_spec& spec, caf::typed_response_promise<subscribed> promise) {
+  std::vector<std::string> patterns = filter.patterns;
+  if (patterns.empty())
+    patterns.push_back("*");
+  struct gather {
+    size_t pending = 0;
+    latest_events best;
+    std::unordered_set<std::string> seen;
+    caf::typed_response_promise<subscribed> promise;
+  };
+  auto acc = std::make_shared<gather>(gather{patterns.size(), latest_events{spec.limit}, {}, promise});
+  for (const auto& p : patterns) {
+    query_request q{std::string{pattern_prefix(p)}, spec.limit, spec.since};
+    self->request(self->state.store, caf::infinite, std::move(q))
+      .then(
+        [=](query_result& res) {
+          for (size_t i = 0; i < res.events.size(); ++i)
+            if (acc->seen.insert(res.events[i].id).second)
+              acc->best.offer(ranked_event{res.positions[i], std::move(res.events[i])});
+          if (--acc->pending != 0 || !acc->promise.pending())
+            return;
+          auto it = self->state.subs.find(id);
+          if (it == self->state.subs.end()) {
+            acc->promise.deliver(make_error(errc::not_found, "subscription ended"));
+            return;
+          }
+          query_result merged;
+          acc->best.take_into(merged);
+          it->second.sub.on_history(std::move(merged.events), std::move(merged.positions));
+          pump(self, id);
+          acc->promise.deliver(subscribed{id});
+        },
+        [=](caf::error& err) {
+          self->state.subs.erase(id);
+          if (acc->promise.pending())
+            acc->promise.deliver(std::move(err));
+        });
+  }
+}
+
+bus_actor::behavior_type bus(bus_pointer self, store_actor store) {
+  self->state.store = std::move(store);
+  // A subscriber that ends takes its subscriptions with it.
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& subs = self->state.subs;
+    for (auto it = subs.begin(); it != subs.end();)
+      it = it->second.subscriber.address() == msg.source ? subs.erase(it) : std::next(it);
+  });
+  return {
+    [=](subscribe_request& req) -> caf::result<subscribed> {
+      if (auto err = validate(req))
+        return err;
+      auto& st = self->state;
+      auto id = st.next_id++;
+      auto subscriber = caf::actor_cast<subscriber_actor>(req.subscriber);
+      self->monitor(subscriber);
+      auto& entry = st.subs
+                      .emplace(id, subscriber_entry{subscription_flow{id, req.filter, req.buffer,
+                                                                 req.drop_on_overflow},
+                                                    subscriber})
+                      .first->second;
+      if (req.catch_up && !req.filter.task) {
+        entry.sub.start_history_catch_up();
+        auto promise = self->make_response_promise<subscribed>();
+        fetch_history(self, id, req.filter, *req.catch_up, promise);
+        return promise;
+      }
+      if (req.catch_up)
+        entry.sub.start_task_catch_up(req.catch_up->from);
+      pump(self, id);
+      return subscribed{id};
+    },
+    [=](const unsubscribe_request& req) { self->state.subs.erase(req.id); },
+    [=](const bus_ack& ack) {
+      auto it = self->state.subs.find(ack.subscription);
+      if (it == self->state.subs.end())
+        return;
+      it->second.sub.on_ack(ack.count);
+      pump(self, ack.subscription);
+    },
+    [=](bus_stats_request) -> bus_stats {
+      auto& st = self->state;
+      auto stats = st.stats;
+      stats.subscriptions = st.subs.size();
+      for (auto& [id, entry] : st.subs) {
+        stats.recoveries += entry.sub.recoveries();
+        stats.events_dropped += entry.sub.dropped();
+      }
+      return stats;
+    },
+    [=](const event_written& x) {
+      auto& st = self->state;
+      ++st.stats.events_seen;
+      for (auto& [id, entry] : st.subs) {
+        entry.sub.on_live(x.ev, x.position);
+        pump(self, id);
+      }
+    },
+    [=](const compacted& x) {
+      for (auto& [id, entry] : self->state.subs) {
+        entry.sub.on_compacted(x.task, x.removed);
+        pump(self, id);
+      }
+    },
+  };
+}
+
+} // namespace
+
+bus_actor spawn_bus(caf::actor_system& sys, store_actor store) {
+  return sys.spawn(bus, std::move(store));
+}
+
+} // namespace evstore

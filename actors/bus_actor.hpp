@@ -1,0 +1,34 @@
+#pragma once
+
+// The live event bus. Writers tell it every event they write (after the fsync when appends wait for
+// one), in per-task order; it hands each to the subscriptions whose filter matches, paced by the
+// subscribers' acknowledgements. The store actor spawns it for a writable store and routes subscribe
+// and unsubscribe requests to it; subscribers acknowledge bus events to it directly.
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "evstore/actors/store_actor.hpp"
+#include "evstore/messages/bus_messages.hpp"
+#include "evstore/messages/notifications.hpp"
+
+namespace evstore {
+
+/// What a subscriber handles. It answers each bus_event with a bus_ack to the bus (the event's
+/// sender); unacknowledged events count against its buffer.
+using subscriber_actor
+  = caf::typed_actor<caf::reacts_to<bus_event>, caf::reacts_to<caught_up>, caf::reacts_to<lagged>>;
+
+using bus_actor = caf::typed_actor<
+  caf::replies_to<subscribe_request>::with<subscribed>,
+  caf::reacts_to<unsubscribe_request>,
+  caf::reacts_to<bus_ack>,
+  caf::replies_to<bus_stats_request>::with<bus_stats>,
+  // From the writers, in their task's order.
+  caf::reacts_to<event_written>,
+  caf::reacts_to<compacted>>;
+
+/// Spawns the bus of the store actor `store` (which it asks for disk reads and history queries).
+bus_actor spawn_bus(caf::actor_system& sys, store_actor store);
+
+} // namespace evstore

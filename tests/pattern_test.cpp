@@ -1,0 +1,46 @@
+#include <gtest/gtest.h>
+
+#include "pattern.hpp"
+
+using namespace evstore;
+
+TEST(PatternTest, StarMatchesEveryType) {
+  EXPECT_TRUE(pattern_matches("*", "agent:message"));
+  EXPECT_TRUE(pattern_matches("*", "x"));
+  EXPECT_EQ(pattern_prefix("*"), "");
+}
+
+TEST(PatternTest, ColonStarMatchesTypesStartingWithThePrefixAndItsColon) {
+  EXPECT_TRUE(pattern_matches("task:state:*", "task:state:running"));
+  EXPECT_TRUE(pattern_matches("task:*", "task:state:running"));
+  EXPECT_FALSE(pattern_matches("task:state:*", "task:state")); // the colon is part of the prefix
+  EXPECT_FALSE(pattern_matches("task:*", "tasks:x"));
+  EXPECT_FALSE(pattern_matches("task:state:*", "agent:task:state:x"));
+  EXPECT_EQ(pattern_prefix("task:state:*"), "task:state:");
+}
+
+TEST(PatternTest, AnythingElseMatchesExactly) {
+  EXPECT_TRUE(pattern_matches("agent:message", "agent:message"));
+  EXPECT_FALSE(pattern_matches("agent:message", "agent:message:x"));
+  EXPECT_FALSE(pattern_matches("agent", "agent:message"));
+  EXPECT_FALSE(pattern_matches("agent*", "agent:message")); // only ":*" is a wildcard
+  EXPECT_EQ(pattern_prefix("agent:message"), "agent:message");
+}
+
+TEST(PatternTest, EveryMatchStartsWithThePatternsPrefix) {
+  const char* patterns[] = {"*", "a:*", "a:b:*", "a:b", "a"};
+  const char* types[] = {"a", "a:b", "a:b:c", "ab", "b:a", "a:bc"};
+  for (auto p : patterns)
+    for (auto t : types)
+      if (pattern_matches(p, t))
+        EXPECT_EQ(std::string_view{t}.substr(0, pattern_prefix(p).size()), pattern_prefix(p))
+          << p << " " << t;
+}
+
+TEST(PatternTest, MalformedPatternsAreRejected) {
+  EXPECT_FALSE(validate_pattern("*"));
+  EXPECT_FALSE(validate_pattern("task:state:*"));
+  EXPECT_FALSE(validate_pattern("agent:message"));
+  for (auto bad : {"", ":*", "**", "a:**", "A:b", "a::b", "a:*:b", "a*"})
+    EXPECT_TRUE(validate_pattern(bad)) << bad;
+}
