@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # CI stage: every libFuzzer target (clang, with ASan + UBSan) from the checked-in seed corpus, for
-# FUZZ_SECONDS each (default 20); a crash, a sanitizer report or a failed check fails the run.
+# FUZZ_SECONDS each (default 15); a crash, a sanitizer report or a failed check fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${FUZZ_SECONDS:-20}
+seconds=${FUZZ_SECONDS:-15}
 flags="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DEVSTORE_BUILD_FUZZERS=ON -DEVSTORE_BUILD_TESTS=OFF -DEVSTORE_BUILD_EXAMPLES=OFF \
@@ -12,7 +12,7 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 cmake --build build-fuzz -j "$(nproc)" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in line_decoder timestamp task_id; do
+for target in line_decoder timestamp task_id pattern; do
   mkdir -p "$work/$target"
   # New inputs go to the scratch dir; the checked-in corpus is only read.
   ./build-fuzz/${target}_fuzz -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
