@@ -4,4 +4,4 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/scripts/setup.sh"
 bash "$here/scripts/build.sh" >/dev/null
-exec "$here/build/examples/store_tour" "$@"
+exec "$here/build/examples/simulator" "$@"
