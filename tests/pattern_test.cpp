@@ -30,11 +30,14 @@ TEST(PatternTest, AnythingElseMatchesExactly) {
 TEST(PatternTest, EveryMatchStartsWithThePatternsPrefix) {
   const char* patterns[] = {"*", "a:*", "a:b:*", "a:b", "a"};
   const char* types[] = {"a", "a:b", "a:b:c", "ab", "b:a", "a:bc"};
-  for (auto p : patterns)
-    for (auto t : types)
-      if (pattern_matches(p, t))
+  for (auto p : patterns) {
+    for (auto t : types) {
+      if (pattern_matches(p, t)) {
         EXPECT_EQ(std::string_view{t}.substr(0, pattern_prefix(p).size()), pattern_prefix(p))
           << p << " " << t;
+      }
+    }
+  }
 }
 
 TEST(PatternTest, MalformedPatternsAreRejected) {
