@@ -6,6 +6,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "bus_gate.hpp"
 #include "evstore/messages/errc.hpp"
 #include "pattern.hpp"
 #include "query_order.hpp"
@@ -24,12 +25,18 @@ struct subscriber_entry {
 struct bus_state {
   static inline const char* name = "evstore.bus";
   store_actor store;
+  std::shared_ptr<bus_gate> gate;
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, subscriber_entry> subs;
   bus_stats stats;
 };
 
 using bus_pointer = bus_actor::stateful_pointer<bus_state>;
+
+void end_subscription(bus_pointer self, uint64_t id) {
+  if (self->state.subs.erase(id) > 0)
+    self->state.gate->close_one();
+}
 
 caf::error validate(const subscribe_request& req) {
   if (!req.subscriber)
@@ -123,20 +130,24 @@ void fetch_history(bus_pointer self, uint64_t id, const subscription_filter& fil
           acc->promise.deliver(subscribed{id});
         },
         [=](caf::error& err) {
-          self->state.subs.erase(id);
+          end_subscription(self, id);
           if (acc->promise.pending())
             acc->promise.deliver(std::move(err));
         });
   }
 }
 
-bus_actor::behavior_type bus(bus_pointer self, store_actor store) {
+bus_actor::behavior_type bus(bus_pointer self, store_actor store, std::shared_ptr<bus_gate> gate) {
   self->state.store = std::move(store);
+  self->state.gate = std::move(gate);
   // A subscriber that ends takes its subscriptions with it.
   self->set_down_handler([=](caf::down_msg& msg) {
-    auto& subs = self->state.subs;
-    for (auto it = subs.begin(); it != subs.end();)
-      it = it->second.subscriber.address() == msg.source ? subs.erase(it) : std::next(it);
+    std::vector<uint64_t> ended;
+    for (auto& [id, entry] : self->state.subs)
+      if (entry.subscriber.address() == msg.source)
+        ended.push_back(id);
+    for (auto id : ended)
+      end_subscription(self, id);
   });
   return {
     [=](subscribe_request& req) -> caf::result<subscribed> {
@@ -144,6 +155,7 @@ bus_actor::behavior_type bus(bus_pointer self, store_actor store) {
         return err;
       auto& st = self->state;
       auto id = st.next_id++;
+      st.gate->open_one(); // before any history is asked for: see bus_gate.hpp
       auto subscriber = caf::actor_cast<subscriber_actor>(req.subscriber);
       self->monitor(subscriber);
       auto& entry = st.subs
@@ -162,7 +174,7 @@ bus_actor::behavior_type bus(bus_pointer self, store_actor store) {
       pump(self, id);
       return subscribed{id};
     },
-    [=](const unsubscribe_request& req) { self->state.subs.erase(req.id); },
+    [=](const unsubscribe_request& req) { end_subscription(self, req.id); },
     [=](const bus_ack& ack) {
       auto it = self->state.subs.find(ack.subscription);
       if (it == self->state.subs.end())
@@ -199,8 +211,8 @@ bus_actor::behavior_type bus(bus_pointer self, store_actor store) {
 
 } // namespace
 
-bus_actor spawn_bus(caf::actor_system& sys, store_actor store) {
-  return sys.spawn(bus, std::move(store));
+bus_actor spawn_bus(caf::actor_system& sys, store_actor store, std::shared_ptr<bus_gate> gate) {
+  return sys.spawn(bus, std::move(store), std::move(gate));
 }
 
 } // namespace evstore

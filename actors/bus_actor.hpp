@@ -5,6 +5,8 @@
 // subscribers' acknowledgements. The store actor spawns it for a writable store and routes subscribe
 // and unsubscribe requests to it; subscribers acknowledge bus events to it directly.
 
+#include <memory>
+
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -13,6 +15,8 @@
 #include "evstore/messages/notifications.hpp"
 
 namespace evstore {
+
+class bus_gate;
 
 /// What a subscriber handles. It answers each bus_event with a bus_ack to the bus (the event's
 /// sender); unacknowledged events count against its buffer.
@@ -29,6 +33,7 @@ using bus_actor = caf::typed_actor<
   caf::reacts_to<compacted>>;
 
 /// Spawns the bus of the store actor `store` (which it asks for disk reads and history queries).
-bus_actor spawn_bus(caf::actor_system& sys, store_actor store);
+/// `gate` tells the store's writers whether any subscription exists.
+bus_actor spawn_bus(caf::actor_system& sys, store_actor store, std::shared_ptr<bus_gate> gate);
 
 } // namespace evstore

@@ -8,6 +8,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "bus_gate.hpp"
 #include "store_layout.hpp"
 #include "store_workers.hpp"
 #include "validation.hpp"
@@ -31,6 +32,7 @@ struct store_state {
   notification_sink sink;
   index_actor index;
   bus_actor bus;
+  std::shared_ptr<bus_gate> bus_open = std::make_shared<bus_gate>();
   /// Writers handed to query actors: how wide queries fan out.
   uint64_t fetches_routed = 0;
   std::shared_ptr<store_lock> lock;
@@ -46,7 +48,7 @@ writer_actor& writer_for(store_pointer self, const std::string& task) {
   if (it == st.writers.end()) {
     writer_setup setup{st.opts.root, task, st.log_cfg,
                        std::chrono::duration_cast<caf::timespan>(st.opts.writer_idle_timeout),
-                       caf::actor_cast<store_actor>(self), st.sink, st.bus, st.lock};
+                       caf::actor_cast<store_actor>(self), st.sink, st.bus, st.bus_open, st.lock};
     it = st.writers.emplace(task, live_writer{spawn_writer(self, std::move(setup)), 0}).first;
   }
   ++it->second.forwarded;
@@ -128,7 +130,7 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
       st.sink = caf::actor_cast<notification_sink>(st.index);
     }
     spawn_population_worker(self, st.index, st.opts.root, st.opts.population_window);
-    st.bus = spawn_bus(self->system(), caf::actor_cast<store_actor>(self));
+    st.bus = spawn_bus(self->system(), caf::actor_cast<store_actor>(self), st.bus_open);
     self->link_to(st.bus);
   }
   return {

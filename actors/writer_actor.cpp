@@ -64,8 +64,9 @@ using writer_pointer = writer_actor::stateful_pointer<writer_state>;
 // Tells the bus an event is on disk (as durable as appends are acknowledged), after the index heard
 // of it: a catch-up subscription that saw this event live can then find it through the index too.
 void announce(writer_pointer self, const append_result& res) {
-  if (self->state.setup.bus && !res.duplicate)
-    self->send(self->state.setup.bus, event_written{res.ev, res.position});
+  auto& setup = self->state.setup;
+  if (setup.bus && !res.duplicate && setup.bus_open->is_open())
+    self->send(setup.bus, event_written{res.ev, res.position});
 }
 
 // Group commit: one fdatasync for every append written since the last one, then their replies and

@@ -12,6 +12,7 @@
 #include "evstore/actors/notification_sink.hpp"
 #include "evstore/actors/store_actor.hpp"
 #include "evstore/actors/writer_actor.hpp"
+#include "bus_gate.hpp"
 #include "store_lock.hpp"
 #include "task_log.hpp"
 
@@ -26,6 +27,8 @@ struct writer_setup {
   notification_sink sink;
   /// Where every written event goes for live subscribers (none for a read-only store).
   bus_actor bus;
+  /// Open while the bus has subscriptions; closed, events are not announced.
+  std::shared_ptr<bus_gate> bus_open;
   /// Keeps the store's write lock alive while any writer may still touch a file.
   std::shared_ptr<store_lock> lock;
 };

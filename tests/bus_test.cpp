@@ -375,3 +375,21 @@ TEST_F(BusTest, ActorSubscriberIsRemovedWhenItEnds) {
     std::this_thread::sleep_for(10ms);
   EXPECT_EQ(db->bus_statistics()->subscriptions, 0u);
 }
+
+TEST_F(BusTest, WritersAnnounceEventsOnlyWhileSomeoneIsSubscribed) {
+  auto db = open_store();
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(db->publish(make_event("t", "agent:message")));
+  EXPECT_EQ(db->bus_statistics()->events_seen, 0u);
+  {
+    auto sub = db->subscribe(watch({"*"}));
+    ASSERT_TRUE(sub);
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(db->publish(make_event("t", "agent:message")));
+    EXPECT_EQ(events_only(drain(**sub)).size(), 5u);
+  }
+  for (int i = 0; i < 100 && db->bus_statistics()->subscriptions > 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(db->publish(make_event("t", "agent:message")));
+  EXPECT_EQ(db->bus_statistics()->events_seen, 5u);
+}
