@@ -47,7 +47,7 @@ struct subscribe_options {
 };
 
 /// A live subscription of the facade. Destroying it unsubscribes; after the destructor returns, its
-/// callback (if any) is not running and will not run again.
+/// callback (if any) is not running and will not run again. Destroy it before its store.
 class subscription {
 public:
   ~subscription();

@@ -72,7 +72,7 @@ public:
     subs_.clear();
     db_.reset();
     std::cout << "harness: seed " << cfg_.seed << ", " << round_ << " rounds, " << appended_
-              << " appends, " << queries_ << " queries equal to the oracle, " << delivered_
+              << " appends, " << queries_ << " queries checked against the oracle, " << delivered_
               << " deliveries checked, " << compactions_ << " compactions checked, " << reopens_
               << " reopens: " << (violations_ ? "VIOLATIONS" : "all invariants held") << "\n";
     return violations_ ? 1 : 0;
