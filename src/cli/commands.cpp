@@ -129,6 +129,14 @@ caf::expected<caf::optional<caf::timespan>> parse_age(const std::string& text) {
   return caf::optional<caf::timespan>{caf::timespan{unit->second * n}};
 }
 
+// The one task asked for, or every task in the store.
+caf::expected<std::vector<std::string>> chosen_tasks(store& db, bool has_task,
+                                                     const std::string& task) {
+  if (has_task)
+    return std::vector<std::string>{task};
+  return db.list_tasks();
+}
+
 std::atomic<bool> interrupted{false};
 
 } // namespace
@@ -216,27 +224,23 @@ int run_tail(const common& c, const tail_args& a) {
   uint64_t printed = 0;
   auto start = std::chrono::steady_clock::now();
   for (bool first = true; !interrupted; first = false) {
-    std::vector<std::string> tasks;
-    if (a.has_task) {
-      tasks.push_back(a.task);
-    } else {
-      auto listed = db->list_tasks();
-      if (!listed)
-        return fail(listed.error());
-      tasks = std::move(*listed);
-    }
-    for (const auto& task : tasks) {
+    auto tasks = chosen_tasks(*db, a.has_task, a.task);
+    if (!tasks)
+      return fail(tasks.error());
+    for (const auto& task : *tasks) {
       auto& s = files[task];
       auto bytes = file_size(events_path(c.root, task));
       if (bytes == s.bytes)
         continue;
-      const bool rewritten = bytes < s.bytes; // compacted: positions changed, start over at its end
+      // Shrunk: compacted, positions changed; start over at its end (what was appended between the
+      // compaction and this look is not printed).
+      const bool rewritten = bytes < s.bytes;
       auto res = db->read_task(task, rewritten ? 0 : s.events);
       if (!res)
         return fail(res.error());
       s.bytes = bytes;
       if (first || rewritten) { // start at the end: only new events are printed
-        s.events = rewritten ? res->events.size() : res->events.size();
+        s.events = res->events.size();
         continue;
       }
       s.events += res->events.size();
@@ -283,19 +287,13 @@ int run_compact(const common& c, const compact_args& a) {
   auto db = open_store(c, true);
   if (!db)
     return 1;
-  std::vector<std::string> tasks;
-  if (a.has_task) {
-    tasks.push_back(a.task);
-  } else {
-    auto listed = db->list_tasks();
-    if (!listed)
-      return fail(listed.error());
-    tasks = std::move(*listed);
-  }
+  auto tasks = chosen_tasks(*db, a.has_task, a.task);
+  if (!tasks)
+    return fail(tasks.error());
   compact_result total;
   {
-    progress bar{"compacting", tasks.size()};
-    for (const auto& task : tasks) {
+    progress bar{"compacting", tasks->size()};
+    for (const auto& task : *tasks) {
       auto res = db->compact_task(task, policy);
       if (!res)
         return fail(res.error());
@@ -306,12 +304,7 @@ int run_compact(const common& c, const compact_args& a) {
     }
   }
   printer out{c.fmt, {"tasks", "removed", "kept", "corrupt_moved"}};
-  out.row({std::to_string(tasks.size()), std::to_string(total.removed), std::to_string(total.kept),
-           std::to_string(total.corrupt_moved)},
-          {{"tasks", tasks.size()},
-           {"removed", total.removed},
-           {"kept", total.kept},
-           {"corrupt_moved", total.corrupt_moved}});
+  out.counts({tasks->size(), total.removed, total.kept, total.corrupt_moved});
   out.flush();
   return 0;
 }
@@ -324,7 +317,7 @@ int run_cleanup(const common& c) {
   if (!removed)
     return fail(removed.error());
   printer out{c.fmt, {"removed"}};
-  out.row({std::to_string(*removed)}, {{"removed", *removed}});
+  out.counts({*removed});
   out.flush();
   return 0;
 }
@@ -356,16 +349,7 @@ int run_stats(const common& c) {
   }
   printer out{c.fmt, {"tasks", "events", "bytes", "types", "corrupt_lines", "future_schema_lines",
                       "torn_tails"}};
-  out.row({std::to_string(tasks->size()), std::to_string(events), std::to_string(bytes),
-           std::to_string(types.size()), std::to_string(corrupt), std::to_string(future),
-           std::to_string(torn)},
-          {{"tasks", tasks->size()},
-           {"events", events},
-           {"bytes", bytes},
-           {"types", types.size()},
-           {"corrupt_lines", corrupt},
-           {"future_schema_lines", future},
-           {"torn_tails", torn}});
+  out.counts({tasks->size(), events, bytes, types.size(), corrupt, future, torn});
   out.flush();
   return 0;
 }

@@ -25,6 +25,16 @@ void printer::row(std::vector<std::string> cells, boost::json::object as_json) {
   rows_.push_back(std::move(cells));
 }
 
+void printer::counts(const std::vector<uint64_t>& values) {
+  std::vector<std::string> cells;
+  boost::json::object as_json;
+  for (size_t i = 0; i < values.size() && i < columns_.size(); ++i) {
+    cells.push_back(std::to_string(values[i]));
+    as_json[columns_[i]] = values[i];
+  }
+  row(std::move(cells), std::move(as_json));
+}
+
 void printer::flush() {
   if (fmt_ == format::jsonl) {
     std::cout.flush();

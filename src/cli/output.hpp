@@ -21,6 +21,8 @@ class printer {
 public:
   printer(format fmt, std::vector<std::string> columns);
   void row(std::vector<std::string> cells, boost::json::object as_json);
+  /// One row of named counts, in the columns' order.
+  void counts(const std::vector<uint64_t>& values);
   /// Prints the table (for JSON Lines, rows went out as they came).
   void flush();
 
