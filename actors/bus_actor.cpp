@@ -95,7 +95,8 @@ void pump(bus_pointer self, uint64_t id) {
 
 // Pattern catch-up across tasks: one index query per pattern, merged in SPEC §3 order, the last
 // `limit` kept. The subscription is live (holding events) from the start, so `promise` (the reply to
-// subscribe) waits only for the history to be queued.
+// subscribe) waits only for the history to be queued. An exact pattern is asked for as a prefix, so
+// longer types starting with it take room in that query's limit: its history may hold fewer.
 void fetch_history(bus_pointer self, uint64_t id, const subscription_filter& filter,
                    const catch_up_spec& spec, caf::typed_response_promise<subscribed> promise) {
   std::vector<std::string> patterns = filter.patterns;
@@ -115,7 +116,8 @@ void fetch_history(bus_pointer self, uint64_t id, const subscription_filter& fil
         [=](query_result& res) {
           for (size_t i = 0; i < res.events.size(); ++i)
             if (acc->seen.insert(res.events[i].id).second)
-              acc->best.offer(ranked_event{res.positions[i], std::move(res.events[i])});
+              acc->best.offer(ranked_event{i < res.positions.size() ? res.positions[i] : 0,
+                                           std::move(res.events[i])});
           if (--acc->pending != 0 || !acc->promise.pending())
             return;
           auto it = self->state.subs.find(id);
