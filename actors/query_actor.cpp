@@ -3,6 +3,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "evstore/actors/writer_actor.hpp"
+#include "evstore/messages/errc.hpp"
 #include "query_order.hpp"
 #include "store_workers.hpp"
 
@@ -10,14 +11,24 @@ namespace evstore {
 
 namespace {
 
+// A file compacted, deleted or cut between planning and fetching invalidates the plan's bound; the
+// query then plans again from the index, which the writer updated before replying. Files changing
+// under every attempt are pathological, so the retries are bounded.
+constexpr int max_plan_attempts = 4;
+
 struct query_state {
   static inline const char* name = "evstore.query";
+  query_request req;
+  int attempts = 0;
   size_t pending = 0;
+  bool stale = false;
   std::unique_ptr<latest_events> best;
   caf::typed_response_promise<query_result> promise;
 };
 
 using query_pointer = query_actor::stateful_pointer<query_state>;
+
+void run(query_pointer self, store_actor store, index_actor index);
 
 void finish(query_pointer self, caf::error err = {}) {
   auto& st = self->state;
@@ -32,22 +43,29 @@ void finish(query_pointer self, caf::error err = {}) {
 }
 
 // Sends each writer its share of the plan, straight to it, and merges the replies as they come.
-void fan_out(query_pointer self, const std::string& prefix, uint64_t limit, query_plan& plan,
+void fan_out(query_pointer self, store_actor store, index_actor index, query_plan& plan,
              const writer_handles& handles) {
   auto& st = self->state;
   st.pending = plan.fetches.size();
   for (size_t i = 0; i < plan.fetches.size(); ++i)
     self
       ->request(caf::actor_cast<writer_actor>(handles.writers[i]), caf::infinite,
-                fetch_request{prefix, limit, plan.bound, std::move(plan.fetches[i])})
+                fetch_request{st.req.prefix, st.req.limit, plan.bound, std::move(plan.fetches[i])})
       .then(
         [=](fetch_result& res) {
           auto& st = self->state;
           // The limit applies to events after this merge, never to tasks.
           for (auto& e : res.events)
             st.best->offer(ranked_event{e.position, std::move(e.ev)});
-          if (--st.pending == 0)
-            finish(self);
+          st.stale |= res.stale_plan;
+          if (--st.pending > 0)
+            return;
+          if (!st.stale)
+            return finish(self);
+          if (st.attempts < max_plan_attempts)
+            return run(self, store, index);
+          finish(self, make_error(errc::io_error,
+                                  "task files kept changing behind the store during a query"));
         },
         [=](caf::error& err) {
           if (self->state.promise.pending())
@@ -55,29 +73,36 @@ void fan_out(query_pointer self, const std::string& prefix, uint64_t limit, quer
         });
 }
 
+// One attempt: plan, find the writers, fan out.
+void run(query_pointer self, store_actor store, index_actor index) {
+  auto& st = self->state;
+  ++st.attempts;
+  st.stale = false;
+  st.best = std::make_unique<latest_events>(st.req.limit);
+  self->request(index, caf::infinite, plan_request{st.req.prefix, st.req.limit, st.req.since})
+    .then(
+      [=](query_plan& plan) {
+        if (plan.fetches.empty())
+          return finish(self);
+        resolve_writers which;
+        for (const auto& what : plan.fetches)
+          which.tasks.push_back(what.task);
+        auto shared_plan = std::make_shared<query_plan>(std::move(plan));
+        self->request(store, caf::infinite, std::move(which))
+          .then(
+            [=](writer_handles& handles) { fan_out(self, store, index, *shared_plan, handles); },
+            [=](caf::error& err) { finish(self, std::move(err)); });
+      },
+      [=](caf::error& err) { finish(self, std::move(err)); });
+}
+
 query_actor::behavior_type query(query_pointer self, store_actor store, index_actor index) {
   return {
     [=](query_request& req) -> caf::result<query_result> {
       auto& st = self->state;
       st.promise = self->make_response_promise<query_result>();
-      st.best = std::make_unique<latest_events>(req.limit);
-      self->request(index, caf::infinite, plan_request{req.prefix, req.limit, req.since})
-        .then(
-          [=](query_plan& plan) {
-            if (plan.fetches.empty())
-              return finish(self);
-            resolve_writers which;
-            for (const auto& what : plan.fetches)
-              which.tasks.push_back(what.task);
-            auto shared_plan = std::make_shared<query_plan>(std::move(plan));
-            self->request(store, caf::infinite, std::move(which))
-              .then(
-                [=](writer_handles& handles) {
-                  fan_out(self, req.prefix, req.limit, *shared_plan, handles);
-                },
-                [=](caf::error& err) { finish(self, std::move(err)); });
-          },
-          [=](caf::error& err) { finish(self, std::move(err)); });
+      st.req = std::move(req);
+      run(self, store, index);
       return st.promise;
     },
   };

@@ -65,6 +65,9 @@ struct fetch_result {
   std::vector<located_event> events;
   /// True if the writer had to scan its file (asked to, or the file changed under the plan).
   bool scanned = false;
+  /// The file is not the one the plan was made for (compacted, deleted or cut since): the plan's
+  /// bound may be wrong, so the query must plan again from the updated index.
+  bool stale_plan = false;
 };
 
 /// Asks the store for the writers of `tasks` (spawning them as needed), so a query can send its
@@ -151,7 +154,8 @@ typename Inspector::result_type inspect(Inspector& f, fetch_request& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fetch_result& x) {
-  return f(caf::meta::type_name("evstore::fetch_result"), x.events, x.scanned);
+  return f(caf::meta::type_name("evstore::fetch_result"), x.events, x.scanned,
+           x.stale_plan);
 }
 
 template <class Inspector>

@@ -347,8 +347,11 @@ caf::expected<append_result> task_log::append(append_request req) {
     return err;
   size_t done = 0;
   if (int err = write_all(fd_, line.data(), line.size(), done)) {
-    // Part of the line may be on disk: forget what we know, so the next call reloads and repairs.
-    release();
+    // A full disk or a file-size limit can let part of the line out. Take it back, so a failed
+    // append leaves nothing behind; if even that fails, forget what we know, and the next call
+    // reloads and terminates the torn line (it then stays as a corrupt line, never glued).
+    if (done > 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0)
+      release();
     return io_error("cannot append to", path_, err);
   }
   dirty_ = true;
@@ -373,9 +376,10 @@ caf::error task_log::sync() {
 }
 
 caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
+  // Repairs a torn tail before anyone reads past it. If the repair cannot be written (a full disk),
+  // reading still works: the torn line is reported in the stats, as for a read-only store.
   if (!cfg_.read_only)
-    if (auto err = load()) // repairs a torn tail before anyone reads past it
-      return err;
+    std::ignore = load();
   read_result result;
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -474,8 +478,10 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
       return err;
   }
   const std::string tmp = path_ + compact_temp_suffix;
-  if (auto err = write_file_synced(tmp, kept, O_TRUNC))
+  if (auto err = write_file_synced(tmp, kept, O_TRUNC)) {
+    ::unlink(tmp.c_str()); // a half-written copy only takes the space that was missing
     return err;
+  }
   const uint64_t new_file_id = inode_of(tmp);
   if (::rename(tmp.c_str(), path_.c_str()) != 0)
     return io_error("cannot rename", tmp, errno);
@@ -497,31 +503,42 @@ caf::expected<uint64_t> task_log::populate() {
 }
 
 caf::expected<fetch_result> task_log::fetch(const fetch_request& req) {
-  if (req.what.scan || req.what.lines.empty() || !open_for_reading())
-    return scan_for(req);
-  // The descriptor is kept while the writer holds a slot: a query then costs one pread per line.
+  // A file deleted or truncated behind our back must not be read through a stale descriptor:
+  // reloading closes it and reports the file as it is now to the index.
+  if (loaded_ && !cfg_.read_only && changed_behind_our_back())
+    std::ignore = load();
+  bool stale = false;
+  if (!req.what.scan && !req.what.lines.empty() && open_for_reading()) {
+    // The descriptor is kept while the writer holds a slot: a query then costs one pread per line.
+    auto planned = read_planned(req);
+    if (!holds_slot_)
+      close_file();
+    if (planned)
+      return std::move(*planned);
+    stale = true;
+  } else {
+    stale = (fd_ >= 0 ? file_id_ : inode_of(path_)) != req.what.file_id;
+  }
+  auto result = scan_for(req); // answers exactly for this file even when the plan was not for it
+  if (result)
+    result->stale_plan = stale;
+  return result;
+}
+
+std::optional<fetch_result> task_log::read_planned(const fetch_request& req) {
+  if (req.what.file_id != file_id_)
+    return std::nullopt;
   fetch_result result;
-  bool as_planned = req.what.file_id == file_id_;
   std::string line;
   for (const auto& ref : req.what.lines) {
-    if (!as_planned)
-      break;
-    if (!read_line_at(fd_, ref.offset, cfg_.max_line_bytes, line)) {
-      as_planned = false;
-      break;
-    }
+    if (!read_line_at(fd_, ref.offset, cfg_.max_line_bytes, line))
+      return std::nullopt;
     auto d = decode_line(line);
     if (d.status != line_status::ok || d.ev.ts != ref.ts
-        || d.ev.type.compare(0, req.prefix.size(), req.prefix) != 0) {
-      as_planned = false;
-      break;
-    }
+        || d.ev.type.compare(0, req.prefix.size(), req.prefix) != 0)
+      return std::nullopt;
     result.events.push_back(located_event{ref.position, std::move(d.ev)});
   }
-  if (!holds_slot_)
-    close_file();
-  if (!as_planned)
-    return scan_for(req); // the file changed under the plan: answer exactly anyway
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include <deque>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -81,7 +82,8 @@ public:
   caf::expected<uint64_t> populate();
 
   /// Events matching `req.prefix` ranked at or above `req.bound`, at most `req.limit` of the best:
-  /// by reading the planned lines if the file is still the planned one, else by a scan.
+  /// by reading the planned lines if the file is still the planned one, else by a scan whose result
+  /// says the plan was stale.
   caf::expected<fetch_result> fetch(const fetch_request& req);
 
   /// Removes the task's directory if it holds no events (no file or an empty one) and nothing else
@@ -116,6 +118,8 @@ private:
   bool open_for_reading();
   void close_file();
   void remember_id(const std::string& id, uint64_t position);
+  /// The planned lines, or nothing if the file is not the planned one or a line is not as planned.
+  std::optional<fetch_result> read_planned(const fetch_request& req);
   caf::expected<fetch_result> scan_for(const fetch_request& req);
 
   const std::string root_;
