@@ -1,7 +1,9 @@
 # Finds the C++ Actor Framework (CAF) 0.17 as Debian's libcaf-dev ships it: headers and
 # libraries, but no CMake config and no pkg-config file.
 #
-# Defines the imported targets CAF::core and CAF::io, and CAF_FOUND / CAF_INCLUDE_DIR.
+# Defines the imported target CAF::core (and CAF::io where libcaf_io exists: the middleman, which
+# evstore itself does not link), and CAF_FOUND / CAF_INCLUDE_DIR. A CAF built elsewhere (the TSan
+# stage builds one) is used by setting CAF_INCLUDE_DIR and CAF_CORE_LIBRARY.
 include(FindPackageHandleStandardArgs)
 find_package(Threads REQUIRED)
 
@@ -22,7 +24,7 @@ if(CAF_INCLUDE_DIR AND EXISTS "${CAF_INCLUDE_DIR}/caf/config.hpp")
 endif()
 
 find_package_handle_standard_args(CAF
-  REQUIRED_VARS CAF_INCLUDE_DIR CAF_CORE_LIBRARY CAF_IO_LIBRARY
+  REQUIRED_VARS CAF_INCLUDE_DIR CAF_CORE_LIBRARY
   VERSION_VAR CAF_VERSION)
 
 if(CAF_FOUND AND NOT TARGET CAF::core)
@@ -31,6 +33,8 @@ if(CAF_FOUND AND NOT TARGET CAF::core)
     IMPORTED_LOCATION "${CAF_CORE_LIBRARY}"
     INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}"
     INTERFACE_LINK_LIBRARIES Threads::Threads)
+endif()
+if(CAF_FOUND AND CAF_IO_LIBRARY AND NOT TARGET CAF::io)
   add_library(CAF::io UNKNOWN IMPORTED)
   set_target_properties(CAF::io PROPERTIES
     IMPORTED_LOCATION "${CAF_IO_LIBRARY}"

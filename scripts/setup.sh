@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages evstore needs. Idempotent, and quick when everything is there: apt-get
 # runs only if a package is missing. Run as root (or with sudo available).
-# With --sanitizers it also installs clang and its runtime, for the sanitizer and fuzzing stages.
+# With --sanitizers it also installs clang and its runtime, for the sanitizer and fuzzing stages, and
+# makes Debian's source packages reachable: the TSan stage rebuilds CAF from its source package.
 set -euo pipefail
 
 packages=(
@@ -16,15 +17,30 @@ if [ "${1:-}" = "--sanitizers" ]; then
   packages+=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizer runtimes for clang
 fi
 
+sudo_cmd=()
+[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+updated=no
+
+if [ "${1:-}" = "--sanitizers" ] && ! apt-cache showsrc actor-framework >/dev/null 2>&1; then
+  echo "setup: adding Debian's source packages (deb-src) to apt" >&2
+  "${sudo_cmd[@]}" tee /etc/apt/sources.list.d/evstore-deb-src.sources >/dev/null <<'SOURCES'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  "${sudo_cmd[@]}" apt-get update -qq
+  updated=yes
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-sudo_cmd=()
-[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
 echo "setup: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
+[ "$updated" = yes ] || "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
