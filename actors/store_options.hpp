@@ -39,6 +39,12 @@ struct store_options {
   /// Line references the index keeps per (type, task): more answers queries by reads instead of scans,
   /// at 24 bytes each per pair.
   size_t index_sketch_size = 4;
+  /// How often a query's fetch checks, with an fstat(2), that the task's file was not deleted,
+  /// replaced or truncated behind the store's back (by a person or a tool; no evstore process does
+  /// it). Queries answer from the file as it was for at most this long after such a change, or less:
+  /// a planned line found missing is checked at once. Appends check every time, so none is ever
+  /// acknowledged into a deleted file. 0 checks on every fetch, at about a tenth of query throughput.
+  std::chrono::milliseconds external_change_check{100};
   /// Files loaded at once while populating the index on open. Small on purpose: appends queue behind
   /// these loads on the scheduler, and two or three keep two cores busy.
   size_t population_window = 3;

@@ -3,6 +3,7 @@
 #include <limits>
 #include <optional>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 
 #include "timestamp_format.hpp"
@@ -60,14 +61,21 @@ bool is_blank_line(std::string_view line) {
 decoded_line decode_line(std::string_view line) {
   decoded_line result;
   boost::json::error_code ec;
-  // A thread-local parser keeps its internal buffers between lines; the value it yields owns its
-  // memory through the default resource, so it outlives the next parse.
+  // The line is parsed into a thread-local arena that is reset for each line, so the envelope (its
+  // keys and the id, type and ts strings, which are copied out) costs no heap allocation; only
+  // `data` is copied to the default resource, because it outlives this call. A query decodes one
+  // line per event it returns, so this halves the allocations on its path.
+  thread_local unsigned char arena_buffer[16 * 1024];
   thread_local boost::json::parser parser;
-  parser.reset();
+  boost::json::monotonic_resource arena{arena_buffer, sizeof(arena_buffer)}; // outlives `root`
+  parser.reset(boost::json::storage_ptr{&arena});
   parser.write(line.data(), line.size(), ec); // the whole line: incomplete text is an error
-  if (ec)
+  if (ec) {
+    parser.reset(); // holds nothing of the arena past this call
     return result;
+  }
   boost::json::value root = parser.release();
+  parser.reset();
   auto* obj = root.if_object();
   if (!obj)
     return result;
@@ -110,7 +118,7 @@ decoded_line decode_line(std::string_view line) {
   ev.actor = kind;
   ev.ts = *parsed_ts;
   if (auto* data = obj->if_contains("data"))
-    ev.data = std::move(*data);
+    ev.data = boost::json::value(*data, boost::json::storage_ptr{});
   ev.schema_version = static_cast<uint32_t>(version);
   migrate(ev);
   result.status = line_status::ok;

@@ -4,6 +4,7 @@
 // duplicate detection), read, compact and cleanup. Plain code with no actors, so it is testable alone;
 // the writer actor owns exactly one task_log per task and so serialises every call by its mailbox.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -43,6 +44,9 @@ struct task_log_config {
   bool read_only = false;
   /// Line references per (type, task) in summaries.
   size_t sketch_size = default_sketch_size;
+  /// At most this often, a fetch checks the file for changes made behind our back (see
+  /// store_options::external_change_check); appends check every time.
+  std::chrono::milliseconds external_change_check{0};
   /// Shared by all writers of a store; never null.
   std::shared_ptr<fd_budget> fds;
 };
@@ -110,6 +114,8 @@ private:
   caf::error load();
   /// True if the file is no longer what we loaded and wrote (deleted, replaced or resized).
   bool changed_behind_our_back() const;
+  /// changed_behind_our_back(), if a check is due (see task_log_config::external_change_check).
+  bool changed_behind_our_back_if_due();
   /// Fills the recent-id map from the file's last lines; only retried appends (client-chosen ids)
   /// need it, so loads that serve population, reads and generated ids skip it.
   caf::error load_recent_ids();
@@ -136,6 +142,7 @@ private:
   uint64_t count_ = 0; // valid events
   uint64_t size_ = 0;  // bytes
   uint64_t file_id_ = 0; // inode of the file, 0 if there is none
+  std::chrono::steady_clock::time_point last_change_check_{};
   bool ids_loaded_ = false;
   std::deque<uuid_bits> recent_order_;
   std::unordered_map<uuid_bits, uint64_t, uuid_bits_hash> recent_; // id -> position
