@@ -1,10 +1,12 @@
 #include "line_codec.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
+#include <boost/json/serializer.hpp>
 
 #include "timestamp_format.hpp"
 
@@ -12,8 +14,29 @@ namespace evstore {
 
 namespace {
 
+// Ids, types and task ids are validated to printable ASCII, so they are almost always copied as
+// they are; anything that needs escaping goes through Boost.JSON.
 void append_json_string(std::string& out, std::string_view text) {
-  out += boost::json::serialize(boost::json::string_view{text.data(), text.size()});
+  bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += boost::json::serialize(boost::json::string_view{text.data(), text.size()});
+    return;
+  }
+  out += '"';
+  out.append(text);
+  out += '"';
+}
+
+// Serialises straight into `out`, without the temporary string boost::json::serialize returns.
+void append_json_value(std::string& out, const boost::json::value& value) {
+  thread_local boost::json::serializer serializer;
+  serializer.reset(&value);
+  char buf[4096];
+  while (!serializer.done())
+    out.append(serializer.read(buf, sizeof(buf)));
 }
 
 // Schema migrations, one step per version. Version 0 lines (written before the field existed) carry
@@ -44,7 +67,7 @@ std::string encode_line(const event& ev) {
   out += "\",\"ts\":\"";
   out += format_timestamp(ev.ts);
   out += "\",\"data\":";
-  out += boost::json::serialize(ev.data);
+  append_json_value(out, ev.data);
   out += ",\"schema_version\":";
   out += std::to_string(ev.schema_version);
   out += "}\n";

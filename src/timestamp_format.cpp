@@ -114,6 +114,35 @@ std::optional<timestamp> parse_timestamp(std::string_view s) {
   return timestamp{std::chrono::nanoseconds{total}};
 }
 
+namespace {
+
+void put_digits(char*& p, uint64_t value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  p += width;
+}
+
+// ".123", ".123456" or ".123456789": the shortest of millis, micros or nanos that is exact.
+void append_fraction(std::string& out, int64_t nanos) {
+  if (nanos == 0)
+    return;
+  char buf[16];
+  char* p = buf;
+  *p++ = '.';
+  auto value = static_cast<uint64_t>(nanos);
+  if (nanos % 1'000'000 == 0)
+    put_digits(p, value / 1'000'000, 3);
+  else if (nanos % 1'000 == 0)
+    put_digits(p, value / 1'000, 6);
+  else
+    put_digits(p, value, 9);
+  out.append(buf, static_cast<size_t>(p - buf));
+}
+
+} // namespace
+
 std::string format_timestamp(timestamp ts) {
   const int64_t total = ts.time_since_epoch().count();
   int64_t secs = total / 1'000'000'000;
@@ -130,19 +159,30 @@ std::string format_timestamp(timestamp ts) {
   }
   const civil c = civil_from_days(days);
   char buf[48];
-  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02d",
-                        static_cast<long long>(c.y), c.m, c.d, static_cast<int>(rem / 3600),
-                        static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60));
-  std::string out(buf, static_cast<size_t>(n));
-  if (nanos != 0) {
-    if (nanos % 1'000'000 == 0)
-      n = std::snprintf(buf, sizeof(buf), ".%03lld", static_cast<long long>(nanos / 1'000'000));
-    else if (nanos % 1'000 == 0)
-      n = std::snprintf(buf, sizeof(buf), ".%06lld", static_cast<long long>(nanos / 1'000));
-    else
-      n = std::snprintf(buf, sizeof(buf), ".%09lld", static_cast<long long>(nanos));
-    out.append(buf, static_cast<size_t>(n));
+  if (c.y < 0 || c.y > 9999) { // never written by a clock, but representable: keep them exact
+    int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02d",
+                          static_cast<long long>(c.y), c.m, c.d, static_cast<int>(rem / 3600),
+                          static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60));
+    std::string out(buf, static_cast<size_t>(n));
+    append_fraction(out, nanos);
+    out += 'Z';
+    return out;
   }
+  // Every append formats one timestamp: digits by hand skip snprintf's format parsing.
+  char* p = buf;
+  put_digits(p, static_cast<uint64_t>(c.y), 4);
+  *p++ = '-';
+  put_digits(p, c.m, 2);
+  *p++ = '-';
+  put_digits(p, c.d, 2);
+  *p++ = 'T';
+  put_digits(p, static_cast<uint64_t>(rem / 3600), 2);
+  *p++ = ':';
+  put_digits(p, static_cast<uint64_t>(rem / 60 % 60), 2);
+  *p++ = ':';
+  put_digits(p, static_cast<uint64_t>(rem % 60), 2);
+  std::string out(buf, static_cast<size_t>(p - buf));
+  append_fraction(out, nanos);
   out += 'Z';
   return out;
 }
