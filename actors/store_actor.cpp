@@ -106,6 +106,7 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
   st.log_cfg.read_only = opts.read_only;
   st.log_cfg.sketch_size = opts.index_sketch_size;
   st.log_cfg.external_change_check = opts.external_change_check;
+  st.log_cfg.fetch_cache_lines = opts.fetch_cache_lines;
   st.log_cfg.fds = std::make_shared<fd_budget>(
     opts.max_open_files > 0 ? opts.max_open_files : fd_budget::default_slots());
   st.opts = std::move(opts);

@@ -39,6 +39,9 @@ struct store_options {
   /// Line references the index keeps per (type, task): more answers queries by reads instead of scans,
   /// at 24 bytes each per pair.
   size_t index_sketch_size = 4;
+  /// Decoded events a writer keeps from its recent fetches, so repeated queries skip the pread and
+  /// the parse; 0 turns the cache off. About half a kilobyte each, per live writer.
+  size_t fetch_cache_lines = 16;
   /// How often a query's fetch checks, with an fstat(2), that the task's file was not deleted,
   /// replaced or truncated behind the store's back (by a person or a tool; no evstore process does
   /// it). Queries answer from the file as it was for at most this long after such a change, or less:

@@ -1,5 +1,6 @@
 #include "task_log.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <tuple>
@@ -147,6 +148,8 @@ void task_log::close_file() {
 
 void task_log::release() {
   close_file();
+  fetch_cache_.clear();
+  fetch_cache_next_ = 0;
   loaded_ = false;
   ids_loaded_ = false;
   recent_order_.clear();
@@ -557,13 +560,29 @@ std::optional<fetch_result> task_log::read_planned(const fetch_request& req) {
     return std::nullopt;
   fetch_result result;
   std::string line;
+  auto as_planned = [&](const event& ev, const line_ref& ref) {
+    return ev.ts == ref.ts && ev.type.compare(0, req.prefix.size(), req.prefix) == 0;
+  };
   for (const auto& ref : req.what.lines) {
+    auto hit = std::find_if(fetch_cache_.begin(), fetch_cache_.end(),
+                            [&](const cached_line& c) { return c.offset == ref.offset; });
+    if (hit != fetch_cache_.end() && as_planned(hit->ev, ref)) {
+      result.events.push_back(located_event{ref.position, hit->ev});
+      continue;
+    }
     if (!read_line_at(fd_, ref.offset, cfg_.max_line_bytes, line))
       return std::nullopt;
     auto d = decode_line(line);
-    if (d.status != line_status::ok || d.ev.ts != ref.ts
-        || d.ev.type.compare(0, req.prefix.size(), req.prefix) != 0)
+    if (d.status != line_status::ok || !as_planned(d.ev, ref))
       return std::nullopt;
+    if (cfg_.fetch_cache_lines > 0) {
+      if (hit != fetch_cache_.end())
+        hit->ev = d.ev;
+      else if (fetch_cache_.size() < cfg_.fetch_cache_lines)
+        fetch_cache_.push_back(cached_line{ref.offset, d.ev});
+      else
+        fetch_cache_[fetch_cache_next_++ % fetch_cache_.size()] = cached_line{ref.offset, d.ev};
+    }
     result.events.push_back(located_event{ref.position, std::move(d.ev)});
   }
   return result;

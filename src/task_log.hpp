@@ -44,6 +44,8 @@ struct task_log_config {
   bool read_only = false;
   /// Line references per (type, task) in summaries.
   size_t sketch_size = default_sketch_size;
+  /// Decoded events of recently fetched lines kept for the next query (0: none).
+  size_t fetch_cache_lines = 0;
   /// At most this often, a fetch checks the file for changes made behind our back (see
   /// store_options::external_change_check); appends check every time.
   std::chrono::milliseconds external_change_check{0};
@@ -143,6 +145,16 @@ private:
   uint64_t size_ = 0;  // bytes
   uint64_t file_id_ = 0; // inode of the file, 0 if there is none
   std::chrono::steady_clock::time_point last_change_check_{};
+  /// Lines this writer decoded for recent fetches, by byte offset, replaced round-robin: an
+  /// orchestrator that asks the same question every few hundred milliseconds then costs the writer
+  /// no pread and no parse. Like leveldb's block cache, it holds what the file holds, so it is
+  /// emptied whenever the file may have changed (release()).
+  struct cached_line {
+    uint64_t offset;
+    event ev;
+  };
+  std::vector<cached_line> fetch_cache_;
+  size_t fetch_cache_next_ = 0;
   bool ids_loaded_ = false;
   std::deque<uuid_bits> recent_order_;
   std::unordered_map<uuid_bits, uint64_t, uuid_bits_hash> recent_; // id -> position

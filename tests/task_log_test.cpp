@@ -427,3 +427,48 @@ TEST_F(TaskLogTest, FileTruncatedBehindTheStoresBackIsReloaded) {
   EXPECT_TRUE(log->append(append_request{make_event("t1", "c"), uint64_t{1}}));
   EXPECT_EQ(log->read(0)->events.size(), 2u);
 }
+
+TEST_F(TaskLogTest, FetchCacheNeverOutlivesTheFileItCameFrom) {
+  task_log_config cfg;
+  cfg.fds = std::make_shared<fd_budget>(8);
+  cfg.fetch_cache_lines = 8; // holds all six lines
+  task_log log{dir_.str(), "t1", cfg, &seen_};
+  // Same type, same ts and the same line length: after a compaction, a new line sits at the very
+  // offset of an old one and the plan's ts check alone cannot tell them apart; only the id can.
+  const timestamp ts = now();
+  for (int i = 0; i < 6; ++i)
+    append_ok(log, make_event("t1", "task:state:running", ts));
+  auto plan_of = [&](size_t first) {
+    std::vector<line_ref> lines;
+    for (size_t i = first; i < seen_.appends.size(); ++i)
+      lines.push_back(seen_.appends[i].line);
+    return fetch_request{"task:", 10, caf::none,
+                         task_fetch{"t1", lines, seen_.appends.back().file_id, false}};
+  };
+  auto before = log.fetch(plan_of(0)); // fills the cache
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->events.size(), 6u);
+  auto again = log.fetch(plan_of(0)); // served from the cache, the same events
+  ASSERT_TRUE(again);
+  for (size_t i = 0; i < 6; ++i)
+    EXPECT_EQ(again->events[i].ev, before->events[i].ev);
+  retention_policy keep2;
+  keep2.max_events = 2;
+  ASSERT_TRUE(log.compact(keep2, now()));
+  ASSERT_EQ(seen_.compactions.size(), 1u);
+  // The compacted file's lines, planned from its summary: offsets 0 and one line on, as before.
+  const auto& summary = seen_.compactions.back().summary;
+  std::vector<line_ref> lines;
+  for (const auto& entry : summary.types)
+    lines.insert(lines.end(), entry.recent.begin(), entry.recent.end());
+  std::sort(lines.begin(), lines.end(),
+            [](const line_ref& x, const line_ref& y) { return x.offset < y.offset; });
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].offset, 0u);
+  auto after = log.fetch(fetch_request{"task:", 10, caf::none,
+                                       task_fetch{"t1", lines, summary.file_id, false}});
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->events.size(), 2u);
+  EXPECT_EQ(after->events[0].ev.id, before->events[4].ev.id);
+  EXPECT_EQ(after->events[1].ev.id, before->events[5].ev.id);
+}
