@@ -1,7 +1,8 @@
 // evstore-bench: generates a store, then measures in one run, against baselines measured in the same
 // run (the full-scan algorithm and SQLite), the figures the project is tracked by: query latency,
 // append throughput (write(2) and fsync with group commit), population speed with append latency
-// meanwhile, and index memory. Prints a table; with --json FILE also writes the figures as JSON.
+// meanwhile, and index memory; beside each query, the cost of its actor round trips alone (its
+// floor). Prints a table; with --json FILE also writes the figures as JSON.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actor_floor.hpp"
 #include "dataset.hpp"
 #include "evstore/store.hpp"
 #include "full_scan.hpp"
@@ -128,6 +130,7 @@ struct query_row {
   int limit;
   double evstore_p50, evstore_p99, sqlite_p50, sqlite_p99, fullscan_ms;
   double fetches; // writers contacted per query
+  double floor_p50; // empty request/reply round trips to as many actors (see actor_floor.hpp)
   bool match;
   size_t results;
 };
@@ -215,7 +218,7 @@ int main(int argc, char** argv) {
   std::vector<query_row> rows;
   for (auto [prefix, limit] : std::vector<std::pair<std::string, int>>{
          {"orchestrator:", 100}, {"task:state:", 500}, {"agent:", 100}, {info.single_task_type, 100}}) {
-    query_row row{prefix, limit, 0, 0, 0, 0, 0, 0, true, 0};
+    query_row row{prefix, limit, 0, 0, 0, 0, 0, 0, 0, true, 0};
     std::vector<std::string> answer;
     std::vector<double> times;
     uint64_t fetches_before = 0;
@@ -231,6 +234,7 @@ int main(int argc, char** argv) {
         fetches_before = db.stats()->fetches_routed;
     }
     row.fetches = static_cast<double>(db.stats()->fetches_routed - fetches_before) / runs;
+    row.floor_p50 = bench::actor_fanout_floor_ms(db.system(), static_cast<int>(row.fetches + 0.5), runs);
     row.results = answer.size();
     row.evstore_p50 = percentile(times, 0.5);
     row.evstore_p99 = percentile(times, 0.99);
@@ -283,13 +287,13 @@ int main(int argc, char** argv) {
   sync_db->reset();
 
   // --- report ----------------------------------------------------------------------------------
-  std::printf("\n%-22s %5s %7s %7s %8s %8s %8s %11s %8s %10s %5s\n", "query", "limit", "results",
-              "writers", "p50 ms", "p99 ms", "sqlite50", "fullscan ms", "x sqlite", "x fullscan",
-              "match");
+  std::printf("\n%-22s %5s %7s %7s %8s %8s %8s %8s %11s %8s %10s %5s\n", "query", "limit",
+              "results", "writers", "p50 ms", "p99 ms", "floor ms", "sqlite50", "fullscan ms",
+              "x sqlite", "x fullscan", "match");
   for (const auto& r : rows)
-    std::printf("%-22s %5d %7zu %7.0f %8.3f %8.3f %8.3f %11.1f %8.1f %10.0f %5s\n",
+    std::printf("%-22s %5d %7zu %7.0f %8.3f %8.3f %8.3f %8.3f %11.1f %8.1f %10.0f %5s\n",
                 r.prefix.c_str(), r.limit, r.results, r.fetches, r.evstore_p50, r.evstore_p99,
-                r.sqlite_p50, r.fullscan_ms,
+                r.floor_p50, r.sqlite_p50, r.fullscan_ms,
                 r.evstore_p50 > 0 && r.sqlite_p50 > 0 ? r.sqlite_p50 / r.evstore_p50 : 0.0,
                 r.evstore_p50 > 0 ? r.fullscan_ms / r.evstore_p50 : 0.0, r.match ? "yes" : "NO");
   std::printf("\n%-58s %14s\n", "figure", "value");
@@ -321,6 +325,7 @@ int main(int argc, char** argv) {
                      {"writers_contacted", r.fetches},
                      {"evstore_p50_ms", r.evstore_p50},
                      {"evstore_p99_ms", r.evstore_p99},
+                     {"actor_floor_p50_ms", r.floor_p50},
                      {"sqlite_p50_ms", r.sqlite_p50},
                      {"sqlite_p99_ms", r.sqlite_p99},
                      {"fullscan_ms", r.fullscan_ms},
