@@ -494,8 +494,17 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
   if (corrupt_count > 0) {
     // Moved aside before the log is replaced, so a crash in between duplicates them there at worst.
     const std::string corrupt_path = dir_ + "/" + corrupt_file_name;
-    if (auto err = write_file_synced(corrupt_path, corrupt, O_APPEND))
+    struct stat before {};
+    const bool existed = ::stat(corrupt_path.c_str(), &before) == 0;
+    if (auto err = write_file_synced(corrupt_path, corrupt, O_APPEND)) {
+      // A full disk must not leave half a line there either, nor an empty file that cleanup would
+      // keep as evidence.
+      if (existed)
+        std::ignore = ::truncate(corrupt_path.c_str(), before.st_size);
+      else
+        ::unlink(corrupt_path.c_str());
       return err;
+    }
   }
   const std::string tmp = path_ + compact_temp_suffix;
   if (auto err = write_file_synced(tmp, kept, O_TRUNC)) {

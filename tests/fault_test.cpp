@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -231,6 +232,45 @@ TEST_F(FaultTest, DiskFullFailsAppendsCleanlyAndTheStoreRecoversWhenSpaceReturns
   ASSERT_TRUE(db->wait_for_index());
   acked.expect_all_present(*db);
   expect_queries_match_oracle(*db, opts.root);
+}
+
+TEST_F(FaultTest, CompactionOnAFullDiskLeavesLogAndCorruptFileAsTheyWere) {
+  const std::string mnt = dir_.str("mnt");
+  small_tmpfs disk{mnt, 128 * 1024};
+  if (!disk.mounted())
+    GTEST_SKIP() << "cannot mount a tmpfs here (" << disk.why_not() << ")";
+  store_options opts;
+  opts.root = mnt + "/store";
+  // A corrupt line, which compaction moves to events.corrupt before it rewrites the log.
+  spit(fs::path(opts.root) / "t" / events_file_name, "not json\n");
+  auto db = open_store(opts);
+  ASSERT_TRUE(db);
+  for (int i = 0; i < 3; ++i)
+    must_append(*db, sized_event("t", "agent:message", 100));
+  const auto log = fs::path(opts.root) / "t" / events_file_name;
+  const auto corrupt = fs::path(opts.root) / "t" / corrupt_file_name;
+  const auto before = slurp(log);
+  {
+    // Fill every page that is left.
+    std::ofstream ballast(fs::path(mnt) / "ballast", std::ios::binary);
+    const std::string chunk(4096, 'b');
+    while (ballast.write(chunk.data(), static_cast<std::streamsize>(chunk.size())) && ballast.flush()) {
+    }
+  }
+  retention_policy keep_one;
+  keep_one.max_events = 1;
+  auto failed = db->compact_task("t", keep_one);
+  ASSERT_FALSE(failed);
+  EXPECT_TRUE(mentions(failed.error(), "No space left")) << render(failed.error());
+  EXPECT_EQ(slurp(log), before);
+  EXPECT_FALSE(fs::exists(corrupt)) << "a failed compaction left " << slurp(corrupt);
+  // With room again, the same compaction succeeds and moves exactly the corrupt line aside.
+  fs::remove(fs::path(mnt) / "ballast");
+  auto done = db->compact_task("t", keep_one);
+  ASSERT_TRUE(done) << render(done.error());
+  EXPECT_EQ(done->corrupt_moved, 1u);
+  EXPECT_EQ(slurp(corrupt), "not json\n");
+  EXPECT_EQ(db->read_task("t")->events.size(), 1u);
 }
 
 TEST_F(FaultTest, ShortWriteLeavesNoPartialLineAndOtherTasksKeepAppending) {
