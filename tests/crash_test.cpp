@@ -3,7 +3,10 @@
 // intact, so at both durability levels every acknowledged event must be there, exactly once; no line
 // may be glued to another; a compaction is wholly applied or not at all; and the index rebuilt on
 // reopen must equal the oracle. EVSTORE_KILL_ROUNDS sets the rounds per test (default 10).
+#include <chrono>
+#include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <map>
 #include <random>
 #include <set>
@@ -37,22 +40,40 @@ struct child_report {
 child_report run_and_kill(const std::string& root, const char* mode, const char* ack,
                           uint64_t seed, int kill_after_ms) {
   int fds[2];
-  EXPECT_EQ(::pipe(fds), 0);
+  // Close-on-exec, so no other process ever holds the write end: EOF means the child is gone.
+  EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  // Everything the child needs is built before fork: between fork and exec only async-signal-safe
+  // calls are allowed (a malloc there can deadlock on a lock another thread held at fork time).
+  const std::string seed_text = std::to_string(seed);
   pid_t pid = ::fork();
   if (pid == 0) {
-    ::dup2(fds[1], 1);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    std::string seed_text = std::to_string(seed);
+    ::dup2(fds[1], 1); // the duplicate does not inherit O_CLOEXEC
     execl(EVSTORE_CRASH_CHILD, EVSTORE_CRASH_CHILD, root.c_str(), mode, ack, seed_text.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
   }
   ::close(fds[1]);
+  if (pid < 0) { // never go on to kill(-1, ...)
+    ::close(fds[0]);
+    ADD_FAILURE() << "fork: " << std::strerror(errno);
+    return {};
+  }
   std::string out;
   char buf[65536];
-  // Wait for "ready", then let it run for the chosen time.
+  // Wait for "ready" (at most a minute: a child that never gets ready fails the test, never hangs
+  // it), then let it run for the chosen time.
+  auto ready_deadline = std::chrono::steady_clock::now() + std::chrono::minutes{1};
   while (out.find('\n') == std::string::npos) {
+    pollfd p{fds[0], POLLIN, 0};
+    if (::poll(&p, 1, 1000) == 0) {
+      if (std::chrono::steady_clock::now() < ready_deadline)
+        continue;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      ::close(fds[0]);
+      ADD_FAILURE() << "the child did not get ready within a minute";
+      return {};
+    }
     ssize_t n = ::read(fds[0], buf, sizeof(buf));
     if (n <= 0)
       break;
@@ -152,6 +173,8 @@ protected:
     size_t found_total = 0;
     const int n = rounds();
     for (int round = 0; round < n; ++round) {
+      // Progress on stderr: if a round ever hangs, CTest's timeout output shows which and where.
+      std::fprintf(stderr, "[ round    ] %d: child\n", round);
       auto rep = run_and_kill(root(), mode, GetParam(), rng(), 5 + static_cast<int>(rng() % 150));
       acked_total += rep.total;
       for (auto& [task, ids] : rep.acked)
@@ -191,6 +214,7 @@ protected:
         found_total += rep.acked.count(task) ? std::min(kept.size(), rep.acked[task].size()) : 0;
       }
       // Reopened, the index equals the oracle, and appends after a torn tail start a fresh line.
+      std::fprintf(stderr, "[ round    ] %d: reopen, queries, bus\n", round);
       auto db = open_store();
       ASSERT_TRUE(db);
       ASSERT_TRUE(db->wait_for_index()->complete);
