@@ -27,6 +27,9 @@ enum class errc : uint8_t {
   io_error,             // the operating system refused a file operation
   not_found,            // the store root or a task does not exist
   invalid_argument,     // a request parameter out of range
+  id_conflict,          // a retried id names a stored event with different content
+  not_regular_file,     // a store path is a symlink, FIFO, device or directory, not a regular file
+  lock_lost,            // the LOCK file this process holds was removed or replaced behind it
 };
 
 /// Returns the enumerator's name, e.g. "invalid_task_id".

@@ -21,6 +21,9 @@ std::string to_string(errc code) {
     case errc::io_error: return "io_error";
     case errc::not_found: return "not_found";
     case errc::invalid_argument: return "invalid_argument";
+    case errc::id_conflict: return "id_conflict";
+    case errc::not_regular_file: return "not_regular_file";
+    case errc::lock_lost: return "lock_lost";
   }
   return "unknown";
 }
