@@ -1,14 +1,89 @@
 #include "uuid.hpp"
 
-#include <random>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <pthread.h>
+#include <sys/random.h>
 
 namespace evstore {
 
+namespace {
+
+// Every id takes 122 bits straight from the kernel's CSPRNG (getrandom(2)), so two processes (every
+// CLI `append` is one) share an id only by a 2^-122 chance, never because they drew the same seed.
+// A per-thread buffer keeps that to one system call per 256 ids. A forked child would inherit the
+// parent's unread buffer and hand out the parent's next ids: fork bumps a generation that empties it.
+std::atomic<uint64_t> fork_generation{0};
+
+void on_fork_in_child() {
+  fork_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+// For kernels or sandboxes without getrandom(2). Without any randomness ids would be unsafe to
+// deduplicate by, so that is fatal.
+void fill_from_urandom(unsigned char* out, size_t n) {
+  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  size_t got = 0;
+  while (fd >= 0 && got < n) {
+    ssize_t r = ::read(fd, out + got, n - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    got += static_cast<size_t>(r);
+  }
+  if (fd >= 0)
+    ::close(fd);
+  if (got < n)
+    std::abort();
+}
+
+struct random_pool {
+  unsigned char bytes[4096];
+  size_t used = sizeof(bytes);
+  uint64_t generation = 0;
+
+  void take(void* out, size_t n) {
+    uint64_t now = fork_generation.load(std::memory_order_relaxed);
+    if (generation != now) {
+      used = sizeof(bytes);
+      generation = now;
+    }
+    if (used + n > sizeof(bytes)) {
+      size_t got = 0;
+      while (got < sizeof(bytes)) {
+        ssize_t r = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
+        if (r < 0 && errno == EINTR)
+          continue;
+        if (r < 0) {
+          fill_from_urandom(bytes + got, sizeof(bytes) - got);
+          break;
+        }
+        got += static_cast<size_t>(r);
+      }
+      used = 0;
+    }
+    std::memcpy(out, bytes + used, n);
+    used += n;
+  }
+};
+
+} // namespace
+
 std::string make_uuid_v4() {
-  // One generator per thread: writers on different scheduler threads never contend.
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t hi = rng();
-  uint64_t lo = rng();
+  static const int registered = ::pthread_atfork(nullptr, nullptr, on_fork_in_child);
+  (void) registered;
+  thread_local random_pool pool;
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  pool.take(&hi, sizeof(hi));
+  pool.take(&lo, sizeof(lo));
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL; // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // RFC 4122 variant
   static constexpr char hex[] = "0123456789abcdef";
