@@ -59,6 +59,8 @@ struct read_result {
 struct compact_request {
   std::string task;
   retention_policy policy;
+  /// Only count: the reply says what the policy would remove and move aside; nothing is written.
+  bool dry_run = false;
 };
 
 struct compact_result {
@@ -71,6 +73,8 @@ struct compact_result {
 /// Compact every task. Replies `compact_result` summed over all tasks.
 struct compact_all_request {
   retention_policy policy;
+  /// Only count, as compact_request::dry_run; nothing is written.
+  bool dry_run = false;
 };
 
 /// Task ids that have an events file ("" for the system-wide file). Replies `task_list`.
@@ -132,7 +136,7 @@ typename Inspector::result_type inspect(Inspector& f, read_result& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, compact_request& x) {
-  return f(caf::meta::type_name("evstore::compact_request"), x.task, x.policy);
+  return f(caf::meta::type_name("evstore::compact_request"), x.task, x.policy, x.dry_run);
 }
 
 template <class Inspector>
@@ -142,7 +146,7 @@ typename Inspector::result_type inspect(Inspector& f, compact_result& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, compact_all_request& x) {
-  return f(caf::meta::type_name("evstore::compact_all_request"), x.policy);
+  return f(caf::meta::type_name("evstore::compact_all_request"), x.policy, x.dry_run);
 }
 
 template <class Inspector>

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/optional.hpp>
 #include <caf/timespan.hpp>
@@ -17,6 +18,12 @@ struct retention_policy {
   /// Drop events whose ts is older than now - max_age. Default 30 days.
   caf::optional<caf::timespan> max_age = caf::timespan{std::chrono::hours{24 * 30}};
 };
+
+/// Refuses a policy no caller can mean, with errc::invalid_argument naming the field: a negative
+/// `max_age`, or a `max_events` above 2^63 - 1 (a negative count converted to unsigned wraps there;
+/// "no limit" is an empty optional). Compaction checks it before touching any file; every
+/// non-negative `max_age` is usable, since now - max_age cannot overflow the clock's range.
+caf::error validate(const retention_policy& policy);
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retention_policy& x) {

@@ -82,10 +82,14 @@ caf::expected<index_stats> store::wait_for_index() {
 
 caf::expected<compact_result> store::compact_task(const std::string& task,
                                                   retention_policy policy) {
+  if (auto err = validate(policy))
+    return err;
   return ask<compact_result>(compact_request{task, policy});
 }
 
 caf::expected<compact_result> store::compact_all(retention_policy policy) {
+  if (auto err = validate(policy))
+    return err;
   return ask<compact_result>(compact_all_request{policy});
 }
 

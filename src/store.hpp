@@ -108,6 +108,8 @@ public:
   /// Blocks until the index has been populated; returns its stats then.
   caf::expected<index_stats> wait_for_index();
 
+  /// Applies `policy` to one task (SPEC §3). A policy validate() refuses is an error and changes
+  /// nothing.
   caf::expected<compact_result> compact_task(const std::string& task,
                                              retention_policy policy = {});
   caf::expected<compact_result> compact_all(retention_policy policy = {});
