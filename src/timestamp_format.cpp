@@ -70,8 +70,9 @@ std::optional<timestamp> parse_timestamp(std::string_view s) {
       || !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':'
       || !digits(s, 17, 2, second))
     return std::nullopt;
+  // Second 60 is a leap second, which chrono (the Rust crate) writes as "23:59:60.5Z".
   if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23
-      || minute > 59 || second > 59)
+      || minute > 59 || second > 60)
     return std::nullopt;
   size_t pos = 19;
   int64_t nanos = 0;
@@ -104,6 +105,12 @@ std::optional<timestamp> parse_timestamp(std::string_view s) {
   }
   if (pos != s.size())
     return std::nullopt;
+  if (second == 60) {
+    // Unix time has no leap seconds: every instant of one reads as the last nanosecond of the
+    // second before it, so a log's order is kept (never ahead of the next minute's events).
+    second = 59;
+    nanos = 999'999'999;
+  }
   int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
                  - offset_seconds;
   // Nanoseconds in 64 bits reach from 1677 to 2262; anything outside is not a timestamp we can hold.

@@ -71,3 +71,24 @@ TEST(TimestampFormat, RejectsTimestampsOutsideTheNanosecondRange) {
   EXPECT_FALSE(parse_timestamp("2262-04-11T23:47:16.854775808Z").has_value());
   EXPECT_TRUE(parse_timestamp("2262-04-11T23:47:16.854775807Z").has_value());
 }
+
+TEST(TimestampFormat, ReadsLeapSecondsAsTheLastNanosecondBeforeThem) {
+  // chrono (the Rust crate) writes a leap second as second 60, with or without a fraction.
+  for (const char* text : {"2016-12-31T23:59:60Z", "2016-12-31T23:59:60.5Z",
+                           "2016-12-31T23:59:60.999999999Z", "2017-01-01T00:59:60+01:00"}) {
+    auto ts = parse_timestamp(text);
+    ASSERT_TRUE(ts) << text;
+    EXPECT_EQ(format_timestamp(*ts), "2016-12-31T23:59:59.999999999Z") << text;
+  }
+  // Order is kept: after every instant of the second before, before the next minute.
+  EXPECT_LT(*parse_timestamp("2016-12-31T23:59:59.5Z"), *parse_timestamp("2016-12-31T23:59:60.5Z"));
+  EXPECT_LT(*parse_timestamp("2016-12-31T23:59:60.5Z"), *parse_timestamp("2017-01-01T00:00:00Z"));
+  EXPECT_FALSE(parse_timestamp("2016-12-31T23:59:61Z").has_value());
+}
+
+TEST(TimestampFormat, TheEpochRoundTrips) {
+  auto ts = parse_timestamp("1970-01-01T00:00:00Z");
+  ASSERT_TRUE(ts);
+  EXPECT_EQ(ts->time_since_epoch().count(), 0);
+  EXPECT_EQ(format_timestamp(*ts), "1970-01-01T00:00:00Z");
+}
