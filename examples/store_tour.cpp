@@ -77,7 +77,7 @@ int caf_main(caf::actor_system& sys, const tour_config& cfg) {
     return fail(events.error());
   std::cout << "task-0 has " << events->events.size() << " events; the last one:\n  "
             << events->events.back().type << " "
-            << boost::json::serialize(events->events.back().data) << "\n";
+            << events->events.back().data.text() << "\n";
 
   auto latest = store.query_by_type_prefix("task:state:", 5);
   if (!latest)

@@ -6,10 +6,15 @@
 #include <cstdint>
 #include <string>
 
+#include <string_view>
+#include <type_traits>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <caf/expected.hpp>
 #include <caf/meta/load_callback.hpp>
+#include <caf/optional.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/timestamp.hpp>
 
@@ -32,6 +37,76 @@ const char* to_string(actor_kind kind);
 /// Parses the on-disk spelling; false for anything else.
 bool from_string(std::string_view text, actor_kind& out);
 
+/// An event's `data`: one JSON value kept as its text, so numbers keep their digits (integers of any
+/// size, decimals as written) and strings their escapes, byte for byte, through the log and back
+/// (FORMAT.md, "data"). The text is valid JSON and holds no line break.
+///
+/// - From a boost::json::value (implicitly, e.g. `ev.data = boost::json::object{{"n", 1}};`): written
+///   compactly, doubles in the shortest form that reads back the same (0.1 as `0.1`, 1.0 as `1.0`).
+///   A value no reader could read back (nesting past 126, a non-finite number, invalid UTF-8) makes a
+///   payload that `problem()` explains and that append refuses.
+/// - From text, `json_payload::parse(text)`: checked by the writer's rules, whitespace removed, every
+///   number and string token kept as written. This is the way to keep big integers exact.
+/// - Read from a log: the bytes of the line's `data` value, as they are.
+class json_payload {
+public:
+  /// JSON `null`.
+  json_payload() = default;
+
+  json_payload(const boost::json::value& value);
+
+  /// Anything a boost::json::value is made from: objects, arrays, strings, numbers, bool, nullptr.
+  template <class T, std::enable_if_t<!std::is_same_v<std::decay_t<T>, json_payload>
+                                        && !std::is_same_v<std::decay_t<T>, boost::json::value>
+                                        && std::is_constructible_v<boost::json::value, T&&>,
+                                      int> = 0>
+  json_payload(T&& x) : json_payload(boost::json::value(std::forward<T>(x))) {
+  }
+
+  /// Checks `text` by the writer's rules (one JSON value, nesting at most 126 deep, finite numbers,
+  /// valid UTF-8) and keeps it without whitespace. Errors are errc::invalid_event naming the field:
+  /// "data: number is not finite".
+  static caf::expected<json_payload> parse(std::string_view text);
+
+  /// Adopts `text`, which the caller has checked by the reader's rules and which holds no line break
+  /// (the line decoder does). Not for user input: use parse().
+  static json_payload adopt_checked(std::string text);
+
+  /// The JSON text.
+  const std::string& text() const {
+    return text_;
+  }
+
+  /// Why this payload cannot be appended ("data: number is not finite"), or "".
+  const std::string& problem() const {
+    return problem_;
+  }
+
+  /// The text parsed into a DOM, for convenience: integers beyond 64 bits become doubles there (use
+  /// text() to keep them). Null if the payload has a problem.
+  boost::json::value value() const;
+
+  friend bool operator==(const json_payload& x, const json_payload& y) {
+    return x.text_ == y.text_ && x.problem_ == y.problem_;
+  }
+  friend bool operator!=(const json_payload& x, const json_payload& y) {
+    return !(x == y);
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, json_payload& x) {
+    // What arrives from another process is checked like a line read from disk.
+    auto check = caf::meta::load_callback([&]() -> caf::error { return x.check_loaded(); });
+    return f(caf::meta::type_name("evstore::json_payload"), x.text_, x.problem_, check);
+  }
+
+private:
+  caf::error check_loaded();
+
+  std::string text_ = "null";
+  std::string problem_;
+};
+
 struct event {
   /// Lowercase hyphenated uuid v4. Empty on append means "generate one".
   std::string id;
@@ -40,9 +115,10 @@ struct event {
   /// Task id; "" for system-wide events.
   std::string task;
   actor_kind actor = actor_kind::system;
-  /// Zero (the epoch) on append means "now".
-  timestamp ts{};
-  boost::json::value data;
+  /// When it happened. Unset on append means "now"; every event read back has one, the Unix epoch
+  /// included (a timestamp like any other). Only a line of a future schema may lack a readable one.
+  caf::optional<timestamp> ts;
+  json_payload data;
   uint32_t schema_version = current_schema_version;
 };
 
@@ -51,22 +127,10 @@ inline bool operator!=(const event& x, const event& y) {
   return !(x == y);
 }
 
-/// `data` travels as its JSON text: Boost.JSON values have no CAF inspector of their own.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
-  std::string data_text;
-  if constexpr (Inspector::reads_state)
-    data_text = boost::json::serialize(x.data);
-  auto restore_data = caf::meta::load_callback([&]() -> caf::error {
-    boost::json::error_code ec;
-    auto parsed = boost::json::parse(data_text, ec);
-    if (ec)
-      return make_error(errc::invalid_event, "data is not valid JSON");
-    x.data = std::move(parsed);
-    return caf::none;
-  });
-  return f(caf::meta::type_name("evstore::event"), x.id, x.type, x.task, x.actor, x.ts, data_text,
-           x.schema_version, restore_data);
+  return f(caf::meta::type_name("evstore::event"), x.id, x.type, x.task, x.actor, x.ts, x.data,
+           x.schema_version);
 }
 
 } // namespace evstore

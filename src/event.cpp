@@ -1,5 +1,9 @@
 #include "evstore/messages/event.hpp"
 
+#include <boost/json/parser.hpp>
+
+#include "json_text.hpp"
+
 namespace evstore {
 
 const char* to_string(actor_kind kind) {
@@ -24,6 +28,48 @@ bool from_string(std::string_view text, actor_kind& out) {
     }
   }
   return false;
+}
+
+json_payload::json_payload(const boost::json::value& value) {
+  std::string text;
+  if (auto why = json_text::serialize(value, text)) {
+    problem_ = std::string{"data: "} + why.what;
+    return; // stays null
+  }
+  text_ = std::move(text);
+}
+
+caf::expected<json_payload> json_payload::parse(std::string_view text) {
+  if (auto why = json_text::check(text, json_text::rules::write))
+    return make_error(errc::invalid_event, std::string{"data: "} + why.what + " (at byte "
+                                             + std::to_string(why.offset) + ")");
+  json_payload result;
+  result.text_ = json_text::minify(text);
+  return result;
+}
+
+json_payload json_payload::adopt_checked(std::string text) {
+  json_payload result;
+  result.text_ = std::move(text);
+  return result;
+}
+
+boost::json::value json_payload::value() const {
+  if (!problem_.empty())
+    return nullptr;
+  boost::json::parse_options opts;
+  opts.max_depth = json_text::max_read_depth;
+  boost::json::error_code ec;
+  auto v = boost::json::parse(text_, ec, {}, opts);
+  return ec ? boost::json::value{} : v;
+}
+
+caf::error json_payload::check_loaded() {
+  if (auto why = json_text::check(text_, json_text::rules::read))
+    return make_error(errc::invalid_event, std::string{"data: "} + why.what);
+  if (text_.find_first_of("\n\r") != std::string::npos)
+    text_ = json_text::minify(text_);
+  return caf::none;
 }
 
 bool operator==(const event& x, const event& y) {

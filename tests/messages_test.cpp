@@ -1,5 +1,7 @@
 // Every message type round-trips through CAF's binary serializer, so it can cross process boundaries
 // through the middleman.
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include <caf/actor_system.hpp>
@@ -38,7 +40,7 @@ protected:
     ev.task = "t-1";
     ev.actor = actor_kind::orchestrator;
     ev.ts = *parse_timestamp("2026-03-01T10:00:00.123456789Z");
-    ev.data = boost::json::parse(R"({"a":[1,2.5,"x",null,true],"u":"é😀"})");
+    ev.data = *json_payload::parse(R"({"a":[1,2.5,"x",null,true],"u":"é😀","big":123456789012345678901234567890,"e":1E-1})");
     return ev;
   }
 
@@ -51,6 +53,34 @@ protected:
 TEST_F(MessagesTest, EventRoundTripsWithNanosecondsAndJsonData) {
   auto ev = sample_event();
   EXPECT_EQ(round_trip(ev), ev);
+}
+
+TEST_F(MessagesTest, EventDataKeepsItsTextAndTsItsAbsence) {
+  auto ev = sample_event();
+  auto back = round_trip(ev);
+  EXPECT_EQ(back.data.text(), ev.data.text());
+  ev.ts = caf::none; // "now" on append: stays unset, not the epoch
+  back = round_trip(ev);
+  EXPECT_FALSE(back.ts);
+  ev.ts = timestamp{}; // the epoch: stays the epoch
+  back = round_trip(ev);
+  ASSERT_TRUE(back.ts);
+  EXPECT_EQ(*back.ts, timestamp{});
+  ev.data = std::nan(""); // a payload that cannot be appended keeps saying why
+  back = round_trip(ev);
+  EXPECT_EQ(back.data.problem(), "data: number is not finite");
+  EXPECT_EQ(back, ev);
+}
+
+TEST_F(MessagesTest, EventDataFromAnotherProcessIsCheckedLikeALine) {
+  auto ev = sample_event();
+  ev.data = json_payload::adopt_checked("[1,"); // as a peer could send it
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys_, buf};
+  ASSERT_FALSE(sink(ev));
+  event back;
+  caf::binary_deserializer source{sys_, buf};
+  EXPECT_TRUE(source(back));
 }
 
 TEST_F(MessagesTest, CommandsAndRepliesRoundTrip) {

@@ -114,7 +114,7 @@ TEST_F(StoreActorTest, AppendsFromOneSenderToOneTaskKeepTheirOrder) {
   ASSERT_TRUE(read);
   ASSERT_EQ(read->events.size(), 1000u);
   for (int i = 0; i < 1000; ++i)
-    EXPECT_EQ(read->events[static_cast<size_t>(i)].data.at("n").as_int64(), i);
+    EXPECT_EQ(read->events[static_cast<size_t>(i)].data.value().at("n").as_int64(), i);
 }
 
 TEST_F(StoreActorTest, ConcurrentExpectedVersionsLetExactlyOneWin) {

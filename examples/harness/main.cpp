@@ -224,7 +224,7 @@ private:
       for (size_t i = 0; i < res->events.size(); ++i) {
         const auto& ev = res->events[i];
         if (ev.type.compare(0, prefix.size(), prefix) == 0 && (!since || ev.ts >= *since))
-          all.emplace_back(ev.ts, ev.task, i, ev.id);
+          all.emplace_back(*ev.ts, ev.task, i, ev.id);
       }
     }
     std::sort(all.begin(), all.end());
