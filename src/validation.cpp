@@ -1,5 +1,6 @@
 #include "validation.hpp"
 
+#include "json_text.hpp"
 #include "uuid.hpp"
 
 namespace evstore {
@@ -12,13 +13,22 @@ caf::error validate_task_id(std::string_view task) {
                                                + " bytes; at most 255 are allowed");
   if (task == "." || task == "..")
     return make_error(errc::invalid_task_id, "task id must not be '.' or '..'");
+  bool ascii = true;
   for (unsigned char c : task) {
     if (c == '/' || c == '\\')
       return make_error(errc::invalid_task_id, "task id must not contain '/' or '\\'");
     if (c < 0x20 || c == 0x7f)
       return make_error(errc::invalid_task_id,
                         "task id must not contain NUL or control characters");
+    ascii = ascii && c < 0x80;
   }
+  if (!ascii && !json_text::valid_utf8(task))
+    return make_error(errc::invalid_task_id, "task: invalid UTF-8 in task id");
+  for (const char* reserved : reserved_task_ids)
+    if (task == reserved)
+      return make_error(errc::invalid_task_id,
+                        "task id '" + std::string{task}
+                          + "' is reserved: the store keeps a file of that name in its root");
   return caf::none;
 }
 
@@ -48,6 +58,17 @@ caf::error validate_type(std::string_view type) {
   return caf::none;
 }
 
+caf::error validate_data(const json_payload& data) {
+  if (!data.problem().empty())
+    return make_error(errc::invalid_event, data.problem());
+  // Payloads made from values or parsed from text are already checked; one read back from a log
+  // was checked only by the reader's looser rules. One pass over the text settles both.
+  if (auto why = json_text::check(data.text(), json_text::rules::write))
+    return make_error(errc::invalid_event, std::string{"data: "} + why.what + " (at byte "
+                                             + std::to_string(why.offset) + ")");
+  return caf::none;
+}
+
 caf::error validate_for_append(const event& ev) {
   if (auto err = validate_task_id(ev.task))
     return err;
@@ -59,6 +80,8 @@ caf::error validate_for_append(const event& ev) {
   if (ev.schema_version != current_schema_version)
     return make_error(errc::invalid_event, "schema_version must be "
                                              + std::to_string(current_schema_version));
+  if (auto err = validate_data(ev.data))
+    return err;
   return caf::none;
 }
 
