@@ -4,6 +4,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <caf/typed_event_based_actor.hpp>
@@ -72,8 +73,9 @@ bool cleanup_candidate(store_pointer self, const std::string& task) {
   if (self->state.writers.count(task))
     return true;
   struct stat sb {};
-  auto path = events_path(self->state.opts.root, task);
-  return ::stat(path.c_str(), &sb) != 0 || sb.st_size == 0;
+  auto path = task + "/" + events_file_name;
+  return ::fstatat(self->state.log_cfg.root->fd(), path.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0
+         || sb.st_size == 0;
 }
 
 // Asks the index (`Request` is stats_request or await_index_request) and adds the store's counters.
@@ -98,6 +100,7 @@ caf::result<index_stats> index_stats_reply(store_pointer self, Request req) {
 }
 
 store_actor::behavior_type store(store_pointer self, store_options opts, notification_sink sink,
+                                 std::shared_ptr<const store_root> root,
                                  std::shared_ptr<store_lock> lock) {
   auto& st = self->state;
   st.log_cfg.ack = opts.ack;
@@ -109,6 +112,8 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
   st.log_cfg.fetch_cache_lines = opts.fetch_cache_lines;
   st.log_cfg.fds = std::make_shared<fd_budget>(
     opts.max_open_files > 0 ? opts.max_open_files : fd_budget::default_slots());
+  st.log_cfg.root = std::move(root);
+  st.log_cfg.lock = lock;
   st.opts = std::move(opts);
   st.lock = std::move(lock);
   st.sink = std::move(sink);
@@ -258,16 +263,17 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
 
 caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts,
                                        notification_sink sink) {
-  if (auto err = open_root(opts.root, opts.read_only))
-    return err;
+  auto root = open_store_root(opts.root, opts.read_only);
+  if (!root)
+    return root.error();
   std::shared_ptr<store_lock> lock;
   if (!opts.read_only) {
-    auto acquired = store_lock::acquire(opts.root);
+    auto acquired = store_lock::acquire(*root);
     if (!acquired)
       return acquired.error();
     lock = std::make_shared<store_lock>(std::move(*acquired));
   }
-  return sys.spawn(store, opts, std::move(sink), std::move(lock));
+  return sys.spawn(store, opts, std::move(sink), std::move(*root), std::move(lock));
 }
 
 } // namespace evstore

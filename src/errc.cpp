@@ -48,7 +48,8 @@ std::string render(const caf::error& err) {
 }
 
 bool is(const caf::error& err, errc code) {
-  return err.category() == caf::atom("evstore") && err.code() == static_cast<uint8_t>(code);
+  // CAF 0.17's category() dereferences the error's data, which an empty error does not have.
+  return err && err.category() == caf::atom("evstore") && err.code() == static_cast<uint8_t>(code);
 }
 
 } // namespace evstore

@@ -14,21 +14,23 @@ namespace evstore {
 
 caf::expected<query_result> full_scan_query(const std::string& root, std::string_view prefix,
                                             uint64_t limit, caf::optional<timestamp> since) {
-  auto tasks = list_task_ids(root);
+  auto handle = store_root::open(root, false);
+  if (!handle)
+    return handle.error();
+  auto tasks = list_task_ids(**handle);
   if (!tasks)
     return tasks.error();
   query_result result;
   latest_events best{limit};
   for (const auto& task : *tasks) {
     const auto path = events_path(root, task);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT)
-        continue; // removed by cleanup since the listing
-      return io_error("cannot open", path, errno);
-    }
+    auto opened = (*handle)->open_file(task, events_file_name, O_RDONLY);
+    if (!opened)
+      return opened.error();
+    if (!*opened)
+      continue; // removed by cleanup since the listing
     uint64_t position = 0;
-    int err = for_each_line(fd, 0, [&](const raw_line& line) {
+    int err = for_each_line(opened->get(), 0, [&](const raw_line& line) {
       if (!line.terminated || is_blank_line(line.text))
         return;
       auto d = decode_line(line.text);
@@ -41,11 +43,11 @@ caf::expected<query_result> full_scan_query(const std::string& root, std::string
         return;
       }
       auto pos = position++;
+      d.ev.task = task; // the file a line lives in names its task (FORMAT.md)
       if (d.ev.type.compare(0, prefix.size(), prefix) != 0 || (since && d.ev.ts < *since))
         return;
       best.offer(ranked_event{pos, std::move(d.ev)});
     });
-    ::close(fd);
     if (err != 0)
       return io_error("cannot read", path, err);
   }

@@ -3,16 +3,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "evstore/messages/errc.hpp"
 #include "validation.hpp"
-
-namespace fs = std::filesystem;
 
 namespace evstore {
 
@@ -28,79 +26,142 @@ caf::error io_error(const std::string& what, const std::string& path, int err) {
   return make_error(errc::io_error, what + " " + path + ": " + std::strerror(err));
 }
 
-caf::error fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return io_error("cannot open directory", dir, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  return rc == 0 ? caf::error{} : io_error("cannot fsync directory", dir, err);
+caf::error fsync_dir(int dir_fd, const std::string& shown) {
+  if (::fsync(dir_fd) != 0)
+    return io_error("cannot fsync directory", shown, errno);
+  return caf::none;
+}
+
+namespace {
+
+std::string version_text() {
+  return std::to_string(store_format_version) + "\n";
+}
+
+// Writes format_version for a new store: temporary name, fsync, rename, fsync the root, so that a
+// power loss leaves either no file or a complete one.
+caf::error write_format_version(const store_root& root) {
+  const std::string tmp = format_version_temp_file_name;
+  if (::unlinkat(root.fd(), tmp.c_str(), 0) != 0 && errno != ENOENT) // a leftover, or a symlink
+    return io_error("cannot remove", root.display("", tmp), errno);
+  auto fd = root.open_file_in(root.fd(), "", tmp, O_WRONLY | O_CREAT | O_EXCL);
+  if (!fd)
+    return fd.error();
+  const std::string text = version_text();
+  if (::write(fd->get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())
+      || ::fsync(fd->get()) != 0) {
+    int err = errno;
+    ::unlinkat(root.fd(), tmp.c_str(), 0);
+    return io_error("cannot write", root.display("", tmp), err);
+  }
+  if (::renameat(root.fd(), tmp.c_str(), root.fd(), format_version_file_name) != 0)
+    return io_error("cannot rename", root.display("", tmp), errno);
+  return fsync_dir(root.fd(), root.path());
+}
+
+// Checks an existing format_version; `fd` is open on it.
+caf::error check_format_version(const store_root& root, int fd) {
+  char buf[64];
+  ssize_t n = ::pread(fd, buf, sizeof(buf), 0);
+  if (n < 0)
+    return io_error("cannot read", root.display("", format_version_file_name), errno);
+  std::string text{buf, static_cast<size_t>(n)};
+  const std::string first_line = text.substr(0, text.find('\n'));
+  if (first_line == std::to_string(store_format_version))
+    return caf::none;
+  bool is_number = !first_line.empty()
+                   && std::all_of(first_line.begin(), first_line.end(),
+                                  [](char c) { return c >= '0' && c <= '9'; });
+  if (!is_number)
+    return make_error(errc::unsupported_format,
+                      "store " + root.path() + " has an empty or damaged format_version ('"
+                        + first_line + "'), as a crash while a store is created can leave it; "
+                        + "if this directory is an evstore store, repair it with: printf '"
+                        + std::to_string(store_format_version) + "\\n' > "
+                        + root.display("", format_version_file_name));
+  return make_error(errc::unsupported_format,
+                    "store " + root.path() + " has format_version '" + first_line
+                      + "'; this library reads format " + std::to_string(store_format_version));
+}
+
+// True if `name` in `dir_fd` is, itself and not through a symbolic link, of type `type`.
+bool is_a(int dir_fd, const std::string& name, unsigned char d_type, mode_t type) {
+  if (d_type != DT_UNKNOWN)
+    return (type == S_IFDIR && d_type == DT_DIR) || (type == S_IFREG && d_type == DT_REG);
+  struct stat sb {};
+  return ::fstatat(dir_fd, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0
+         && (sb.st_mode & S_IFMT) == type;
+}
+
+bool has_events_file(int dir_fd, const std::string& in) {
+  struct stat sb {};
+  const std::string path = in.empty() ? events_file_name : in + "/" + events_file_name;
+  return ::fstatat(dir_fd, path.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode);
+}
+
+} // namespace
+
+caf::expected<std::shared_ptr<const store_root>> open_store_root(const std::string& root,
+                                                                 bool read_only) {
+  auto handle = store_root::open(root, !read_only);
+  if (!handle)
+    return handle.error();
+  const store_root& r = **handle;
+  auto version = r.open_file_in(r.fd(), "", format_version_file_name, O_RDONLY);
+  if (!version)
+    return version.error();
+  if (*version) {
+    if (auto err = check_format_version(r, version->get()))
+      return err;
+  } else if (!read_only) {
+    if (auto err = write_format_version(r))
+      return err;
+  } // read-only: a store written by an older tool may lack the file; reading is harmless
+  return handle;
 }
 
 caf::error open_root(const std::string& root, bool read_only) {
-  std::error_code ec;
-  if (!fs::is_directory(root, ec)) {
-    if (read_only)
-      return make_error(errc::not_found, "store root " + root + " does not exist");
-    fs::create_directories(root, ec);
-    if (ec)
-      return make_error(errc::io_error, "cannot create store root " + root + ": " + ec.message());
-  }
-  const std::string version_path = root + "/" + format_version_file_name;
-  std::ifstream in(version_path);
-  if (in) {
-    std::string text;
-    std::getline(in, text);
-    if (text != std::to_string(store_format_version))
-      return make_error(errc::unsupported_format,
-                        "store " + root + " has format_version '" + text
-                          + "'; this library reads format "
-                          + std::to_string(store_format_version));
-    return caf::none;
-  }
-  if (read_only)
-    return caf::none; // a store written by an older tool may lack the file; reading is harmless
-  // Written through a temporary name and renamed, so a crash never leaves an empty version file.
-  const std::string tmp = version_path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << store_format_version << '\n';
-    if (!out.flush())
-      return io_error("cannot write", tmp, errno);
-  }
-  if (::rename(tmp.c_str(), version_path.c_str()) != 0)
-    return io_error("cannot rename", tmp, errno);
-  return fsync_dir(root);
+  auto handle = open_store_root(root, read_only);
+  return handle ? caf::error{} : handle.error();
 }
 
-caf::expected<std::vector<std::string>> list_task_dirs(const std::string& root) {
+caf::expected<std::vector<std::string>> list_task_dirs(const store_root& root) {
   std::vector<std::string> out;
-  std::error_code ec;
-  fs::directory_iterator it{root, ec};
-  if (ec)
-    return make_error(errc::io_error, "cannot list " + root + ": " + ec.message());
-  for (const auto& entry : it) {
-    auto name = entry.path().filename().string();
-    if (entry.is_directory(ec) && !validate_task_id(name) && !name.empty())
-      out.push_back(std::move(name));
-  }
+  auto err = for_each_dir_entry(root.fd(), root.path(), [&](const std::string& name, unsigned char t) {
+    if (!name.empty() && !validate_task_id(name) && is_a(root.fd(), name, t, S_IFDIR))
+      out.push_back(name);
+  });
+  if (err)
+    return err;
   std::sort(out.begin(), out.end());
   return out;
 }
 
-caf::expected<std::vector<std::string>> list_task_ids(const std::string& root) {
+caf::expected<std::vector<std::string>> list_task_ids(const store_root& root) {
   auto dirs = list_task_dirs(root);
   if (!dirs)
     return dirs.error();
   std::vector<std::string> out;
-  std::error_code ec;
-  if (fs::is_regular_file(events_path(root, ""), ec))
+  if (has_events_file(root.fd(), ""))
     out.emplace_back();
   for (auto& dir : *dirs)
-    if (fs::is_regular_file(events_path(root, dir), ec))
+    if (has_events_file(root.fd(), dir))
       out.push_back(std::move(dir));
   return out;
+}
+
+caf::expected<std::vector<std::string>> list_task_dirs(const std::string& root) {
+  auto handle = store_root::open(root, false);
+  if (!handle)
+    return handle.error();
+  return list_task_dirs(**handle);
+}
+
+caf::expected<std::vector<std::string>> list_task_ids(const std::string& root) {
+  auto handle = store_root::open(root, false);
+  if (!handle)
+    return handle.error();
+  return list_task_ids(**handle);
 }
 
 } // namespace evstore

@@ -7,18 +7,23 @@
 //   <root>/<task>/events.jsonl     one task's log
 //   <root>/<task>/events.corrupt   unparsable lines moved out by compaction, byte for byte
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "store_files.hpp"
+
 namespace evstore {
 
 constexpr const char* events_file_name = "events.jsonl";
 constexpr const char* corrupt_file_name = "events.corrupt";
 constexpr const char* compact_temp_suffix = ".compact.tmp";
+constexpr const char* compact_temp_file_name = "events.jsonl.compact.tmp";
 constexpr const char* format_version_file_name = "format_version";
+constexpr const char* format_version_temp_file_name = "format_version.tmp";
 constexpr const char* lock_file_name = "LOCK";
 constexpr int store_format_version = 1;
 
@@ -28,19 +33,29 @@ std::string task_dir(const std::string& root, const std::string& task);
 /// `task`'s log file.
 std::string events_path(const std::string& root, const std::string& task);
 
-/// Prepares `root` for use. Writable: creates it and `format_version` if missing. Both: refuses a
-/// `format_version` other than 1 with errc::unsupported_format; read-only refuses a missing root with
-/// errc::not_found.
+/// Prepares `root` for use and returns its descriptor, through which every other file is opened.
+/// Writable: creates it and `format_version` if missing (written to a temporary name, fsynced,
+/// renamed, the directory fsynced). Both: refuse a `format_version` other than 1 with
+/// errc::unsupported_format (an empty or torn one with how to repair it); read-only refuses a
+/// missing root with errc::not_found.
+caf::expected<std::shared_ptr<const store_root>> open_store_root(const std::string& root,
+                                                                 bool read_only);
+
+/// open_store_root for callers that only need the check.
 caf::error open_root(const std::string& root, bool read_only);
 
-/// Task ids that have an events file, sorted; "" first if the system-wide file exists.
+/// Task ids that have an events file (a regular file, in a real directory: symbolic links are not
+/// part of the store), sorted; "" first if the system-wide file exists.
+caf::expected<std::vector<std::string>> list_task_ids(const store_root& root);
 caf::expected<std::vector<std::string>> list_task_ids(const std::string& root);
 
-/// Task directories under `root` (valid task ids only), whether or not they hold an events file.
+/// Task directories under `root` (valid task ids, real directories), whether or not they hold an
+/// events file.
+caf::expected<std::vector<std::string>> list_task_dirs(const store_root& root);
 caf::expected<std::vector<std::string>> list_task_dirs(const std::string& root);
 
 /// fsyncs a directory so a rename or a new entry in it survives a crash.
-caf::error fsync_dir(const std::string& dir);
+caf::error fsync_dir(int dir_fd, const std::string& shown);
 
 /// "<what> <path>: <strerror(errno)>" as an errc::io_error.
 caf::error io_error(const std::string& what, const std::string& path, int err);

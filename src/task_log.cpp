@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <filesystem>
+#include <functional>
 #include <tuple>
 
 #include <fcntl.h>
@@ -17,7 +17,6 @@
 #include "timestamp_format.hpp"
 #include "validation.hpp"
 
-namespace fs = std::filesystem;
 
 namespace evstore {
 
@@ -38,53 +37,25 @@ int write_all(int fd, const char* data, size_t size, size_t& done) {
   return 0;
 }
 
-caf::expected<std::string> read_whole_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT)
-      return std::string{};
-    return io_error("cannot open", path, errno);
-  }
+// Reads all of the file behind `fd`.
+caf::expected<std::string> read_whole_fd(int fd, const std::string& shown) {
   std::string out;
   char buf[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return io_error("cannot read", path, err);
-    }
+    if (n < 0)
+      return io_error("cannot read", shown, errno);
     if (n == 0)
-      break;
+      return out;
     out.append(buf, static_cast<size_t>(n));
   }
-  ::close(fd);
-  return out;
-}
-
-// Writes `content` to a fresh file at `path` and fsyncs it.
-caf::error write_file_synced(const std::string& path, const std::string& content, int flags) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
-  if (fd < 0)
-    return io_error("cannot create", path, errno);
-  size_t done = 0;
-  int err = write_all(fd, content.data(), content.size(), done);
-  if (err == 0 && ::fsync(fd) != 0)
-    err = errno;
-  ::close(fd);
-  return err == 0 ? caf::error{} : io_error("cannot write", path, err);
 }
 
 uint64_t inode_of(int fd) {
   struct stat sb {};
   return ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_ino) : 0;
-}
-
-uint64_t inode_of(const std::string& path) {
-  struct stat sb {};
-  return ::stat(path.c_str(), &sb) == 0 ? static_cast<uint64_t>(sb.st_ino) : 0;
 }
 
 // Reads the line starting at `offset` (without its newline) into `out`; false if there is no whole
@@ -124,6 +95,7 @@ task_log::task_log(std::string root, std::string task, task_log_config cfg,
     task_(std::move(task)),
     dir_(task_dir(root_, task_)),
     path_(events_path(root_, task_)),
+    rel_path_(task_.empty() ? std::string{events_file_name} : task_ + "/" + events_file_name),
     cfg_(std::move(cfg)),
     observer_(observer) {
 }
@@ -156,15 +128,29 @@ void task_log::release() {
   recent_.clear();
 }
 
-void task_log::remember_id(const std::string& id, uint64_t position) {
+caf::expected<unique_fd> task_log::open_log(int flags) const {
+  return cfg_.root->open_file(task_, events_file_name, flags);
+}
+
+bool task_log::stat_log(uint64_t& inode, uint64_t& size) const {
+  struct stat sb {};
+  if (::fstatat(cfg_.root->fd(), rel_path_.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0
+      || !S_ISREG(sb.st_mode))
+    return false;
+  inode = static_cast<uint64_t>(sb.st_ino);
+  size = static_cast<uint64_t>(sb.st_size);
+  return true;
+}
+
+void task_log::remember_id(const std::string& id, uint64_t position, uint64_t offset) {
   auto bits = parse_uuid(id);
   if (!bits || cfg_.dedupe_window == 0)
     return; // ids the Rust crate never wrote (not uuids) cannot be retried through us anyway
-  recent_[*bits] = position;
+  recent_[*bits] = stored_at{position, offset};
   recent_order_.push_back(*bits);
   while (recent_order_.size() > cfg_.dedupe_window) {
     auto it = recent_.find(recent_order_.front());
-    if (it != recent_.end() && it->second < position + 1 - cfg_.dedupe_window)
+    if (it != recent_.end() && it->second.position < position + 1 - cfg_.dedupe_window)
       recent_.erase(it);
     recent_order_.pop_front();
   }
@@ -175,9 +161,11 @@ bool task_log::changed_behind_our_back() const {
   if (fd_ >= 0) // unlinked, or not the size we wrote
     return ::fstat(fd_, &sb) != 0 || sb.st_nlink == 0
            || static_cast<uint64_t>(sb.st_size) != size_;
-  if (::stat(path_.c_str(), &sb) != 0)
-    return file_id_ != 0; // we knew a file; it is gone
-  return static_cast<uint64_t>(sb.st_ino) != file_id_ || static_cast<uint64_t>(sb.st_size) != size_;
+  uint64_t inode = 0;
+  uint64_t size = 0;
+  if (!stat_log(inode, size))
+    return file_id_ != 0; // we knew a file; it is gone (or is no longer a regular file)
+  return inode != file_id_ || size != size_;
 }
 
 bool task_log::changed_behind_our_back_if_due() {
@@ -216,20 +204,21 @@ caf::error task_log::load() {
     if (observer_)
       observer_->on_loaded(task_summary{task_, file_id_, count_, size_, sketch.finish()});
   };
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT)
-      return io_error("cannot open", path_, errno);
+  auto opened = open_log(O_RDONLY);
+  if (!opened)
+    return opened.error();
+  if (!*opened) {
     report();
     return caf::none;
   }
+  const int fd = opened->get();
   file_id_ = inode_of(fd);
   bool torn = false;
   uint64_t torn_offset = 0;
   line_header torn_line;
   line_header h;
   int err = for_each_line(fd, 0, [&](const raw_line& line) {
-    size_ = line.offset + line.text.size() + (line.terminated ? 1 : 0);
+    size_ = line.offset + line.length + (line.terminated ? 1 : 0);
     if (is_blank_line(line.text))
       return;
     if (!line.terminated) {
@@ -242,7 +231,6 @@ caf::error task_log::load() {
     if (h.status == line_status::ok)
       sketch.add(h.type, line_ref{h.ts, count_++, line.offset});
   });
-  ::close(fd);
   if (err != 0)
     return io_error("cannot read", path_, err);
   if (torn && !cfg_.read_only) {
@@ -268,25 +256,24 @@ caf::error task_log::load_recent_ids() {
     return caf::none;
   recent_order_.clear();
   recent_.clear();
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT)
-      return io_error("cannot open", path_, errno);
+  auto opened = open_log(O_RDONLY);
+  if (!opened)
+    return opened.error();
+  if (!*opened) {
     ids_loaded_ = true;
     return caf::none;
   }
   // Positions count valid lines from the start, so the whole file is read; but only headers.
   uint64_t position = 0;
   line_header h;
-  int err = for_each_line(fd, 0, [&](const raw_line& line) {
+  int err = for_each_line(opened->get(), 0, [&](const raw_line& line) {
     if (!line.terminated || is_blank_line(line.text))
       return;
     peek_line(line.text, h);
     if (h.status == line_status::ok && position + cfg_.dedupe_window >= count_)
-      remember_id(h.id, position);
+      remember_id(h.id, position, line.offset);
     position += h.status == line_status::ok;
   });
-  ::close(fd);
   if (err != 0)
     return io_error("cannot read", path_, err);
   ids_loaded_ = true;
@@ -296,11 +283,11 @@ caf::error task_log::load_recent_ids() {
 bool task_log::open_for_reading() {
   if (fd_ >= 0)
     return true;
-  int fd = ::open(path_.c_str(), (cfg_.read_only ? O_RDONLY : O_RDWR | O_APPEND) | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  fd_ = fd;
-  file_id_ = inode_of(fd);
+  auto opened = open_log(cfg_.read_only ? O_RDONLY : O_RDWR | O_APPEND);
+  if (!opened || !*opened)
+    return false; // the scan that follows reports why
+  fd_ = opened->release();
+  file_id_ = inode_of(fd_);
   holds_slot_ = cfg_.fds->try_acquire();
   return true;
 }
@@ -308,26 +295,32 @@ bool task_log::open_for_reading() {
 caf::error task_log::open_for_append() {
   if (fd_ >= 0)
     return caf::none;
-  if (!task_.empty() && ::mkdir(dir_.c_str(), 0755) == 0 && cfg_.ack == durability::fsynced) {
-    if (auto err = fsync_dir(root_))
-      return err;
-  } else if (!task_.empty() && errno != EEXIST && !fs::is_directory(dir_)) {
-    return io_error("cannot create task directory", dir_, errno);
-  }
-  bool created = false;
+  auto dir = cfg_.root->open_task_dir(task_, true);
+  if (!dir)
+    return dir.error();
   // Read-write, so the same descriptor serves fetches (pread ignores O_APPEND).
-  int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
-    fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  auto opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDWR | O_APPEND);
+  bool created = false;
+  if (opened && !*opened) {
+    opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name,
+                                     O_RDWR | O_APPEND | O_CREAT);
     created = true;
   }
-  if (fd < 0)
-    return io_error("cannot open for append", path_, errno);
-  fd_ = fd;
-  file_id_ = inode_of(fd);
+  if (!opened)
+    return opened.error();
+  fd_ = opened->release();
+  file_id_ = inode_of(fd_);
   holds_slot_ = cfg_.fds->try_acquire();
-  if (created && cfg_.ack == durability::fsynced)
-    return fsync_dir(dir_);
+  if (cfg_.ack == durability::fsynced && (created || !entries_synced_)) {
+    // The task directory and the file may be new, or left unsynced by a process killed before it
+    // synced them: fdatasync on the file makes neither name durable. Once per writer, both.
+    if (!task_.empty())
+      if (auto err = fsync_dir(cfg_.root->fd(), root_))
+        return err;
+    if (auto err = fsync_dir(dir->get(), dir_))
+      return err;
+    entries_synced_ = true;
+  }
   return caf::none;
 }
 
@@ -346,8 +339,10 @@ caf::expected<append_result> task_log::append(append_request req) {
     // A retried append: acknowledge the stored copy instead of writing a second one.
     if (auto err = load_recent_ids())
       return err;
-    if (auto bits = parse_uuid(ev.id); bits && recent_.count(*bits))
-      return append_result{std::move(ev), recent_[*bits], true};
+    if (auto bits = parse_uuid(ev.id)) {
+      if (auto hit = recent_.find(*bits); hit != recent_.end())
+        return stored_duplicate(ev, hit->second.position, hit->second.offset);
+    }
   } else {
     ev.id = make_uuid_v4();
   }
@@ -356,7 +351,7 @@ caf::expected<append_result> task_log::append(append_request req) {
                       "task '" + task_ + "' holds " + std::to_string(count_)
                         + " events; the append expected "
                         + std::to_string(*req.expected_version));
-  if (ev.ts.time_since_epoch().count() == 0)
+  if (!ev.ts) // unset means now; the epoch is a timestamp like any other
     ev.ts = now();
   std::string line = encode_line(ev);
   if (line.size() > cfg_.max_line_bytes)
@@ -376,10 +371,10 @@ caf::expected<append_result> task_log::append(append_request req) {
   }
   dirty_ = true;
   if (observer_)
-    observer_->on_appended(appended{task_, ev.type, line_ref{ev.ts, count_, size_}, file_id_});
+    observer_->on_appended(appended{task_, ev.type, line_ref{*ev.ts, count_, size_}, file_id_});
   size_ += line.size();
   if (ids_loaded_)
-    remember_id(ev.id, count_); // otherwise the next load_recent_ids() reads it from the file
+    remember_id(ev.id, count_, size_ - line.size()); // otherwise load_recent_ids() reads it
   append_result result{std::move(ev), count_++, false};
   if (!holds_slot_)
     close_file(); // no slot to keep it open: closing syncs first if the store acknowledges on fsync
@@ -401,14 +396,13 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
   if (!cfg_.read_only)
     std::ignore = load();
   read_result result;
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT)
-      return result;
-    return io_error("cannot open", path_, errno);
-  }
+  auto opened = open_log(O_RDONLY);
+  if (!opened)
+    return opened.error();
+  if (!*opened)
+    return result;
   uint64_t index = 0;
-  int err = for_each_line(fd, 0, [&](const raw_line& line) {
+  int err = for_each_line(opened->get(), 0, [&](const raw_line& line) {
     if (!line.terminated) {
       result.stats.torn_tail = true; // in-flight from another process, or a crash's leftover
       return;
@@ -418,8 +412,10 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
     auto d = decode_line(line.text);
     switch (d.status) {
       case line_status::ok:
-        if (index++ >= from && result.events.size() < max_events)
+        if (index++ >= from && result.events.size() < max_events) {
+          d.ev.task = task_; // the file a line lives in names its task (FORMAT.md)
           result.events.push_back(std::move(d.ev));
+        }
         break;
       case line_status::corrupt:
         ++result.stats.corrupt_lines;
@@ -429,7 +425,6 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
         break;
     }
   });
-  ::close(fd);
   if (err != 0)
     return io_error("cannot read", path_, err);
   return result;
@@ -438,16 +433,35 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
 caf::expected<compact_result> task_log::compact(const retention_policy& policy, timestamp now_ts) {
   if (cfg_.read_only)
     return make_error(errc::read_only, "store is open read-only; cannot compact");
+  // Two writers rewriting one file lose acknowledged events: if LOCK was deleted or replaced, another
+  // process may hold a lock of its own, so this one stops rewriting.
+  if (policy.max_age && *policy.max_age < caf::timespan::zero())
+    return make_error(errc::invalid_argument, "max_age must not be negative: a negative age "
+                                              "would put the cutoff in the future");
+  if (cfg_.lock)
+    if (auto err = cfg_.lock->verify())
+      return err;
   if (auto err = load())
     return err;
   close_file(); // after the rename, an open descriptor would point at the old file
-  auto content = read_whole_file(path_);
+  auto dir = cfg_.root->open_task_dir(task_, false);
+  if (!dir)
+    return dir.error();
+  if (!*dir)
+    return compact_result{};
+  auto log = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDONLY);
+  if (!log)
+    return log.error();
+  if (!*log)
+    return compact_result{};
+  auto content = read_whole_fd(log->get(), path_);
   if (!content)
     return content.error();
+  *log = unique_fd{};
   struct line_info {
     std::string_view text;
     line_status status;
-    timestamp ts;
+    caf::optional<timestamp> ts; // unset only for a future-schema line without a readable one
     std::string type;
   };
   std::vector<line_info> events; // valid and future-schema lines, in file order
@@ -460,7 +474,8 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
     rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
     if (is_blank_line(text))
       continue;
-    auto d = decode_line(text);
+    // Too long for readers (line_reader.hpp) is unreadable everywhere, so corrupt here too.
+    auto d = text.size() > max_readable_line_bytes ? decoded_line{} : decode_line(text);
     if (d.status == line_status::corrupt) {
       corrupt.append(text.data(), text.size()).push_back('\n');
       ++corrupt_count;
@@ -471,7 +486,14 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
   size_t first = 0;
   if (policy.max_events && events.size() > *policy.max_events)
     first = events.size() - static_cast<size_t>(*policy.max_events);
-  const auto cutoff = policy.max_age ? now_ts - *policy.max_age : timestamp::min();
+  // Saturating: an age reaching back past the earliest representable time keeps everything; it
+  // must never wrap round to a cutoff in the future (which would remove every event).
+  auto cutoff = timestamp::min();
+  int64_t cutoff_ns = 0;
+  if (policy.max_age
+      && !__builtin_sub_overflow(now_ts.time_since_epoch().count(), policy.max_age->count(),
+                                 &cutoff_ns))
+    cutoff = timestamp{caf::timespan{cutoff_ns}};
   std::string kept;
   kept.reserve(content->size());
   sketch_builder sketch{cfg_.sketch_size};
@@ -480,41 +502,78 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
   for (size_t i = first; i < events.size(); ++i) {
     const auto& e = events[i];
     // A future-schema line without a readable ts cannot be judged by age: it is kept.
-    bool has_ts = e.ts.time_since_epoch().count() != 0;
-    if (has_ts && e.ts < cutoff)
+    if (e.ts && *e.ts < cutoff)
       continue;
     if (e.status == line_status::ok)
-      sketch.add(e.type, line_ref{e.ts, kept_valid++, kept.size()});
+      sketch.add(e.type, line_ref{*e.ts, kept_valid++, kept.size()});
     kept.append(e.text.data(), e.text.size()).push_back('\n');
     ++kept_count;
   }
   compact_result result{events.size() - kept_count, kept_count, corrupt_count};
   if (result.removed == 0 && corrupt_count == 0)
     return result;
+  // The new log is written first and the corrupt lines appended only then, so that a compaction
+  // failing before its rename leaves events.corrupt as it was: one failing again and again never
+  // piles up copies there. A crash between that append and the rename can leave one copy.
+  const int dir_fd = dir->get();
+  const std::string tmp = compact_temp_file_name;
+  const std::string tmp_shown = path_ + compact_temp_suffix;
+  if (::unlinkat(dir_fd, tmp.c_str(), 0) != 0 && errno != ENOENT) // a leftover, or a symlink
+    return io_error("cannot remove", tmp_shown, errno);
+  uint64_t new_file_id = 0;
+  {
+    auto out = cfg_.root->open_file_in(dir_fd, task_, tmp, O_WRONLY | O_CREAT | O_EXCL);
+    if (!out)
+      return out.error();
+    size_t done = 0;
+    int err = write_all(out->get(), kept.data(), kept.size(), done);
+    if (err == 0 && ::fsync(out->get()) != 0)
+      err = errno;
+    if (err != 0) {
+      ::unlinkat(dir_fd, tmp.c_str(), 0); // a half-written copy only takes the space that was missing
+      return io_error("cannot write", tmp_shown, err);
+    }
+    new_file_id = inode_of(out->get());
+  }
+  // Puts events.corrupt back as it was (cut back, or removed if this call created it).
+  std::function<void()> undo_corrupt = [] {};
   if (corrupt_count > 0) {
-    // Moved aside before the log is replaced, so a crash in between duplicates them there at worst.
-    const std::string corrupt_path = dir_ + "/" + corrupt_file_name;
+    const std::string corrupt_shown = dir_ + "/" + corrupt_file_name;
+    auto existing = cfg_.root->open_file_in(dir_fd, task_, corrupt_file_name, O_WRONLY | O_APPEND);
+    bool existed = existing && *existing;
+    auto out = existed ? std::move(existing)
+                       : cfg_.root->open_file_in(dir_fd, task_, corrupt_file_name,
+                                                 O_WRONLY | O_APPEND | O_CREAT);
+    if (!out) {
+      ::unlinkat(dir_fd, tmp.c_str(), 0);
+      return out.error();
+    }
     struct stat before {};
-    const bool existed = ::stat(corrupt_path.c_str(), &before) == 0;
-    if (auto err = write_file_synced(corrupt_path, corrupt, O_APPEND)) {
-      // A full disk must not leave half a line there either, nor an empty file that cleanup would
-      // keep as evidence.
+    ::fstat(out->get(), &before);
+    auto fd = std::make_shared<unique_fd>(std::move(*out));
+    undo_corrupt = [fd, existed, dir_fd, size = before.st_size] {
       if (existed)
-        std::ignore = ::truncate(corrupt_path.c_str(), before.st_size);
+        std::ignore = ::ftruncate(fd->get(), size);
       else
-        ::unlink(corrupt_path.c_str());
-      return err;
+        ::unlinkat(dir_fd, corrupt_file_name, 0);
+    };
+    size_t done = 0;
+    int err = write_all(fd->get(), corrupt.data(), corrupt.size(), done);
+    if (err == 0 && ::fsync(fd->get()) != 0)
+      err = errno;
+    if (err != 0) {
+      undo_corrupt();
+      ::unlinkat(dir_fd, tmp.c_str(), 0);
+      return io_error("cannot write", corrupt_shown, err);
     }
   }
-  const std::string tmp = path_ + compact_temp_suffix;
-  if (auto err = write_file_synced(tmp, kept, O_TRUNC)) {
-    ::unlink(tmp.c_str()); // a half-written copy only takes the space that was missing
-    return err;
+  if (::renameat(dir_fd, tmp.c_str(), dir_fd, events_file_name) != 0) {
+    int err = errno;
+    undo_corrupt();
+    ::unlinkat(dir_fd, tmp.c_str(), 0);
+    return io_error("cannot rename", tmp_shown, err);
   }
-  const uint64_t new_file_id = inode_of(tmp);
-  if (::rename(tmp.c_str(), path_.c_str()) != 0)
-    return io_error("cannot rename", tmp, errno);
-  if (auto err = fsync_dir(dir_))
+  if (auto err = fsync_dir(dir_fd, dir_))
     return err;
   // Valid events removed, as the index counts them (future-schema lines are not indexed).
   const uint64_t removed_valid = count_ - kept_valid;
@@ -556,7 +615,13 @@ caf::expected<fetch_result> task_log::fetch(const fetch_request& req) {
       std::ignore = load();
     }
   } else {
-    stale = (fd_ >= 0 ? file_id_ : inode_of(path_)) != req.what.file_id;
+    uint64_t inode = 0;
+    uint64_t size = 0;
+    if (fd_ >= 0)
+      inode = file_id_;
+    else
+      stat_log(inode, size);
+    stale = inode != req.what.file_id;
   }
   auto result = scan_for(req); // answers exactly for this file even when the plan was not for it
   if (result)
@@ -579,11 +644,14 @@ std::optional<fetch_result> task_log::read_planned(const fetch_request& req) {
       result.events.push_back(located_event{ref.position, hit->ev});
       continue;
     }
-    if (!read_line_at(fd_, ref.offset, cfg_.max_line_bytes, line))
+    // Bounded by what readers hold, not by the append limit: a line the Rust crate wrote, or one
+    // written under a larger limit, is as readable here as in a scan.
+    if (!read_line_at(fd_, ref.offset, max_readable_line_bytes, line))
       return std::nullopt;
     auto d = decode_line(line);
     if (d.status != line_status::ok || !as_planned(d.ev, ref))
       return std::nullopt;
+    d.ev.task = task_; // the file a line lives in names its task (FORMAT.md)
     if (cfg_.fetch_cache_lines > 0) {
       if (hit != fetch_cache_.end())
         hit->ev = d.ev;
@@ -600,12 +668,12 @@ std::optional<fetch_result> task_log::read_planned(const fetch_request& req) {
 caf::expected<fetch_result> task_log::scan_for(const fetch_request& req) {
   fetch_result result;
   result.scanned = true;
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT)
-      return result;
-    return io_error("cannot open", path_, errno);
-  }
+  auto opened = open_log(O_RDONLY);
+  if (!opened)
+    return opened.error();
+  if (!*opened)
+    return result;
+  const int fd = opened->get();
   latest_events best{req.limit};
   uint64_t position = 0;
   line_header h;
@@ -628,9 +696,9 @@ caf::expected<fetch_result> task_log::scan_for(const fetch_request& req) {
     if (!best.would_keep(ranked_event{pos, std::move(probe)}))
       return;
     auto d = decode_line(line.text);
+    d.ev.task = task_; // the file a line lives in names its task (FORMAT.md)
     best.offer(ranked_event{pos, std::move(d.ev)});
   });
-  ::close(fd);
   if (err != 0)
     return io_error("cannot read", path_, err);
   for (auto& r : best.take_ranked())
@@ -643,29 +711,71 @@ caf::expected<bool> task_log::remove_if_empty() {
     return make_error(errc::read_only, "store is open read-only; cannot clean up");
   if (task_.empty())
     return false;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator{dir_, ec}) {
-    auto name = entry.path().filename().string();
-    if (name == events_file_name) {
-      if (entry.file_size(ec) != 0 || ec)
-        return false;
-    } else if (name != std::string(events_file_name) + compact_temp_suffix) {
-      return false; // e.g. events.corrupt: evidence a person may want, never removed silently
-    }
-  }
-  if (ec == std::errc::no_such_file_or_directory)
+  auto dir = cfg_.root->open_task_dir(task_, false);
+  if (!dir)
+    return dir.error();
+  if (!*dir)
     return false;
-  if (ec)
-    return make_error(errc::io_error, "cannot list " + dir_ + ": " + ec.message());
+  bool removable = true;
+  auto err = for_each_dir_entry(dir->get(), dir_, [&](const std::string& name, unsigned char) {
+    struct stat sb {};
+    if (name == events_file_name)
+      removable = removable && ::fstatat(dir->get(), name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0
+                  && S_ISREG(sb.st_mode) && sb.st_size == 0;
+    else if (name != compact_temp_file_name)
+      removable = false; // e.g. events.corrupt: evidence a person may want, never removed silently
+  });
+  if (err)
+    return err;
+  if (!removable)
+    return false;
   release();
-  fs::remove_all(dir_, ec);
-  if (ec)
-    return make_error(errc::io_error, "cannot remove " + dir_ + ": " + ec.message());
+  for (const char* name : {events_file_name, compact_temp_file_name})
+    if (::unlinkat(dir->get(), name, 0) != 0 && errno != ENOENT)
+      return io_error("cannot remove", dir_ + "/" + name, errno);
+  if (::unlinkat(cfg_.root->fd(), task_.c_str(), AT_REMOVEDIR) != 0) {
+    if (errno == ENOTEMPTY || errno == EEXIST)
+      return false; // something appeared in it meanwhile (a person's file): keep it
+    return io_error("cannot remove", dir_, errno);
+  }
   if (observer_)
     observer_->on_removed(task_removed{task_});
-  if (auto err = fsync_dir(root_))
-    return err;
+  if (auto sync_err = fsync_dir(cfg_.root->fd(), root_))
+    return sync_err;
   return true;
+}
+
+caf::expected<append_result> task_log::stored_duplicate(const event& retry, uint64_t position,
+                                                        uint64_t offset) {
+  bool opened_here = fd_ < 0;
+  if (!open_for_reading())
+    return make_error(errc::io_error, "cannot reopen " + path_ + " to read the stored copy of "
+                                        + retry.id);
+  std::string line;
+  bool ok = read_line_at(fd_, offset, max_readable_line_bytes, line);
+  if (opened_here && !holds_slot_)
+    close_file();
+  auto d = ok ? decode_line(line) : decoded_line{};
+  if (d.status != line_status::ok || d.ev.id != retry.id)
+    return make_error(errc::io_error, "the stored copy of " + retry.id + " in " + path_
+                                        + " is no longer where it was written");
+  d.ev.task = task_;
+  const event& stored = d.ev;
+  // A retry carries what the first attempt carried; its ts only if the caller chose one.
+  const char* differs = nullptr;
+  if (stored.type != retry.type)
+    differs = "type";
+  else if (stored.actor != retry.actor)
+    differs = "actor";
+  else if (stored.data != retry.data)
+    differs = "data";
+  else if (retry.ts && stored.ts != retry.ts)
+    differs = "ts";
+  if (differs)
+    return make_error(errc::id_conflict, "id " + retry.id + " is already stored in task '" + task_
+                                           + "' at position " + std::to_string(position)
+                                           + " with a different " + differs);
+  return append_result{std::move(d.ev), position, true};
 }
 
 } // namespace evstore

@@ -20,6 +20,8 @@
 #include "evstore/messages/notifications.hpp"
 #include "evstore/messages/query_messages.hpp"
 #include "fd_budget.hpp"
+#include "store_files.hpp"
+#include "store_lock.hpp"
 #include "type_sketch.hpp"
 #include "uuid.hpp"
 
@@ -51,11 +53,16 @@ struct task_log_config {
   std::chrono::milliseconds external_change_check{0};
   /// Shared by all writers of a store; never null.
   std::shared_ptr<fd_budget> fds;
+  /// The store root every file is opened through (no symlinks, regular files only); never null.
+  std::shared_ptr<const store_root> root;
+  /// The store's write lock, checked before every compaction; null for read-only stores.
+  std::shared_ptr<const store_lock> lock;
 };
 
 class task_log {
 public:
-  /// Manages <root>/<task>/events.jsonl (or <root>/events.jsonl for task ""). The caller guarantees
+  /// Manages <root>/<task>/events.jsonl (or <root>/events.jsonl for task ""), opened through
+  /// `cfg.root` (whose path `root` is, for messages). The caller guarantees
   /// that no other task_log for the same file exists in this process, and the store lock that no other
   /// process writes it. Touches nothing on disk until the first call.
   /// `observer` may be null; it must outlive this object.
@@ -125,7 +132,14 @@ private:
   /// Opens the existing file (read-write unless read-only) if it is not open; false if it cannot.
   bool open_for_reading();
   void close_file();
-  void remember_id(const std::string& id, uint64_t position);
+  void remember_id(const std::string& id, uint64_t position, uint64_t offset);
+  /// Opens the log with `flags` through the root (an empty unique_fd if there is none).
+  caf::expected<unique_fd> open_log(int flags) const;
+  /// The log's inode and size now, without following a symlink; false if there is no such file.
+  bool stat_log(uint64_t& inode, uint64_t& size) const;
+  /// The stored event a retried append names, or id_conflict if the retry differs from it.
+  caf::expected<append_result> stored_duplicate(const event& retry, uint64_t position,
+                                                uint64_t offset);
   /// The planned lines, or nothing if the file is not the planned one or a line is not as planned.
   std::optional<fetch_result> read_planned(const fetch_request& req);
   caf::expected<fetch_result> scan_for(const fetch_request& req);
@@ -134,6 +148,8 @@ private:
   const std::string task_;
   const std::string dir_;
   const std::string path_;
+  /// The log's path relative to the root, for fstatat(2).
+  const std::string rel_path_;
   const task_log_config cfg_;
   task_log_observer* const observer_;
 
@@ -141,6 +157,8 @@ private:
   bool holds_slot_ = false;
   bool dirty_ = false;
   bool loaded_ = false;
+  /// Under fsynced acks: the directory entries leading to the file were fsynced by this object.
+  bool entries_synced_ = false;
   uint64_t count_ = 0; // valid events
   uint64_t size_ = 0;  // bytes
   uint64_t file_id_ = 0; // inode of the file, 0 if there is none
@@ -157,7 +175,11 @@ private:
   size_t fetch_cache_next_ = 0;
   bool ids_loaded_ = false;
   std::deque<uuid_bits> recent_order_;
-  std::unordered_map<uuid_bits, uint64_t, uuid_bits_hash> recent_; // id -> position
+  struct stored_at {
+    uint64_t position;
+    uint64_t offset;
+  };
+  std::unordered_map<uuid_bits, stored_at, uuid_bits_hash> recent_;
 };
 
 } // namespace evstore

@@ -69,3 +69,62 @@ TEST(LineReader, StartsAtAnOffset) {
 TEST(LineReader, EmptyFileHasNoLines) {
   EXPECT_TRUE(lines_of("").empty());
 }
+
+namespace {
+
+std::vector<raw_line> lines_capped(const std::string& content, size_t max_line,
+                                   std::vector<std::string>& texts) {
+  evstore::testing::temp_dir dir;
+  auto path = dir.path() / "f";
+  evstore::testing::spit(path, content);
+  int fd = ::open(path.c_str(), O_RDONLY);
+  std::vector<raw_line> out;
+  EXPECT_EQ(for_each_line(
+              fd, 0,
+              [&](const raw_line& l) {
+                texts.emplace_back(l.text);
+                out.push_back(l);
+              },
+              max_line),
+            0);
+  ::close(fd);
+  return out;
+}
+
+} // namespace
+
+TEST(LineReader, ALineOverTheLimitIsReportedCutWithItsTrueLengthAndReadingGoesOn) {
+  const std::string huge(100'000, 'x');
+  std::vector<std::string> texts;
+  auto lines = lines_capped("a\n" + huge + "\nbb\ncc\n", 4096, texts);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(texts[0], "a");
+  EXPECT_TRUE(lines[1].too_long);
+  EXPECT_TRUE(lines[1].terminated);
+  EXPECT_EQ(lines[1].offset, 2u);
+  EXPECT_EQ(lines[1].length, huge.size());
+  EXPECT_LE(texts[1].size(), 4096u); // never held whole
+  EXPECT_EQ(texts[2], "bb");
+  EXPECT_EQ(lines[2].offset, 2 + huge.size() + 1);
+  EXPECT_FALSE(lines[2].too_long);
+  EXPECT_EQ(texts[3], "cc");
+}
+
+TEST(LineReader, ATornLineOverTheLimitIsReportedUnterminated) {
+  std::vector<std::string> texts;
+  auto lines = lines_capped("a\n" + std::string(50'000, 'y'), 4096, texts);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(lines[1].too_long);
+  EXPECT_FALSE(lines[1].terminated);
+  EXPECT_EQ(lines[1].length, 50'000u);
+}
+
+TEST(LineReader, LinesUnderTheLimitAreWholeWhateverTheirSize) {
+  const std::string big(3000, 'z');
+  std::vector<std::string> texts;
+  auto lines = lines_capped(big + "\n" + big + "\n", 4096, texts);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(texts[0], big);
+  EXPECT_EQ(texts[1], big);
+  EXPECT_FALSE(lines[1].too_long);
+}

@@ -2,6 +2,7 @@
 #include "evstore/store.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "full_scan.hpp"
 #include "store_lock.hpp"
 #include "support/store_fixture.hpp"
 #include "timestamp_format.hpp"
@@ -61,7 +63,8 @@ TEST_F(StoreTest, SecondWritingProcessIsRefusedWithItsPid) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    auto lock = store_lock::acquire(root());
+    auto handle = store_root::open(root(), false);
+    auto lock = handle ? store_lock::acquire(*handle) : caf::expected<store_lock>{handle.error()};
     char c = lock ? 'y' : 'n';
     (void) !write(ready[1], &c, 1);
     (void) !read(done[0], &c, 1);
@@ -281,4 +284,50 @@ TEST_F(StoreTest, TenThousandTasksUnderALowOpenFileLimit) {
   EXPECT_EQ(listed->size(), static_cast<size_t>(tasks));
   EXPECT_EQ(db->read_task("task-9999")->events.size(), 1u);
   EXPECT_LT(open_fd_count(), 256u);
+}
+
+TEST_F(StoreTest, LinesLongerThanTheAppendLimitAreStillAnsweredByTheIndex) {
+  auto opts = options();
+  opts.max_line_bytes = 1 << 20;
+  {
+    auto db = open_store(opts);
+    auto ev = make_event("long", "task:note");
+    ev.data = boost::json::object{{"text", std::string(20'000, 'x')}};
+    must_append(*db, ev);
+    must_append(*db, make_event("short", "task:note"));
+  }
+  opts.max_line_bytes = 4096; // reopened with a smaller limit (or a file the Rust crate wrote)
+  auto db = open_store(opts);
+  ASSERT_TRUE(db->wait_for_index());
+  auto got = db->query_by_type_prefix("task:note", 10);
+  ASSERT_TRUE(got) << render(got.error());
+  auto want = full_scan_query(root(), "task:note", 10);
+  ASSERT_TRUE(want);
+  ASSERT_EQ(got->events.size(), 2u);
+  EXPECT_EQ(got->events, want->events);
+  auto too_big = make_event("long", "task:note");
+  too_big.data = boost::json::object{{"text", std::string(20'000, 'x')}};
+  EXPECT_FALSE(db->append(too_big)); // appends keep their limit
+}
+
+TEST_F(StoreTest, TheFileALineLivesInNamesItsTaskForReadsQueriesAndTheFullScan) {
+  {
+    auto db = open_store();
+    must_append(*db, make_event("a", "task:created"));
+  }
+  // A line merged by hand from another task's log: its "task" field says "zzz".
+  std::ofstream(fs::path(root()) / "a" / "events.jsonl", std::ios::app)
+    << R"({"id":"0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a","type":"task:created","task":"zzz",)"
+    << R"("actor":"agent","ts":"2099-01-02T03:04:05Z","data":{},"schema_version":1})" << "\n";
+  auto db = open_store();
+  auto read = db->read_task("a");
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->events.size(), 2u);
+  EXPECT_EQ(read->events[1].task, "a");
+  auto got = db->query_by_type_prefix("task:", 10);
+  auto want = full_scan_query(root(), "task:", 10);
+  ASSERT_TRUE(got && want);
+  EXPECT_EQ(got->events, want->events);
+  ASSERT_EQ(got->events.size(), 2u);
+  EXPECT_EQ(got->events.back().task, "a");
 }

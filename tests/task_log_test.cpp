@@ -42,14 +42,22 @@ struct recorder : task_log_observer {
 
 class TaskLogTest : public ::testing::Test {
 protected:
+  std::shared_ptr<const store_root> root_handle() {
+    auto root = store_root::open(dir_.str(), true);
+    EXPECT_TRUE(root) << render(root.error());
+    return *root;
+  }
+
   std::unique_ptr<task_log> make_log(const std::string& task = "t1", size_t slots = 8) {
     task_log_config cfg;
     cfg.fds = std::make_shared<fd_budget>(slots);
+    cfg.root = root_handle();
     cfg.max_line_bytes = max_line_bytes_;
     return std::make_unique<task_log>(dir_.str(), task, cfg, &seen_);
   }
 
-  static event make_event(const std::string& task, const std::string& type, timestamp ts = {}) {
+  static event make_event(const std::string& task, const std::string& type,
+                          caf::optional<timestamp> ts = caf::none) {
     event ev;
     ev.task = task;
     ev.type = type;
@@ -94,7 +102,7 @@ TEST_F(TaskLogTest, AppendFillsIdAndTimestampAndReportsTheLine) {
   auto res = log->append(append_request{make_event("t1", "task:created"), caf::none});
   ASSERT_TRUE(res);
   EXPECT_TRUE(parse_uuid(res->ev.id));
-  EXPECT_GT(res->ev.ts.time_since_epoch().count(), 0);
+  EXPECT_GT(res->ev.ts->time_since_epoch().count(), 0);
   ASSERT_EQ(seen_.loaded.size(), 1u); // the (missing) file was loaded first: an empty summary
   EXPECT_EQ(seen_.loaded[0].events, 0u);
   ASSERT_EQ(seen_.appends.size(), 1u);
@@ -179,6 +187,7 @@ TEST_F(TaskLogTest, ReadOnlyReaderReportsTornTailWithoutRepairing) {
   spit(file(), R"({"id":"x")");
   task_log_config cfg;
   cfg.fds = std::make_shared<fd_budget>(1);
+  cfg.root = root_handle();
   cfg.read_only = true;
   task_log log{dir_.str(), "t1", cfg};
   auto res = log.read(0);
@@ -366,6 +375,7 @@ TEST_F(TaskLogTest, HoldsItsFileWhileItHasASlotAndReleasesIt) {
   auto slots = std::make_shared<fd_budget>(1);
   task_log_config cfg;
   cfg.fds = slots;
+  cfg.root = root_handle();
   task_log log{dir_.str(), "t1", cfg};
   ASSERT_TRUE(log.append(append_request{make_event("t1", "a"), caf::none}));
   EXPECT_TRUE(log.has_open_file());
@@ -431,6 +441,7 @@ TEST_F(TaskLogTest, FileTruncatedBehindTheStoresBackIsReloaded) {
 TEST_F(TaskLogTest, FetchCacheNeverOutlivesTheFileItCameFrom) {
   task_log_config cfg;
   cfg.fds = std::make_shared<fd_budget>(8);
+  cfg.root = root_handle();
   cfg.fetch_cache_lines = 8; // holds all six lines
   task_log log{dir_.str(), "t1", cfg, &seen_};
   // Same type, same ts and the same line length: after a compaction, a new line sits at the very
@@ -471,4 +482,50 @@ TEST_F(TaskLogTest, FetchCacheNeverOutlivesTheFileItCameFrom) {
   ASSERT_EQ(after->events.size(), 2u);
   EXPECT_EQ(after->events[0].ev.id, before->events[4].ev.id);
   EXPECT_EQ(after->events[1].ev.id, before->events[5].ev.id);
+}
+
+TEST_F(TaskLogTest, ARetriedIdReturnsTheStoredEventAndSaysItWasADuplicate) {
+  auto log = make_log();
+  auto first = make_event("t1", "task:created");
+  first.id = "0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a";
+  auto stored = log->append(append_request{first, caf::none});
+  ASSERT_TRUE(stored);
+  ASSERT_TRUE(log->append(append_request{make_event("t1", "task:other"), caf::none}));
+  const auto before = slurp(file());
+  for (bool fresh_log : {false, true}) { // the same answer from memory and after a reload
+    SCOPED_TRACE(fresh_log ? "after a reload" : "same writer");
+    if (fresh_log)
+      log = make_log();
+    auto retry = log->append(append_request{first, caf::none}); // no ts: the caller left it unset
+    ASSERT_TRUE(retry) << render(retry.error());
+    EXPECT_TRUE(retry->duplicate);
+    EXPECT_EQ(retry->position, 0u);
+    EXPECT_EQ(retry->ev, stored->ev); // the stored ts, not the caller's unset one
+    EXPECT_EQ(slurp(file()), before);
+  }
+}
+
+TEST_F(TaskLogTest, TheSameIdWithDifferentContentIsAnIdConflictAndWritesNothing) {
+  auto log = make_log();
+  auto first = make_event("t1", "task:created", at("2026-01-01T00:00:00Z"));
+  first.id = "0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a";
+  ASSERT_TRUE(log->append(append_request{first, caf::none}));
+  const auto before = slurp(file());
+  auto other_type = first;
+  other_type.type = "task:deleted";
+  auto other_actor = first;
+  other_actor.actor = actor_kind::human;
+  auto other_data = first;
+  other_data.data = boost::json::object{{"n", 2}};
+  auto other_ts = first;
+  other_ts.ts = at("2026-01-01T00:00:01Z");
+  for (const auto& [field, retry] : std::vector<std::pair<std::string, event>>{
+         {"type", other_type}, {"actor", other_actor}, {"data", other_data}, {"ts", other_ts}}) {
+    SCOPED_TRACE(field);
+    auto res = log->append(append_request{retry, caf::none});
+    ASSERT_FALSE(res);
+    EXPECT_TRUE(is(res.error(), errc::id_conflict)) << render(res.error());
+    EXPECT_NE(render(res.error()).find(field), std::string::npos) << render(res.error());
+    EXPECT_EQ(slurp(file()), before);
+  }
 }
