@@ -81,16 +81,16 @@ caf::expected<index_stats> store::wait_for_index() {
 }
 
 caf::expected<compact_result> store::compact_task(const std::string& task,
-                                                  retention_policy policy) {
+                                                  retention_policy policy, bool dry_run) {
   if (auto err = validate(policy))
     return err;
-  return ask<compact_result>(compact_request{task, policy});
+  return ask<compact_result>(compact_request{task, policy, dry_run});
 }
 
-caf::expected<compact_result> store::compact_all(retention_policy policy) {
+caf::expected<compact_result> store::compact_all(retention_policy policy, bool dry_run) {
   if (auto err = validate(policy))
     return err;
-  return ask<compact_result>(compact_all_request{policy});
+  return ask<compact_result>(compact_all_request{policy, dry_run});
 }
 
 caf::expected<uint64_t> store::cleanup_orphaned_tasks() {

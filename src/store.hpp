@@ -109,10 +109,10 @@ public:
   caf::expected<index_stats> wait_for_index();
 
   /// Applies `policy` to one task (SPEC §3). A policy validate() refuses is an error and changes
-  /// nothing.
+  /// nothing. With `dry_run`, only counts what would be removed and moved aside; writes nothing.
   caf::expected<compact_result> compact_task(const std::string& task,
-                                             retention_policy policy = {});
-  caf::expected<compact_result> compact_all(retention_policy policy = {});
+                                             retention_policy policy = {}, bool dry_run = false);
+  caf::expected<compact_result> compact_all(retention_policy policy = {}, bool dry_run = false);
 
   /// Appends `ev` and delivers it to the bus's matching subscribers (SPEC §3 "Bus"). Every append
   /// is published: subscribers see writes from any path, in per-task order, once they are on disk.

@@ -3,9 +3,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "support/store_fixture.hpp"
 
@@ -28,15 +31,41 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
+/// Everything under `dir` as path -> what it is: a directory and its mode, a symlink and its target,
+/// a file and its mode and bytes. Symlinks are not followed.
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  if (!fs::exists(fs::symlink_status(dir)))
+    return out;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+       ++it) {
+    const auto& p = it->path();
+    struct stat sb {};
+    ::lstat(p.c_str(), &sb);
+    auto mode = std::to_string(sb.st_mode);
+    auto key = fs::relative(p, dir).string();
+    if (S_ISLNK(sb.st_mode))
+      out[key] = "link " + fs::read_symlink(p).string();
+    else if (S_ISREG(sb.st_mode) && key == "LOCK")
+      out[key] = "file " + mode; // a writing command leaves its pid there
+    else if (S_ISREG(sb.st_mode))
+      out[key] = "file " + mode + " " + slurp(p);
+    else
+      out[key] = "other " + mode;
+  }
+  return out;
+}
+
 class CliTest : public StoreTest {
 protected:
-  /// Runs `evstore <args>` with --root set to the test's store, `input` on stdin.
+  /// Runs `evstore <args>` with --root set to the test's store, `input` on stdin; a child that runs
+  /// past 60 s is killed (rc 124) so a hang fails the test instead of stopping the suite.
   run_result cli(const std::string& args, const std::string& input = "") {
     auto in = dir_.str("stdin");
     auto err = dir_.str("stderr");
     spit(in, input);
-    auto cmd = std::string{EVSTORE_CLI} + " --root " + quote(root()) + " " + args + " <"
-               + quote(in) + " 2>" + quote(err);
+    auto cmd = "timeout -k 5 60 " + std::string{EVSTORE_CLI} + " --root " + quote(root()) + " "
+               + args + " <" + quote(in) + " 2>" + quote(err);
     run_result r;
     FILE* p = ::popen(cmd.c_str(), "r");
     std::array<char, 4096> buf{};
@@ -50,6 +79,36 @@ protected:
 
   static size_t lines(const std::string& s) {
     return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+  }
+
+  static bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  }
+
+  /// A directory beside the root with a sentinel file: nothing the tool does may change it.
+  fs::path outside() {
+    auto dir = dir_.path() / "outside";
+    if (!fs::exists(dir))
+      spit(dir / "sentinel", "not the store's\n");
+    return dir;
+  }
+
+  /// The store and the directory beside it, as they are now.
+  std::map<std::string, std::string> disk() {
+    auto all = snapshot(root());
+    for (auto& [k, v] : snapshot(outside()))
+      all["outside/" + k] = v;
+    return all;
+  }
+
+  fs::path log_of(const std::string& task) {
+    return fs::path(root()) / task / "events.jsonl";
+  }
+
+  /// `n` events in `task`, through the tool.
+  void append_n(const std::string& task, int n, const std::string& more = "") {
+    for (int i = 0; i < n; ++i)
+      ASSERT_EQ(cli("append --task " + task + " --type a:b --actor agent " + more).rc, 0);
   }
 };
 
@@ -224,4 +283,292 @@ TEST_F(CliTest, RootComesFromTheEnvironmentWhenNotGiven) {
              " append --task t --type a:b --actor agent >" + quote(out);
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_TRUE(fs::exists(fs::path(root()) / "t" / "events.jsonl"));
+}
+
+// ---- Numbers on the command line are checked, never wrapped (issue 10, item 1) ----
+
+TEST_F(CliTest, EveryNumericFlagRefusesWhatIsNotAPlainNumberAndChangesNothing) {
+  append_n("t", 3);
+  ASSERT_EQ(cli("append --type a:b --actor system").rc, 0);
+  struct flag {
+    const char* before; // the command up to the flag
+    const char* name;
+    const char* after;  // the rest, so a wrongly accepted value still ends quickly
+    bool age;
+  };
+  const flag flags[] = {
+    {"read t", "--from", "", false},
+    {"query a:", "--limit", "", false},
+    {"tail", "--count", "--timeout 1", false},
+    {"tail", "--interval-ms", "--timeout 1", false},
+    {"tail", "--timeout", "--count 1", false},
+    {"compact", "--max-events", "--max-age none", false},
+    {"compact t", "--max-events", "--max-age none --dry-run", false},
+    {"compact", "--max-age", "--max-events none", true},
+    {"compact t", "--max-age", "--max-events none --dry-run", true},
+  };
+  // value -> what stderr says, for a count and for an age
+  const std::tuple<const char*, const char*, const char*> values[] = {
+    {"-1", "must not be negative", "must not be negative"},
+    {"1e3", "decimal digits", "a whole number and a unit"},
+    {"99999999999999999999", "too large", "a whole number and a unit"},
+    {"", "empty", "a whole number and a unit"},
+    {"abc", "decimal digits", "a whole number and a unit"},
+    {"5 d", "decimal digits", "a whole number and a unit"},
+    {"+5d", "decimal digits", "a whole number and a unit"},
+    {"-5d", "decimal digits", "must not be negative"},
+    {"999999d", "decimal digits", "too long: at most 106751d"},
+    {"18446744073709551615s", "decimal digits", "too long: at most 9223372036s"},
+    {"0x10", "decimal digits", "a whole number and a unit"},
+    {" 5", "decimal digits", "a whole number and a unit"},
+    {"18446744073709551615", "too large", "a whole number and a unit"},
+    {"9223372036854775808", "too large", "a whole number and a unit"},
+  };
+  size_t rows = 0;
+  for (const auto& f : flags) {
+    for (const auto& [value, count_says, age_says] : values) {
+      const auto args = std::string{f.before} + " " + f.name + " " + quote(value) + " " + f.after;
+      const auto before = disk();
+      auto r = cli(args);
+      ++rows;
+      EXPECT_EQ(r.rc, 2) << args << "\n" << r.err;
+      EXPECT_TRUE(has(r.err, std::string{"evstore: usage: "} + f.name)) << args << "\n" << r.err;
+      EXPECT_TRUE(has(r.err, f.age ? age_says : count_says)) << args << "\n" << r.err;
+      EXPECT_TRUE(r.out.empty()) << args << "\n" << r.out;
+      EXPECT_EQ(disk(), before) << args;
+    }
+  }
+  EXPECT_EQ(rows, std::size(flags) * std::size(values));
+  EXPECT_EQ(lines(cli("read t").out), 3u);
+}
+
+TEST_F(CliTest, NumbersOutOfTheirRangeAndBadChoicesAreUsageErrors) {
+  append_n("t", 2);
+  const std::pair<const char*, const char*> rows[] = {
+    {"tail --interval-ms 0 --timeout 1", "too small (at least 1)"},
+    {"tail --interval-ms 3600001 --timeout 1", "too large (at most 3600000)"},
+    {"tail --timeout 1000000001 --count 1", "too large"},
+    {"tail --timeout 0.5e1 --count 1", "decimal digits"},
+    {"tail --timeout 1. --count 1", "decimal digits"},
+    {"tail --timeout nan --count 1", "decimal digits"},
+    {"tail --timeout inf --count 1", "decimal digits"},
+    {"compact --max-age 106752d", "too long"},
+    {"compact --max-age 2562048h", "too long: at most 2562047h"},
+    {"compact --max-age 153722868m", "too long: at most 153722867m"},
+    {"compact --max-age 30D", "a whole number and a unit"},
+    {"compact --max-age 30", "a whole number and a unit"},
+    {"compact --max-age d", "a whole number and a unit"},
+    {"compact --max-age 3w", "a whole number and a unit"},
+    {"compact --max-age ''", "a whole number and a unit"},
+    {"compact --max-events None", "decimal digits"},
+    {"compact --max-events 1.5", "decimal digits"},
+    {"compact --durability sometimes", "--durability"},
+    {"append --task t --type a:b --actor agent --durability sometimes", "--durability"},
+    {"cleanup --durability ''", "--durability"},
+    {"query a: --since yesterday", "--since is not an RFC 3339 timestamp"},
+  };
+  for (const auto& [args, says] : rows) {
+    const auto before = disk();
+    auto r = cli(args);
+    EXPECT_EQ(r.rc, 2) << args << "\n" << r.err;
+    EXPECT_TRUE(has(r.err, says)) << args << "\n" << r.err;
+    EXPECT_EQ(disk(), before) << args;
+  }
+  EXPECT_EQ(lines(cli("read t").out), 2u);
+  // Not numbers, but the same rule: a task that is not in the store is an error, not "0 removed".
+  for (auto args : {"compact nosuch", "compact ../x --max-age none", "compact '' --dry-run"}) {
+    const auto before = disk();
+    auto r = cli(args);
+    EXPECT_EQ(r.rc, 1) << args << "\n" << r.err;
+    EXPECT_TRUE(has(r.err, "the store has no task")) << args << "\n" << r.err;
+    EXPECT_EQ(disk(), before) << args;
+  }
+}
+
+TEST_F(CliTest, TheLargestValuesAreAcceptedAndKeepEverything) {
+  append_n("t", 3);
+  auto r = cli("compact --max-age 106751d --max-events 9223372036854775807");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "\"removed\":0")) << r.out;
+  for (auto age : {"2562047h", "153722867m", "9223372036s"})
+    EXPECT_EQ(cli(std::string{"compact --max-age "} + age).rc, 0) << age;
+  EXPECT_EQ(cli("read t --from 9223372036854775807").rc, 0);
+  EXPECT_EQ(cli("query a: --limit 9223372036854775807").out, cli("read t").out);
+  EXPECT_EQ(lines(cli("read t").out), 3u);
+}
+
+TEST_F(CliTest, CompactWithoutAPolicyPrintsThePolicyItApplies) {
+  append_n("t", 3);
+  auto d = cli("compact");
+  ASSERT_EQ(d.rc, 0) << d.err;
+  EXPECT_TRUE(has(d.err, "evstore: compacting with the default policy: keep the newest 10000 events "
+                         "per task and events newer than 30d"))
+    << d.err;
+  auto half = cli("compact --max-events 5");
+  ASSERT_EQ(half.rc, 0) << half.err;
+  EXPECT_TRUE(has(half.err, "keep the newest 5 events per task and events newer than 30d "
+                            "(default --max-age)"))
+    << half.err;
+  auto other = cli("compact --max-age 12h");
+  EXPECT_TRUE(has(other.err, "keep the newest 10000 events per task and events newer than 12h "
+                             "(default --max-events)"))
+    << other.err;
+  auto both = cli("compact --max-events 5 --max-age 90m");
+  ASSERT_EQ(both.rc, 0) << both.err;
+  EXPECT_FALSE(has(both.err, "policy")) << both.err;
+  EXPECT_EQ(lines(cli("read t").out), 3u);
+}
+
+TEST_F(CliTest, MaxEventsNoneKeepsAnyNumberAndMaxAgeStillApplies) {
+  append_n("t", 4, "--ts 2020-01-01T00:00:00Z");
+  append_n("t", 3);
+  auto none = cli("compact --max-events none --max-age none");
+  ASSERT_EQ(none.rc, 0) << none.err;
+  EXPECT_TRUE(has(none.out, "\"removed\":0,\"kept\":7")) << none.out;
+  auto old = cli("compact t --max-events none --max-age 30d");
+  ASSERT_EQ(old.rc, 0) << old.err;
+  EXPECT_TRUE(has(old.out, "\"removed\":4,\"kept\":3")) << old.out;
+  EXPECT_EQ(lines(cli("read t").out), 3u);
+}
+
+// ---- Failures are reported and exit non-zero (issue 10, item 10) ----
+
+TEST_F(CliTest, VerifyReportsALogThatIsNotARegularFileAndDoesNotHang) {
+  append_n("good", 2);
+  append_n("dir", 1);
+  append_n("fifo", 1);
+  append_n("link", 1);
+  spit(outside() / "elsewhere.jsonl", "{not an event, and not ours\n");
+  fs::remove(log_of("dir"));
+  fs::create_directory(log_of("dir"));
+  fs::remove(log_of("fifo"));
+  ASSERT_EQ(::mkfifo(log_of("fifo").c_str(), 0644), 0);
+  fs::remove(log_of("link"));
+  fs::create_symlink(outside() / "elsewhere.jsonl", log_of("link"));
+  const auto before = disk();
+  auto v = cli("verify");
+  EXPECT_EQ(v.rc, 1) << v.err;
+  EXPECT_FALSE(has(v.err, "all good")) << v.err;
+  EXPECT_TRUE(has(v.err, "3 unreadable files")) << v.err;
+  EXPECT_TRUE(has(v.out, log_of("dir").string() + "\",\"line\":0,\"problem\":\"not a regular file"))
+    << v.out;
+  EXPECT_TRUE(has(v.out, log_of("fifo").string() + "\",\"line\":0,\"problem\":\"not a regular file"))
+    << v.out;
+  EXPECT_TRUE(has(v.out, log_of("link").string() + "\",\"line\":0,\"problem\":\"cannot open: a "
+                                                    "symbolic link"))
+    << v.out;
+  EXPECT_FALSE(has(v.out, "elsewhere")) << v.out; // the file outside was never read as a log
+  EXPECT_TRUE(has(v.err, "verified 2 lines in 1 files")) << v.err;
+  EXPECT_EQ(disk(), before);
+}
+
+TEST_F(CliTest, VerifyReportsALogItMayNotRead) {
+  if (::geteuid() == 0)
+    GTEST_SKIP() << "root reads a file whatever its mode; the directory-as-log row covers this";
+  append_n("t", 2);
+  fs::permissions(log_of("t"), fs::perms::none);
+  auto v = cli("verify");
+  auto s = cli("stats");
+  fs::permissions(log_of("t"), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(v.rc, 1) << v.err;
+  EXPECT_FALSE(has(v.err, "all good")) << v.err;
+  EXPECT_TRUE(has(v.out, "Permission denied")) << v.out;
+  EXPECT_EQ(s.rc, 1) << s.err;
+  EXPECT_TRUE(has(s.err, "1 of 1 tasks could not be read")) << s.err;
+}
+
+TEST_F(CliTest, CompactOfEveryTaskGoesOnPastAFailureThenNamesItAndExitsNonZero) {
+  append_n("a", 4);
+  append_n("b", 4);
+  append_n("c", 4);
+  // b has a line to move aside and a directory where events.corrupt goes: its compaction fails,
+  // even for root.
+  { std::ofstream{log_of("b"), std::ios::app} << "{broken\n"; }
+  fs::create_directory(log_of("b").parent_path() / "events.corrupt");
+  const auto b_before = slurp(log_of("b"));
+  auto r = cli("compact --max-events 1 --max-age none");
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_TRUE(has(r.err, "evstore: compact \"b\": ")) << r.err;
+  EXPECT_TRUE(has(r.err, "compaction failed for 1 of 3 tasks: \"b\"; the others were compacted"))
+    << r.err;
+  EXPECT_TRUE(has(r.out, "\"tasks\":3,\"removed\":6,\"kept\":2,\"corrupt_moved\":0,\"failed\":1"))
+    << r.out;
+  EXPECT_EQ(lines(cli("read a").out), 1u);
+  EXPECT_EQ(lines(cli("read c").out), 1u);
+  EXPECT_EQ(slurp(log_of("b")), b_before);
+  // One named task that fails is a failure too; so is a log that is not a regular file.
+  EXPECT_EQ(cli("compact b --max-events 1 --max-age none").rc, 1);
+  fs::remove(log_of("c"));
+  fs::create_directory(log_of("c"));
+  auto c = cli("compact c --max-events 1 --max-age none");
+  EXPECT_EQ(c.rc, 1) << c.err;
+  EXPECT_TRUE(has(c.err, "\"c\"")) << c.err;
+}
+
+TEST_F(CliTest, OutputThatCannotBeWrittenIsAFailure) {
+  append_n("t", 1);
+  auto cmd = std::string{EVSTORE_CLI} + " --root " + quote(root()) + " read t >/dev/full 2>"
+             + quote(dir_.str("stderr"));
+  int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_TRUE(has(slurp(dir_.str("stderr")), "cannot write to standard output"));
+}
+
+// ---- Duplicates are not plain success (issue 10, item 7) ----
+
+TEST_F(CliTest, ARetriedIdIsReportedAsADuplicateWithTheStoredEvent) {
+  const std::string id = "0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a";
+  auto first = cli("append --task t --type a:b --actor agent --data '{\"n\":1}' --id " + id);
+  ASSERT_EQ(first.rc, 0) << first.err;
+  append_n("t", 1);
+  const auto before = disk();
+  auto again = cli("append --task t --type a:b --actor agent --data '{\"n\":1}' --id " + id);
+  EXPECT_EQ(again.rc, 3) << again.err;
+  EXPECT_TRUE(has(again.err, "evstore: duplicate: event " + id
+                               + " already stored at position 0; nothing written"))
+    << again.err;
+  EXPECT_EQ(again.out, first.out); // the stored event, its ts included
+  EXPECT_EQ(disk(), before);
+  // The same id with other content is no retry: an error, nothing written.
+  auto other = cli("append --task t --type a:b --actor agent --data '{\"n\":2}' --id " + id);
+  EXPECT_EQ(other.rc, 1) << other.err;
+  EXPECT_TRUE(has(other.err, "id_conflict")) << other.err;
+  EXPECT_TRUE(other.out.empty()) << other.out;
+  EXPECT_EQ(disk(), before);
+}
+
+TEST_F(CliTest, AppendFromStdinCountsDuplicatesAndExitsThree) {
+  const std::string line =
+    "{\"task\":\"t\",\"type\":\"a:b\",\"actor\":\"agent\",\"id\":\"0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a\"}\n";
+  auto r = cli("append -", line + "{\"task\":\"t\",\"type\":\"a:c\",\"actor\":\"agent\"}\n" + line);
+  EXPECT_EQ(r.rc, 3) << r.err;
+  EXPECT_TRUE(has(r.err, "stdin line 3: duplicate: event 0b7e5f9c")) << r.err;
+  EXPECT_TRUE(has(r.err, "evstore: appended 2, duplicates 1, failed 0")) << r.err;
+  EXPECT_EQ(lines(r.out), 3u);
+  EXPECT_EQ(lines(cli("read t").out), 2u);
+  auto bad = cli("append -", line + "{\"task\":\"t\",\"type\":\"Bad\",\"actor\":\"agent\"}\n");
+  EXPECT_EQ(bad.rc, 1) << bad.err;
+  EXPECT_TRUE(has(bad.err, "appended 0, duplicates 1, failed 1 (stopped at stdin line 2")) << bad.err;
+}
+
+TEST_F(CliTest, StdinDataKeepsItsNumbersAsWritten) {
+  auto r = cli("append -", "{\"task\":\"t\",\"type\":\"a:b\",\"actor\":\"agent\","
+                           "\"data\":{\"big\":123456789012345678901234567890,\"x\":0.1}}\n");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(has(cli("read t").out, "\"data\":{\"big\":123456789012345678901234567890,\"x\":0.1}"));
+  auto flag = cli("append --task t --type a:b --actor agent --data '[1e400]'");
+  EXPECT_NE(flag.rc, 0);
+}
+
+// ---- --durability (issue 10, item 12) ----
+
+TEST_F(CliTest, WritingCommandsTakeDurability) {
+  auto a = cli("append --task t --type a:b --actor agent --durability fsynced");
+  ASSERT_EQ(a.rc, 0) << a.err;
+  EXPECT_EQ(cli("append --task t --type a:b --actor agent --durability written").rc, 0);
+  EXPECT_EQ(cli("compact --durability fsynced --max-events 1 --max-age none").rc, 0);
+  EXPECT_EQ(cli("cleanup --durability fsynced").rc, 0);
+  EXPECT_EQ(lines(cli("read t").out), 1u);
+  EXPECT_EQ(cli("read t --durability fsynced").rc, 2); // reading commands do not take it
 }

@@ -6,9 +6,14 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <set>
 #include <thread>
@@ -31,18 +36,31 @@ namespace {
 
 int fail(const std::string& what) {
   std::cerr << "evstore: " << what << "\n";
-  return 1;
+  return exit_failure;
 }
 
 int fail(const caf::error& err) {
   std::cerr << render(err) << "\n"; // already "evstore: <code>: <context>"
-  return 1;
+  return exit_failure;
+}
+
+/// An error as "<code>: <context>", without render()'s "evstore: ", to follow a prefix of our own.
+std::string reason(const caf::error& err) {
+  auto text = render(err);
+  constexpr std::string_view ours = "evstore: ";
+  return text.compare(0, ours.size(), ours) == 0 ? text.substr(ours.size()) : text;
+}
+
+/// How a task is named in messages: the system-wide log has the empty id.
+std::string task_label(const std::string& task) {
+  return task.empty() ? std::string{"(system)"} : "\"" + task + "\"";
 }
 
 std::unique_ptr<store> open_store(const common& c, bool writable) {
   store_options opts;
   opts.root = c.root;
   opts.read_only = !writable;
+  opts.ack = c.ack;
   auto db = store::open(opts);
   if (!db) {
     fail(db.error());
@@ -69,10 +87,11 @@ caf::expected<event> make_event(const append_args& a) {
   if (!from_string(a.actor, ev.actor))
     return make_error(errc::invalid_actor, "actor must be human, orchestrator, scheduler, agent "
                                            "or system, not \"" + a.actor + "\"");
-  boost::system::error_code ec;
-  ev.data = boost::json::parse(a.data, ec);
-  if (ec)
-    return make_error(errc::invalid_event, "data is not JSON: " + ec.message());
+  // Kept as written: big integers, decimals and escapes reach the log byte for byte.
+  auto data = json_payload::parse(a.data);
+  if (!data)
+    return data.error();
+  ev.data = std::move(*data);
   if (!a.ts.empty()) {
     auto ts = parse_ts(a.ts, "ts");
     if (!ts)
@@ -83,8 +102,10 @@ caf::expected<event> make_event(const append_args& a) {
 }
 
 caf::expected<event> event_from_json(const std::string& line) {
+  boost::json::parse_options deep;
+  deep.max_depth = 1024; // the reader's limit; data's own limit is json_payload::parse's
   boost::system::error_code ec;
-  auto v = boost::json::parse(line, ec);
+  auto v = boost::json::parse(line, ec, {}, deep);
   if (ec || !v.is_object())
     return make_error(errc::invalid_event, "not a JSON object");
   const auto& o = v.as_object();
@@ -101,38 +122,73 @@ caf::expected<event> event_from_json(const std::string& line) {
                           {"id", &a.id}, {"ts", &a.ts}})
     if (auto err = text(key, *out))
       return err;
+  // data as its bytes in the line, not the DOM's rendering of it (which turns big integers into
+  // doubles).
   a.data = "{}";
-  auto ev = make_event(a);
-  if (ev)
-    if (auto* d = o.if_contains("data"))
-      ev->data = *d;
-  return ev;
-}
-
-uint64_t file_size(const std::string& path) {
-  struct stat sb {};
-  return ::stat(path.c_str(), &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : 0;
-}
-
-// Parses "30d", "12h", "90m", "45s"; "none" means no age limit.
-caf::expected<caf::optional<caf::timespan>> parse_age(const std::string& text) {
-  if (text == "none")
-    return caf::optional<caf::timespan>{};
-  size_t used = 0;
-  unsigned long long n = 0;
-  try {
-    n = std::stoull(text, &used);
-  } catch (...) {
-    used = 0;
+  if (o.contains("data")) {
+    std::string ids, types;
+    detail::line_fields f;
+    f.id = &ids;
+    f.type = &types;
+    if (!detail::scan_line(line, f) || !f.has_data)
+      return make_error(errc::invalid_event, "data cannot be read");
+    a.data = line.substr(f.data_begin, f.data_end - f.data_begin);
   }
-  static const std::map<std::string, std::chrono::seconds> units{
-    {"d", std::chrono::hours{24}}, {"h", std::chrono::hours{1}},
-    {"m", std::chrono::minutes{1}}, {"s", std::chrono::seconds{1}}};
-  auto unit = units.find(text.substr(used));
-  if (used == 0 || unit == units.end())
-    return make_error(errc::invalid_argument,
-                      "--max-age must look like 30d, 12h, 90m, 45s or none, not \"" + text + "\"");
-  return caf::optional<caf::timespan>{caf::timespan{unit->second * n}};
+  return make_event(a);
+}
+
+/// A task's log opened for reading by the tool itself (verify, stats and tail look at files
+/// directly), or why not. `err` keeps the errno, so a log removed since the listing (ENOENT) can be
+/// told from one that cannot be read.
+struct opened_log {
+  int fd = -1;
+  int err = 0;
+  std::string problem;
+  uint64_t size = 0;
+};
+
+/// Opens `<root>/<task>/events.jsonl` relative to the root without following a symlink at the
+/// task directory or the file and without blocking on a FIFO; refuses anything but a regular file.
+opened_log open_log(const std::string& root, const std::string& task) {
+  opened_log out;
+  auto failed = [&](int err, const std::string& what) {
+    out.err = err;
+    out.problem = what + ": " + std::strerror(err);
+    if (err == ELOOP)
+      out.problem = what + ": a symbolic link (not followed)";
+    return out;
+  };
+  int root_fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return failed(errno, "cannot open the store root");
+  int dir_fd = root_fd;
+  if (!task.empty()) {
+    dir_fd = ::openat(root_fd, task.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int err = errno;
+    ::close(root_fd);
+    if (dir_fd < 0)
+      return failed(err, "cannot open the task directory");
+  }
+  int fd = ::openat(dir_fd, events_file_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int err = errno;
+  ::close(dir_fd);
+  if (fd < 0)
+    return failed(err, "cannot open");
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0) {
+    err = errno;
+    ::close(fd);
+    return failed(err, "cannot stat");
+  }
+  if (!S_ISREG(sb.st_mode)) {
+    ::close(fd);
+    out.err = EINVAL;
+    out.problem = "not a regular file (the store does not read it)";
+    return out;
+  }
+  out.fd = fd;
+  out.size = static_cast<uint64_t>(sb.st_size);
+  return out;
 }
 
 // The one task asked for, or every task in the store.
@@ -145,39 +201,181 @@ caf::expected<std::vector<std::string>> chosen_tasks(store& db, bool has_task,
 
 std::atomic<bool> interrupted{false};
 
+/// "30d", "12h", "90m", "45s" or "1234ns": the largest unit the age is a whole number of.
+std::string describe_age(caf::timespan age) {
+  using namespace std::chrono;
+  const std::pair<nanoseconds, const char*> units[] = {
+    {hours{24}, "d"}, {hours{1}, "h"}, {minutes{1}, "m"}, {seconds{1}, "s"}};
+  for (auto [unit, name] : units)
+    if (age.count() % unit.count() == 0)
+      return std::to_string(age.count() / unit.count()) + name;
+  return std::to_string(age.count()) + "ns";
+}
+
+std::string describe(const retention_policy& p) {
+  const auto count = p.max_events ? std::to_string(*p.max_events) : std::string{};
+  const auto age = p.max_age ? describe_age(*p.max_age) : std::string{};
+  if (p.max_events && p.max_age)
+    return "keep the newest " + count + " events per task and events newer than " + age;
+  if (p.max_events)
+    return "keep the newest " + count + " events per task, of any age";
+  if (p.max_age)
+    return "keep any number of events newer than " + age;
+  return "keep every event (only unparsable lines are moved aside)";
+}
+
 } // namespace
+
+parsed<uint64_t> parse_whole_number(const std::string& text, uint64_t min, uint64_t max) {
+  parsed<uint64_t> out;
+  const std::string quoted = "\"" + text + "\"";
+  auto all_digits = [](std::string_view s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (text.empty()) {
+    out.problem = "expected a whole number, got an empty string";
+    return out;
+  }
+  if (text[0] == '-' && all_digits(std::string_view{text}.substr(1))) {
+    out.problem = "must not be negative, got " + quoted;
+    return out;
+  }
+  if (!all_digits(text)) {
+    out.problem = "expected a whole number in decimal digits, got " + quoted;
+    return out;
+  }
+  uint64_t n = 0;
+  bool overflow = false;
+  for (char ch : text) {
+    const auto digit = static_cast<uint64_t>(ch - '0');
+    if (n > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
+      overflow = true;
+      break;
+    }
+    n = n * 10 + digit;
+  }
+  if (overflow || n > max)
+    out.problem = quoted + " is too large (at most " + std::to_string(max) + ")";
+  else if (n < min)
+    out.problem = quoted + " is too small (at least " + std::to_string(min) + ")";
+  else
+    out.value = n;
+  return out;
+}
+
+parsed<caf::optional<caf::timespan>> parse_age(const std::string& text) {
+  using namespace std::chrono;
+  parsed<caf::optional<caf::timespan>> out;
+  if (text == "none") {
+    out.value = caf::optional<caf::timespan>{};
+    return out;
+  }
+  const std::string quoted = "\"" + text + "\"";
+  static const std::map<std::string, nanoseconds> units{
+    {"d", hours{24}}, {"h", hours{1}}, {"m", minutes{1}}, {"s", seconds{1}}};
+  const auto digits_end = text.find_first_not_of("0123456789");
+  const auto unit = digits_end == std::string::npos ? units.end()
+                                                    : units.find(text.substr(digits_end));
+  if (text.size() > 1 && text[0] == '-' && text[1] >= '0' && text[1] <= '9') {
+    out.problem = "must not be negative, got " + quoted;
+    return out;
+  }
+  if (digits_end == 0 || unit == units.end()) {
+    out.problem = "expected a whole number and a unit, like 30d, 12h, 90m or 45s, or none; got "
+                  + quoted;
+    return out;
+  }
+  // The age must fit a timespan (signed 64-bit nanoseconds, about 292 years), or now - age wraps.
+  const auto most = static_cast<uint64_t>(caf::timespan::max().count() / unit->second.count());
+  auto n = parse_whole_number(text.substr(0, digits_end), 0, most);
+  if (!n) {
+    out.problem = quoted + " is too long: at most " + std::to_string(most) + unit->first
+                  + " (about 292 years, the range of a time span)";
+    return out;
+  }
+  out.value = caf::optional<caf::timespan>{
+    caf::timespan{static_cast<int64_t>(*n) * unit->second.count()}};
+  return out;
+}
+
+parsed<double> parse_seconds(const std::string& text) {
+  parsed<double> out;
+  const auto dot = text.find('.');
+  const auto whole = text.substr(0, dot);
+  const auto fraction = dot == std::string::npos ? std::string{"0"} : text.substr(dot + 1);
+  auto w = parse_whole_number(whole, 0, 1'000'000'000);
+  if (!w) {
+    out.problem = w.error() + " (seconds, e.g. 20 or 0.5)";
+    return out;
+  }
+  if (fraction.empty() || fraction.find_first_not_of("0123456789") != std::string::npos) {
+    out.problem = "expected seconds in decimal digits, e.g. 20 or 0.5; got \"" + text + "\"";
+    return out;
+  }
+  out.value = std::strtod(text.c_str(), nullptr); // the syntax is checked: digits[.digits]
+  return out;
+}
 
 int run_append(const common& c, const append_args& a) {
   auto db = open_store(c, true);
   if (!db)
-    return 1;
+    return exit_failure;
   event_printer out{c.fmt};
+  uint64_t appended = 0, duplicates = 0, failed = 0;
+  // Prints the event as stored (for a duplicate: the one already in the file, not ours).
   auto append_one = [&](caf::expected<event> ev, const std::string& where) {
-    if (!ev)
-      return fail(where + render(ev.error()).substr(sizeof("evstore: ") - 1));
+    if (!ev) {
+      ++failed;
+      fail(where + reason(ev.error()));
+      return false;
+    }
     auto res = db->append(std::move(*ev));
-    if (!res)
-      return fail(where + render(res.error()).substr(sizeof("evstore: ") - 1));
+    if (!res) {
+      ++failed;
+      fail(where + reason(res.error()));
+      return false;
+    }
     out.print(res->ev);
-    return 0;
+    if (res->duplicate) {
+      ++duplicates;
+      out.flush(); // the event before the notice about it
+      std::cerr << "evstore: " << where << "duplicate: event " << res->ev.id
+                << " already stored at position " << res->position << "; nothing written\n";
+    } else {
+      ++appended;
+    }
+    return true;
   };
-  int rc = 0;
   if (!a.from_stdin) {
-    rc = append_one(make_event(a), "");
+    append_one(make_event(a), "");
   } else {
+    // Stops at the first line that fails: later lines may depend on it (per-task order).
     std::string line;
-    for (uint64_t n = 1; rc == 0 && std::getline(std::cin, line); ++n)
-      if (!is_blank_line(line))
-        rc = append_one(event_from_json(line), "stdin line " + std::to_string(n) + ": ");
+    uint64_t n = 1;
+    for (; std::getline(std::cin, line); ++n) {
+      const auto where = "stdin line " + std::to_string(n) + ": ";
+      if (!is_blank_line(line) && !append_one(event_from_json(line), where))
+        break;
+    }
+    if (std::cin.bad()) {
+      ++failed;
+      fail("cannot read standard input");
+    }
+    out.flush();
+    std::cerr << "evstore: appended " << appended << ", duplicates " << duplicates << ", failed "
+              << failed;
+    if (failed)
+      std::cerr << " (stopped at stdin line " << n << "; the lines after it were not read)";
+    std::cerr << "\n";
   }
   out.flush();
-  return rc;
+  return failed ? exit_failure : duplicates ? exit_duplicate : exit_success;
 }
 
 int run_read(const common& c, const std::string& task, uint64_t from) {
   auto db = open_store(c, false);
   if (!db)
-    return 1;
+    return exit_failure;
   auto res = db->read_task(task, from);
   if (!res)
     return fail(res.error());
@@ -195,13 +393,15 @@ int run_query(const common& c, const std::string& prefix, uint64_t limit, const 
   caf::optional<timestamp> from;
   if (!since.empty()) {
     auto ts = parse_ts(since, "--since");
-    if (!ts)
-      return fail(ts.error());
+    if (!ts) {
+      fail(ts.error());
+      return exit_usage;
+    }
     from = *ts;
   }
   auto db = open_store(c, false);
   if (!db)
-    return 1;
+    return exit_failure;
   auto res = db->query_by_type_prefix(prefix, limit, from);
   if (!res)
     return fail(res.error());
@@ -217,7 +417,7 @@ int run_tail(const common& c, const tail_args& a) {
     return fail(err);
   auto db = open_store(c, false);
   if (!db)
-    return 1;
+    return exit_failure;
   std::signal(SIGINT, [](int) { interrupted = true; });
   std::signal(SIGTERM, [](int) { interrupted = true; });
   // Another process writes; we poll: a file whose size changed is read from the last event we saw.
@@ -235,7 +435,12 @@ int run_tail(const common& c, const tail_args& a) {
       return fail(tasks.error());
     for (const auto& task : *tasks) {
       auto& s = files[task];
-      auto bytes = file_size(events_path(c.root, task));
+      auto log = open_log(c.root, task);
+      if (log.fd < 0 && log.err != ENOENT) // ENOENT: removed since the listing, as by cleanup
+        return fail(events_path(c.root, task) + ": " + log.problem);
+      if (log.fd >= 0)
+        ::close(log.fd);
+      const uint64_t bytes = log.size;
       if (bytes == s.bytes)
         continue;
       // Shrunk: compacted, positions changed; start over at its end (what was appended between the
@@ -264,7 +469,7 @@ int run_tail(const common& c, const tail_args& a) {
     if (a.timeout_s > 0
         && std::chrono::steady_clock::now() - start > std::chrono::duration<double>(a.timeout_s))
       break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(a.interval_ms));
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(a.interval_ms)));
   }
   return 0;
 }
@@ -272,7 +477,7 @@ int run_tail(const common& c, const tail_args& a) {
 int run_tasks(const common& c) {
   auto db = open_store(c, false);
   if (!db)
-    return 1;
+    return exit_failure;
   auto tasks = db->list_tasks();
   if (!tasks)
     return fail(tasks.error());
@@ -284,40 +489,86 @@ int run_tasks(const common& c) {
 }
 
 int run_compact(const common& c, const compact_args& a) {
-  auto age = parse_age(a.max_age);
-  if (!age)
-    return fail(age.error());
-  const retention_policy policy{
-    a.max_events ? caf::optional<uint64_t>{*a.max_events} : caf::optional<uint64_t>{}, *age};
-  auto db = open_store(c, true);
+  const retention_policy policy{a.max_events, a.max_age};
+  if (auto err = validate(policy)) {
+    fail(err);
+    return exit_usage;
+  }
+  if (!a.max_events_given || !a.max_age_given) {
+    std::cerr << "evstore: " << (a.dry_run ? "dry run" : "compacting") << " with "
+              << (a.max_events_given || a.max_age_given ? "the policy" : "the default policy")
+              << ": " << describe(policy);
+    if (a.max_events_given || a.max_age_given)
+      std::cerr << " (default " << (a.max_events_given ? "--max-age" : "--max-events") << ")";
+    else
+      std::cerr << " (set --max-events and --max-age, or none, to choose)";
+    std::cerr << "\n";
+  }
+  // A dry run only reads: it takes no lock, and a store open read-only refuses to write anyway.
+  auto db = open_store(c, !a.dry_run);
   if (!db)
-    return 1;
+    return exit_failure;
   auto tasks = chosen_tasks(*db, a.has_task, a.task);
   if (!tasks)
     return fail(tasks.error());
+  if (a.has_task) { // a misspelt task would otherwise "succeed" with nothing removed
+    auto all = db->list_tasks();
+    if (!all)
+      return fail(all.error());
+    if (std::find(all->begin(), all->end(), a.task) == all->end())
+      return fail("compact: the store has no task " + task_label(a.task));
+  }
   compact_result total;
+  std::vector<std::string> failed;
+  printer per_task{c.fmt, {"task", "would_remove", "would_keep", "would_move_corrupt"}};
   {
-    progress bar{"compacting", tasks->size()};
+    progress bar{a.dry_run ? "counting" : "compacting", tasks->size()};
+    // One task failing does not stop the others; the failures are listed at the end.
     for (const auto& task : *tasks) {
-      auto res = db->compact_task(task, policy);
-      if (!res)
-        return fail(res.error());
+      auto res = db->compact_task(task, policy, a.dry_run);
+      bar.advance();
+      if (!res) {
+        failed.push_back(task);
+        std::cerr << "evstore: compact " << task_label(task) << ": " << reason(res.error()) << "\n";
+        continue;
+      }
       total.removed += res->removed;
       total.kept += res->kept;
       total.corrupt_moved += res->corrupt_moved;
-      bar.advance();
+      if (a.dry_run)
+        per_task.row({task.empty() ? "(system)" : task, std::to_string(res->removed),
+                      std::to_string(res->kept), std::to_string(res->corrupt_moved)},
+                     {{"task", task}, {"would_remove", res->removed}, {"would_keep", res->kept},
+                      {"would_move_corrupt", res->corrupt_moved}});
     }
   }
-  printer out{c.fmt, {"tasks", "removed", "kept", "corrupt_moved"}};
-  out.counts({tasks->size(), total.removed, total.kept, total.corrupt_moved});
-  out.flush();
-  return 0;
+  if (a.dry_run) {
+    per_task.flush();
+    std::cerr << "evstore: dry run, nothing changed: " << total.removed << " events would be removed, "
+              << total.kept << " kept and " << total.corrupt_moved
+              << " unparsable lines moved aside, in " << tasks->size() - failed.size() << " tasks\n";
+  } else {
+    printer out{c.fmt, {"tasks", "removed", "kept", "corrupt_moved", "failed"}};
+    out.counts({tasks->size(), total.removed, total.kept, total.corrupt_moved, failed.size()});
+    out.flush();
+  }
+  if (failed.empty())
+    return exit_success;
+  std::cerr << "evstore: " << (a.dry_run ? "counting" : "compaction") << " failed for "
+            << failed.size() << " of " << tasks->size() << " tasks:";
+  for (size_t i = 0; i < failed.size() && i < 20; ++i)
+    std::cerr << " " << task_label(failed[i]);
+  if (failed.size() > 20)
+    std::cerr << " and " << failed.size() - 20 << " more";
+  std::cerr << (a.dry_run || failed.size() == tasks->size() ? "" : "; the others were compacted")
+            << "\n";
+  return exit_failure;
 }
 
 int run_cleanup(const common& c) {
   auto db = open_store(c, true);
   if (!db)
-    return 1;
+    return exit_failure;
   auto removed = db->cleanup_orphaned_tasks();
   if (!removed)
     return fail(removed.error());
@@ -330,54 +581,82 @@ int run_cleanup(const common& c) {
 int run_stats(const common& c) {
   auto db = open_store(c, false);
   if (!db)
-    return 1;
+    return exit_failure;
   auto tasks = db->list_tasks();
   if (!tasks)
     return fail(tasks.error());
-  uint64_t events = 0, bytes = 0, corrupt = 0, future = 0, torn = 0;
+  uint64_t events = 0, bytes = 0, corrupt = 0, future = 0, torn = 0, unreadable = 0;
   std::set<std::string> types;
   {
     progress bar{"scanning", tasks->size()};
+    // A task that cannot be read is reported and counted; the others are still scanned.
     for (const auto& task : *tasks) {
+      bar.advance();
+      auto log = open_log(c.root, task);
+      if (log.fd < 0) {
+        if (log.err == ENOENT)
+          continue; // removed since the listing
+        ++unreadable;
+        fail(events_path(c.root, task) + ": " + log.problem);
+        continue;
+      }
+      ::close(log.fd);
       auto res = db->read_task(task);
-      if (!res)
-        return fail(res.error());
+      if (!res) {
+        ++unreadable;
+        fail("task " + task_label(task) + ": " + reason(res.error()));
+        continue;
+      }
       events += res->events.size();
       corrupt += res->stats.corrupt_lines;
       future += res->stats.future_schema_lines;
       torn += res->stats.torn_tail;
-      bytes += file_size(events_path(c.root, task));
+      bytes += log.size;
       for (const auto& ev : res->events)
         types.insert(ev.type);
-      bar.advance();
     }
   }
   printer out{c.fmt, {"tasks", "events", "bytes", "types", "corrupt_lines", "future_schema_lines",
-                      "torn_tails"}};
-  out.counts({tasks->size(), events, bytes, types.size(), corrupt, future, torn});
+                      "torn_tails", "unreadable_tasks"}};
+  out.counts({tasks->size(), events, bytes, types.size(), corrupt, future, torn, unreadable});
   out.flush();
-  return 0;
+  if (unreadable)
+    return fail(std::to_string(unreadable) + " of " + std::to_string(tasks->size())
+                + " tasks could not be read; the counts leave them out");
+  return exit_success;
 }
 
 int run_verify(const common& c) {
   if (auto err = open_root(c.root, true))
     return fail(err);
-  auto tasks = list_task_ids(c.root);
+  // Every task directory, not only those whose log the store would use: a log that is a symbolic
+  // link, a directory or a FIFO is ignored by the store, and verify says so.
+  auto tasks = list_task_dirs(c.root);
   if (!tasks)
     return fail(tasks.error());
+  tasks->insert(tasks->begin(), ""); // the system-wide log, in the root
   printer out{c.fmt, {"file", "line", "problem"}};
-  uint64_t lines = 0, bad = 0;
+  uint64_t lines = 0, bad = 0, files = 0, unreadable = 0;
+  auto report = [&](const std::string& path, uint64_t number, const std::string& problem) {
+    out.row({path, std::to_string(number), problem},
+            {{"file", path}, {"line", number}, {"problem", problem}});
+  };
   {
     progress bar{"verifying", tasks->size()};
     for (const auto& task : *tasks) {
-      auto path = events_path(c.root, task);
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) {
-        bar.advance();
-        continue; // removed since the listing
+      bar.advance();
+      const auto path = events_path(c.root, task);
+      auto log = open_log(c.root, task);
+      if (log.fd < 0) {
+        if (log.err == ENOENT)
+          continue; // removed since the listing; anything else is a finding
+        ++unreadable;
+        report(path, 0, log.problem);
+        continue;
       }
+      ++files;
       uint64_t number = 0;
-      int err = for_each_line(fd, 0, [&](const raw_line& line) {
+      int err = for_each_line(log.fd, 0, [&](const raw_line& line) {
         ++number;
         ++lines;
         const char* problem = nullptr;
@@ -388,19 +667,22 @@ int run_verify(const common& c) {
         if (!problem)
           return;
         ++bad;
-        out.row({path, std::to_string(number), problem},
-                {{"file", path}, {"line", number}, {"problem", problem}});
+        report(path, number, problem);
       });
-      ::close(fd);
-      if (err != 0)
-        return fail(io_error("cannot read", path, err));
-      bar.advance();
+      ::close(log.fd);
+      if (err != 0) {
+        ++unreadable;
+        report(path, number + 1, std::string{"cannot read: "} + std::strerror(err));
+      }
     }
   }
   out.flush();
-  std::cerr << "evstore: verified " << lines << " lines in " << tasks->size() << " files: "
-            << (bad ? std::to_string(bad) + " bad" : std::string{"all good"}) << "\n";
-  return bad ? 1 : 0;
+  std::cerr << "evstore: verified " << lines << " lines in " << files << " files: ";
+  if (!bad && !unreadable)
+    std::cerr << "all good\n";
+  else
+    std::cerr << bad << " bad lines, " << unreadable << " unreadable files\n";
+  return bad || unreadable ? exit_failure : exit_success;
 }
 
 } // namespace evstore::cli

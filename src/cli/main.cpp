@@ -1,15 +1,55 @@
 // evstore: the command-line tool over a store directory. Reading commands open the store read-only
 // (no lock, so they work while another process writes); append, compact and cleanup take the write
-// lock.
+// lock (compact --dry-run only reads).
+//
+// Exit status: 0 success; 1 a command failed (see stderr); 2 a usage error (unknown command or flag,
+// a number that is negative, too large or not a number, ...), nothing was done; 3 `append` found an
+// event already stored under its id (a duplicate: nothing written for it) and nothing failed.
 #include <cstdlib>
+#include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 
+namespace {
+
+using namespace evstore::cli;
+
+/// A whole-number flag, parsed by the tool itself: CLI11 reads "-1" into an unsigned as 2^64 - 1, an
+/// overflow as the largest value, and "0x10" or "010" in other bases. Anything but decimal digits
+/// in [min, max] is a usage error naming the flag.
+CLI::Option* add_number(CLI::App* cmd, const std::string& name, uint64_t& out,
+                        const std::string& help, uint64_t min = 0, uint64_t max = max_count) {
+  return cmd
+    ->add_option_function<std::string>(
+      name,
+      [&out, name, min, max](const std::string& text) {
+        auto n = parse_whole_number(text, min, max);
+        if (!n)
+          throw CLI::ValidationError(name, n.error());
+        out = *n;
+      },
+      help)
+    ->type_name("N");
+}
+
+/// `--durability` on a writing command.
+void add_durability(CLI::App* cmd, std::string& out) {
+  cmd->add_option("--durability", out,
+                  "when an append is acknowledged: written (after write(2), default) or fsynced "
+                  "(after fdatasync(2))")
+    ->check(CLI::IsMember({"written", "fsynced"}));
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
-  using namespace evstore::cli;
   CLI::App app{"evstore: read, query, follow and maintain an evstore event store"};
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "evstore: usage: " + std::string{e.what()} + "\nRun with --help for more information.\n";
+  });
+  app.footer("Exit status: 0 success, 1 failure, 2 usage error, 3 append found a duplicate.");
   app.require_subcommand(1);
   app.fallthrough();
   common c;
@@ -20,9 +60,12 @@ int main(int argc, char** argv) {
   std::string fmt = "jsonl";
   app.add_option("--format", fmt, "output: jsonl (default) or table")
     ->check(CLI::IsMember({"jsonl", "table"}));
+  std::string durability = "written";
 
   append_args ap;
   auto* append = app.add_subcommand("append", "append one event, or JSON Lines from stdin with '-'");
+  append->footer("Exit status 3: an event with this id was already stored (a retry); the stored "
+                 "event is printed and nothing is written. With '-', a summary goes to stderr.");
   std::string source;
   append->add_option("source", source, "'-': read events as JSON Lines from stdin")
     ->check(CLI::IsMember({"-"}))
@@ -33,18 +76,19 @@ int main(int argc, char** argv) {
   append->add_option("--data", ap.data, "JSON payload (default {})");
   append->add_option("--id", ap.id, "event id (default: a new UUID v4)");
   append->add_option("--ts", ap.ts, "RFC 3339 timestamp (default: now)");
+  add_durability(append, durability);
 
   std::string read_task;
   uint64_t read_from = 0;
   auto* read = app.add_subcommand("read", "print a task's events in file order");
   read->add_option("task", read_task, "task id (\"\" for the system-wide log)")->required();
-  read->add_option("--from", read_from, "skip the first N events");
+  add_number(read, "--from", read_from, "skip the first N events");
 
   std::string prefix, since;
   uint64_t limit = 100;
   auto* query = app.add_subcommand("query", "the latest events whose type starts with PREFIX");
   query->add_option("prefix", prefix, "type prefix, e.g. task:state:")->required();
-  query->add_option("--limit", limit, "how many events (default 100)");
+  add_number(query, "--limit", limit, "how many events (default 100)");
   query->add_option("--since", since, "only events at or after this RFC 3339 time");
 
   tail_args tl;
@@ -53,44 +97,98 @@ int main(int argc, char** argv) {
   tail->add_option("--task", tl.task, "only this task")->each([&](const std::string&) {
     tl.has_task = true;
   });
-  tail->add_option("--interval-ms", tl.interval_ms, "how often to look (default 200)")
-    ->check(CLI::PositiveNumber);
-  tail->add_option("--count", tl.count, "exit after printing N events");
-  tail->add_option("--timeout", tl.timeout_s, "exit after this many seconds");
+  add_number(tail, "--interval-ms", tl.interval_ms, "how often to look (default 200, at most 3600000)",
+             1, 3'600'000);
+  add_number(tail, "--count", tl.count, "exit after printing N events (default 0: follow)");
+  tail->add_option_function<std::string>(
+        "--timeout",
+        [&](const std::string& text) {
+          auto s = parse_seconds(text);
+          if (!s)
+            throw CLI::ValidationError("--timeout", s.error());
+          tl.timeout_s = *s;
+        },
+        "exit after this many seconds, e.g. 20 or 0.5 (default 0: never)")
+    ->type_name("SECONDS");
 
   auto* tasks = app.add_subcommand("tasks", "list task ids (\"\" is the system-wide log)");
 
   compact_args cp;
   auto* compact = app.add_subcommand("compact", "apply retention to one task or all");
+  compact->footer("Without --max-events or --max-age, the default applies (10000 events, 30d) and "
+                  "is printed on stderr. A task that fails is reported and the others are still "
+                  "compacted; the exit status is then 1.");
   compact->add_option("task", cp.task, "task id (default: every task)")->each([&](const std::string&) {
     cp.has_task = true;
   });
-  compact->add_option("--max-events", cp.max_events, "keep the newest N events (default 10000)");
-  compact->add_option("--max-age", cp.max_age, "drop events older than this: 30d, 12h, 90m, 45s, or none");
+  compact
+    ->add_option_function<std::string>(
+      "--max-events",
+      [&](const std::string& text) {
+        cp.max_events_given = true;
+        if (text == "none") {
+          cp.max_events = caf::none;
+          return;
+        }
+        auto n = parse_whole_number(text, 0, max_count);
+        if (!n)
+          throw CLI::ValidationError("--max-events", n.error() + " (or none)");
+        cp.max_events = *n;
+      },
+      "keep the newest N events per task (default 10000), or none: any number")
+    ->type_name("N|none");
+  compact
+    ->add_option_function<std::string>(
+      "--max-age",
+      [&](const std::string& text) {
+        cp.max_age_given = true;
+        auto age = parse_age(text);
+        if (!age)
+          throw CLI::ValidationError("--max-age", age.error());
+        cp.max_age = *age;
+      },
+      "drop events older than this (default 30d): 30d, 12h, 90m, 45s, or none")
+    ->type_name("AGE|none");
+  compact->add_flag("--dry-run", cp.dry_run,
+                    "report per task what would be removed; change nothing (takes no lock)");
+  add_durability(compact, durability);
 
   auto* cleanup = app.add_subcommand("cleanup", "remove task directories holding no events");
+  add_durability(cleanup, durability);
   auto* stats = app.add_subcommand("stats", "tasks, events, bytes, types and bad lines");
   auto* verify = app.add_subcommand("verify", "check every line; print file:line of each bad one");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : exit_usage; // --help exits 0
+  }
   c.fmt = fmt == "table" ? format::table : format::jsonl;
+  c.ack = durability == "fsynced" ? evstore::durability::fsynced : evstore::durability::written;
+  int rc = exit_usage;
   if (*append)
-    return run_append(c, ap);
-  if (*read)
-    return run_read(c, read_task, read_from);
-  if (*query)
-    return run_query(c, prefix, limit, since);
-  if (*tail)
-    return run_tail(c, tl);
-  if (*tasks)
-    return run_tasks(c);
-  if (*compact)
-    return run_compact(c, cp);
-  if (*cleanup)
-    return run_cleanup(c);
-  if (*stats)
-    return run_stats(c);
-  if (*verify)
-    return run_verify(c);
-  return 2;
+    rc = run_append(c, ap);
+  else if (*read)
+    rc = run_read(c, read_task, read_from);
+  else if (*query)
+    rc = run_query(c, prefix, limit, since);
+  else if (*tail)
+    rc = run_tail(c, tl);
+  else if (*tasks)
+    rc = run_tasks(c);
+  else if (*compact)
+    rc = run_compact(c, cp);
+  else if (*cleanup)
+    rc = run_cleanup(c);
+  else if (*stats)
+    rc = run_stats(c);
+  else if (*verify)
+    rc = run_verify(c);
+  // Output that never arrived (a full disk, a closed pipe) is a failure, not a success.
+  std::cout.flush();
+  if (!std::cout) {
+    std::cerr << "evstore: cannot write to standard output\n";
+    return rc == 0 || rc == exit_duplicate ? exit_failure : rc;
+  }
+  return rc;
 }

@@ -70,10 +70,10 @@ void event_printer::print(const event& ev) {
     std::cout << encode_line(ev);
     return;
   }
-  auto data = boost::json::serialize(ev.data);
+  auto data = ev.data.text();
   if (data.size() > 60)
     data = data.substr(0, 57) + "...";
-  table_.row({format_timestamp(ev.ts), ev.task.empty() ? "(system)" : ev.task, ev.type,
+  table_.row({ev.ts ? format_timestamp(*ev.ts) : std::string{"-"}, ev.task.empty() ? "(system)" : ev.task, ev.type,
               to_string(ev.actor), data},
              {});
 }
