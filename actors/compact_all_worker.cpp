@@ -20,17 +20,37 @@ struct compact_all_state {
   size_t next = 0;
   size_t in_flight = 0;
   compact_result total;
-  caf::error first_error;
+  /// Tasks whose compaction failed, with why; the others go on.
+  std::vector<std::pair<std::string, caf::error>> failures;
   caf::typed_response_promise<compact_result> promise;
 };
 
 using worker_pointer = compact_all_worker::stateful_pointer<compact_all_state>;
 
-void pump(worker_pointer self, store_actor store, retention_policy policy) {
+// One error for the caller: the first failure's code, every failed task named (the first ten with
+// their reasons), and what the rest achieved, so a failing task never hides the others' results.
+caf::error summarise(const compact_all_state& st) {
+  const auto& [first_task, first_err] = st.failures.front();
+  std::string what = "compaction failed for " + std::to_string(st.failures.size()) + " of "
+                     + std::to_string(st.tasks.size()) + " tasks:";
+  size_t listed = 0;
+  for (const auto& [task, err] : st.failures) {
+    what += listed++ < 10 ? " '" + task + "' (" + render(err) + ");" : " '" + task + "';";
+  }
+  what += " the others were compacted (" + std::to_string(st.total.removed) + " events removed, "
+          + std::to_string(st.total.kept) + " kept, " + std::to_string(st.total.corrupt_moved)
+          + " corrupt lines moved)";
+  if (first_err.category() == caf::atom("evstore"))
+    return make_error(static_cast<errc>(first_err.code()), std::move(what));
+  return make_error(errc::io_error, std::move(what));
+}
+
+void pump(worker_pointer self, store_actor store, compact_all_request req) {
   auto& st = self->state;
   while (st.in_flight < compaction_window && st.next < st.tasks.size()) {
     ++st.in_flight;
-    self->request(store, caf::infinite, compact_request{st.tasks[st.next++], policy})
+    auto task = st.tasks[st.next++];
+    self->request(store, caf::infinite, compact_request{task, req.policy, req.dry_run})
       .then(
         [=](const compact_result& r) {
           auto& s = self->state;
@@ -38,19 +58,18 @@ void pump(worker_pointer self, store_actor store, retention_policy policy) {
           s.total.removed += r.removed;
           s.total.kept += r.kept;
           s.total.corrupt_moved += r.corrupt_moved;
-          pump(self, store, policy);
+          pump(self, store, req);
         },
         [=](caf::error& err) {
           auto& s = self->state;
           --s.in_flight;
-          if (!s.first_error)
-            s.first_error = std::move(err); // keep going: one bad task must not stop the rest
-          pump(self, store, policy);
+          s.failures.emplace_back(task, std::move(err)); // keep going: one bad task stops no other
+          pump(self, store, req);
         });
   }
   if (st.in_flight == 0 && st.next == st.tasks.size()) {
-    if (st.first_error)
-      st.promise.deliver(st.first_error);
+    if (!st.failures.empty())
+      st.promise.deliver(summarise(st));
     else
       st.promise.deliver(st.total);
     self->quit();
@@ -61,6 +80,10 @@ compact_all_worker::behavior_type compact_all(worker_pointer self, store_actor s
                                               std::string root) {
   return {
     [=](compact_all_request& req) -> caf::result<compact_result> {
+      if (auto err = validate(req.policy)) { // once, not once per task
+        self->quit();
+        return err;
+      }
       auto tasks = list_task_ids(root);
       if (!tasks) {
         self->quit();
@@ -68,7 +91,7 @@ compact_all_worker::behavior_type compact_all(worker_pointer self, store_actor s
       }
       self->state.tasks = std::move(*tasks);
       self->state.promise = self->make_response_promise<compact_result>();
-      pump(self, store, req.policy);
+      pump(self, store, req);
       return self->state.promise;
     },
   };

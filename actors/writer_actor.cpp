@@ -141,7 +141,7 @@ writer_actor::behavior_type writer(writer_pointer self, writer_setup setup) {
     [=](compact_request& req) -> caf::result<compact_result> {
       touch(self);
       sync_waiting(self);
-      return self->state.log->compact(req.policy, now());
+      return self->state.log->compact(req.policy, now(), req.dry_run);
     },
     [=](const fetch_request& req) -> caf::result<fetch_result> {
       touch(self);

@@ -430,20 +430,22 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
   return result;
 }
 
-caf::expected<compact_result> task_log::compact(const retention_policy& policy, timestamp now_ts) {
+caf::expected<compact_result> task_log::compact(const retention_policy& policy, timestamp now_ts,
+                                                bool dry_run) {
   if (cfg_.read_only)
     return make_error(errc::read_only, "store is open read-only; cannot compact");
   // Two writers rewriting one file lose acknowledged events: if LOCK was deleted or replaced, another
   // process may hold a lock of its own, so this one stops rewriting.
-  if (policy.max_age && *policy.max_age < caf::timespan::zero())
-    return make_error(errc::invalid_argument, "max_age must not be negative: a negative age "
-                                              "would put the cutoff in the future");
-  if (cfg_.lock)
-    if (auto err = cfg_.lock->verify())
-      return err;
-  if (auto err = load())
+  if (auto err = validate(policy))
     return err;
-  close_file(); // after the rename, an open descriptor would point at the old file
+  if (!dry_run) { // a dry run writes nothing, not even the repair of a torn tail load() makes
+    if (cfg_.lock)
+      if (auto err = cfg_.lock->verify())
+        return err;
+    if (auto err = load())
+      return err;
+    close_file(); // after the rename, an open descriptor would point at the old file
+  }
   auto dir = cfg_.root->open_task_dir(task_, false);
   if (!dir)
     return dir.error();
@@ -510,7 +512,7 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
     ++kept_count;
   }
   compact_result result{events.size() - kept_count, kept_count, corrupt_count};
-  if (result.removed == 0 && corrupt_count == 0)
+  if (dry_run || (result.removed == 0 && corrupt_count == 0))
     return result;
   // The new log is written first and the corrupt lines appended only then, so that a compaction
   // failing before its rename leaves events.corrupt as it was: one failing again and again never

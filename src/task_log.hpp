@@ -89,7 +89,10 @@ public:
 
   /// Rewrites the file under `policy` (temp file, fsync, rename, fsync dir) and moves unparsable lines
   /// to events.corrupt. Leaves the file alone if there is nothing to remove.
-  caf::expected<compact_result> compact(const retention_policy& policy, timestamp now);
+  /// With `dry_run`, only counts what it would remove and move aside, and writes nothing. A policy
+  /// validate() refuses is invalid_argument.
+  caf::expected<compact_result> compact(const retention_policy& policy, timestamp now,
+                                        bool dry_run = false);
 
   /// Loads the file if it is not loaded yet (reporting its summary); returns its size in bytes.
   caf::expected<uint64_t> populate();

@@ -303,3 +303,29 @@ TEST(StoreRoot, OpensOnlyRegularFilesBelowTheRoot) {
   EXPECT_FALSE(created); // O_CREAT on a symlink neither follows it nor replaces it
   EXPECT_EQ(slurp(dir.path() / "r" / "t" / "f"), "x");
 }
+
+TEST_F(StoreFilesTest, CompactAllGoesOnPastAFailingTaskAndNamesIt) {
+  {
+    auto db = open_store();
+    for (auto task : {"a", "b", "c"})
+      for (int i = 0; i < 3; ++i)
+        must_append(*db, make_event(task, "task:created"));
+  }
+  // b cannot be compacted: its corrupt line would go through a symbolic link.
+  std::ofstream(in_root("b") / events_file_name, std::ios::app) << "not json\n";
+  fs::create_symlink(outside() / "victim.jsonl", in_root("b") / corrupt_file_name);
+  auto db = open_store();
+  retention_policy keep_one;
+  keep_one.max_events = 1;
+  auto res = db->compact_all(keep_one);
+  ASSERT_FALSE(res);
+  const auto text = render(res.error());
+  EXPECT_TRUE(is(res.error(), errc::not_regular_file)) << text;
+  EXPECT_NE(text.find("1 of 3 tasks"), std::string::npos) << text;
+  EXPECT_NE(text.find("'b'"), std::string::npos) << text;
+  EXPECT_NE(text.find("4 events removed"), std::string::npos) << text; // a and c, two each
+  EXPECT_EQ(db->read_task("a")->events.size(), 1u);
+  EXPECT_EQ(db->read_task("b")->events.size(), 3u);
+  EXPECT_EQ(db->read_task("c")->events.size(), 1u);
+  EXPECT_EQ(slurp(outside() / "victim.jsonl"), valid_line);
+}

@@ -1,5 +1,8 @@
 #include "task_log.hpp"
 
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -12,6 +15,7 @@
 
 using namespace evstore;
 using evstore::testing::slurp;
+namespace fs = std::filesystem;
 using evstore::testing::spit;
 
 namespace {
@@ -528,4 +532,46 @@ TEST_F(TaskLogTest, TheSameIdWithDifferentContentIsAnIdConflictAndWritesNothing)
     EXPECT_NE(render(res.error()).find(field), std::string::npos) << render(res.error());
     EXPECT_EQ(slurp(file()), before);
   }
+}
+
+TEST_F(TaskLogTest, ANegativeMaxAgeIsRefusedAndAnAgeBeyondTheEpochsRangeKeepsEverything) {
+  auto log = make_log();
+  ASSERT_TRUE(log->append(append_request{make_event("t1", "a", at("1990-01-01T00:00:00Z")),
+                                         caf::none}));
+  ASSERT_TRUE(log->append(append_request{make_event("t1", "a"), caf::none}));
+  const auto before = slurp(file());
+  retention_policy negative;
+  negative.max_age = -std::chrono::hours{24 * 5}; // "-5d": would put the cutoff in the future
+  auto res = log->compact(negative, now());
+  ASSERT_FALSE(res);
+  EXPECT_TRUE(is(res.error(), errc::invalid_argument)) << render(res.error());
+  EXPECT_EQ(slurp(file()), before);
+  retention_policy huge;
+  huge.max_events = caf::none;
+  huge.max_age = caf::timespan::max(); // now - age would wrap round to the far future
+  res = log->compact(huge, now());
+  ASSERT_TRUE(res) << render(res.error());
+  EXPECT_EQ(res->removed, 0u);
+  EXPECT_EQ(slurp(file()), before);
+}
+
+TEST_F(TaskLogTest, ADryRunCountsWhatACompactionWouldDoAndWritesNothing) {
+  auto log = make_log();
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(log->append(append_request{make_event("t1", "a"), caf::none}));
+  std::ofstream(file(), std::ios::app) << "not json\n";
+  std::ofstream(file(), std::ios::app) << R"({"torn":)"; // a torn tail the real run would repair
+  const auto before = slurp(file());
+  retention_policy keep_two;
+  keep_two.max_events = 2;
+  auto dry = make_log()->compact(keep_two, now(), /*dry_run=*/true);
+  ASSERT_TRUE(dry) << render(dry.error());
+  EXPECT_EQ(slurp(file()), before);
+  EXPECT_FALSE(fs::exists(dir_.path() / "t1" / "events.corrupt"));
+  auto real = make_log()->compact(keep_two, now());
+  ASSERT_TRUE(real) << render(real.error());
+  EXPECT_EQ(dry->removed, real->removed);
+  EXPECT_EQ(dry->kept, real->kept);
+  EXPECT_EQ(dry->corrupt_moved, real->corrupt_moved);
+  EXPECT_EQ(real->removed, 3u);
 }
