@@ -156,10 +156,12 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
     [=](compact_all_request& req) -> caf::delegated<compact_result> {
       return self->delegate(spawn_compact_all_worker(self, self->state.opts.root), std::move(req));
     },
-    [=](list_tasks_request) -> caf::result<task_list> {
-      auto tasks = list_task_ids(self->state.opts.root);
+    [=](list_tasks_request req) -> caf::result<task_list> {
+      auto tasks = list_task_ids(*self->state.log_cfg.root);
       if (!tasks)
         return tasks.error();
+      if (!req.include_system_log && !tasks->empty() && tasks->front().empty())
+        tasks->erase(tasks->begin());
       return task_list{std::move(*tasks)};
     },
     [=](cleanup_request) -> caf::result<cleanup_result> {

@@ -78,7 +78,11 @@ struct compact_all_request {
 };
 
 /// Task ids that have an events file ("" for the system-wide file). Replies `task_list`.
-struct list_tasks_request {};
+struct list_tasks_request {
+  /// Also "" if the system-wide file exists. Off by default: the Rust crate's list_tasks names tasks
+  /// only, and so does ours.
+  bool include_system_log = false;
+};
 
 struct task_list {
   std::vector<std::string> tasks;
@@ -150,8 +154,8 @@ typename Inspector::result_type inspect(Inspector& f, compact_all_request& x) {
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, list_tasks_request&) {
-  return f(caf::meta::type_name("evstore::list_tasks_request"));
+typename Inspector::result_type inspect(Inspector& f, list_tasks_request& x) {
+  return f(caf::meta::type_name("evstore::list_tasks_request"), x.include_system_log);
 }
 
 template <class Inspector>

@@ -59,8 +59,8 @@ caf::expected<read_result> store::read_task(const std::string& task, uint64_t fr
   return ask<read_result>(read_request{task, from});
 }
 
-caf::expected<std::vector<std::string>> store::list_tasks() {
-  auto res = ask<task_list>(list_tasks_request{});
+caf::expected<std::vector<std::string>> store::list_tasks(bool include_system_log) {
+  auto res = ask<task_list>(list_tasks_request{include_system_log});
   if (!res)
     return res.error();
   return std::move(res->tasks);

@@ -95,7 +95,9 @@ public:
   /// Events of `task` in file order, from the `from`-th valid event on.
   caf::expected<read_result> read_task(const std::string& task, uint64_t from = 0);
 
-  caf::expected<std::vector<std::string>> list_tasks();
+  /// Task ids that have an events file, sorted. The system-wide log ("") only if asked for: the
+  /// Rust crate's list_tasks leaves it out.
+  caf::expected<std::vector<std::string>> list_tasks(bool include_system_log = false);
 
   /// The last `limit` events, across all tasks, whose type starts with `prefix` (SPEC §3); with
   /// `since`, only events with ts >= since.

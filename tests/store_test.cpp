@@ -133,7 +133,8 @@ TEST_F(StoreTest, AppendReadAndListTasks) {
   EXPECT_EQ(events->events[0], first.ev);
   EXPECT_EQ(db->read_task("alpha", 1)->events.size(), 1u);
   EXPECT_EQ(db->read_task("nobody")->events.size(), 0u);
-  EXPECT_EQ(*db->list_tasks(), (std::vector<std::string>{"", "alpha", "beta"}));
+  EXPECT_EQ(*db->list_tasks(), (std::vector<std::string>{"alpha", "beta"})); // as the Rust crate
+  EXPECT_EQ(*db->list_tasks(true), (std::vector<std::string>{"", "alpha", "beta"}));
 }
 
 TEST_F(StoreTest, BadTaskIdsAreRejectedAndNothingIsCreated) {

@@ -210,7 +210,7 @@ private:
   std::vector<std::string> oracle(const std::string& prefix, uint64_t limit,
                                   caf::optional<evstore::timestamp> since) {
     std::vector<std::tuple<evstore::timestamp, std::string, uint64_t, std::string>> all;
-    auto tasks = db_->list_tasks();
+    auto tasks = db_->list_tasks(/*include_system_log=*/true);
     if (!tasks) {
       fail(tasks.error(), "list_tasks");
       return {};

@@ -138,57 +138,40 @@ caf::expected<event> event_from_json(const std::string& line) {
 }
 
 /// A task's log opened for reading by the tool itself (verify, stats and tail look at files
-/// directly), or why not. `err` keeps the errno, so a log removed since the listing (ENOENT) can be
-/// told from one that cannot be read.
+/// directly), or why not. Only a missing log (`missing`: removed since the listing) is not a
+/// problem; whatever else stops the open is.
 struct opened_log {
-  int fd = -1;
-  int err = 0;
+  unique_fd fd;
+  bool missing = false;
   std::string problem;
   uint64_t size = 0;
 };
 
-/// Opens `<root>/<task>/events.jsonl` relative to the root without following a symlink at the
-/// task directory or the file and without blocking on a FIFO; refuses anything but a regular file.
-opened_log open_log(const std::string& root, const std::string& task) {
+/// Opens `task`'s log through the store's own helper: relative to the root, without following a
+/// symbolic link at the task directory or the file, without blocking on a FIFO, regular files only.
+opened_log open_log(const store_root& root, const std::string& task) {
   opened_log out;
-  auto failed = [&](int err, const std::string& what) {
-    out.err = err;
-    out.problem = what + ": " + std::strerror(err);
-    if (err == ELOOP)
-      out.problem = what + ": a symbolic link (not followed)";
+  auto fd = root.open_file(task, events_file_name, O_RDONLY);
+  if (!fd) {
+    out.problem = reason(fd.error());
     return out;
-  };
-  int root_fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd < 0)
-    return failed(errno, "cannot open the store root");
-  int dir_fd = root_fd;
-  if (!task.empty()) {
-    dir_fd = ::openat(root_fd, task.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int err = errno;
-    ::close(root_fd);
-    if (dir_fd < 0)
-      return failed(err, "cannot open the task directory");
   }
-  int fd = ::openat(dir_fd, events_file_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  int err = errno;
-  ::close(dir_fd);
-  if (fd < 0)
-    return failed(err, "cannot open");
+  if (!*fd) {
+    out.missing = true;
+    return out;
+  }
   struct stat sb {};
-  if (::fstat(fd, &sb) != 0) {
-    err = errno;
-    ::close(fd);
-    return failed(err, "cannot stat");
-  }
-  if (!S_ISREG(sb.st_mode)) {
-    ::close(fd);
-    out.err = EINVAL;
-    out.problem = "not a regular file (the store does not read it)";
+  if (::fstat(fd->get(), &sb) != 0) {
+    out.problem = std::string{"cannot stat: "} + std::strerror(errno);
     return out;
   }
-  out.fd = fd;
   out.size = static_cast<uint64_t>(sb.st_size);
+  out.fd = std::move(*fd);
   return out;
+}
+
+caf::expected<std::shared_ptr<const store_root>> open_root_dir(const common& c) {
+  return store_root::open(c.root, false);
 }
 
 // The one task asked for, or every task in the store.
@@ -196,7 +179,7 @@ caf::expected<std::vector<std::string>> chosen_tasks(store& db, bool has_task,
                                                      const std::string& task) {
   if (has_task)
     return std::vector<std::string>{task};
-  return db.list_tasks();
+  return db.list_tasks(/*include_system_log=*/true);
 }
 
 std::atomic<bool> interrupted{false};
@@ -418,6 +401,9 @@ int run_tail(const common& c, const tail_args& a) {
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
+  auto root = open_root_dir(c);
+  if (!root)
+    return fail(root.error());
   std::signal(SIGINT, [](int) { interrupted = true; });
   std::signal(SIGTERM, [](int) { interrupted = true; });
   // Another process writes; we poll: a file whose size changed is read from the last event we saw.
@@ -435,11 +421,9 @@ int run_tail(const common& c, const tail_args& a) {
       return fail(tasks.error());
     for (const auto& task : *tasks) {
       auto& s = files[task];
-      auto log = open_log(c.root, task);
-      if (log.fd < 0 && log.err != ENOENT) // ENOENT: removed since the listing, as by cleanup
-        return fail(events_path(c.root, task) + ": " + log.problem);
-      if (log.fd >= 0)
-        ::close(log.fd);
+      auto log = open_log(**root, task);
+      if (!log.problem.empty()) // a missing log was removed since the listing, as by cleanup
+        return fail(log.problem);
       const uint64_t bytes = log.size;
       if (bytes == s.bytes)
         continue;
@@ -478,7 +462,7 @@ int run_tasks(const common& c) {
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
-  auto tasks = db->list_tasks();
+  auto tasks = db->list_tasks(/*include_system_log=*/true);
   if (!tasks)
     return fail(tasks.error());
   printer out{c.fmt, {"task"}};
@@ -512,7 +496,7 @@ int run_compact(const common& c, const compact_args& a) {
   if (!tasks)
     return fail(tasks.error());
   if (a.has_task) { // a misspelt task would otherwise "succeed" with nothing removed
-    auto all = db->list_tasks();
+    auto all = db->list_tasks(/*include_system_log=*/true);
     if (!all)
       return fail(all.error());
     if (std::find(all->begin(), all->end(), a.task) == all->end())
@@ -582,9 +566,12 @@ int run_stats(const common& c) {
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
-  auto tasks = db->list_tasks();
+  auto tasks = db->list_tasks(/*include_system_log=*/true);
   if (!tasks)
     return fail(tasks.error());
+  auto root = open_root_dir(c);
+  if (!root)
+    return fail(root.error());
   uint64_t events = 0, bytes = 0, corrupt = 0, future = 0, torn = 0, unreadable = 0;
   std::set<std::string> types;
   {
@@ -592,15 +579,15 @@ int run_stats(const common& c) {
     // A task that cannot be read is reported and counted; the others are still scanned.
     for (const auto& task : *tasks) {
       bar.advance();
-      auto log = open_log(c.root, task);
-      if (log.fd < 0) {
-        if (log.err == ENOENT)
-          continue; // removed since the listing
+      auto log = open_log(**root, task);
+      if (log.missing)
+        continue; // removed since the listing
+      if (!log.problem.empty()) {
         ++unreadable;
-        fail(events_path(c.root, task) + ": " + log.problem);
+        fail(log.problem);
         continue;
       }
-      ::close(log.fd);
+      log.fd = unique_fd{};
       auto res = db->read_task(task);
       if (!res) {
         ++unreadable;
@@ -629,6 +616,9 @@ int run_stats(const common& c) {
 int run_verify(const common& c) {
   if (auto err = open_root(c.root, true))
     return fail(err);
+  auto root = open_root_dir(c);
+  if (!root)
+    return fail(root.error());
   // Every task directory, not only those whose log the store would use: a log that is a symbolic
   // link, a directory or a FIFO is ignored by the store, and verify says so.
   auto tasks = list_task_dirs(c.root);
@@ -646,17 +636,17 @@ int run_verify(const common& c) {
     for (const auto& task : *tasks) {
       bar.advance();
       const auto path = events_path(c.root, task);
-      auto log = open_log(c.root, task);
-      if (log.fd < 0) {
-        if (log.err == ENOENT)
-          continue; // removed since the listing; anything else is a finding
+      auto log = open_log(**root, task);
+      if (log.missing)
+        continue; // removed since the listing; anything else is a finding
+      if (!log.problem.empty()) {
         ++unreadable;
         report(path, 0, log.problem);
         continue;
       }
       ++files;
       uint64_t number = 0;
-      int err = for_each_line(log.fd, 0, [&](const raw_line& line) {
+      int err = for_each_line(log.fd.get(), 0, [&](const raw_line& line) {
         ++number;
         ++lines;
         const char* problem = nullptr;
@@ -669,7 +659,7 @@ int run_verify(const common& c) {
         ++bad;
         report(path, number, problem);
       });
-      ::close(log.fd);
+      log.fd = unique_fd{};
       if (err != 0) {
         ++unreadable;
         report(path, number + 1, std::string{"cannot read: "} + std::strerror(err));
