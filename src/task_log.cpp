@@ -432,7 +432,7 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
 
 caf::expected<compact_result> task_log::compact(const retention_policy& policy, timestamp now_ts,
                                                 bool dry_run) {
-  if (cfg_.read_only)
+  if (cfg_.read_only && !dry_run) // a dry run only reads, so a read-only store may count
     return make_error(errc::read_only, "store is open read-only; cannot compact");
   // Two writers rewriting one file lose acknowledged events: if LOCK was deleted or replaced, another
   // process may hold a lock of its own, so this one stops rewriting.

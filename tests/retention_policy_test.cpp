@@ -74,3 +74,27 @@ TEST_F(RetentionPolicyStoreTest, CompactionRefusesAnInvalidPolicyAndChangesNothi
   ASSERT_TRUE(read);
   EXPECT_EQ(read->events.size(), 3u);
 }
+
+TEST_F(RetentionPolicyStoreTest, ADryRunCountsAndWritesNothingEvenOnAReadOnlyStore) {
+  {
+    auto db = open_store();
+    for (int i = 0; i < 5; ++i)
+      must_append(*db, make_event("t", "a:b"));
+  }
+  const auto file = dir_.path() / "store" / "t" / "events.jsonl";
+  const auto before = slurp(file);
+  auto opts = options();
+  opts.read_only = true;
+  auto ro = open_store(opts);
+  auto counted = ro->compact_task("t", policy(uint64_t{2}, caf::none), true);
+  ASSERT_TRUE(counted) << render(counted.error());
+  EXPECT_EQ(counted->removed, 3u);
+  EXPECT_EQ(counted->kept, 2u);
+  auto all = ro->compact_all(policy(uint64_t{1}, caf::none), true);
+  ASSERT_TRUE(all) << render(all.error());
+  EXPECT_EQ(all->removed, 4u);
+  auto real = ro->compact_task("t", policy(uint64_t{2}, caf::none));
+  ASSERT_FALSE(real);
+  EXPECT_TRUE(is(real.error(), errc::read_only)) << render(real.error());
+  EXPECT_EQ(slurp(file), before);
+}
