@@ -12,7 +12,7 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 cmake --build build-fuzz -j "$(nproc)" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in line_decoder timestamp task_id pattern; do
+for target in line_decoder timestamp task_id pattern append_read; do
   mkdir -p "$work/$target"
   # New inputs go to the scratch dir; the checked-in corpus is only read.
   ./build-fuzz/${target}_fuzz -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
