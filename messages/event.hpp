@@ -68,8 +68,8 @@ public:
   /// "data: number is not finite".
   static caf::expected<json_payload> parse(std::string_view text);
 
-  /// Adopts `text`, which the caller has checked by the reader's rules and which holds no line break
-  /// (the line decoder does). Not for user input: use parse().
+  /// Adopts `text`: exactly one JSON value by the reader's rules, nothing around it, no line break
+  /// (the line decoder passes the bytes of a line's data value). Not for user input: use parse().
   static json_payload adopt_checked(std::string text);
 
   /// The JSON text.

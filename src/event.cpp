@@ -67,8 +67,7 @@ boost::json::value json_payload::value() const {
 caf::error json_payload::check_loaded() {
   if (auto why = json_text::check(text_, json_text::rules::read))
     return make_error(errc::invalid_event, std::string{"data: "} + why.what);
-  if (text_.find_first_of("\n\r") != std::string::npos)
-    text_ = json_text::minify(text_);
+  text_ = json_text::minify(text_); // no line break, nothing around the value
   return caf::none;
 }
 
