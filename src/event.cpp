@@ -31,12 +31,16 @@ bool from_string(std::string_view text, actor_kind& out) {
 }
 
 json_payload::json_payload(const boost::json::value& value) {
-  std::string text;
-  if (auto why = json_text::serialize(value, text)) {
+  // Written into a buffer reused across calls, then copied once at its final size.
+  thread_local std::string buffer;
+  buffer.clear();
+  if (auto why = json_text::serialize(value, buffer)) {
     problem_ = std::string{"data: "} + why.what;
     return; // stays null
   }
-  text_ = std::move(text);
+  text_.assign(buffer);
+  if (buffer.capacity() > (size_t{1} << 20))
+    std::string{}.swap(buffer); // keep no more than 1 MiB per thread
 }
 
 caf::expected<json_payload> json_payload::parse(std::string_view text) {

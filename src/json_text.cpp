@@ -393,6 +393,13 @@ bool put_string(std::string& out, std::string_view text) {
   const size_t n = text.size();
   while (i < n) {
     size_t run = i;
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, text.data() + i, 8);
+      if (word_needs_attention(w))
+        break;
+      i += 8;
+    }
     while (i < n) {
       auto u = static_cast<unsigned char>(text[i]);
       if (u < 0x20 || u == '"' || u == '\\')
@@ -471,7 +478,8 @@ struct frame {
 
 problem serialize(const boost::json::value& root, std::string& out) {
   problem why;
-  std::vector<frame> stack;
+  thread_local std::vector<frame> stack; // reused: no allocation per call
+  stack.clear();
   const boost::json::value* cur = &root;
   for (;;) {
     switch (cur->kind()) {
