@@ -276,6 +276,10 @@ parsed<caf::optional<caf::timespan>> parse_age(const std::string& text) {
                   + " (about 292 years, the range of a time span)";
     return out;
   }
+  if (*n == 0) { // "no limit" to many people; it would remove every event
+    out.problem = quoted + " would remove every event; for no age limit say none";
+    return out;
+  }
   out.value = caf::optional<caf::timespan>{
     caf::timespan{static_cast<int64_t>(*n) * unit->second.count()}};
   return out;
@@ -392,6 +396,9 @@ int run_query(const common& c, const std::string& prefix, uint64_t limit, const 
   for (const auto& ev : res->events)
     out.print(ev);
   out.flush();
+  if (res->stats.corrupt_lines || res->stats.future_schema_lines)
+    std::cerr << "evstore: skipped " << res->stats.corrupt_lines << " corrupt and "
+              << res->stats.future_schema_lines << " future-schema lines (see `evstore verify`)\n";
   return 0;
 }
 

@@ -49,8 +49,9 @@ struct parsed {
 /// [min, max].
 parsed<uint64_t> parse_whole_number(const std::string& text, uint64_t min, uint64_t max);
 
-/// An age: a whole number and one unit, d, h, m or s ("30d"), at most what a timespan holds (about
-/// 292 years); "none" means no limit (an empty optional).
+/// An age: a whole number and one unit, d, h, m or s ("30d"), from 1 to what a timespan holds
+/// (about 292 years); "none" means no limit (an empty optional). 0 is refused: it would remove every
+/// event, and many read it as "no limit".
 parsed<caf::optional<caf::timespan>> parse_age(const std::string& text);
 
 /// Seconds: digits with an optional fraction ("20", "0.5"), at most 10^9.

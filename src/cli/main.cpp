@@ -133,9 +133,13 @@ int main(int argc, char** argv) {
         auto n = parse_whole_number(text, 0, max_count);
         if (!n)
           throw CLI::ValidationError("--max-events", n.error() + " (or none)");
+        // 0 reads as "no limit" to many people, and would remove every event: say which.
+        if (*n == 0)
+          throw CLI::ValidationError("--max-events", "0 would remove every event; for no limit "
+                                                     "say none");
         cp.max_events = *n;
       },
-      "keep the newest N events per task (default 10000), or none: any number")
+      "keep the newest N events per task (N >= 1, default 10000), or none: any number")
     ->type_name("N|none");
   compact
     ->add_option_function<std::string>(
