@@ -483,11 +483,16 @@ TEST_F(CliTest, VerifyReportsALogThatIsNotARegularFileAndDoesNotHang) {
   ASSERT_EQ(::mkfifo(log_of("fifo").c_str(), 0644), 0);
   fs::remove(log_of("link"));
   fs::create_symlink(outside() / "elsewhere.jsonl", log_of("link"));
+  fs::create_directory_symlink(outside(), fs::path(root()) / "linked"); // a task dir elsewhere
+  spit(outside() / "events.jsonl", "{not an event either\n");
   const auto before = disk();
   auto v = cli("verify");
   EXPECT_EQ(v.rc, 1) << v.err;
   EXPECT_FALSE(has(v.err, "all good")) << v.err;
-  EXPECT_TRUE(has(v.err, "3 unreadable files")) << v.err;
+  EXPECT_TRUE(has(v.err, "4 logs the store cannot read")) << v.err;
+  EXPECT_TRUE(has(v.out, "{\"file\":\"" + (fs::path(root()) / "linked").string()
+                           + "\",\"line\":0,\"problem\":\"not_regular_file: a symbolic link"))
+    << v.out;
   for (auto task : {"dir", "fifo", "link"})
     EXPECT_TRUE(has(v.out, "{\"file\":\"" + log_of(task).string()
                              + "\",\"line\":0,\"problem\":\"not_regular_file: "))
@@ -495,7 +500,8 @@ TEST_F(CliTest, VerifyReportsALogThatIsNotARegularFileAndDoesNotHang) {
   EXPECT_TRUE(has(v.out, "is a directory")) << v.out;
   EXPECT_TRUE(has(v.out, "is a FIFO")) << v.out;
   EXPECT_TRUE(has(v.out, "is a symbolic link")) << v.out;
-  EXPECT_FALSE(has(v.out, "elsewhere")) << v.out; // the file outside was never read as a log
+  EXPECT_FALSE(has(v.out, "elsewhere")) << v.out; // the files outside were never read as logs
+  EXPECT_FALSE(has(v.out, "outside")) << v.out;
   EXPECT_TRUE(has(v.err, "verified 2 lines in 1 files")) << v.err;
   EXPECT_EQ(disk(), before);
 }

@@ -29,6 +29,7 @@
 #include "pattern.hpp"
 #include "store_layout.hpp"
 #include "timestamp_format.hpp"
+#include "validation.hpp"
 
 namespace evstore::cli {
 
@@ -626,21 +627,38 @@ int run_verify(const common& c) {
   auto root = open_root_dir(c);
   if (!root)
     return fail(root.error());
-  // Every task directory, not only those whose log the store would use: a log that is a symbolic
-  // link, a directory or a FIFO is ignored by the store, and verify says so.
-  auto tasks = list_task_dirs(c.root);
-  if (!tasks)
-    return fail(tasks.error());
-  tasks->insert(tasks->begin(), ""); // the system-wide log, in the root
+  // Every entry named like a task, not only those the store would use: a task directory or a log
+  // that is a symbolic link, a directory or a FIFO is ignored by the store, and verify says so.
+  std::vector<std::string> dirs{""}; // the system-wide log, in the root
+  std::vector<std::string> links;
+  const int root_fd = (*root)->fd();
+  if (auto err = for_each_dir_entry(root_fd, c.root, [&](const std::string& name, unsigned char) {
+        struct stat sb {};
+        if (validate_task_id(name) || ::fstatat(root_fd, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0)
+          return;
+        if (S_ISDIR(sb.st_mode))
+          dirs.push_back(name);
+        else if (S_ISLNK(sb.st_mode))
+          links.push_back(name);
+      }))
+    return fail(err);
+  std::sort(dirs.begin(), dirs.end());
+  std::sort(links.begin(), links.end());
   printer out{c.fmt, {"file", "line", "problem"}};
   uint64_t lines = 0, bad = 0, files = 0, unreadable = 0;
   auto report = [&](const std::string& path, uint64_t number, const std::string& problem) {
     out.row({path, std::to_string(number), problem},
             {{"file", path}, {"line", number}, {"problem", problem}});
   };
+  for (const auto& name : links) {
+    ++unreadable;
+    report(task_dir(c.root, name), 0,
+           "not_regular_file: a symbolic link where a task directory belongs; the store does not "
+           "read it");
+  }
   {
-    progress bar{"verifying", tasks->size()};
-    for (const auto& task : *tasks) {
+    progress bar{"verifying", dirs.size()};
+    for (const auto& task : dirs) {
       bar.advance();
       const auto path = events_path(c.root, task);
       auto log = open_log(**root, task);
@@ -678,7 +696,7 @@ int run_verify(const common& c) {
   if (!bad && !unreadable)
     std::cerr << "all good\n";
   else
-    std::cerr << bad << " bad lines, " << unreadable << " unreadable files\n";
+    std::cerr << bad << " bad lines, " << unreadable << " logs the store cannot read\n";
   return bad || unreadable ? exit_failure : exit_success;
 }
 
