@@ -207,7 +207,17 @@ TEST(LineCodec, RandomPayloadsSurviveEncodeAndDecodeByteForByte) {
     auto data = json_payload::parse(text);
     ASSERT_TRUE(data) << text << ": " << render(data.error());
     auto ev = sample(*data);
-    ASSERT_FALSE(validate_for_append(ev)) << text;
+    // Random task ids (unicode, quotes, backslashes) and timestamps across the whole range.
+    static const char* task_pieces[] = {"t", "-", "é", "😀", "\"", "'", " ", ".", "中", "x"};
+    ev.task.clear();
+    for (int k = static_cast<int>(gen.rng()() % 6); k > 0; --k)
+      ev.task += task_pieces[gen.rng()() % (sizeof(task_pieces) / sizeof(task_pieces[0]))];
+    if (ev.task == "." || ev.task == "..")
+      ev.task = "t";
+    ev.ts = timestamp{std::chrono::nanoseconds{static_cast<int64_t>(gen.rng()())}};
+    if (i % 7 == 0)
+      ev.ts = timestamp{};
+    ASSERT_FALSE(validate_for_append(ev)) << text << " task " << ev.task;
     auto d = round_trip(ev);
     ASSERT_EQ(d.status, line_status::ok) << text;
     EXPECT_EQ(d.ev.data.text(), data->text());
