@@ -82,6 +82,12 @@ public:
     return problem_;
   }
 
+  /// True if the text is known to obey the writer's rules (made from a value or by parse()); false
+  /// for text adopted from a line or received from another process, which the writer checks again.
+  bool checked_for_writing() const {
+    return checked_for_writing_;
+  }
+
   /// The text parsed into a DOM, for convenience: integers beyond 64 bits become doubles there (use
   /// text() to keep them). Null if the payload has a problem.
   boost::json::value value() const;
@@ -105,6 +111,7 @@ private:
 
   std::string text_ = "null";
   std::string problem_;
+  bool checked_for_writing_ = true; // not part of the value: ignored by ==, not sent
 };
 
 struct event {

@@ -55,6 +55,7 @@ caf::expected<json_payload> json_payload::parse(std::string_view text) {
 json_payload json_payload::adopt_checked(std::string text) {
   json_payload result;
   result.text_ = std::move(text);
+  result.checked_for_writing_ = false;
   return result;
 }
 
@@ -69,6 +70,7 @@ boost::json::value json_payload::value() const {
 }
 
 caf::error json_payload::check_loaded() {
+  checked_for_writing_ = false;
   if (auto why = json_text::check(text_, json_text::rules::read))
     return make_error(errc::invalid_event, std::string{"data: "} + why.what);
   text_ = json_text::minify(text_); // no line break, nothing around the value

@@ -62,7 +62,9 @@ caf::error validate_data(const json_payload& data) {
   if (!data.problem().empty())
     return make_error(errc::invalid_event, data.problem());
   // Payloads made from values or parsed from text are already checked; one read back from a log
-  // was checked only by the reader's looser rules. One pass over the text settles both.
+  // or received from another process was checked only by the reader's looser rules.
+  if (data.checked_for_writing())
+    return caf::none;
   if (auto why = json_text::check(data.text(), json_text::rules::write))
     return make_error(errc::invalid_event, std::string{"data: "} + why.what + " (at byte "
                                              + std::to_string(why.offset) + ")");

@@ -72,6 +72,18 @@ TEST_F(MessagesTest, EventDataKeepsItsTextAndTsItsAbsence) {
   EXPECT_EQ(back, ev);
 }
 
+TEST_F(MessagesTest, EventDataFromAnotherProcessIsCheckedAgainBeforeItIsWritten) {
+  auto ev = sample_event();
+  ev.data = json_payload::adopt_checked("[1e400]"); // readable, not writable
+  EXPECT_FALSE(ev.data.checked_for_writing());
+  auto back = round_trip(ev);
+  EXPECT_EQ(back.data.text(), "[1e400]");
+  EXPECT_FALSE(back.data.checked_for_writing());
+  back = round_trip(sample_event()); // even text that was checked is checked again on arrival
+  EXPECT_FALSE(back.data.checked_for_writing());
+  EXPECT_TRUE(sample_event().data.checked_for_writing());
+}
+
 TEST_F(MessagesTest, EventDataFromAnotherProcessIsCheckedLikeALine) {
   auto ev = sample_event();
   ev.data = json_payload::adopt_checked("[1,"); // as a peer could send it
