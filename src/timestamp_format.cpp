@@ -114,6 +114,12 @@ std::optional<timestamp> parse_timestamp(std::string_view s) {
   int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
                  - offset_seconds;
   // Nanoseconds in 64 bits reach from 1677 to 2262; anything outside is not a timestamp we can hold.
+  // Before 1970 the fraction is borrowed from the second first, so that the earliest timestamps
+  // (whose whole seconds alone fall outside the range) read back too.
+  if (secs < 0 && nanos > 0) {
+    secs += 1;
+    nanos -= 1'000'000'000;
+  }
   int64_t total = 0;
   if (__builtin_mul_overflow(secs, int64_t{1'000'000'000}, &total)
       || __builtin_add_overflow(total, nanos, &total))

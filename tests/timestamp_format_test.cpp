@@ -1,5 +1,8 @@
 #include "timestamp_format.hpp"
 
+#include <limits>
+#include <random>
+
 #include <gtest/gtest.h>
 
 using namespace evstore;
@@ -91,4 +94,25 @@ TEST(TimestampFormat, TheEpochRoundTrips) {
   ASSERT_TRUE(ts);
   EXPECT_EQ(ts->time_since_epoch().count(), 0);
   EXPECT_EQ(format_timestamp(*ts), "1970-01-01T00:00:00Z");
+}
+
+TEST(TimestampFormat, EveryRepresentableTimestampRoundTrips) {
+  // What the writer formats, the reader must read back: down to the first nanosecond of the range.
+  std::mt19937_64 rng{5};
+  std::vector<int64_t> samples = {std::numeric_limits<int64_t>::min(),
+                                  std::numeric_limits<int64_t>::min() + 1,
+                                  std::numeric_limits<int64_t>::min() + 854'775'807,
+                                  std::numeric_limits<int64_t>::min() + 854'775'808,
+                                  std::numeric_limits<int64_t>::max(), -1, 0, 1};
+  for (int i = 0; i < 100'000; ++i)
+    samples.push_back(static_cast<int64_t>(rng()));
+  for (int64_t n : samples) {
+    timestamp ts{std::chrono::nanoseconds{n}};
+    auto text = format_timestamp(ts);
+    auto back = parse_timestamp(text);
+    ASSERT_TRUE(back) << n << " " << text;
+    EXPECT_EQ(*back, ts) << text;
+  }
+  EXPECT_FALSE(parse_timestamp("1677-09-21T00:12:43.145224191Z").has_value());
+  EXPECT_TRUE(parse_timestamp("1677-09-21T00:12:43.145224192Z").has_value());
 }
