@@ -79,6 +79,9 @@ caf::error validate_for_append(const event& ev) {
   if (!ev.id.empty() && !parse_uuid(ev.id))
     return make_error(errc::invalid_id, "id must be a lowercase hyphenated uuid, got '" + ev.id
                                           + "'");
+  if (static_cast<unsigned>(ev.actor) > static_cast<unsigned>(actor_kind::system))
+    return make_error(errc::invalid_actor, "actor: unknown value "
+                                             + std::to_string(static_cast<unsigned>(ev.actor)));
   if (ev.schema_version != current_schema_version)
     return make_error(errc::invalid_event, "schema_version must be "
                                              + std::to_string(current_schema_version));

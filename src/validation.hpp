@@ -38,9 +38,10 @@ caf::error validate_type(std::string_view type);
 /// Errors are errc::invalid_event, "data: number is not finite" and the like.
 caf::error validate_data(const json_payload& data);
 
-/// Checks an event about to be appended: task, type, id (empty or a lowercase hyphenated uuid) and
-/// data, so that its line decodes back to the same event. Actor and ts are typed and so always valid
-/// here; their text forms are checked where text is parsed.
+/// Checks an event about to be appended: task, type, id (empty or a lowercase hyphenated uuid), actor
+/// (one of the enumerators: a peer may send any byte), schema_version and data, so that its line
+/// decodes back to the same event. Every ts is representable; its text form is checked where text
+/// is parsed.
 caf::error validate_for_append(const event& ev);
 
 } // namespace evstore

@@ -156,3 +156,14 @@ TEST(Validation, RejectsIdsThatAreNotLowercaseUuids) {
   ev.id = "6f1c7e4a-1b2c-4d3e-8f40-112233445566";
   EXPECT_FALSE(validate_for_append(ev));
 }
+
+TEST(Validation, RefusesAnActorOutsideTheEnumeration) {
+  event ev;
+  ev.type = "task:created";
+  ev.actor = static_cast<actor_kind>(9); // as a peer could send it
+  auto err = validate_for_append(ev);
+  EXPECT_TRUE(is(err, errc::invalid_actor));
+  EXPECT_NE(render(err).find("actor"), std::string::npos);
+  ev.actor = actor_kind::system;
+  EXPECT_FALSE(validate_for_append(ev));
+}
