@@ -107,6 +107,7 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
   st.log_cfg.max_line_bytes = opts.max_line_bytes;
   st.log_cfg.dedupe_window = opts.dedupe_window;
   st.log_cfg.read_only = opts.read_only;
+  st.log_cfg.crate_types_only = opts.crate_types_only;
   st.log_cfg.sketch_size = opts.index_sketch_size;
   st.log_cfg.external_change_check = opts.external_change_check;
   st.log_cfg.fetch_cache_lines = opts.fetch_cache_lines;

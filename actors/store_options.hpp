@@ -51,6 +51,10 @@ struct store_options {
   /// Files loaded at once while populating the index on open. Small on purpose: appends queue behind
   /// these loads on the scheduler, and two or three keep two cores busy.
   size_t population_window = 3;
+  /// Refuse on append (errc::invalid_type) any type outside the Rust crate's closed list. For a store
+  /// shared with tools still on the crate, which skips other lines and whose compaction deletes them.
+  /// Off by default: evstore itself accepts any well-formed type.
+  bool crate_types_only = false;
 };
 
 } // namespace evstore

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crate_types.hpp"
 #include "line_codec.hpp"
 #include "line_header.hpp"
 #include "line_reader.hpp"
@@ -333,6 +334,10 @@ caf::expected<append_result> task_log::append(append_request req) {
                       "event for task '" + ev.task + "' sent to the log of '" + task_ + "'");
   if (auto err = validate_for_append(ev))
     return err;
+  if (cfg_.crate_types_only && !is_rust_crate_type(ev.type))
+    return make_error(errc::invalid_type,
+                      "type '" + ev.type + "' is not one the Rust crate reads, and this store "
+                        + "refuses such types (crate_types_only)");
   if (auto err = load())
     return err;
   if (!ev.id.empty()) {

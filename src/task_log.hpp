@@ -44,6 +44,8 @@ struct task_log_config {
   size_t max_line_bytes = size_t{1} << 20;
   size_t dedupe_window = 10'000;
   bool read_only = false;
+  /// See store_options::crate_types_only.
+  bool crate_types_only = false;
   /// Line references per (type, task) in summaries.
   size_t sketch_size = default_sketch_size;
   /// Decoded events of recently fetched lines kept for the next query (0: none).

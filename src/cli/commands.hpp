@@ -62,6 +62,8 @@ struct common {
   format fmt = format::jsonl;
   /// For the writing commands.
   durability ack = durability::written;
+  /// --crate-types: refuse types the Rust crate does not read (store_options::crate_types_only).
+  bool crate_types_only = false;
 };
 
 struct append_args {
@@ -103,6 +105,7 @@ int run_compact(const common& c, const compact_args& a);
 
 int run_cleanup(const common& c);
 int run_stats(const common& c);
-int run_verify(const common& c);
+/// With `crate`, also reports valid lines the Rust crate would skip (and its compaction delete).
+int run_verify(const common& c, bool crate = false);
 
 } // namespace evstore::cli

@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
   append->add_option("--id", ap.id, "event id (default: a new UUID v4)");
   append->add_option("--ts", ap.ts, "RFC 3339 timestamp (default: now)");
   add_durability(append, durability);
+  append->add_flag("--crate-types", c.crate_types_only,
+                   "refuse types the Rust crate does not read (for a store shared with it)");
 
   std::string read_task;
   uint64_t read_from = 0;
@@ -161,6 +163,10 @@ int main(int argc, char** argv) {
   add_durability(cleanup, durability);
   auto* stats = app.add_subcommand("stats", "tasks, events, bytes, types and bad lines");
   auto* verify = app.add_subcommand("verify", "check every line; print file:line of each bad one");
+  bool verify_crate = false;
+  verify->add_flag("--crate", verify_crate,
+                   "also report lines the Rust crate would skip (types outside its list, no data, "
+                   "ids that are not uuids)");
 
   try {
     app.parse(argc, argv);
@@ -187,7 +193,7 @@ int main(int argc, char** argv) {
   else if (*stats)
     rc = run_stats(c);
   else if (*verify)
-    rc = run_verify(c);
+    rc = run_verify(c, verify_crate);
   // Output that never arrived (a full disk, a closed pipe) is a failure, not a success.
   std::cout.flush();
   if (!std::cout) {
