@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "bus_gate.hpp"
+#include "line_reader.hpp"
 #include "store_layout.hpp"
 #include "store_workers.hpp"
 #include "validation.hpp"
@@ -72,10 +73,7 @@ caf::delegated<Reply> route(store_pointer self, const std::string& task, Request
 bool cleanup_candidate(store_pointer self, const std::string& task) {
   if (self->state.writers.count(task))
     return true;
-  struct stat sb {};
-  auto path = task + "/" + events_file_name;
-  return ::fstatat(self->state.log_cfg.root->fd(), path.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0
-         || sb.st_size == 0;
+  return !task_has_events(*self->state.log_cfg.root, task, true);
 }
 
 // Asks the index (`Request` is stats_request or await_index_request) and adds the store's counters.
@@ -266,6 +264,13 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
 
 caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts,
                                        notification_sink sink) {
+  if (opts.max_line_bytes == 0)
+    return make_error(errc::invalid_argument, "max_line_bytes must be at least 1");
+  if (line_too_long(opts.max_line_bytes - 1)) // the newline is counted in max_line_bytes
+    return make_error(errc::invalid_argument,
+                      "max_line_bytes is " + std::to_string(opts.max_line_bytes)
+                        + "; readers hold lines of at most " + std::to_string(max_readable_line_bytes)
+                        + " bytes, so a longer one would be acknowledged and then unreadable");
   auto root = open_store_root(opts.root, opts.read_only);
   if (!root)
     return root.error();

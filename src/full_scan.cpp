@@ -31,11 +31,21 @@ caf::expected<query_result> full_scan_query(const std::string& root, std::string
       continue; // removed by cleanup since the listing
     uint64_t position = 0;
     int err = for_each_line(opened->get(), 0, [&](const raw_line& line) {
-      if (!line.terminated || is_blank_line(line.text))
+      if (!line.terminated)
+        return;
+      if (line.too_long) { // before the blank test: its cut text may look blank
+        ++result.stats.corrupt_lines;
+        return;
+      }
+      if (is_blank_line(line.text))
         return;
       auto d = decode_line(line.text);
       if (d.status == line_status::corrupt) {
         ++result.stats.corrupt_lines;
+        return;
+      }
+      if (d.status == line_status::ts_out_of_range) {
+        ++result.stats.ts_out_of_range_lines;
         return;
       }
       if (d.status == line_status::future_schema) {

@@ -15,14 +15,19 @@
 
 namespace evstore {
 
-/// The longest line a reader holds in memory (64 MiB, far above any append limit, so reading is
-/// never limited by what this store accepts). A longer line is unreadable: reported with its first
-/// bytes only and `too_long` set, which no decoder accepts, so it counts as corrupt everywhere, and
+/// The longest line (without its newline) a reader holds in memory: 64 MiB, far above any append
+/// limit, so reading is never limited by what this store accepts. A longer line is unreadable:
+/// reported with `too_long` set and its first bytes only, which every caller counts as corrupt, and
 /// compaction moves it to events.corrupt byte for byte. Bounds what a hostile file can make us hold.
 constexpr size_t max_readable_line_bytes = size_t{64} << 20;
 
+/// The one rule for "too long", shared by the reader, compaction and single-line reads.
+constexpr bool line_too_long(uint64_t length, size_t max_line = max_readable_line_bytes) {
+  return length > max_line;
+}
+
 struct raw_line {
-  /// The line without its newline (for a `too_long` line, only its first bytes).
+  /// The line without its newline (for a `too_long` line, only its first bytes: never decode it).
   std::string_view text;
   /// Byte offset of the line's first byte in the file.
   uint64_t offset = 0;
@@ -35,7 +40,8 @@ struct raw_line {
 };
 
 /// Calls `on_line(const raw_line&)` for every line of the file behind `fd`, from `start` on, holding
-/// at most about `max_line` bytes of one line. Returns 0, or the errno of a failed read.
+/// at most `max_line` + 1 bytes of one line. Callers must treat a `too_long` line as corrupt.
+/// Returns 0, or the errno of a failed read.
 template <class OnLine>
 int for_each_line(int fd, uint64_t start, OnLine&& on_line,
                   size_t max_line = max_readable_line_bytes) {
@@ -46,19 +52,22 @@ int for_each_line(int fd, uint64_t start, OnLine&& on_line,
   if (::fstat(fd, &sb) == 0 && static_cast<uint64_t>(sb.st_size) >= start)
     cap = std::clamp<size_t>(static_cast<size_t>(sb.st_size - static_cast<off_t>(start)) + 1,
                              size_t{4096}, cap);
-  cap = std::min(cap, std::max<size_t>(max_line, 1));
+  // A line of max_line bytes and its newline fit; one byte more without a newline is too long.
+  const size_t max_cap = max_line + 1;
+  cap = std::min(cap, max_cap);
   std::unique_ptr<char[]> buf{new char[cap]};
   size_t filled = 0;                // bytes in buf
   uint64_t buf_offset = start;      // file offset of buf[0]
   uint64_t file_pos = start;
   bool skipped_long_line = false;
   for (;;) {
-    if (filled == cap && cap >= max_line) {
+    if (filled == cap && cap >= max_cap) {
       // One line fills the buffer and may not grow it: skip to its end through a small scratch
       // buffer, report it cut, and go on after it.
       char scratch[1 << 16];
       uint64_t length = filled;
       size_t rest = 0;
+      const char* rest_at = nullptr;
       bool found = false;
       for (;;) {
         ssize_t n = ::pread(fd, scratch, std::min(sizeof(scratch), cap), static_cast<off_t>(file_pos));
@@ -73,25 +82,28 @@ int for_each_line(int fd, uint64_t start, OnLine&& on_line,
         if (nl != nullptr) {
           length += static_cast<uint64_t>(nl - scratch);
           rest = static_cast<size_t>(scratch + n - (nl + 1));
+          rest_at = nl + 1;
           found = true;
-          std::memcpy(buf.get(), nl + 1, rest); // rest < cap: reads were at most cap
           break;
         }
         length += static_cast<uint64_t>(n);
       }
+      // The preview is the long line's own first bytes: the buffer is reused only after the call.
       on_line(raw_line{std::string_view{buf.get(), std::min<size_t>(filled, 256)}, buf_offset, found,
                        true, length});
       if (!found)
         return 0;
+      std::memcpy(buf.get(), rest_at, rest); // rest < cap: the reads were at most cap bytes
       buf_offset += length + 1;
       filled = rest;
       skipped_long_line = true;
       // and on: the next pread appends after `rest`, whose lines are then handed out
     } else if (filled == cap) { // a line longer than the buffer, or a file that grew
-      std::unique_ptr<char[]> bigger{new char[cap * 2]};
+      const size_t grown = std::min(cap * 2, max_cap);
+      std::unique_ptr<char[]> bigger{new char[grown]};
       std::memcpy(bigger.get(), buf.get(), filled);
       buf = std::move(bigger);
-      cap *= 2;
+      cap = grown;
     }
     ssize_t n = ::pread(fd, buf.get() + filled, cap - filled, static_cast<off_t>(file_pos));
     if (n < 0) {

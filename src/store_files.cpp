@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -62,10 +63,26 @@ caf::error require_regular_file(int fd, const std::string& shown) {
 caf::expected<std::shared_ptr<const store_root>> store_root::open(const std::string& path,
                                                                   bool create) {
   if (create) {
+    // The directories made here are new entries in their parents: fsynced, so a power loss cannot
+    // take the store away after its first acknowledged event.
+    std::vector<std::filesystem::path> made;
     std::error_code ec;
+    for (auto p = std::filesystem::absolute(path, ec); !ec && !p.empty() && !std::filesystem::exists(p, ec);
+         p = p.parent_path())
+      made.push_back(p);
     std::filesystem::create_directories(path, ec);
     if (ec)
       return make_error(errc::io_error, "cannot create store root " + path + ": " + ec.message());
+    for (const auto& dir : made) {
+      int parent = ::open(dir.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (parent < 0 || ::fsync(parent) != 0) {
+        int err = errno;
+        if (parent >= 0)
+          ::close(parent);
+        return os_error("cannot fsync directory", dir.parent_path().string(), err);
+      }
+      ::close(parent);
+    }
   }
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
@@ -126,9 +143,16 @@ caf::expected<unique_fd> store_root::open_file(const std::string& task, const st
 
 caf::expected<unique_fd> store_root::open_file_in(int dir_fd, const std::string& task,
                                                   const std::string& name, int flags) const {
+  // Looked at before it is opened: opening some devices has effects of its own (a tty would become
+  // our controlling terminal, a watchdog would arm). The check after the open covers a swap between.
+  struct stat sb {};
+  if (::fstatat(dir_fd, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(sb.st_mode))
+    return refused(display(task, name),
+                   S_ISLNK(sb.st_mode) ? "is a symbolic link" : kind_of(sb.st_mode));
   // O_NONBLOCK makes opening a FIFO (or a device) return at once instead of waiting for a peer; on
   // the regular files we keep, it changes nothing, so it stays set.
-  int fd = ::openat(dir_fd, name.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  int fd = ::openat(dir_fd, name.c_str(),
+                    flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
   if (fd < 0) {
     switch (errno) {
       case ENOENT:

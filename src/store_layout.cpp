@@ -93,13 +93,19 @@ bool is_a(int dir_fd, const std::string& name, unsigned char d_type, mode_t type
          && (sb.st_mode & S_IFMT) == type;
 }
 
-bool has_events_file(int dir_fd, const std::string& in) {
-  struct stat sb {};
-  const std::string path = in.empty() ? events_file_name : in + "/" + events_file_name;
-  return ::fstatat(dir_fd, path.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode);
-}
-
 } // namespace
+
+bool task_has_events(const store_root& root, const std::string& task, bool non_empty) {
+  struct stat sb {};
+  // fstatat follows every component but the last: check the task directory itself first, so a
+  // symbolic link in its place is never looked through.
+  if (!task.empty()
+      && (::fstatat(root.fd(), task.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(sb.st_mode)))
+    return false;
+  const std::string path = task.empty() ? events_file_name : task + "/" + events_file_name;
+  return ::fstatat(root.fd(), path.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode)
+         && (!non_empty || sb.st_size > 0);
+}
 
 caf::expected<std::shared_ptr<const store_root>> open_store_root(const std::string& root,
                                                                  bool read_only) {
@@ -142,10 +148,10 @@ caf::expected<std::vector<std::string>> list_task_ids(const store_root& root) {
   if (!dirs)
     return dirs.error();
   std::vector<std::string> out;
-  if (has_events_file(root.fd(), ""))
+  if (task_has_events(root, ""))
     out.emplace_back();
   for (auto& dir : *dirs)
-    if (has_events_file(root.fd(), dir))
+    if (task_has_events(root, dir))
       out.push_back(std::move(dir));
   return out;
 }

@@ -54,6 +54,10 @@ caf::expected<std::vector<std::string>> list_task_ids(const std::string& root);
 caf::expected<std::vector<std::string>> list_task_dirs(const store_root& root);
 caf::expected<std::vector<std::string>> list_task_dirs(const std::string& root);
 
+/// True if `task` has an events file: a regular file in a real directory (neither a symbolic link),
+/// and with `non_empty`, not an empty one. Stats only; opens nothing.
+bool task_has_events(const store_root& root, const std::string& task, bool non_empty = false);
+
 /// fsyncs a directory so a rename or a new entry in it survives a crash.
 caf::error fsync_dir(int dir_fd, const std::string& shown);
 

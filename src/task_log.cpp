@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "crate_types.hpp"
+#include "json_text.hpp"
 #include "line_codec.hpp"
 #include "line_header.hpp"
 #include "line_reader.hpp"
@@ -80,7 +81,7 @@ bool read_line_at(int fd, uint64_t offset, size_t max_bytes, std::string& out) {
     auto nl = out.find('\n', old);
     if (nl != std::string::npos) {
       out.resize(nl);
-      return true;
+      return !line_too_long(nl, max_bytes); // the readers' rule, not "whatever the last read held"
     }
     if (out.size() > max_bytes)
       return false;
@@ -135,6 +136,11 @@ caf::expected<unique_fd> task_log::open_log(int flags) const {
 
 bool task_log::stat_log(uint64_t& inode, uint64_t& size) const {
   struct stat sb {};
+  // fstatat follows every component but the last: the task directory must not be a link either.
+  if (!task_.empty()
+      && (::fstatat(cfg_.root->fd(), task_.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0
+          || !S_ISDIR(sb.st_mode)))
+    return false;
   if (::fstatat(cfg_.root->fd(), rel_path_.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0
       || !S_ISREG(sb.st_mode))
     return false;
@@ -220,6 +226,14 @@ caf::error task_log::load() {
   line_header h;
   int err = for_each_line(fd, 0, [&](const raw_line& line) {
     size_ = line.offset + line.length + (line.terminated ? 1 : 0);
+    if (line.too_long) { // unreadable: counted nowhere, never indexed (line_reader.hpp)
+      if (!line.terminated) {
+        torn = true;
+        torn_offset = line.offset;
+        torn_line = line_header{};
+      }
+      return;
+    }
     if (is_blank_line(line.text))
       return;
     if (!line.terminated) {
@@ -268,7 +282,7 @@ caf::error task_log::load_recent_ids() {
   uint64_t position = 0;
   line_header h;
   int err = for_each_line(opened->get(), 0, [&](const raw_line& line) {
-    if (!line.terminated || is_blank_line(line.text))
+    if (!line.terminated || line.too_long || is_blank_line(line.text))
       return;
     peek_line(line.text, h);
     if (h.status == line_status::ok && position + cfg_.dedupe_window >= count_)
@@ -294,27 +308,32 @@ bool task_log::open_for_reading() {
 }
 
 caf::error task_log::open_for_append() {
-  if (fd_ >= 0)
+  const bool sync_entries = cfg_.ack == durability::fsynced && !entries_synced_;
+  if (fd_ >= 0 && !sync_entries)
     return caf::none;
   auto dir = cfg_.root->open_task_dir(task_, true);
   if (!dir)
     return dir.error();
-  // Read-write, so the same descriptor serves fetches (pread ignores O_APPEND).
-  auto opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDWR | O_APPEND);
   bool created = false;
-  if (opened && !*opened) {
-    opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name,
-                                     O_RDWR | O_APPEND | O_CREAT);
-    created = true;
+  if (fd_ < 0) {
+    // Read-write, so the same descriptor serves fetches (pread ignores O_APPEND).
+    auto opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDWR | O_APPEND);
+    if (opened && !*opened) {
+      opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name,
+                                       O_RDWR | O_APPEND | O_CREAT);
+      created = true;
+    }
+    if (!opened)
+      return opened.error();
+    fd_ = opened->release();
+    file_id_ = inode_of(fd_);
+    holds_slot_ = cfg_.fds->try_acquire();
   }
-  if (!opened)
-    return opened.error();
-  fd_ = opened->release();
-  file_id_ = inode_of(fd_);
-  holds_slot_ = cfg_.fds->try_acquire();
   if (cfg_.ack == durability::fsynced && (created || !entries_synced_)) {
     // The task directory and the file may be new, or left unsynced by a process killed before it
-    // synced them: fdatasync on the file makes neither name durable. Once per writer, both.
+    // synced them: fdatasync on the file makes neither name durable. Once per writer, both, before
+    // the first acknowledgement, whoever opened the descriptor (a fetch may have). A failed sync is
+    // tried again by the next append.
     if (!task_.empty())
       if (auto err = fsync_dir(cfg_.root->fd(), root_))
         return err;
@@ -332,6 +351,14 @@ caf::expected<append_result> task_log::append(append_request req) {
   if (ev.task != task_)
     return make_error(errc::invalid_argument,
                       "event for task '" + ev.task + "' sent to the log of '" + task_ + "'");
+  if (!ev.data.checked_for_writing()) {
+    // Text read from a log or adopted unchecked may hold whitespace, even a line break that would
+    // split the line: parse() checks it by the writer's rules and keeps it without any.
+    auto checked = json_payload::parse(ev.data.text());
+    if (!checked)
+      return checked.error();
+    ev.data = std::move(*checked);
+  }
   if (auto err = validate_for_append(ev))
     return err;
   if (cfg_.crate_types_only && !is_rust_crate_type(ev.type))
@@ -412,6 +439,10 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
       result.stats.torn_tail = true; // in-flight from another process, or a crash's leftover
       return;
     }
+    if (line.too_long) {
+      ++result.stats.corrupt_lines;
+      return;
+    }
     if (is_blank_line(line.text))
       return;
     auto d = decode_line(line.text);
@@ -427,6 +458,9 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
         break;
       case line_status::future_schema:
         ++result.stats.future_schema_lines;
+        break;
+      case line_status::ts_out_of_range:
+        ++result.stats.ts_out_of_range_lines;
         break;
     }
   });
@@ -482,7 +516,7 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
     if (is_blank_line(text))
       continue;
     // Too long for readers (line_reader.hpp) is unreadable everywhere, so corrupt here too.
-    auto d = text.size() > max_readable_line_bytes ? decoded_line{} : decode_line(text);
+    auto d = line_too_long(text.size()) ? decoded_line{} : decode_line(text);
     if (d.status == line_status::corrupt) {
       corrupt.append(text.data(), text.size()).push_back('\n');
       ++corrupt_count;
@@ -685,7 +719,7 @@ caf::expected<fetch_result> task_log::scan_for(const fetch_request& req) {
   uint64_t position = 0;
   line_header h;
   int err = for_each_line(fd, 0, [&](const raw_line& line) {
-    if (!line.terminated || is_blank_line(line.text))
+    if (!line.terminated || line.too_long || is_blank_line(line.text))
       return;
     peek_line(line.text, h); // cheap: only lines that may be returned are decoded whole
     if (h.status != line_status::ok)
@@ -774,7 +808,7 @@ caf::expected<append_result> task_log::stored_duplicate(const event& retry, uint
     differs = "type";
   else if (stored.actor != retry.actor)
     differs = "actor";
-  else if (stored.data != retry.data)
+  else if (json_text::minify(stored.data.text()) != retry.data.text()) // the log may hold spaces
     differs = "data";
   else if (retry.ts && stored.ts != retry.ts)
     differs = "ts";

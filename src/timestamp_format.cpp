@@ -62,7 +62,9 @@ bool digits(std::string_view s, size_t pos, size_t n, unsigned& out) {
 
 } // namespace
 
-std::optional<timestamp> parse_timestamp(std::string_view s) {
+std::optional<timestamp> parse_timestamp(std::string_view s, bool* out_of_range) {
+  if (out_of_range)
+    *out_of_range = false;
   // YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM)
   unsigned year, month, day, hour, minute, second;
   if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month)
@@ -122,8 +124,11 @@ std::optional<timestamp> parse_timestamp(std::string_view s) {
   }
   int64_t total = 0;
   if (__builtin_mul_overflow(secs, int64_t{1'000'000'000}, &total)
-      || __builtin_add_overflow(total, nanos, &total))
+      || __builtin_add_overflow(total, nanos, &total)) {
+    if (out_of_range)
+      *out_of_range = true;
     return std::nullopt;
+  }
   return timestamp{std::chrono::nanoseconds{total}};
 }
 

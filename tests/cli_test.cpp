@@ -150,6 +150,7 @@ TEST_F(CliTest, BadInputIsAnErrorOnStderrAndWritesNothing) {
                     "append --task t --type Bad --actor agent",
                     "append --task t --type a:b --actor agent --data '{not json'",
                     "append --task t --type a:b --actor agent --ts yesterday",
+                    "append --task t --type a:b --actor agent --ts ''", // empty is not "now"
                     "append --task t --actor agent"}) {
     auto r = cli(args);
     EXPECT_NE(r.rc, 0) << args;
@@ -615,4 +616,14 @@ TEST_F(CliTest, WritingCommandsTakeDurability) {
   EXPECT_EQ(cli("cleanup --durability fsynced").rc, 0);
   EXPECT_EQ(lines(cli("read t").out), 1u);
   EXPECT_EQ(cli("read t --durability fsynced").rc, 2); // reading commands do not take it
+}
+
+TEST_F(CliTest, TheEpochIsStoredAsGivenAndAnEmptyTsOnStdinIsAnError) {
+  auto a = cli("append --task t --type a:b --actor agent --ts 1970-01-01T00:00:00Z");
+  ASSERT_EQ(a.rc, 0) << a.err;
+  EXPECT_NE(a.out.find("\"ts\":\"1970-01-01T00:00:00Z\""), std::string::npos) << a.out;
+  auto r = cli("append -", "{\"task\":\"t\",\"type\":\"a:b\",\"actor\":\"agent\",\"ts\":\"\"}\n");
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_NE(r.err.find("invalid_timestamp"), std::string::npos) << r.err;
+  EXPECT_EQ(lines(cli("read t").out), 1u);
 }

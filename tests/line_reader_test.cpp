@@ -104,6 +104,7 @@ TEST(LineReader, ALineOverTheLimitIsReportedCutWithItsTrueLengthAndReadingGoesOn
   EXPECT_EQ(lines[1].offset, 2u);
   EXPECT_EQ(lines[1].length, huge.size());
   EXPECT_LE(texts[1].size(), 4096u); // never held whole
+  EXPECT_EQ(texts[1], huge.substr(0, texts[1].size())); // its own first bytes, not the next line's
   EXPECT_EQ(texts[2], "bb");
   EXPECT_EQ(lines[2].offset, 2 + huge.size() + 1);
   EXPECT_FALSE(lines[2].too_long);
@@ -127,4 +128,32 @@ TEST(LineReader, LinesUnderTheLimitAreWholeWhateverTheirSize) {
   EXPECT_EQ(texts[0], big);
   EXPECT_EQ(texts[1], big);
   EXPECT_FALSE(lines[1].too_long);
+}
+
+TEST(LineReader, ALongLineFollowedByAShortOneReportsEachWithItsOwnBytes) {
+  // The skip reads past the long line in chunks; what follows it must be handed out once, as itself.
+  const std::string huge(10'000, 'x');
+  const std::string next = "{" + std::string(254, 'n') + "}"; // 256 bytes, the preview's size
+  std::vector<std::string> texts;
+  auto lines = lines_capped(huge + "\n" + next + "\n" + "tail\n", 4096, texts);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(lines[0].too_long);
+  EXPECT_EQ(texts[0], huge.substr(0, texts[0].size()));
+  EXPECT_EQ(texts[1], next);
+  EXPECT_FALSE(lines[1].too_long);
+  EXPECT_EQ(lines[1].offset, huge.size() + 1);
+  EXPECT_EQ(texts[2], "tail");
+}
+
+TEST(LineReader, ALineOfExactlyTheLimitIsWholeAndOneByteMoreIsTooLong) {
+  std::vector<std::string> texts;
+  auto at_limit = lines_capped(std::string(4096, 'a') + "\n", 4096, texts);
+  ASSERT_EQ(at_limit.size(), 1u);
+  EXPECT_FALSE(at_limit[0].too_long);
+  EXPECT_EQ(texts[0].size(), 4096u);
+  texts.clear();
+  auto over = lines_capped(std::string(4097, 'a') + "\n", 4096, texts);
+  ASSERT_EQ(over.size(), 1u);
+  EXPECT_TRUE(over[0].too_long);
+  EXPECT_EQ(over[0].length, 4097u);
 }

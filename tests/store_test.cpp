@@ -332,3 +332,80 @@ TEST_F(StoreTest, TheFileALineLivesInNamesItsTaskForReadsQueriesAndTheFullScan) 
   ASSERT_EQ(got->events.size(), 2u);
   EXPECT_EQ(got->events.back().task, "a");
 }
+
+TEST_F(StoreTest, AnAppendLimitAboveWhatReadersHoldIsRefused) {
+  auto opts = options();
+  opts.max_line_bytes = (size_t{64} << 20) + 2; // a line of 64 MiB + 1 byte would be unreadable
+  auto db = store::open(opts);
+  ASSERT_FALSE(db);
+  EXPECT_TRUE(is(db.error(), errc::invalid_argument)) << render(db.error());
+  opts.max_line_bytes = (size_t{64} << 20) + 1; // 64 MiB and its newline: readable
+  EXPECT_TRUE(store::open(opts));
+}
+
+TEST_F(StoreTest, ALineLongerThanReadersHoldIsCorruptEverywhereAndTheNextLineIsReadOnce) {
+  {
+    auto db = open_store();
+    must_append(*db, make_event("t", "task:created"));
+  }
+  // A valid event padded with spaces past 64 MiB: its first bytes alone would decode.
+  std::string padded = R"({"id":"0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a","type":"task:created","task":"t",)"
+                       R"("actor":"agent","ts":"2026-01-02T03:04:05Z","data":{},"schema_version":1})";
+  padded.append((size_t{64} << 20) + 10 - padded.size(), ' ');
+  std::ofstream(fs::path(root()) / "t" / "events.jsonl", std::ios::app) << padded << "\n";
+  {
+    auto db = open_store();
+    must_append(*db, make_event("t", "task:created"));
+    auto read = db->read_task("t");
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->events.size(), 2u);
+    EXPECT_EQ(read->stats.corrupt_lines, 1u);
+    auto got = db->query_by_type_prefix("task:", 10);
+    auto want = full_scan_query(root(), "task:", 10);
+    ASSERT_TRUE(got && want);
+    EXPECT_EQ(got->events.size(), 2u);
+    EXPECT_EQ(got->events, want->events);
+    auto compacted = db->compact_task("t");
+    ASSERT_TRUE(compacted) << render(compacted.error());
+    EXPECT_EQ(compacted->corrupt_moved, 1u); // moved aside byte for byte, not kept as an event
+    EXPECT_EQ(db->read_task("t")->events.size(), 2u);
+  }
+  EXPECT_EQ(fs::file_size(fs::path(root()) / "t" / "events.corrupt"), padded.size() + 1);
+}
+
+TEST_F(StoreTest, CrateEventsWithTimestampsBeyondNanosecondsAreCountedAndKeptNeverMovedAside) {
+  {
+    auto db = open_store();
+    must_append(*db, make_event("t", "task:created"));
+  }
+  // chrono writes years 1 to 9999; 64-bit nanoseconds hold 1677 to 2262.
+  const std::string ancient =
+    R"({"id":"0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a","type":"task:created","task":"t",)"
+    R"("actor":"agent","ts":"0500-01-01T00:00:00Z","data":{},"schema_version":1})";
+  const std::string far =
+    R"({"id":"1b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a","type":"task:created","task":"t",)"
+    R"("actor":"agent","ts":"9999-12-31T23:59:59.999999999Z","data":{},"schema_version":1})";
+  std::ofstream(fs::path(root()) / "t" / "events.jsonl", std::ios::app) << ancient << "\n"
+                                                                         << far << "\n";
+  auto db = open_store();
+  auto read = db->read_task("t");
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->events.size(), 1u);
+  EXPECT_EQ(read->stats.ts_out_of_range_lines, 2u);
+  EXPECT_EQ(read->stats.corrupt_lines, 0u);
+  auto got = db->query_by_type_prefix("task:", 10);
+  auto want = full_scan_query(root(), "task:", 10);
+  ASSERT_TRUE(got && want);
+  EXPECT_EQ(got->events, want->events);
+  EXPECT_EQ(want->stats.ts_out_of_range_lines, 2u);
+  retention_policy by_age; // an age limit cannot judge them: they are kept
+  by_age.max_events = caf::none;
+  by_age.max_age = std::chrono::hours{1};
+  auto compacted = db->compact_task("t", by_age);
+  ASSERT_TRUE(compacted) << render(compacted.error());
+  EXPECT_EQ(compacted->corrupt_moved, 0u);
+  auto text = slurp(fs::path(root()) / "t" / "events.jsonl");
+  EXPECT_NE(text.find(ancient + "\n"), std::string::npos);
+  EXPECT_NE(text.find(far + "\n"), std::string::npos);
+  EXPECT_FALSE(fs::exists(fs::path(root()) / "t" / "events.corrupt"));
+}

@@ -575,3 +575,32 @@ TEST_F(TaskLogTest, ADryRunCountsWhatACompactionWouldDoAndWritesNothing) {
   EXPECT_EQ(dry->corrupt_moved, real->corrupt_moved);
   EXPECT_EQ(real->removed, 3u);
 }
+
+TEST_F(TaskLogTest, UncheckedPayloadTextIsCheckedAndWrittenWithoutWhitespace) {
+  auto log = make_log();
+  auto ev = make_event("t1", "a");
+  ev.data = json_payload::adopt_checked("{\n  \"a\" : [1, 2.50 ,\"x y\"]\n}");
+  auto res = log->append(append_request{ev, caf::none});
+  ASSERT_TRUE(res) << render(res.error());
+  EXPECT_EQ(res->ev.data.text(), R"({"a":[1,2.50,"x y"]})");
+  auto back = log->read(0);
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->events.size(), 1u); // one line, not split by the newline
+  EXPECT_EQ(back->events[0].data.text(), R"({"a":[1,2.50,"x y"]})");
+  ev.data = json_payload::adopt_checked("[1,\n");
+  EXPECT_FALSE(log->append(append_request{ev, caf::none}));
+}
+
+TEST_F(TaskLogTest, ARetryOfAnEventStoredWithSpacesInItsDataIsADuplicateNotAConflict) {
+  // A line written by another tool, with spaces inside data.
+  spit(file(), R"({"id":"0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a","type":"a","task":"t1",)"
+               R"("actor":"agent","ts":"2026-01-02T03:04:05Z","data":{ "n" : 1 },"schema_version":1})"
+               "\n");
+  auto log = make_log();
+  auto retry = make_event("t1", "a");
+  retry.id = "0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a";
+  retry.data = boost::json::object{{"n", 1}};
+  auto res = log->append(append_request{retry, caf::none});
+  ASSERT_TRUE(res) << render(res.error());
+  EXPECT_TRUE(res->duplicate);
+}

@@ -95,7 +95,7 @@ caf::expected<event> make_event(const append_args& a) {
   if (!data)
     return data.error();
   ev.data = std::move(*data);
-  if (!a.ts.empty()) {
+  if (a.has_ts || !a.ts.empty()) {
     auto ts = parse_ts(a.ts, "ts");
     if (!ts)
       return ts.error();
@@ -125,6 +125,7 @@ caf::expected<event> event_from_json(const std::string& line) {
                           {"id", &a.id}, {"ts", &a.ts}})
     if (auto err = text(key, *out))
       return err;
+  a.has_ts = o.contains("ts");
   // data as its bytes in the line, not the DOM's rendering of it (which turns big integers into
   // doubles).
   a.data = "{}";
@@ -362,6 +363,14 @@ int run_append(const common& c, const append_args& a) {
   return failed ? exit_failure : duplicates ? exit_duplicate : exit_success;
 }
 
+// Lines a read or query skipped are said on stderr, never silently dropped.
+static void warn_skipped(const read_stats& stats) {
+  if (stats.corrupt_lines || stats.future_schema_lines || stats.ts_out_of_range_lines)
+    std::cerr << "evstore: skipped " << stats.corrupt_lines << " corrupt, "
+              << stats.future_schema_lines << " future-schema and " << stats.ts_out_of_range_lines
+              << " out-of-range-timestamp lines (see `evstore verify`)\n";
+}
+
 int run_read(const common& c, const std::string& task, uint64_t from) {
   auto db = open_store(c, false);
   if (!db)
@@ -373,9 +382,7 @@ int run_read(const common& c, const std::string& task, uint64_t from) {
   for (const auto& ev : res->events)
     out.print(ev);
   out.flush();
-  if (res->stats.corrupt_lines || res->stats.future_schema_lines)
-    std::cerr << "evstore: skipped " << res->stats.corrupt_lines << " corrupt and "
-              << res->stats.future_schema_lines << " future-schema lines (see `evstore verify`)\n";
+  warn_skipped(res->stats);
   return 0;
 }
 
@@ -399,9 +406,7 @@ int run_query(const common& c, const std::string& prefix, uint64_t limit, const 
   for (const auto& ev : res->events)
     out.print(ev);
   out.flush();
-  if (res->stats.corrupt_lines || res->stats.future_schema_lines)
-    std::cerr << "evstore: skipped " << res->stats.corrupt_lines << " corrupt and "
-              << res->stats.future_schema_lines << " future-schema lines (see `evstore verify`)\n";
+  warn_skipped(res->stats);
   return 0;
 }
 
@@ -624,7 +629,7 @@ int run_stats(const common& c) {
 }
 
 // True if the line has a "data" member (the Rust crate requires one; decode_line reads null).
-bool line_has_data(std::string_view line) {
+static bool line_has_data(std::string_view line) {
   std::string id, type;
   detail::line_fields f;
   f.id = &id;
@@ -688,10 +693,15 @@ int run_verify(const common& c, bool crate) {
         const char* problem = nullptr;
         if (!line.terminated)
           problem = "torn last line (no newline): an interrupted write";
+        else if (line.too_long)
+          problem = "longer than 64 MiB: no reader holds it, so it counts as corrupt";
         else if (!is_blank_line(line.text)) {
           auto d = decode_line(line.text);
           if (d.status == line_status::corrupt)
             problem = "not a valid event";
+          else if (d.status == line_status::ts_out_of_range)
+            problem = "ts outside 1677-2262, which evstore cannot hold: skipped by reads and "
+                      "queries, kept by compaction";
           else if (crate && d.status == line_status::ok)
             problem = rust_crate_would_skip(d.ev, line_has_data(line.text));
         }

@@ -69,6 +69,8 @@ struct common {
 struct append_args {
   bool from_stdin = false;
   std::string task, type, actor, data = "{}", id, ts;
+  /// A ts was given, even an empty one (which is an error, never "now").
+  bool has_ts = false;
 };
 int run_append(const common& c, const append_args& a);
 

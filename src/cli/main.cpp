@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
   append->add_option("--actor", ap.actor, "human, orchestrator, scheduler, agent or system");
   append->add_option("--data", ap.data, "JSON payload (default {})");
   append->add_option("--id", ap.id, "event id (default: a new UUID v4)");
-  append->add_option("--ts", ap.ts, "RFC 3339 timestamp (default: now)");
+  append->add_option("--ts", ap.ts, "RFC 3339 timestamp (default: now)")
+    ->each([&](const std::string&) { ap.has_ts = true; });
   add_durability(append, durability);
   append->add_flag("--crate-types", c.crate_types_only,
                    "refuse types the Rust crate does not read (for a store shared with it)");
