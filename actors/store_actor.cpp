@@ -264,13 +264,8 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
 
 caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts,
                                        notification_sink sink) {
-  if (opts.max_line_bytes == 0)
-    return make_error(errc::invalid_argument, "max_line_bytes must be at least 1");
-  if (line_too_long(opts.max_line_bytes - 1)) // the newline is counted in max_line_bytes
-    return make_error(errc::invalid_argument,
-                      "max_line_bytes is " + std::to_string(opts.max_line_bytes)
-                        + "; readers hold lines of at most " + std::to_string(max_readable_line_bytes)
-                        + " bytes, so a longer one would be acknowledged and then unreadable");
+  if (auto err = validate(opts))
+    return err;
   auto root = open_store_root(opts.root, opts.read_only);
   if (!root)
     return root.error();

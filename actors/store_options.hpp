@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include <caf/error.hpp>
+
 #include "evstore/messages/retention_policy.hpp"
 
 namespace evstore {
@@ -56,5 +58,11 @@ struct store_options {
   /// Off by default: evstore itself accepts any well-formed type.
   bool crate_types_only = false;
 };
+
+/// Refuses options that make no sense (errc::invalid_argument naming the field): sizes of zero
+/// where one is needed, negative durations, and counts so large that they can only be a wrapped
+/// negative number or a typo (an append limit above what readers hold, a sketch of a million
+/// references). spawn_store and store::open call it.
+caf::error validate(const store_options& opts);
 
 } // namespace evstore
