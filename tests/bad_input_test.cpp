@@ -16,13 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Every file under `dir` with its content.
-std::map<std::string, std::string> snapshot(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  for (auto& e : fs::recursive_directory_iterator(dir))
-    out[e.path().string()] = e.is_regular_file() ? slurp(e.path()) : "<dir>";
-  return out;
-}
 
 std::vector<std::string> bad_task_ids() {
   std::vector<std::string> out = {".", "..", "/", "/abs", "a/b", "../x", "x/..", "a\\b", "..\\x",
@@ -74,7 +67,7 @@ TEST_F(StoreTest, EveryBadInputGetsItsErrorAndChangesNothing) {
   auto db = open_store(opts);
   must_append(*db, make_event("existing", "task:created"));
   must_append(*db, make_event("", "system:started"));
-  const auto before = snapshot(dir_.path());
+  const auto before = snapshot_tree(dir_.path());
   size_t cases = 0;
   auto expect = [&](caf::error err, errc code, const std::string& what) {
     ++cases;
@@ -102,7 +95,7 @@ TEST_F(StoreTest, EveryBadInputGetsItsErrorAndChangesNothing) {
     expect(db->append(make_event("existing", "task:updated"), wrong).error(),
            errc::version_conflict, std::to_string(wrong));
   EXPECT_GT(cases, 200u);
-  EXPECT_EQ(snapshot(dir_.path()), before) << "bad input changed the store";
+  EXPECT_EQ(snapshot_tree(dir_.path()), before) << "bad input changed the store";
   std::printf("[ figures  ] %zu bad inputs rejected, store unchanged\n", cases);
 }
 
@@ -145,7 +138,7 @@ TEST_F(StoreTest, NothingIsAcknowledgedThatCannotBeReadBack) {
   auto db = open_store(opts);
   must_append(*db, make_event("existing", "task:created"));
   must_append(*db, make_event("", "system:started"));
-  const auto before = snapshot(dir_.path());
+  const auto before = snapshot_tree(dir_.path());
   for (const auto& r : table) {
     auto res = db->append(r.ev);
     ASSERT_FALSE(res) << r.what << " was acknowledged";
@@ -156,7 +149,7 @@ TEST_F(StoreTest, NothingIsAcknowledgedThatCannotBeReadBack) {
     EXPECT_TRUE(is(db->read_task(task).error(), errc::invalid_task_id)) << task;
     EXPECT_TRUE(is(db->compact_task(task).error(), errc::invalid_task_id)) << task;
   }
-  EXPECT_EQ(snapshot(dir_.path()), before) << "refused input changed the store";
+  EXPECT_EQ(snapshot_tree(dir_.path()), before) << "refused input changed the store";
   auto read = db->read_task("existing");
   ASSERT_TRUE(read);
   EXPECT_EQ(read->events.size(), 1u);

@@ -31,28 +31,11 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-/// Everything under `dir` as path -> what it is: a directory and its mode, a symlink and its target,
-/// a file and its mode and bytes. Symlinks are not followed.
+/// snapshot_tree, but LOCK by its mode only: a writing command leaves its pid there.
 std::map<std::string, std::string> snapshot(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  if (!fs::exists(fs::symlink_status(dir)))
-    return out;
-  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
-       ++it) {
-    const auto& p = it->path();
-    struct stat sb {};
-    ::lstat(p.c_str(), &sb);
-    auto mode = std::to_string(sb.st_mode);
-    auto key = fs::relative(p, dir).string();
-    if (S_ISLNK(sb.st_mode))
-      out[key] = "link " + fs::read_symlink(p).string();
-    else if (S_ISREG(sb.st_mode) && key == "LOCK")
-      out[key] = "file " + mode; // a writing command leaves its pid there
-    else if (S_ISREG(sb.st_mode))
-      out[key] = "file " + mode + " " + slurp(p);
-    else
-      out[key] = "other " + mode;
-  }
+  auto out = snapshot_tree(dir);
+  if (auto lock = out.find("LOCK"); lock != out.end())
+    lock->second = lock->second.substr(0, lock->second.find(' ', 5));
   return out;
 }
 

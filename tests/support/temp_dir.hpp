@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 
 namespace evstore::testing {
@@ -29,5 +30,10 @@ std::string slurp(const std::filesystem::path& file);
 
 /// Writes (replacing) a whole file, creating its directory.
 void spit(const std::filesystem::path& file, const std::string& content);
+
+/// Everything under `dir`, by path relative to it: "dir <mode>", "link <target>", "file <mode>
+/// <bytes>" or "other <mode>" (FIFOs, devices). Symlinks are not followed. Empty if `dir` is missing.
+/// For the adversarial tables: what they compare before and after.
+std::map<std::string, std::string> snapshot_tree(const std::filesystem::path& dir);
 
 } // namespace evstore::testing
