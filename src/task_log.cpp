@@ -473,11 +473,11 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
                                                 bool dry_run) {
   if (cfg_.read_only && !dry_run) // a dry run only reads, so a read-only store may count
     return make_error(errc::read_only, "store is open read-only; cannot compact");
-  // Two writers rewriting one file lose acknowledged events: if LOCK was deleted or replaced, another
-  // process may hold a lock of its own, so this one stops rewriting.
   if (auto err = validate(policy))
     return err;
   if (!dry_run) { // a dry run writes nothing, not even the repair of a torn tail load() makes
+    // Two writers rewriting one file lose acknowledged events: if LOCK was deleted or replaced,
+    // another process may hold a lock of its own, so this one stops rewriting.
     if (cfg_.lock)
       if (auto err = cfg_.lock->verify())
         return err;
@@ -502,10 +502,11 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
   struct line_info {
     std::string_view text;
     line_status status;
-    caf::optional<timestamp> ts; // unset only for a future-schema line without a readable one
+    caf::optional<timestamp> ts; // unset for a line we do not interpret (future schema, a ts
+                                 // beyond 64-bit nanoseconds): no age can judge it, it is kept
     std::string type;
   };
-  std::vector<line_info> events; // valid and future-schema lines, in file order
+  std::vector<line_info> events; // every line but corrupt ones, in file order
   std::string corrupt;
   uint64_t corrupt_count = 0;
   std::string_view rest{*content};
@@ -542,7 +543,6 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
   uint64_t kept_valid = 0;
   for (size_t i = first; i < events.size(); ++i) {
     const auto& e = events[i];
-    // A future-schema line without a readable ts cannot be judged by age: it is kept.
     if (e.ts && *e.ts < cutoff)
       continue;
     if (e.status == line_status::ok)
