@@ -42,6 +42,26 @@ bool word_needs_attention(uint64_t w) {
   return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & highs)) != 0;
 }
 
+// The first index at or after `i` whose byte ends a string's plain run (below 0x20, a quote, a
+// backslash or not ASCII), or s.size(): eight bytes at a time, then one at a time.
+size_t skip_plain_run(std::string_view s, size_t i) {
+  const size_t n = s.size();
+  while (i + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (word_needs_attention(w))
+      break;
+    i += 8;
+  }
+  while (i < n) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (u < 0x20 || u >= 0x80 || u == '"' || u == '\\')
+      break;
+    ++i;
+  }
+  return i;
+}
+
 // Length of the well-formed UTF-8 sequence at s[i] (a byte >= 0x80), or 0 (RFC 3629: no overlong
 // forms, no surrogates, nothing above U+10FFFF).
 size_t utf8_sequence(std::string_view s, size_t i) {
@@ -117,19 +137,7 @@ size_t string_token(std::string_view s, size_t pos, bool is_key, std::string* ou
   const size_t n = s.size();
   for (;;) {
     size_t run = i;
-    while (i + 8 <= n) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      if (word_needs_attention(w))
-        break;
-      i += 8;
-    }
-    while (i < n) {
-      auto u = static_cast<unsigned char>(s[i]);
-      if (u < 0x20 || u >= 0x80 || u == '"' || u == '\\')
-        break;
-      ++i;
-    }
+    i = skip_plain_run(s, i);
     if (out)
       out->append(s.data() + run, i - run);
     if (i >= n)
@@ -393,25 +401,13 @@ bool put_string(std::string& out, std::string_view text) {
   const size_t n = text.size();
   while (i < n) {
     size_t run = i;
-    while (i + 8 <= n) {
-      uint64_t w;
-      std::memcpy(&w, text.data() + i, 8);
-      if (word_needs_attention(w))
-        break;
-      i += 8;
-    }
-    while (i < n) {
-      auto u = static_cast<unsigned char>(text[i]);
-      if (u < 0x20 || u == '"' || u == '\\')
-        break;
-      if (u >= 0x80) {
-        size_t len = utf8_sequence(text, i);
-        if (len == 0)
-          return false;
-        i += len;
-      } else {
-        ++i;
-      }
+    // Plain ASCII and well-formed UTF-8 are copied as they are; the run ends at what needs escaping.
+    for (i = skip_plain_run(text, i); i < n && static_cast<unsigned char>(text[i]) >= 0x80;
+         i = skip_plain_run(text, i)) {
+      size_t len = utf8_sequence(text, i);
+      if (len == 0)
+        return false;
+      i += len;
     }
     out.append(text.data() + run, i - run);
     if (i == n)
