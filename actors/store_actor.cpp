@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <caf/typed_event_based_actor.hpp>
@@ -275,6 +276,11 @@ caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_optio
     if (!acquired)
       return acquired.error();
     lock = std::make_shared<store_lock>(std::move(*acquired));
+    // A process killed before it synced may have left task directories, files and lines only in
+    // the page cache; under fsynced acks nothing acknowledged may rest on them. One syncfs at open
+    // makes them durable, so writers need to sync only the names they create themselves.
+    if (opts.ack == durability::fsynced && ::syncfs((*root)->fd()) != 0)
+      return io_error("cannot syncfs the file system of", opts.root, errno);
   }
   return sys.spawn(store, opts, std::move(sink), std::move(*root), std::move(lock));
 }

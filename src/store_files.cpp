@@ -104,15 +104,24 @@ std::string store_root::display(const std::string& task, const std::string& name
   return out;
 }
 
-caf::expected<unique_fd> store_root::open_task_dir(const std::string& task, bool create) const {
+caf::expected<unique_fd> store_root::open_task_dir(const std::string& task, bool create,
+                                                   bool* created) const {
+  if (created)
+    *created = false;
   if (task.empty()) {
     int fd = ::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
       return os_error("cannot open", path_, errno);
     return unique_fd{fd};
   }
-  if (create && ::mkdirat(fd_.get(), task.c_str(), 0755) != 0 && errno != EEXIST)
-    return os_error("cannot create task directory", display(task), errno);
+  if (create) {
+    if (::mkdirat(fd_.get(), task.c_str(), 0755) == 0) {
+      if (created)
+        *created = true;
+    } else if (errno != EEXIST) {
+      return os_error("cannot create task directory", display(task), errno);
+    }
+  }
   int fd = ::openat(fd_.get(), task.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd >= 0)
     return unique_fd{fd};

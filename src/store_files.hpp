@@ -71,8 +71,10 @@ public:
   }
 
   /// The directory holding `task`'s files: the root itself for "" (a fresh descriptor either way).
-  /// A missing directory is an empty unique_fd unless `create`, which makes it first.
-  caf::expected<unique_fd> open_task_dir(const std::string& task, bool create) const;
+  /// A missing directory is an empty unique_fd unless `create`, which makes it first and then sets
+  /// `*created` (if given).
+  caf::expected<unique_fd> open_task_dir(const std::string& task, bool create,
+                                         bool* created = nullptr) const;
 
   /// Opens `name` in `task`'s directory with `flags` (O_RDONLY, O_RDWR, O_CREAT, O_APPEND, O_EXCL,
   /// O_TRUNC...). A missing file or task directory is an empty unique_fd, not an error, unless

@@ -95,16 +95,20 @@ bool is_a(int dir_fd, const std::string& name, unsigned char d_type, mode_t type
 
 } // namespace
 
-bool task_has_events(const store_root& root, const std::string& task, bool non_empty) {
-  struct stat sb {};
+bool stat_events_file(const store_root& root, const std::string& task, struct stat& out) {
   // fstatat follows every component but the last: check the task directory itself first, so a
   // symbolic link in its place is never looked through.
   if (!task.empty()
-      && (::fstatat(root.fd(), task.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(sb.st_mode)))
+      && (::fstatat(root.fd(), task.c_str(), &out, AT_SYMLINK_NOFOLLOW) != 0
+          || !S_ISDIR(out.st_mode)))
     return false;
   const std::string path = task.empty() ? events_file_name : task + "/" + events_file_name;
-  return ::fstatat(root.fd(), path.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode)
-         && (!non_empty || sb.st_size > 0);
+  return ::fstatat(root.fd(), path.c_str(), &out, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(out.st_mode);
+}
+
+bool task_has_events(const store_root& root, const std::string& task, bool non_empty) {
+  struct stat sb {};
+  return stat_events_file(root, task, sb) && (!non_empty || sb.st_size > 0);
 }
 
 caf::expected<std::shared_ptr<const store_root>> open_store_root(const std::string& root,
@@ -124,11 +128,6 @@ caf::expected<std::shared_ptr<const store_root>> open_store_root(const std::stri
       return err;
   } // read-only: a store written by an older tool may lack the file; reading is harmless
   return handle;
-}
-
-caf::error open_root(const std::string& root, bool read_only) {
-  auto handle = open_store_root(root, read_only);
-  return handle ? caf::error{} : handle.error();
 }
 
 caf::expected<std::vector<std::string>> list_task_dirs(const store_root& root) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
@@ -41,9 +43,6 @@ std::string events_path(const std::string& root, const std::string& task);
 caf::expected<std::shared_ptr<const store_root>> open_store_root(const std::string& root,
                                                                  bool read_only);
 
-/// open_store_root for callers that only need the check.
-caf::error open_root(const std::string& root, bool read_only);
-
 /// Task ids that have an events file (a regular file, in a real directory: symbolic links are not
 /// part of the store), sorted; "" first if the system-wide file exists.
 caf::expected<std::vector<std::string>> list_task_ids(const store_root& root);
@@ -54,8 +53,11 @@ caf::expected<std::vector<std::string>> list_task_ids(const std::string& root);
 caf::expected<std::vector<std::string>> list_task_dirs(const store_root& root);
 caf::expected<std::vector<std::string>> list_task_dirs(const std::string& root);
 
-/// True if `task` has an events file: a regular file in a real directory (neither a symbolic link),
-/// and with `non_empty`, not an empty one. Stats only; opens nothing.
+/// Stats `task`'s events file into `out` if it is a regular file in a real directory (neither a
+/// symbolic link); false otherwise. Opens nothing.
+bool stat_events_file(const store_root& root, const std::string& task, struct stat& out);
+
+/// True if `task` has an events file (as stat_events_file), and with `non_empty`, not an empty one.
 bool task_has_events(const store_root& root, const std::string& task, bool non_empty = false);
 
 /// fsyncs a directory so a rename or a new entry in it survives a crash.

@@ -97,7 +97,6 @@ task_log::task_log(std::string root, std::string task, task_log_config cfg,
     task_(std::move(task)),
     dir_(task_dir(root_, task_)),
     path_(events_path(root_, task_)),
-    rel_path_(task_.empty() ? std::string{events_file_name} : task_ + "/" + events_file_name),
     cfg_(std::move(cfg)),
     observer_(observer) {
 }
@@ -136,13 +135,7 @@ caf::expected<unique_fd> task_log::open_log(int flags) const {
 
 bool task_log::stat_log(uint64_t& inode, uint64_t& size) const {
   struct stat sb {};
-  // fstatat follows every component but the last: the task directory must not be a link either.
-  if (!task_.empty()
-      && (::fstatat(cfg_.root->fd(), task_.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0
-          || !S_ISDIR(sb.st_mode)))
-    return false;
-  if (::fstatat(cfg_.root->fd(), rel_path_.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0
-      || !S_ISREG(sb.st_mode))
+  if (!stat_events_file(*cfg_.root, task_, sb))
     return false;
   inode = static_cast<uint64_t>(sb.st_ino);
   size = static_cast<uint64_t>(sb.st_size);
@@ -308,38 +301,35 @@ bool task_log::open_for_reading() {
 }
 
 caf::error task_log::open_for_append() {
-  const bool sync_entries = cfg_.ack == durability::fsynced && !entries_synced_;
-  if (fd_ >= 0 && !sync_entries)
+  if (fd_ >= 0)
     return caf::none;
-  auto dir = cfg_.root->open_task_dir(task_, true);
+  bool dir_created = false;
+  auto dir = cfg_.root->open_task_dir(task_, true, &dir_created);
   if (!dir)
     return dir.error();
+  // Read-write, so the same descriptor serves fetches (pread ignores O_APPEND).
+  auto opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDWR | O_APPEND);
   bool created = false;
-  if (fd_ < 0) {
-    // Read-write, so the same descriptor serves fetches (pread ignores O_APPEND).
-    auto opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDWR | O_APPEND);
-    if (opened && !*opened) {
-      opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name,
-                                       O_RDWR | O_APPEND | O_CREAT);
-      created = true;
-    }
-    if (!opened)
-      return opened.error();
-    fd_ = opened->release();
-    file_id_ = inode_of(fd_);
-    holds_slot_ = cfg_.fds->try_acquire();
+  if (opened && !*opened) {
+    opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name,
+                                     O_RDWR | O_APPEND | O_CREAT);
+    created = true;
   }
-  if (cfg_.ack == durability::fsynced && (created || !entries_synced_)) {
-    // The task directory and the file may be new, or left unsynced by a process killed before it
-    // synced them: fdatasync on the file makes neither name durable. Once per writer, both, before
-    // the first acknowledgement, whoever opened the descriptor (a fetch may have). A failed sync is
-    // tried again by the next append.
-    if (!task_.empty())
+  if (!opened)
+    return opened.error();
+  fd_ = opened->release();
+  file_id_ = inode_of(fd_);
+  holds_slot_ = cfg_.fds->try_acquire();
+  // fdatasync on the file makes neither new name durable: the directories holding them are synced
+  // before the first acknowledgement. Names a killed process left unsynced were made durable when
+  // the store opened (syncfs, spawn_store).
+  if (cfg_.ack == durability::fsynced) {
+    if (dir_created)
       if (auto err = fsync_dir(cfg_.root->fd(), root_))
         return err;
-    if (auto err = fsync_dir(dir->get(), dir_))
-      return err;
-    entries_synced_ = true;
+    if (created)
+      if (auto err = fsync_dir(dir->get(), dir_))
+        return err;
   }
   return caf::none;
 }

@@ -153,8 +153,6 @@ private:
   const std::string task_;
   const std::string dir_;
   const std::string path_;
-  /// The log's path relative to the root, for fstatat(2).
-  const std::string rel_path_;
   const task_log_config cfg_;
   task_log_observer* const observer_;
 
@@ -162,8 +160,6 @@ private:
   bool holds_slot_ = false;
   bool dirty_ = false;
   bool loaded_ = false;
-  /// Under fsynced acks: the directory entries leading to the file were fsynced by this object.
-  bool entries_synced_ = false;
   uint64_t count_ = 0; // valid events
   uint64_t size_ = 0;  // bytes
   uint64_t file_id_ = 0; // inode of the file, 0 if there is none

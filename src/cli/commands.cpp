@@ -174,10 +174,6 @@ opened_log open_log(const store_root& root, const std::string& task) {
   return out;
 }
 
-caf::expected<std::shared_ptr<const store_root>> open_root_dir(const common& c) {
-  return store_root::open(c.root, false);
-}
-
 // The one task asked for, or every task in the store.
 caf::expected<std::vector<std::string>> chosen_tasks(store& db, bool has_task,
                                                      const std::string& task) {
@@ -416,7 +412,7 @@ int run_tail(const common& c, const tail_args& a) {
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
-  auto root = open_root_dir(c);
+  auto root = store_root::open(c.root, /*create=*/false);
   if (!root)
     return fail(root.error());
   std::signal(SIGINT, [](int) { interrupted = true; });
@@ -584,7 +580,7 @@ int run_stats(const common& c) {
   auto tasks = db->list_tasks(/*include_system_log=*/true);
   if (!tasks)
     return fail(tasks.error());
-  auto root = open_root_dir(c);
+  auto root = store_root::open(c.root, /*create=*/false);
   if (!root)
     return fail(root.error());
   uint64_t events = 0, bytes = 0, corrupt = 0, future = 0, torn = 0, unreadable = 0;
@@ -638,9 +634,7 @@ static bool line_has_data(std::string_view line) {
 }
 
 int run_verify(const common& c, bool crate) {
-  if (auto err = open_root(c.root, true))
-    return fail(err);
-  auto root = open_root_dir(c);
+  auto root = open_store_root(c.root, /*read_only=*/true); // also checks format_version
   if (!root)
     return fail(root.error());
   // Every entry named like a task, not only those the store would use: a task directory or a log
