@@ -30,7 +30,7 @@ using worker_pointer = compact_all_worker::stateful_pointer<compact_all_state>;
 // One error for the caller: the first failure's code, every failed task named (the first ten with
 // their reasons), and what the rest achieved, so a failing task never hides the others' results.
 caf::error summarise(const compact_all_state& st) {
-  const auto& [first_task, first_err] = st.failures.front();
+  const caf::error& first_err = st.failures.front().second;
   std::string what = "compaction failed for " + std::to_string(st.failures.size()) + " of "
                      + std::to_string(st.tasks.size()) + " tasks:";
   size_t listed = 0;

@@ -38,7 +38,6 @@ struct store_state {
   std::shared_ptr<bus_gate> bus_open = std::make_shared<bus_gate>();
   /// Writers handed to query actors: how wide queries fan out.
   uint64_t fetches_routed = 0;
-  std::shared_ptr<store_lock> lock;
   std::unordered_map<std::string, live_writer> writers;
 };
 
@@ -51,7 +50,7 @@ writer_actor& writer_for(store_pointer self, const std::string& task) {
   if (it == st.writers.end()) {
     writer_setup setup{st.opts.root, task, st.log_cfg,
                        std::chrono::duration_cast<caf::timespan>(st.opts.writer_idle_timeout),
-                       caf::actor_cast<store_actor>(self), st.sink, st.bus, st.bus_open, st.lock};
+                       caf::actor_cast<store_actor>(self), st.sink, st.bus, st.bus_open};
     it = st.writers.emplace(task, live_writer{spawn_writer(self, std::move(setup)), 0}).first;
   }
   ++it->second.forwarded;
@@ -113,9 +112,8 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
   st.log_cfg.fds = std::make_shared<fd_budget>(
     opts.max_open_files > 0 ? opts.max_open_files : fd_budget::default_slots());
   st.log_cfg.root = std::move(root);
-  st.log_cfg.lock = lock;
+  st.log_cfg.lock = std::move(lock); // every writer's copy keeps the lock while it may touch a file
   st.opts = std::move(opts);
-  st.lock = std::move(lock);
   st.sink = std::move(sink);
   if (!st.opts.read_only) {
     st.index = spawn_index(self->system(), st.opts.index_sketch_size);

@@ -57,7 +57,8 @@ struct task_log_config {
   std::shared_ptr<fd_budget> fds;
   /// The store root every file is opened through (no symlinks, regular files only); never null.
   std::shared_ptr<const store_root> root;
-  /// The store's write lock, checked before every compaction; null for read-only stores.
+  /// The store's write lock, checked before every compaction, and held by every copy of this
+  /// config while a writer may still touch a file; null for read-only stores.
   std::shared_ptr<const store_lock> lock;
 };
 

@@ -13,7 +13,6 @@
 #include "evstore/actors/store_actor.hpp"
 #include "evstore/actors/writer_actor.hpp"
 #include "bus_gate.hpp"
-#include "store_lock.hpp"
 #include "task_log.hpp"
 
 namespace evstore {
@@ -29,8 +28,6 @@ struct writer_setup {
   bus_actor bus;
   /// Open while the bus has subscriptions; closed, events are not announced.
   std::shared_ptr<bus_gate> bus_open;
-  /// Keeps the store's write lock alive while any writer may still touch a file.
-  std::shared_ptr<store_lock> lock;
 };
 
 /// Spawns a writer linked to `parent`, so it stops with the store.
