@@ -119,7 +119,7 @@ void write_log(const std::string& path, std::mt19937_64& rng, const std::string&
     ev.type = (!extra_type.empty() && i == times.size() / 2) ? extra_type : pick(rng, mix);
     ev.task = task;
     ev.actor = actor_for(ev.type);
-    ev.ts = evstore::timestamp{std::chrono::nanoseconds{times[i]}};
+    ev.ts = evstore::timestamp::from_parts(0, times[i]);
     ev.data = boost::json::object{{"text", text(rng, 40, 380)}, {"seq", i}};
     buf += evstore::encode_line(ev);
     ++info.events;
@@ -136,7 +136,7 @@ dataset_info generate_dataset(const std::string& root, const dataset_spec& spec)
   std::ofstream(root + "/format_version") << "1\n";
   std::mt19937_64 rng{spec.seed};
   std::set<int64_t> used;
-  const int64_t start = evstore::parse_timestamp("2026-10-01T00:00:00Z")->time_since_epoch().count();
+  const int64_t start = evstore::parse_timestamp("2026-10-01T00:00:00Z")->seconds_since_epoch() * 1'000'000'000;
   const int64_t span = int64_t{30} * 24 * 3600 * 1'000'000'000;
   dataset_info info;
   info.single_task_type = "review:security:audit";

@@ -60,7 +60,7 @@ sqlite_baseline::sqlite_baseline(const std::string& root, const std::string& db_
         return;
       // ts as fixed-width text (always 9 digits) so text order is time order.
       char ts[40];
-      auto ns = d.ev.ts->time_since_epoch().count();
+      auto ns = d.ev.ts->to_time_point().time_since_epoch().count(); // the dataset's are in range
       std::snprintf(ts, sizeof(ts), "%020lld", static_cast<long long>(ns));
       auto data = d.ev.data.text();
       sqlite3_bind_text(ins, 1, d.ev.id.c_str(), -1, SQLITE_TRANSIENT);

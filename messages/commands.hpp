@@ -40,9 +40,6 @@ struct read_stats {
   uint64_t future_schema_lines = 0;
   /// The file ends in a line without its newline (a torn write); not returned.
   bool torn_tail = false;
-  /// Valid events whose ts lies outside 1677-09-21..2262-04-11 (the Rust crate's chrono writes years
-  /// 1 to 9999; 64-bit nanoseconds cannot hold them); skipped, and kept by compaction.
-  uint64_t ts_out_of_range_lines = 0;
 };
 
 /// Events of one task in file order, from the `from`-th valid event on. Replies `read_result`.
@@ -128,7 +125,7 @@ typename Inspector::result_type inspect(Inspector& f, append_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, read_stats& x) {
   return f(caf::meta::type_name("evstore::read_stats"), x.corrupt_lines, x.future_schema_lines,
-           x.torn_tail, x.ts_out_of_range_lines);
+           x.torn_tail);
 }
 
 template <class Inspector>

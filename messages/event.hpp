@@ -16,14 +16,10 @@
 #include <caf/meta/load_callback.hpp>
 #include <caf/optional.hpp>
 #include <caf/meta/type_name.hpp>
-#include <caf/timestamp.hpp>
-
 #include "evstore/messages/errc.hpp"
+#include "evstore/messages/timestamp.hpp"
 
 namespace evstore {
-
-/// Nanoseconds since the Unix epoch, UTC. The on-disk form is RFC 3339 (SPEC §2).
-using timestamp = caf::timestamp;
 
 /// The schema version this library writes; lines with a higher one are skipped and counted.
 constexpr uint32_t current_schema_version = 1;

@@ -44,10 +44,6 @@ caf::expected<query_result> full_scan_query(const std::string& root, std::string
         ++result.stats.corrupt_lines;
         return;
       }
-      if (d.status == line_status::ts_out_of_range) {
-        ++result.stats.ts_out_of_range_lines;
-        return;
-      }
       if (d.status == line_status::future_schema) {
         ++result.stats.future_schema_lines;
         return;

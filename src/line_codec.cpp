@@ -226,9 +226,8 @@ decoded_line decode_line(std::string_view line) {
     ev.type.clear();
   uint64_t version = f.version_present ? f.version : 0;
   std::optional<timestamp> parsed_ts;
-  bool ts_out_of_range = false;
   if (f.has_ts)
-    parsed_ts = parse_timestamp(f.ts, &ts_out_of_range);
+    parsed_ts = parse_timestamp(f.ts);
   if (version > current_schema_version) {
     // Never guessed at: keep only what retention needs (its ts, if readable) and its type.
     ev.id.clear();
@@ -240,14 +239,9 @@ decoded_line decode_line(std::string_view line) {
     return result;
   }
   actor_kind kind;
-  if (!f.has_id || !f.has_type || !f.has_task || !f.has_actor || (!parsed_ts && !ts_out_of_range)
+  if (!f.has_id || !f.has_type || !f.has_task || !f.has_actor || !parsed_ts
       || ev.id.empty() || ev.type.empty() || !from_string(f.actor, kind))
     return corrupt();
-  if (!parsed_ts) { // a valid event we cannot hold: never guessed at, never dropped
-    ev.id.clear();
-    result.status = line_status::ts_out_of_range;
-    return result;
-  }
   ev.task = f.task;
   ev.actor = kind;
   ev.ts = *parsed_ts;

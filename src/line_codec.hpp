@@ -18,8 +18,6 @@ enum class line_status {
   ok,            // a valid event, migrated to the current schema
   corrupt,       // not JSON, or not a valid event
   future_schema, // a valid envelope with a schema_version above ours: not interpreted
-  ts_out_of_range, // a valid event whose ts (chrono allows years 1-9999) 64-bit nanoseconds cannot
-                   // hold: not returned, counted, and kept by compaction like future_schema lines
 };
 
 struct decoded_line {

@@ -22,8 +22,7 @@ void peek_line(std::string_view line, line_header& out) {
     out.type.clear();
   if (f.version_present && !f.version_ok)
     return;
-  bool ts_out_of_range = false;
-  auto parsed_ts = f.has_ts ? parse_timestamp(f.ts, &ts_out_of_range) : std::nullopt;
+  auto parsed_ts = f.has_ts ? parse_timestamp(f.ts) : std::nullopt;
   if (f.version_present && f.version > current_schema_version) {
     if (parsed_ts)
       out.ts = *parsed_ts;
@@ -31,13 +30,9 @@ void peek_line(std::string_view line, line_header& out) {
     return;
   }
   actor_kind kind;
-  if (!f.has_id || !f.has_type || !f.has_task || !f.has_actor || (!parsed_ts && !ts_out_of_range)
+  if (!f.has_id || !f.has_type || !f.has_task || !f.has_actor || !parsed_ts
       || out.id.empty() || out.type.empty() || !from_string(f.actor, kind))
     return;
-  if (!parsed_ts) {
-    out.status = line_status::ts_out_of_range;
-    return;
-  }
   out.ts = *parsed_ts;
   out.status = line_status::ok;
 }

@@ -449,9 +449,6 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
       case line_status::future_schema:
         ++result.stats.future_schema_lines;
         break;
-      case line_status::ts_out_of_range:
-        ++result.stats.ts_out_of_range_lines;
-        break;
     }
   });
   if (err != 0)
@@ -518,14 +515,9 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
   size_t first = 0;
   if (policy.max_events && events.size() > *policy.max_events)
     first = events.size() - static_cast<size_t>(*policy.max_events);
-  // Saturating: an age reaching back past the earliest representable time keeps everything; it
-  // must never wrap round to a cutoff in the future (which would remove every event).
-  auto cutoff = timestamp::min();
-  int64_t cutoff_ns = 0;
-  if (policy.max_age
-      && !__builtin_sub_overflow(now_ts.time_since_epoch().count(), policy.max_age->count(),
-                                 &cutoff_ns))
-    cutoff = timestamp{caf::timespan{cutoff_ns}};
+  // Saturating (timestamp's arithmetic): an age reaching back past the earliest representable time
+  // keeps everything; it never wraps round to a cutoff in the future (which would remove every event).
+  auto cutoff = policy.max_age ? now_ts - *policy.max_age : timestamp::min();
   std::string kept;
   kept.reserve(content->size());
   sketch_builder sketch{cfg_.sketch_size};

@@ -62,9 +62,7 @@ bool digits(std::string_view s, size_t pos, size_t n, unsigned& out) {
 
 } // namespace
 
-std::optional<timestamp> parse_timestamp(std::string_view s, bool* out_of_range) {
-  if (out_of_range)
-    *out_of_range = false;
+std::optional<timestamp> parse_timestamp(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM)
   unsigned year, month, day, hour, minute, second;
   if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month)
@@ -113,23 +111,10 @@ std::optional<timestamp> parse_timestamp(std::string_view s, bool* out_of_range)
     second = 59;
     nanos = 999'999'999;
   }
-  int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
-                 - offset_seconds;
-  // Nanoseconds in 64 bits reach from 1677 to 2262; anything outside is not a timestamp we can hold.
-  // Before 1970 the fraction is borrowed from the second first, so that the earliest timestamps
-  // (whose whole seconds alone fall outside the range) read back too.
-  if (secs < 0 && nanos > 0) {
-    secs += 1;
-    nanos -= 1'000'000'000;
-  }
-  int64_t total = 0;
-  if (__builtin_mul_overflow(secs, int64_t{1'000'000'000}, &total)
-      || __builtin_add_overflow(total, nanos, &total)) {
-    if (out_of_range)
-      *out_of_range = true;
-    return std::nullopt;
-  }
-  return timestamp{std::chrono::nanoseconds{total}};
+  // Four-digit years and offsets under a day keep the seconds far inside 64 bits.
+  const int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+                       - offset_seconds;
+  return timestamp::from_parts(secs, nanos);
 }
 
 namespace {
@@ -162,13 +147,8 @@ void append_fraction(std::string& out, int64_t nanos) {
 } // namespace
 
 std::string format_timestamp(timestamp ts) {
-  const int64_t total = ts.time_since_epoch().count();
-  int64_t secs = total / 1'000'000'000;
-  int64_t nanos = total % 1'000'000'000;
-  if (nanos < 0) {
-    nanos += 1'000'000'000;
-    secs -= 1;
-  }
+  const int64_t secs = ts.seconds_since_epoch();
+  const int64_t nanos = ts.nanoseconds();
   int64_t days = secs / 86400;
   int64_t rem = secs % 86400;
   if (rem < 0) {
@@ -206,8 +186,7 @@ std::string format_timestamp(timestamp ts) {
 }
 
 timestamp now() {
-  return timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-    std::chrono::system_clock::now().time_since_epoch())};
+  return std::chrono::system_clock::now();
 }
 
 } // namespace evstore

@@ -12,12 +12,14 @@
 
 namespace evstore {
 
-/// Parses "2026-03-01T10:00:00.123+02:00" and friends; nullopt if the text is not RFC 3339, or lies
-/// outside what 64-bit nanoseconds hold (1677-09-21 to 2262-04-11). A leap second ("23:59:60.5Z",
-/// chrono writes them) reads as the last nanosecond of the second before it: 23:59:59.999999999Z.
-/// `out_of_range`, if given, is set when the text is a well-formed timestamp that 64-bit nanoseconds
-/// cannot hold (chrono writes years 1 to 9999).
-std::optional<timestamp> parse_timestamp(std::string_view text, bool* out_of_range = nullptr);
+/// Parses "2026-03-01T10:00:00.123+02:00" and friends, any year 0000 to 9999 (chrono writes them
+/// all); nullopt if the text is not RFC 3339. A leap second ("23:59:60.5Z", chrono writes them) reads
+/// as the last nanosecond of the second before it: 23:59:59.999999999Z.
+std::optional<timestamp> parse_timestamp(std::string_view text);
+
+/// The instants a log can hold: those whose UTC form has a four-digit year.
+constexpr timestamp earliest_writable_timestamp = timestamp::from_parts(-62'167'219'200, 0);
+constexpr timestamp latest_writable_timestamp = timestamp::from_parts(253'402'300'799, 999'999'999);
 
 /// Formats as UTC with 'Z': "2026-03-01T08:00:00.123Z".
 std::string format_timestamp(timestamp ts);

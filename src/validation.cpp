@@ -1,6 +1,7 @@
 #include "validation.hpp"
 
 #include "json_text.hpp"
+#include "timestamp_format.hpp"
 #include "uuid.hpp"
 
 namespace evstore {
@@ -85,6 +86,9 @@ caf::error validate_for_append(const event& ev) {
   if (ev.schema_version != current_schema_version)
     return make_error(errc::invalid_event, "schema_version must be "
                                              + std::to_string(current_schema_version));
+  if (ev.ts && (*ev.ts < earliest_writable_timestamp || *ev.ts > latest_writable_timestamp))
+    return make_error(errc::invalid_timestamp,
+                      "ts: RFC 3339 holds the years 0000 to 9999, got " + format_timestamp(*ev.ts));
   if (auto err = validate_data(ev.data))
     return err;
   return caf::none;

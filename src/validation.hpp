@@ -40,8 +40,7 @@ caf::error validate_data(const json_payload& data);
 
 /// Checks an event about to be appended: task, type, id (empty or a lowercase hyphenated uuid), actor
 /// (one of the enumerators: a peer may send any byte), schema_version and data, so that its line
-/// decodes back to the same event. Every ts is representable; its text form is checked where text
-/// is parsed.
+/// decodes back to the same event. A ts must have a four-digit year in UTC (0000 to 9999).
 caf::error validate_for_append(const event& ev);
 
 } // namespace evstore

@@ -66,6 +66,12 @@ TEST_F(MessagesTest, EventDataKeepsItsTextAndTsItsAbsence) {
   back = round_trip(ev);
   ASSERT_TRUE(back.ts);
   EXPECT_EQ(*back.ts, timestamp{});
+  for (const char* far : {"0001-01-01T00:00:00.000000001Z", "9999-12-31T23:59:59.999999999Z"}) {
+    ev.ts = *parse_timestamp(far); // beyond 64-bit nanoseconds: crosses exactly
+    back = round_trip(ev);
+    ASSERT_TRUE(back.ts);
+    EXPECT_EQ(format_timestamp(*back.ts), far);
+  }
   ev.data = std::nan(""); // a payload that cannot be appended keeps saying why
   back = round_trip(ev);
   EXPECT_EQ(back.data.problem(), "data: number is not finite");

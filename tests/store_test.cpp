@@ -373,15 +373,15 @@ TEST_F(StoreTest, ALineLongerThanReadersHoldIsCorruptEverywhereAndTheNextLineIsR
   EXPECT_EQ(fs::file_size(fs::path(root()) / "t" / "events.corrupt"), padded.size() + 1);
 }
 
-TEST_F(StoreTest, CrateEventsWithTimestampsBeyondNanosecondsAreCountedAndKeptNeverMovedAside) {
+TEST_F(StoreTest, CrateEventsFromAnyFourDigitYearReadBackExactlyAndAgeOutByTheirTime) {
   {
     auto db = open_store();
     must_append(*db, make_event("t", "task:created"));
   }
-  // chrono writes years 1 to 9999; 64-bit nanoseconds hold 1677 to 2262.
+  // chrono writes years 0000 to 9999; 64-bit nanoseconds would hold only 1677 to 2262.
   const std::string ancient =
     R"({"id":"0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a","type":"task:created","task":"t",)"
-    R"("actor":"agent","ts":"0500-01-01T00:00:00Z","data":{},"schema_version":1})";
+    R"("actor":"agent","ts":"0500-01-01T00:00:00.000000001Z","data":{},"schema_version":1})";
   const std::string far =
     R"({"id":"1b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a","type":"task:created","task":"t",)"
     R"("actor":"agent","ts":"9999-12-31T23:59:59.999999999Z","data":{},"schema_version":1})";
@@ -390,22 +390,55 @@ TEST_F(StoreTest, CrateEventsWithTimestampsBeyondNanosecondsAreCountedAndKeptNev
   auto db = open_store();
   auto read = db->read_task("t");
   ASSERT_TRUE(read);
-  EXPECT_EQ(read->events.size(), 1u);
-  EXPECT_EQ(read->stats.ts_out_of_range_lines, 2u);
+  ASSERT_EQ(read->events.size(), 3u);
+  EXPECT_EQ(format_timestamp(*read->events[1].ts), "0500-01-01T00:00:00.000000001Z");
+  EXPECT_EQ(format_timestamp(*read->events[2].ts), "9999-12-31T23:59:59.999999999Z");
   EXPECT_EQ(read->stats.corrupt_lines, 0u);
+  // Ordered by their time like any other (oldest first): the year 500, now, then 9999.
   auto got = db->query_by_type_prefix("task:", 10);
   auto want = full_scan_query(root(), "task:", 10);
   ASSERT_TRUE(got && want);
   EXPECT_EQ(got->events, want->events);
-  EXPECT_EQ(want->stats.ts_out_of_range_lines, 2u);
-  retention_policy by_age; // an age limit cannot judge them: they are kept
+  ASSERT_EQ(got->events.size(), 3u);
+  EXPECT_EQ(got->events.front().id, "0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a");
+  EXPECT_EQ(got->events.back().id, "1b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a");
+  auto since_2262 = db->query_by_type_prefix("task:", 10, *parse_timestamp("2262-04-12T00:00:00Z"));
+  ASSERT_TRUE(since_2262);
+  ASSERT_EQ(since_2262->events.size(), 1u);
+  EXPECT_EQ(since_2262->events[0].id, "1b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a");
+  // Retention judges them by their time: the year 500 is older than an hour, 9999 is not.
+  retention_policy by_age;
   by_age.max_events = caf::none;
   by_age.max_age = std::chrono::hours{1};
   auto compacted = db->compact_task("t", by_age);
   ASSERT_TRUE(compacted) << render(compacted.error());
-  EXPECT_EQ(compacted->corrupt_moved, 0u);
+  EXPECT_EQ(compacted->removed, 1u);
   auto text = slurp(fs::path(root()) / "t" / "events.jsonl");
-  EXPECT_NE(text.find(ancient + "\n"), std::string::npos);
+  EXPECT_EQ(text.find(ancient), std::string::npos);
   EXPECT_NE(text.find(far + "\n"), std::string::npos);
-  EXPECT_FALSE(fs::exists(fs::path(root()) / "t" / "events.corrupt"));
+}
+
+TEST_F(StoreTest, AppendRefusesATimestampNoReaderCouldParse) {
+  auto db = open_store();
+  for (auto ts : {earliest_writable_timestamp - std::chrono::nanoseconds{1},
+                  latest_writable_timestamp + std::chrono::nanoseconds{1}, timestamp::min(),
+                  timestamp::max()}) {
+    auto ev = make_event("t", "task:created");
+    ev.ts = ts;
+    auto res = db->append(ev);
+    ASSERT_FALSE(res) << format_timestamp(ts);
+    EXPECT_TRUE(is(res.error(), errc::invalid_timestamp)) << render(res.error());
+  }
+  for (auto ts : {earliest_writable_timestamp, latest_writable_timestamp}) {
+    auto ev = make_event("t", "task:created");
+    ev.ts = ts;
+    auto res = db->append(ev);
+    ASSERT_TRUE(res) << render(res.error());
+    EXPECT_EQ(res->ev.ts, ts);
+  }
+  auto read = db->read_task("t");
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->events.size(), 2u);
+  EXPECT_EQ(read->events[0].ts, earliest_writable_timestamp);
+  EXPECT_EQ(read->events[1].ts, latest_writable_timestamp);
 }

@@ -96,7 +96,7 @@ caf::behavior orchestrator(caf::event_based_actor* self, evstore::store_actor st
 
   return {
     [=](const evstore::bus_event& x) {
-      auto lag = caf::make_timestamp() - *x.ev.ts;
+      caf::timespan lag = evstore::timestamp{caf::make_timestamp()} - *x.ev.ts;
       out->lag_ms.push_back(std::chrono::duration<double, std::milli>(lag).count());
       st->live_state[x.ev.task] = x.ev.type.substr(sizeof("task:state:") - 1);
       ++out->live_state_events;

@@ -361,10 +361,9 @@ int run_append(const common& c, const append_args& a) {
 
 // Lines a read or query skipped are said on stderr, never silently dropped.
 static void warn_skipped(const read_stats& stats) {
-  if (stats.corrupt_lines || stats.future_schema_lines || stats.ts_out_of_range_lines)
-    std::cerr << "evstore: skipped " << stats.corrupt_lines << " corrupt, "
-              << stats.future_schema_lines << " future-schema and " << stats.ts_out_of_range_lines
-              << " out-of-range-timestamp lines (see `evstore verify`)\n";
+  if (stats.corrupt_lines || stats.future_schema_lines)
+    std::cerr << "evstore: skipped " << stats.corrupt_lines << " corrupt and "
+              << stats.future_schema_lines << " future-schema lines (see `evstore verify`)\n";
 }
 
 int run_read(const common& c, const std::string& task, uint64_t from) {
@@ -693,9 +692,6 @@ int run_verify(const common& c, bool crate) {
           auto d = decode_line(line.text);
           if (d.status == line_status::corrupt)
             problem = "not a valid event";
-          else if (d.status == line_status::ts_out_of_range)
-            problem = "ts outside 1677-2262, which evstore cannot hold: skipped by reads and "
-                      "queries, kept by compaction";
           else if (crate && d.status == line_status::ok)
             problem = rust_crate_would_skip(d.ev, line_has_data(line.text));
         }
