@@ -1,4 +1,4 @@
-#include "evstore/actors/bus_actor.hpp"
+#include "bus_actor.hpp"
 
 #include <algorithm>
 #include <unordered_map>
@@ -6,12 +6,12 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
-#include "bus_gate.hpp"
-#include "evstore/messages/errc.hpp"
-#include "pattern.hpp"
-#include "query_order.hpp"
-#include "subscription_flow.hpp"
-#include "validation.hpp"
+#include "src/bus/bus_gate.hpp"
+#include "messages/errc.hpp"
+#include "src/format/pattern.hpp"
+#include "src/index/query_order.hpp"
+#include "src/bus/subscription_flow.hpp"
+#include "src/format/validation.hpp"
 
 namespace evstore {
 

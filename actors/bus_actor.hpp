@@ -10,18 +10,13 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "evstore/actors/store_actor.hpp"
-#include "evstore/messages/bus_messages.hpp"
-#include "evstore/messages/notifications.hpp"
+#include "store_actor.hpp"
+#include "messages/bus_messages.hpp"
+#include "messages/internal/notifications.hpp"
 
 namespace evstore {
 
 class bus_gate;
-
-/// What a subscriber handles. It answers each bus_event with a bus_ack to the bus (the event's
-/// sender); unacknowledged events count against its buffer.
-using subscriber_actor
-  = caf::typed_actor<caf::reacts_to<bus_event>, caf::reacts_to<caught_up>, caf::reacts_to<lagged>>;
 
 using bus_actor = caf::typed_actor<
   caf::replies_to<subscribe_request>::with<subscribed>,

@@ -3,7 +3,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
-#include "store_layout.hpp"
+#include "src/storage/store_layout.hpp"
 #include "store_workers.hpp"
 
 namespace evstore {
@@ -45,7 +45,7 @@ caf::error summarise(const compact_all_state& st) {
   return make_error(errc::io_error, std::move(what));
 }
 
-void pump(worker_pointer self, store_actor store, compact_all_request req) {
+void pump(worker_pointer self, store_internal_actor store, compact_all_request req) {
   auto& st = self->state;
   while (st.in_flight < compaction_window && st.next < st.tasks.size()) {
     ++st.in_flight;
@@ -76,7 +76,7 @@ void pump(worker_pointer self, store_actor store, compact_all_request req) {
   }
 }
 
-compact_all_worker::behavior_type compact_all(worker_pointer self, store_actor store,
+compact_all_worker::behavior_type compact_all(worker_pointer self, store_internal_actor store,
                                               std::string root) {
   return {
     [=](compact_all_request& req) -> caf::result<compact_result> {
@@ -99,8 +99,8 @@ compact_all_worker::behavior_type compact_all(worker_pointer self, store_actor s
 
 } // namespace
 
-compact_all_worker spawn_compact_all_worker(store_actor::pointer store, std::string root) {
-  return store->spawn(compact_all, caf::actor_cast<store_actor>(store), std::move(root));
+compact_all_worker spawn_compact_all_worker(store_internal_actor::pointer store, std::string root) {
+  return store->spawn(compact_all, caf::actor_cast<store_internal_actor>(store), std::move(root));
 }
 
 } // namespace evstore

@@ -1,4 +1,4 @@
-#include "evstore/actors/index_actor.hpp"
+#include "index_actor.hpp"
 
 #include <map>
 #include <unordered_set>
@@ -7,7 +7,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "type_index.hpp"
+#include "src/index/type_index.hpp"
 
 namespace evstore {
 

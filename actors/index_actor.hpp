@@ -8,8 +8,9 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "evstore/messages/notifications.hpp"
-#include "evstore/messages/query_messages.hpp"
+#include "messages/internal/notifications.hpp"
+#include "messages/internal/query_protocol.hpp"
+#include "messages/store_stats.hpp"
 
 namespace evstore {
 

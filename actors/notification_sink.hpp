@@ -6,7 +6,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "evstore/messages/notifications.hpp"
+#include "messages/internal/notifications.hpp"
 
 namespace evstore {
 

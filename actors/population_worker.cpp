@@ -2,7 +2,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "store_layout.hpp"
+#include "src/storage/store_layout.hpp"
 #include "store_workers.hpp"
 
 namespace evstore {
@@ -18,7 +18,7 @@ struct population_state {
 
 using population_pointer = caf::stateful_actor<population_state>*;
 
-void pump(population_pointer self, store_actor store, index_actor index, size_t window) {
+void pump(population_pointer self, store_internal_actor store, index_actor index, size_t window) {
   auto& st = self->state;
   while (st.in_flight < window && st.next < st.tasks.size()) {
     ++st.in_flight;
@@ -39,7 +39,7 @@ void pump(population_pointer self, store_actor store, index_actor index, size_t 
     self->quit();
 }
 
-caf::behavior population(population_pointer self, store_actor store, index_actor index,
+caf::behavior population(population_pointer self, store_internal_actor store, index_actor index,
                          std::string root, size_t window) {
   auto tasks = list_task_ids(root);
   self->state.tasks = tasks ? std::move(*tasks) : std::vector<std::string>{};
@@ -51,9 +51,9 @@ caf::behavior population(population_pointer self, store_actor store, index_actor
 
 } // namespace
 
-void spawn_population_worker(store_actor::pointer store, index_actor index, std::string root,
+void spawn_population_worker(store_internal_actor::pointer store, index_actor index, std::string root,
                              size_t window) {
-  store->spawn(population, caf::actor_cast<store_actor>(store), std::move(index), std::move(root),
+  store->spawn(population, caf::actor_cast<store_internal_actor>(store), std::move(index), std::move(root),
                window);
 }
 

@@ -2,9 +2,9 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
-#include "evstore/actors/writer_actor.hpp"
-#include "evstore/messages/errc.hpp"
-#include "query_order.hpp"
+#include "writer_actor.hpp"
+#include "messages/errc.hpp"
+#include "src/index/query_order.hpp"
 #include "store_workers.hpp"
 
 namespace evstore {
@@ -28,7 +28,7 @@ struct query_state {
 
 using query_pointer = query_actor::stateful_pointer<query_state>;
 
-void run(query_pointer self, store_actor store, index_actor index);
+void run(query_pointer self, store_internal_actor store, index_actor index);
 
 void finish(query_pointer self, caf::error err = {}) {
   auto& st = self->state;
@@ -43,7 +43,7 @@ void finish(query_pointer self, caf::error err = {}) {
 }
 
 // Sends each writer its share of the plan, straight to it, and merges the replies as they come.
-void fan_out(query_pointer self, store_actor store, index_actor index, query_plan& plan,
+void fan_out(query_pointer self, store_internal_actor store, index_actor index, query_plan& plan,
              const writer_handles& handles) {
   auto& st = self->state;
   st.pending = plan.fetches.size();
@@ -74,7 +74,7 @@ void fan_out(query_pointer self, store_actor store, index_actor index, query_pla
 }
 
 // One attempt: plan, find the writers, fan out.
-void run(query_pointer self, store_actor store, index_actor index) {
+void run(query_pointer self, store_internal_actor store, index_actor index) {
   auto& st = self->state;
   ++st.attempts;
   st.stale = false;
@@ -96,7 +96,7 @@ void run(query_pointer self, store_actor store, index_actor index) {
       [=](caf::error& err) { finish(self, std::move(err)); });
 }
 
-query_actor::behavior_type query(query_pointer self, store_actor store, index_actor index) {
+query_actor::behavior_type query(query_pointer self, store_internal_actor store, index_actor index) {
   return {
     [=](query_request& req) -> caf::result<query_result> {
       auto& st = self->state;
@@ -110,8 +110,8 @@ query_actor::behavior_type query(query_pointer self, store_actor store, index_ac
 
 } // namespace
 
-query_actor spawn_query_actor(store_actor::pointer store, index_actor index) {
-  return store->spawn(query, caf::actor_cast<store_actor>(store), std::move(index));
+query_actor spawn_query_actor(store_internal_actor::pointer store, index_actor index) {
+  return store->spawn(query, caf::actor_cast<store_internal_actor>(store), std::move(index));
 }
 
 } // namespace evstore

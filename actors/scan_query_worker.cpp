@@ -1,6 +1,6 @@
 #include <caf/typed_event_based_actor.hpp>
 
-#include "full_scan.hpp"
+#include "src/storage/full_scan.hpp"
 #include "store_workers.hpp"
 
 namespace evstore {
@@ -18,7 +18,7 @@ scan_query_worker::behavior_type scan_query(scan_query_worker::pointer self, std
 
 } // namespace
 
-scan_query_worker spawn_scan_query_worker(store_actor::pointer store, std::string root) {
+scan_query_worker spawn_scan_query_worker(store_internal_actor::pointer store, std::string root) {
   return store->spawn<caf::detached>(scan_query, std::move(root));
 }
 

@@ -1,4 +1,4 @@
-#include "evstore/actors/store_actor.hpp"
+#include "store_internal.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -10,11 +10,11 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
-#include "bus_gate.hpp"
-#include "line_reader.hpp"
-#include "store_layout.hpp"
+#include "src/bus/bus_gate.hpp"
+#include "src/format/line_reader.hpp"
+#include "src/storage/store_layout.hpp"
 #include "store_workers.hpp"
-#include "validation.hpp"
+#include "src/format/validation.hpp"
 #include "writer_setup.hpp"
 
 namespace evstore {
@@ -41,7 +41,7 @@ struct store_state {
   std::unordered_map<std::string, live_writer> writers;
 };
 
-using store_pointer = store_actor::stateful_pointer<store_state>;
+using store_pointer = store_internal_actor::stateful_pointer<store_state>;
 
 // The writer for `task`, spawned on first use. Counts the request about to be routed to it.
 writer_actor& writer_for(store_pointer self, const std::string& task) {
@@ -50,7 +50,7 @@ writer_actor& writer_for(store_pointer self, const std::string& task) {
   if (it == st.writers.end()) {
     writer_setup setup{st.opts.root, task, st.log_cfg,
                        std::chrono::duration_cast<caf::timespan>(st.opts.writer_idle_timeout),
-                       caf::actor_cast<store_actor>(self), st.sink, st.bus, st.bus_open};
+                       caf::actor_cast<store_internal_actor>(self), st.sink, st.bus, st.bus_open};
     it = st.writers.emplace(task, live_writer{spawn_writer(self, std::move(setup)), 0}).first;
   }
   ++it->second.forwarded;
@@ -97,7 +97,7 @@ caf::result<index_stats> index_stats_reply(store_pointer self, Request req) {
   return promise;
 }
 
-store_actor::behavior_type store(store_pointer self, store_options opts, notification_sink sink,
+store_internal_actor::behavior_type store(store_pointer self, store_options opts, notification_sink sink,
                                  std::shared_ptr<const store_root> root,
                                  std::shared_ptr<store_lock> lock) {
   auto& st = self->state;
@@ -135,7 +135,7 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
       st.sink = caf::actor_cast<notification_sink>(st.index);
     }
     spawn_population_worker(self, st.index, st.opts.root, st.opts.population_window);
-    st.bus = spawn_bus(self->system(), caf::actor_cast<store_actor>(self), st.bus_open);
+    st.bus = spawn_bus(self->system(), caf::actor_cast<store_internal_actor>(self), st.bus_open);
     self->link_to(st.bus);
   }
   return {
@@ -261,8 +261,8 @@ store_actor::behavior_type store(store_pointer self, store_options opts, notific
 
 } // namespace
 
-caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts,
-                                       notification_sink sink) {
+caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const store_options& opts,
+                                                 notification_sink sink) {
   if (auto err = validate(opts))
     return err;
   auto root = open_store_root(opts.root, opts.read_only);
@@ -280,7 +280,12 @@ caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_optio
     if (opts.ack == durability::fsynced && ::syncfs((*root)->fd()) != 0)
       return io_error("cannot syncfs the file system of", opts.root, errno);
   }
-  return sys.spawn(store, opts, std::move(sink), std::move(*root), std::move(lock));
+  return caf::actor_cast<store_actor>(
+    sys.spawn(store, opts, std::move(sink), std::move(*root), std::move(lock)));
+}
+
+caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts) {
+  return spawn_store_with_sink(sys, opts, {});
 }
 
 } // namespace evstore

@@ -4,18 +4,19 @@
 // task on demand and routes each request to it (so appends to one task are totally ordered by that
 // writer's mailbox, and different tasks proceed in parallel), and retires idle writers so 100,000
 // tasks need neither 100,000 open files nor 100,000 live actors.
+//
+// This is the interface users send to. The store's own helpers talk to the same actor through a
+// wider interface, which is not part of the installed API.
 
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "evstore/actors/notification_sink.hpp"
-#include "evstore/actors/store_options.hpp"
-#include "evstore/messages/bus_messages.hpp"
-#include "evstore/messages/commands.hpp"
-#include "evstore/messages/internal.hpp"
-#include "evstore/messages/query_messages.hpp"
+#include "store_options.hpp"
+#include "../messages/bus_messages.hpp"
+#include "../messages/commands.hpp"
+#include "../messages/store_stats.hpp"
 
 namespace evstore {
 
@@ -35,21 +36,23 @@ using store_actor = caf::typed_actor<
   // events to the bus itself, the sender of each bus_event.
   caf::replies_to<subscribe_request>::with<subscribed>,
   caf::reacts_to<unsubscribe_request>,
-  caf::replies_to<bus_stats_request>::with<bus_stats>,
-  // Query actors: the writers to send fetches to directly, one routing step for a whole query.
-  caf::replies_to<resolve_writers>::with<writer_handles>,
-  // Routed to the task's writer by the population worker.
-  caf::replies_to<populate_request>::with<uint64_t>,
-  // Internal: a writer asks to retire; true means it may quit.
-  caf::replies_to<writer_idle>::with<bool>>;
+  caf::replies_to<bus_stats_request>::with<bus_stats>>;
+
+/// What a subscriber handles (subscribe_request::subscriber). It answers each bus_event with a bus_ack
+/// to the bus (the event's sender); unacknowledged events count against its buffer.
+using subscriber_actor
+  = caf::typed_actor<caf::reacts_to<bus_event>, caf::reacts_to<caught_up>, caf::reacts_to<lagged>>;
+
+/// Where a subscriber sends its bus_acks: the sender of the bus_events, e.g.
+/// `self->send(caf::actor_cast<bus_ack_receiver>(self->current_sender()), bus_ack{x.subscription})`.
+using bus_ack_receiver = caf::typed_actor<caf::reacts_to<bus_ack>>;
 
 /// Opens the store at `opts.root` (format check; the write lock unless read-only) and spawns its
 /// actor. A writable store also spawns its index actor and starts populating it in the background;
 /// queries are answered by the index (a read-only store, which sees no notifications of the writing
-/// process, answers them by a full scan). `sink`, if set, also receives every writer's notifications. The lock is held until the store
-/// actor and all its writers are gone; stop it with `caf::anon_send_exit(h, caf::exit_reason::user_shutdown)`.
+/// process, answers them by a full scan). The lock is held until the store actor and all its writers
+/// are gone; stop it with `caf::anon_send_exit(h, caf::exit_reason::user_shutdown)`.
 /// @pre `sys` was configured with evstore::register_types (evstore::system_config does it).
-caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts,
-                                       notification_sink sink = {});
+caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts);
 
 } // namespace evstore

@@ -9,7 +9,7 @@
 
 #include <caf/error.hpp>
 
-#include "evstore/messages/retention_policy.hpp"
+#include "../messages/retention_policy.hpp"
 
 namespace evstore {
 

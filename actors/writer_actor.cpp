@@ -1,10 +1,10 @@
-#include "evstore/actors/writer_actor.hpp"
+#include "writer_actor.hpp"
 
 #include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
 
-#include "timestamp_format.hpp"
+#include "src/format/timestamp_format.hpp"
 #include "writer_setup.hpp"
 
 namespace evstore {
@@ -182,7 +182,7 @@ writer_actor::behavior_type writer(writer_pointer self, writer_setup setup) {
 
 } // namespace
 
-writer_actor spawn_writer(store_actor::pointer parent, writer_setup setup) {
+writer_actor spawn_writer(store_internal_actor::pointer parent, writer_setup setup) {
   return parent->spawn<caf::linked>(writer, std::move(setup));
 }
 

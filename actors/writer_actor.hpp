@@ -6,9 +6,11 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "evstore/messages/atoms.hpp"
-#include "evstore/messages/commands.hpp"
-#include "evstore/messages/query_messages.hpp"
+#include "messages/internal/atoms.hpp"
+#include "messages/commands.hpp"
+#include "messages/internal/query_protocol.hpp"
+#include "messages/internal/store_protocol.hpp"
+#include "messages/store_stats.hpp"
 
 namespace evstore {
 

@@ -7,9 +7,9 @@
 #include <set>
 #include <vector>
 
-#include "line_codec.hpp"
-#include "timestamp_format.hpp"
-#include "uuid.hpp"
+#include "src/format/line_codec.hpp"
+#include "src/format/timestamp_format.hpp"
+#include "src/format/uuid.hpp"
 
 namespace bench {
 

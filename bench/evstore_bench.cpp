@@ -19,8 +19,8 @@
 
 #include "actor_floor.hpp"
 #include "dataset.hpp"
-#include "evstore/store.hpp"
-#include "full_scan.hpp"
+#include "src/facade/store.hpp"
+#include "src/storage/full_scan.hpp"
 #include "sqlite_baseline.hpp"
 
 namespace fs = std::filesystem;

@@ -8,10 +8,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include "line_codec.hpp"
-#include "line_reader.hpp"
-#include "store_layout.hpp"
-#include "timestamp_format.hpp"
+#include "src/format/line_codec.hpp"
+#include "src/format/line_reader.hpp"
+#include "src/storage/store_layout.hpp"
+#include "src/format/timestamp_format.hpp"
 
 namespace bench {
 

@@ -6,7 +6,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/exec_main.hpp>
 
-#include "evstore/store.hpp"
+#include "src/facade/store.hpp"
 
 namespace {
 

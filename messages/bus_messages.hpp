@@ -14,7 +14,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/optional.hpp>
 
-#include "evstore/messages/event.hpp"
+#include "event.hpp"
 
 namespace evstore {
 
@@ -81,12 +81,6 @@ struct bus_ack {
   uint32_t count = 1;
 };
 
-/// A writer wrote `ev` at `position` of its task (after the fsync when appends wait for one).
-struct event_written {
-  event ev;
-  uint64_t position = 0;
-};
-
 struct bus_stats_request {};
 
 struct bus_stats {
@@ -145,11 +139,6 @@ typename Inspector::result_type inspect(Inspector& f, lagged& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bus_ack& x) {
   return f(caf::meta::type_name("evstore::bus_ack"), x.subscription, x.count);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, event_written& x) {
-  return f(caf::meta::type_name("evstore::event_written"), x.ev, x.position);
 }
 
 template <class Inspector>

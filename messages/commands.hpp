@@ -10,8 +10,8 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/optional.hpp>
 
-#include "evstore/messages/event.hpp"
-#include "evstore/messages/retention_policy.hpp"
+#include "event.hpp"
+#include "retention_policy.hpp"
 
 namespace evstore {
 

@@ -16,8 +16,8 @@
 #include <caf/meta/load_callback.hpp>
 #include <caf/optional.hpp>
 #include <caf/meta/type_name.hpp>
-#include "evstore/messages/errc.hpp"
-#include "evstore/messages/timestamp.hpp"
+#include "errc.hpp"
+#include "timestamp.hpp"
 
 namespace evstore {
 

@@ -14,7 +14,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/timestamp.hpp>
 
-#include "evstore/messages/errc.hpp"
+#include "errc.hpp"
 
 namespace evstore {
 

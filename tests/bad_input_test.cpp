@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-#include "line_codec.hpp"
+#include "src/format/line_codec.hpp"
 #include "support/json_gen.hpp"
 #include "support/store_fixture.hpp"
 

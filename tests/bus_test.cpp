@@ -10,7 +10,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "pattern.hpp"
+#include "src/format/pattern.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
@@ -343,7 +343,7 @@ subscriber_actor::behavior_type counting_subscriber(subscriber_actor::pointer se
   return {
     [=](const bus_event& x) {
       ++*count;
-      self->send(caf::actor_cast<bus_actor>(self->current_sender()), bus_ack{x.subscription, 1});
+      self->send(caf::actor_cast<bus_ack_receiver>(self->current_sender()), bus_ack{x.subscription, 1});
     },
     [](const caught_up&) {},
     [](const lagged&) {},

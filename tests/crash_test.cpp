@@ -15,10 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "full_scan.hpp"
-#include "line_codec.hpp"
-#include "line_reader.hpp"
-#include "store_layout.hpp"
+#include "src/storage/full_scan.hpp"
+#include "src/format/line_codec.hpp"
+#include "src/format/line_reader.hpp"
+#include "src/storage/store_layout.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;

@@ -1,10 +1,10 @@
 // Compatibility with the Rust crate's closed list of event types (issue 10): the list is searchable,
 // a store may refuse other types on append, and lines the crate would skip are named.
-#include "crate_types.hpp"
+#include "src/format/crate_types.hpp"
 
 #include <gtest/gtest.h>
 
-#include "line_codec.hpp"
+#include "src/format/line_codec.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;

@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "full_scan.hpp"
-#include "line_codec.hpp"
-#include "store_layout.hpp"
+#include "src/storage/full_scan.hpp"
+#include "src/format/line_codec.hpp"
+#include "src/storage/store_layout.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <thread>
 
-#include "full_scan.hpp"
+#include "src/storage/full_scan.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;

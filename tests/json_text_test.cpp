@@ -1,6 +1,6 @@
 // The JSON text scanner and serialiser behind an event's data: what the writer refuses and why, what
 // the reader accepts, how values are written, and that no depth can overflow the stack.
-#include "json_text.hpp"
+#include "src/format/json_text.hpp"
 
 #include <charconv>
 #include <cmath>

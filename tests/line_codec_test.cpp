@@ -1,12 +1,12 @@
-#include "line_codec.hpp"
+#include "src/format/line_codec.hpp"
 
 #include <gtest/gtest.h>
 
-#include "line_header.hpp"
+#include "src/format/line_header.hpp"
 #include "support/json_gen.hpp"
-#include "timestamp_format.hpp"
-#include "validation.hpp"
-#include "uuid.hpp"
+#include "src/format/timestamp_format.hpp"
+#include "src/format/validation.hpp"
+#include "src/format/uuid.hpp"
 
 using namespace evstore;
 using evstore::testing::json_gen;

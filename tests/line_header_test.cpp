@@ -1,13 +1,13 @@
 // peek_line (envelope only) must agree with decode_line (whole event) on every line: status, id, type,
 // ts. Both run detail::scan_line; json_text_test checks that scanner against Boost.JSON.
-#include "line_header.hpp"
+#include "src/format/line_header.hpp"
 
 #include <random>
 
 #include <gtest/gtest.h>
 
-#include "timestamp_format.hpp"
-#include "uuid.hpp"
+#include "src/format/timestamp_format.hpp"
+#include "src/format/uuid.hpp"
 
 using namespace evstore;
 

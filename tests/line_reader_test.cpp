@@ -1,4 +1,4 @@
-#include "line_reader.hpp"
+#include "src/format/line_reader.hpp"
 
 #include <fcntl.h>
 

@@ -8,13 +8,14 @@
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 
-#include "evstore/messages/bus_messages.hpp"
-#include "evstore/messages/commands.hpp"
-#include "evstore/messages/internal.hpp"
-#include "evstore/messages/notifications.hpp"
-#include "evstore/messages/query_messages.hpp"
-#include "evstore/messages/system_config.hpp"
-#include "timestamp_format.hpp"
+#include "messages/bus_messages.hpp"
+#include "messages/commands.hpp"
+#include "messages/internal/store_protocol.hpp"
+#include "messages/internal/notifications.hpp"
+#include "messages/internal/query_protocol.hpp"
+#include "messages/store_stats.hpp"
+#include "messages/system_config.hpp"
+#include "src/format/timestamp_format.hpp"
 
 using namespace evstore;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "pattern.hpp"
+#include "src/format/pattern.hpp"
 
 using namespace evstore;
 

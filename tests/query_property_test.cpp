@@ -3,9 +3,9 @@
 // reopens, with tiny sketches so every path of the plan (lines, scans, pruning) is taken.
 #include <random>
 
-#include "full_scan.hpp"
+#include "src/storage/full_scan.hpp"
 #include "support/store_fixture.hpp"
-#include "timestamp_format.hpp"
+#include "src/format/timestamp_format.hpp"
 
 using namespace evstore;
 using namespace evstore::testing;

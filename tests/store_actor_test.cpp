@@ -1,6 +1,7 @@
 // The store actor under concurrent actors: appends to one task are totally ordered by its writer,
 // and appends to different tasks proceed in parallel, with every event stored exactly once.
-#include "evstore/actors/store_actor.hpp"
+#include "actors/store_actor.hpp"
+#include "actors/store_internal.hpp" // spawn_store_with_sink
 
 #include <fcntl.h>
 #include <set>
@@ -10,9 +11,9 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "line_codec.hpp"
-#include "line_reader.hpp"
-#include "store_layout.hpp"
+#include "src/format/line_codec.hpp"
+#include "src/format/line_reader.hpp"
+#include "src/storage/store_layout.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
@@ -149,7 +150,7 @@ TEST_F(StoreActorTest, AnExtraSinkSeesEveryNotificationBesideTheIndex) {
       },
       caf::actor{self});
   auto opts = options();
-  auto store = spawn_store(sys, opts, sink);
+  auto store = spawn_store_with_sink(sys, opts, sink);
   ASSERT_TRUE(store) << render(store.error());
   // Population of the (empty) store first: it may load a task at any moment and report it again.
   self->request(*store, caf::infinite, await_index_request{})

@@ -14,8 +14,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "store_files.hpp"
-#include "store_layout.hpp"
+#include "src/storage/store_files.hpp"
+#include "src/storage/store_layout.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;

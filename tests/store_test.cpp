@@ -1,5 +1,5 @@
 // The blocking facade over the store actor: opening, the write lock, bad input, and every operation.
-#include "evstore/store.hpp"
+#include "src/facade/store.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -12,10 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "full_scan.hpp"
-#include "store_lock.hpp"
+#include "src/storage/full_scan.hpp"
+#include "src/storage/store_lock.hpp"
 #include "support/store_fixture.hpp"
-#include "timestamp_format.hpp"
+#include "src/format/timestamp_format.hpp"
 
 using namespace evstore;
 using namespace evstore::testing;

@@ -2,7 +2,7 @@
 // and how it keeps per-task order without gaps or duplicates.
 #include <gtest/gtest.h>
 
-#include "subscription_flow.hpp"
+#include "src/bus/subscription_flow.hpp"
 
 using namespace evstore;
 

@@ -1,4 +1,4 @@
-#include "task_log.hpp"
+#include "src/storage/task_log.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -7,11 +7,11 @@
 
 #include <unistd.h>
 
-#include "line_codec.hpp"
-#include "store_layout.hpp"
+#include "src/format/line_codec.hpp"
+#include "src/storage/store_layout.hpp"
 #include "support/temp_dir.hpp"
-#include "timestamp_format.hpp"
-#include "uuid.hpp"
+#include "src/format/timestamp_format.hpp"
+#include "src/format/uuid.hpp"
 
 using namespace evstore;
 using evstore::testing::slurp;

@@ -1,4 +1,4 @@
-#include "timestamp_format.hpp"
+#include "src/format/timestamp_format.hpp"
 
 #include <limits>
 #include <random>

@@ -1,4 +1,4 @@
-#include "evstore/messages/timestamp.hpp"
+#include "messages/timestamp.hpp"
 
 #include <limits>
 

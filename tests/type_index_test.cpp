@@ -1,8 +1,8 @@
-#include "type_index.hpp"
+#include "src/index/type_index.hpp"
 
 #include <gtest/gtest.h>
 
-#include "timestamp_format.hpp"
+#include "src/format/timestamp_format.hpp"
 
 using namespace evstore;
 

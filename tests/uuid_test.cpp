@@ -1,4 +1,4 @@
-#include "uuid.hpp"
+#include "src/format/uuid.hpp"
 
 #include <array>
 #include <set>

@@ -1,11 +1,11 @@
-#include "validation.hpp"
+#include "src/format/validation.hpp"
 
 #include <cmath>
 #include <limits>
 
 #include <gtest/gtest.h>
 
-#include "store_layout.hpp"
+#include "src/storage/store_layout.hpp"
 #include "support/json_gen.hpp"
 
 using namespace evstore;

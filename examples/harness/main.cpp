@@ -26,7 +26,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
-#include "evstore/store.hpp"
+#include "src/facade/store.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

@@ -100,7 +100,7 @@ caf::behavior orchestrator(caf::event_based_actor* self, evstore::store_actor st
       out->lag_ms.push_back(std::chrono::duration<double, std::milli>(lag).count());
       st->live_state[x.ev.task] = x.ev.type.substr(sizeof("task:state:") - 1);
       ++out->live_state_events;
-      self->send(caf::actor_cast<evstore::bus_actor>(self->current_sender()),
+      self->send(caf::actor_cast<evstore::bus_ack_receiver>(self->current_sender()),
                  evstore::bus_ack{x.subscription, 1});
     },
     [=](const evstore::caught_up&) {},

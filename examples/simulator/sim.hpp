@@ -12,7 +12,7 @@
 
 #include <caf/atom.hpp>
 
-#include "evstore/store.hpp"
+#include "src/facade/store.hpp"
 
 namespace sim {
 

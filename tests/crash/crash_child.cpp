@@ -9,7 +9,7 @@
 
 #include <unistd.h>
 
-#include "evstore/store.hpp"
+#include "src/facade/store.hpp"
 
 namespace {
 

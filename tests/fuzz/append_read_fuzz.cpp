@@ -9,10 +9,10 @@
 
 #include <boost/json/parse.hpp>
 
-#include "json_text.hpp"
-#include "line_codec.hpp"
-#include "line_header.hpp"
-#include "validation.hpp"
+#include "src/format/json_text.hpp"
+#include "src/format/line_codec.hpp"
+#include "src/format/line_header.hpp"
+#include "src/format/validation.hpp"
 
 using namespace evstore;
 

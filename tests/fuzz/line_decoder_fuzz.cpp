@@ -7,9 +7,9 @@
 
 #include <boost/json/parser.hpp>
 
-#include "json_text.hpp"
-#include "line_codec.hpp"
-#include "line_header.hpp"
+#include "src/format/json_text.hpp"
+#include "src/format/line_codec.hpp"
+#include "src/format/line_header.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view line{reinterpret_cast<const char*>(data), size};

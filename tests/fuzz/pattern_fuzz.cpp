@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "pattern.hpp"
-#include "validation.hpp"
+#include "src/format/pattern.hpp"
+#include "src/format/validation.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input{reinterpret_cast<const char*>(data), size};

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <string>
 
-#include "store_layout.hpp"
-#include "validation.hpp"
+#include "src/storage/store_layout.hpp"
+#include "src/format/validation.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string task{reinterpret_cast<const char*>(data), size};

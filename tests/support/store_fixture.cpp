@@ -1,4 +1,4 @@
-#include "support/store_fixture.hpp"
+#include "store_fixture.hpp"
 
 namespace evstore::testing {
 

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "evstore/store.hpp"
-#include "support/temp_dir.hpp"
+#include "src/facade/store.hpp"
+#include "temp_dir.hpp"
 
 namespace evstore::testing {
 

@@ -1,0 +1,36 @@
+#pragma once
+
+// How the store actor spawns a writer (private to the library).
+
+#include <memory>
+#include <string>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "bus_actor.hpp"
+#include "notification_sink.hpp"
+#include "store_internal.hpp"
+#include "writer_actor.hpp"
+#include "src/bus/bus_gate.hpp"
+#include "src/storage/task_log.hpp"
+
+namespace evstore {
+
+struct writer_setup {
+  std::string root;
+  std::string task;
+  task_log_config log;
+  caf::timespan idle_timeout;
+  store_internal_actor router;
+  notification_sink sink;
+  /// Where every written event goes for live subscribers (none for a read-only store).
+  bus_actor bus;
+  /// Open while the bus has subscriptions; closed, events are not announced.
+  std::shared_ptr<bus_gate> bus_open;
+};
+
+/// Spawns a writer linked to `parent`, so it stops with the store.
+writer_actor spawn_writer(store_internal_actor::pointer parent, writer_setup setup);
+
+} // namespace evstore

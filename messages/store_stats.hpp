@@ -1,0 +1,50 @@
+#pragma once
+
+// The store's statistics: how big its index is, how far population got, how wide queries fan out.
+
+#include <cstdint>
+#include <caf/meta/type_name.hpp>
+
+namespace evstore {
+
+/// Asks for `index_stats`.
+struct stats_request {};
+
+/// Asks for `index_stats` once population is complete (answered at once if it is).
+struct await_index_request {};
+
+struct index_stats {
+  uint64_t tasks = 0;
+  uint64_t types = 0;
+  /// Distinct (type, task) pairs: what the index's memory grows with.
+  uint64_t entries = 0;
+  uint64_t events = 0;
+  /// Approximate heap bytes held by the index.
+  uint64_t bytes = 0;
+  uint64_t population_done = 0;
+  uint64_t population_total = 0;
+  bool complete = false;
+  /// Writers the store handed to query actors since it opened: how wide queries fan out.
+  uint64_t fetches_routed = 0;
+  /// Writer actors alive now (idle ones retire).
+  uint64_t live_writers = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stats_request&) {
+  return f(caf::meta::type_name("evstore::stats_request"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, await_index_request&) {
+  return f(caf::meta::type_name("evstore::await_index_request"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, index_stats& x) {
+  return f(caf::meta::type_name("evstore::index_stats"), x.tasks, x.types, x.entries, x.events,
+           x.bytes, x.population_done, x.population_total, x.complete, x.fetches_routed,
+           x.live_writers);
+}
+
+} // namespace evstore

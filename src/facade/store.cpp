@@ -1,0 +1,130 @@
+#include "store.hpp"
+
+#include <caf/scoped_actor.hpp>
+
+#include "actors/subscriber_proxy.hpp"
+
+namespace evstore {
+
+store::store(std::unique_ptr<system_config> cfg, std::unique_ptr<caf::actor_system> own,
+             caf::actor_system* sys, store_actor handle, store_options opts)
+  : own_cfg_(std::move(cfg)),
+    own_sys_(std::move(own)),
+    sys_(sys),
+    handle_(std::move(handle)),
+    opts_(std::move(opts)) {
+}
+
+caf::expected<std::unique_ptr<store>> store::open(store_options opts) {
+  auto cfg = std::make_unique<system_config>();
+  auto sys = std::make_unique<caf::actor_system>(*cfg);
+  auto handle = spawn_store(*sys, opts);
+  if (!handle)
+    return handle.error();
+  auto* raw = sys.get();
+  return std::unique_ptr<store>{
+    new store(std::move(cfg), std::move(sys), raw, std::move(*handle), std::move(opts))};
+}
+
+caf::expected<std::unique_ptr<store>> store::open(caf::actor_system& sys, store_options opts) {
+  auto handle = spawn_store(sys, opts);
+  if (!handle)
+    return handle.error();
+  return std::unique_ptr<store>{new store(nullptr, nullptr, &sys, std::move(*handle), std::move(opts))};
+}
+
+store::~store() {
+  caf::anon_send_exit(handle_, caf::exit_reason::user_shutdown);
+  handle_ = nullptr;
+  // With an own system, its destructor waits for the store and its linked writers to finish, which
+  // closes (and, under durability::fsynced, syncs) every file and releases the lock.
+  own_sys_.reset();
+}
+
+template <class Reply, class Request>
+caf::expected<Reply> store::ask(Request req) {
+  caf::scoped_actor self{*sys_};
+  caf::expected<Reply> out{caf::error{}};
+  self->request(handle_, caf::infinite, std::move(req))
+    .receive([&](Reply& reply) { out = std::move(reply); },
+             [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
+caf::expected<append_result> store::append(event ev, caf::optional<uint64_t> expected_version) {
+  return ask<append_result>(append_request{std::move(ev), expected_version});
+}
+
+caf::expected<read_result> store::read_task(const std::string& task, uint64_t from) {
+  return ask<read_result>(read_request{task, from});
+}
+
+caf::expected<std::vector<std::string>> store::list_tasks(bool include_system_log) {
+  auto res = ask<task_list>(list_tasks_request{include_system_log});
+  if (!res)
+    return res.error();
+  return std::move(res->tasks);
+}
+
+caf::expected<query_result> store::query_by_type_prefix(const std::string& prefix,
+                                                       uint64_t limit,
+                                                       caf::optional<timestamp> since) {
+  return ask<query_result>(query_request{prefix, limit, since});
+}
+
+caf::expected<index_stats> store::stats() {
+  return ask<index_stats>(stats_request{});
+}
+
+caf::expected<index_stats> store::wait_for_index() {
+  return ask<index_stats>(await_index_request{});
+}
+
+caf::expected<compact_result> store::compact_task(const std::string& task,
+                                                  retention_policy policy, bool dry_run) {
+  if (auto err = validate(policy))
+    return err;
+  return ask<compact_result>(compact_request{task, policy, dry_run});
+}
+
+caf::expected<compact_result> store::compact_all(retention_policy policy, bool dry_run) {
+  if (auto err = validate(policy))
+    return err;
+  return ask<compact_result>(compact_all_request{policy, dry_run});
+}
+
+caf::expected<uint64_t> store::cleanup_orphaned_tasks() {
+  auto res = ask<cleanup_result>(cleanup_request{});
+  if (!res)
+    return res.error();
+  return res->removed;
+}
+
+} // namespace evstore
+
+namespace evstore {
+
+caf::expected<std::unique_ptr<subscription>>
+store::subscribe(subscribe_options opts, std::function<void(const delivery&)> on_delivery) {
+  auto queue = std::make_shared<delivery_queue>();
+  auto proxy = spawn_subscriber_proxy(*sys_, queue, std::move(on_delivery));
+  subscribe_request req{std::move(opts.filter), caf::actor_cast<caf::strong_actor_ptr>(proxy),
+                        opts.buffer, opts.drop_on_overflow, std::move(opts.catch_up)};
+  auto res = ask<subscribed>(std::move(req));
+  if (!res) {
+    caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
+    return res.error();
+  }
+  return std::unique_ptr<subscription>{
+    new subscription(*sys_, handle_, std::move(proxy), std::move(queue), res->id)};
+}
+
+caf::expected<std::unique_ptr<subscription>> store::subscribe(subscribe_options opts) {
+  return subscribe(std::move(opts), nullptr);
+}
+
+caf::expected<bus_stats> store::bus_statistics() {
+  return ask<bus_stats>(bus_stats_request{});
+}
+
+} // namespace evstore

@@ -1,0 +1,51 @@
+#include "actors/store_options.hpp"
+
+#include <string>
+
+#include "messages/errc.hpp"
+#include "src/format/line_reader.hpp"
+
+namespace evstore {
+
+namespace {
+
+caf::error out_of_range(const char* field, uint64_t value, uint64_t low, uint64_t high) {
+  return make_error(errc::invalid_argument, std::string{field} + " is " + std::to_string(value)
+                                              + "; it must lie in " + std::to_string(low) + ".."
+                                              + std::to_string(high));
+}
+
+caf::error negative(const char* field) {
+  return make_error(errc::invalid_argument, std::string{field} + " must not be negative");
+}
+
+} // namespace
+
+caf::error validate(const store_options& opts) {
+  struct bound {
+    const char* field;
+    uint64_t value, low, high;
+  };
+  // The newline counts in max_line_bytes; a longer line than readers hold would be acknowledged and
+  // then unreadable (line_reader.hpp).
+  const bound bounds[] = {
+    {"max_line_bytes", opts.max_line_bytes, 1, max_readable_line_bytes + 1},
+    {"max_open_files", opts.max_open_files, 0, 1u << 20},
+    {"dedupe_window", opts.dedupe_window, 0, 10'000'000},
+    {"index_sketch_size", opts.index_sketch_size, 1, 1024},
+    {"fetch_cache_lines", opts.fetch_cache_lines, 0, 1'000'000},
+    {"population_window", opts.population_window, 1, 1024},
+  };
+  for (const auto& b : bounds)
+    if (b.value < b.low || b.value > b.high)
+      return out_of_range(b.field, b.value, b.low, b.high);
+  if (opts.writer_idle_timeout.count() < 0)
+    return negative("writer_idle_timeout");
+  if (opts.external_change_check.count() < 0)
+    return negative("external_change_check");
+  if (opts.root.empty())
+    return make_error(errc::invalid_argument, "root must name a directory");
+  return caf::none;
+}
+
+} // namespace evstore

@@ -1,0 +1,189 @@
+#include "store_files.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "messages/errc.hpp"
+
+namespace evstore {
+
+namespace {
+
+caf::error refused(const std::string& shown, const char* why) {
+  return make_error(errc::not_regular_file, shown + " " + why + "; the store refuses it");
+}
+
+caf::error os_error(const char* what, const std::string& shown, int err) {
+  return make_error(errc::io_error, std::string{what} + " " + shown + ": " + std::strerror(err));
+}
+
+const char* kind_of(mode_t mode) {
+  if (S_ISDIR(mode))
+    return "is a directory, not a regular file";
+  if (S_ISFIFO(mode))
+    return "is a FIFO, not a regular file";
+  if (S_ISCHR(mode) || S_ISBLK(mode))
+    return "is a device, not a regular file";
+  if (S_ISSOCK(mode))
+    return "is a socket, not a regular file";
+  return "is not a regular file";
+}
+
+} // namespace
+
+unique_fd& unique_fd::operator=(unique_fd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+unique_fd::~unique_fd() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+caf::error require_regular_file(int fd, const std::string& shown) {
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0)
+    return os_error("cannot stat", shown, errno);
+  if (!S_ISREG(sb.st_mode))
+    return refused(shown, kind_of(sb.st_mode));
+  return caf::none;
+}
+
+caf::expected<std::shared_ptr<const store_root>> store_root::open(const std::string& path,
+                                                                  bool create) {
+  if (create) {
+    // The directories made here are new entries in their parents: fsynced, so a power loss cannot
+    // take the store away after its first acknowledged event.
+    std::vector<std::filesystem::path> made;
+    std::error_code ec;
+    for (auto p = std::filesystem::absolute(path, ec); !ec && !p.empty() && !std::filesystem::exists(p, ec);
+         p = p.parent_path())
+      made.push_back(p);
+    std::filesystem::create_directories(path, ec);
+    if (ec)
+      return make_error(errc::io_error, "cannot create store root " + path + ": " + ec.message());
+    for (const auto& dir : made) {
+      int parent = ::open(dir.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (parent < 0 || ::fsync(parent) != 0) {
+        int err = errno;
+        if (parent >= 0)
+          ::close(parent);
+        return os_error("cannot fsync directory", dir.parent_path().string(), err);
+      }
+      ::close(parent);
+    }
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return make_error(errc::not_found, "store root " + path + " does not exist");
+    if (errno == ENOTDIR)
+      return make_error(errc::not_regular_file, "store root " + path + " is not a directory");
+    return os_error("cannot open store root", path, errno);
+  }
+  return std::shared_ptr<const store_root>{new store_root{unique_fd{fd}, path}};
+}
+
+std::string store_root::display(const std::string& task, const std::string& name) const {
+  std::string out = path_;
+  if (!task.empty())
+    out += "/" + task;
+  if (!name.empty())
+    out += "/" + name;
+  return out;
+}
+
+caf::expected<unique_fd> store_root::open_task_dir(const std::string& task, bool create,
+                                                   bool* created) const {
+  if (created)
+    *created = false;
+  if (task.empty()) {
+    int fd = ::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+      return os_error("cannot open", path_, errno);
+    return unique_fd{fd};
+  }
+  if (create) {
+    if (::mkdirat(fd_.get(), task.c_str(), 0755) == 0) {
+      if (created)
+        *created = true;
+    } else if (errno != EEXIST) {
+      return os_error("cannot create task directory", display(task), errno);
+    }
+  }
+  int fd = ::openat(fd_.get(), task.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0)
+    return unique_fd{fd};
+  switch (errno) {
+    case ENOENT:
+      return unique_fd{};
+    case ELOOP:
+      return refused(display(task), "is a symbolic link, not a task directory");
+    case ENOTDIR:
+      return refused(display(task), "is not a directory");
+    default:
+      return os_error("cannot open task directory", display(task), errno);
+  }
+}
+
+caf::expected<unique_fd> store_root::open_file(const std::string& task, const std::string& name,
+                                               int flags) const {
+  auto dir = open_task_dir(task, false);
+  if (!dir)
+    return dir.error();
+  if (!*dir) {
+    if (flags & O_CREAT)
+      return os_error("cannot create", display(task, name), ENOENT);
+    return unique_fd{};
+  }
+  return open_file_in(dir->get(), task, name, flags);
+}
+
+caf::expected<unique_fd> store_root::open_file_in(int dir_fd, const std::string& task,
+                                                  const std::string& name, int flags) const {
+  // Looked at before it is opened: opening some devices has effects of its own (a tty would become
+  // our controlling terminal, a watchdog would arm). The check after the open covers a swap between.
+  struct stat sb {};
+  if (::fstatat(dir_fd, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(sb.st_mode))
+    return refused(display(task, name),
+                   S_ISLNK(sb.st_mode) ? "is a symbolic link" : kind_of(sb.st_mode));
+  // O_NONBLOCK makes opening a FIFO (or a device) return at once instead of waiting for a peer; on
+  // the regular files we keep, it changes nothing, so it stays set.
+  int fd = ::openat(dir_fd, name.c_str(),
+                    flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    switch (errno) {
+      case ENOENT:
+        if (!(flags & O_CREAT))
+          return unique_fd{};
+        break;
+      case ELOOP:
+        return refused(display(task, name), "is a symbolic link");
+      case ENXIO: // a FIFO without a reader, opened for writing
+        return refused(display(task, name), "is a FIFO, not a regular file");
+      case EISDIR:
+        return refused(display(task, name), "is a directory, not a regular file");
+      default:
+        break;
+    }
+    return os_error((flags & O_CREAT) ? "cannot create" : "cannot open", display(task, name),
+                    errno);
+  }
+  unique_fd owned{fd};
+  if (auto err = require_regular_file(fd, display(task, name)))
+    return err;
+  return owned;
+}
+
+} // namespace evstore

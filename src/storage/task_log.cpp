@@ -1,0 +1,804 @@
+#include "task_log.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <functional>
+#include <tuple>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "src/format/crate_types.hpp"
+#include "src/format/json_text.hpp"
+#include "src/format/line_codec.hpp"
+#include "src/format/line_header.hpp"
+#include "src/format/line_reader.hpp"
+#include "src/index/query_order.hpp"
+#include "store_layout.hpp"
+#include "src/format/timestamp_format.hpp"
+#include "src/format/validation.hpp"
+
+
+namespace evstore {
+
+namespace {
+
+// Writes all of `data`, retrying short writes; returns 0 or errno, and how much got out.
+int write_all(int fd, const char* data, size_t size, size_t& done) {
+  done = 0;
+  while (done < size) {
+    ssize_t n = ::write(fd, data + done, size - done);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return errno;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+// Reads all of the file behind `fd`.
+caf::expected<std::string> read_whole_fd(int fd, const std::string& shown) {
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return io_error("cannot read", shown, errno);
+    if (n == 0)
+      return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+uint64_t inode_of(int fd) {
+  struct stat sb {};
+  return ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_ino) : 0;
+}
+
+// Reads the line starting at `offset` (without its newline) into `out`; false if there is no whole
+// line there.
+bool read_line_at(int fd, uint64_t offset, size_t max_bytes, std::string& out) {
+  out.clear();
+  size_t chunk = 1024;
+  for (;;) {
+    size_t old = out.size();
+    out.resize(old + chunk);
+    ssize_t n = ::pread(fd, out.data() + old, chunk, static_cast<off_t>(offset + old));
+    if (n < 0 && errno == EINTR) {
+      out.resize(old);
+      continue;
+    }
+    if (n <= 0) {
+      out.clear();
+      return false;
+    }
+    out.resize(old + static_cast<size_t>(n));
+    auto nl = out.find('\n', old);
+    if (nl != std::string::npos) {
+      out.resize(nl);
+      return !line_too_long(nl, max_bytes); // the readers' rule, not "whatever the last read held"
+    }
+    if (out.size() > max_bytes)
+      return false;
+    chunk = std::min<size_t>(chunk * 4, size_t{1} << 20);
+  }
+}
+
+} // namespace
+
+task_log::task_log(std::string root, std::string task, task_log_config cfg,
+                   task_log_observer* observer)
+  : root_(std::move(root)),
+    task_(std::move(task)),
+    dir_(task_dir(root_, task_)),
+    path_(events_path(root_, task_)),
+    cfg_(std::move(cfg)),
+    observer_(observer) {
+}
+
+task_log::~task_log() {
+  close_file();
+}
+
+void task_log::close_file() {
+  if (fd_ < 0)
+    return;
+  if (dirty_ && cfg_.ack == durability::fsynced)
+    ::fdatasync(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  dirty_ = false;
+  if (holds_slot_) {
+    cfg_.fds->release();
+    holds_slot_ = false;
+  }
+}
+
+void task_log::release() {
+  close_file();
+  fetch_cache_.clear();
+  fetch_cache_next_ = 0;
+  loaded_ = false;
+  ids_loaded_ = false;
+  recent_order_.clear();
+  recent_.clear();
+}
+
+caf::expected<unique_fd> task_log::open_log(int flags) const {
+  return cfg_.root->open_file(task_, events_file_name, flags);
+}
+
+bool task_log::stat_log(uint64_t& inode, uint64_t& size) const {
+  struct stat sb {};
+  if (!stat_events_file(*cfg_.root, task_, sb))
+    return false;
+  inode = static_cast<uint64_t>(sb.st_ino);
+  size = static_cast<uint64_t>(sb.st_size);
+  return true;
+}
+
+void task_log::remember_id(const std::string& id, uint64_t position, uint64_t offset) {
+  auto bits = parse_uuid(id);
+  if (!bits || cfg_.dedupe_window == 0)
+    return; // ids the Rust crate never wrote (not uuids) cannot be retried through us anyway
+  recent_[*bits] = stored_at{position, offset};
+  recent_order_.push_back(*bits);
+  while (recent_order_.size() > cfg_.dedupe_window) {
+    auto it = recent_.find(recent_order_.front());
+    if (it != recent_.end() && it->second.position < position + 1 - cfg_.dedupe_window)
+      recent_.erase(it);
+    recent_order_.pop_front();
+  }
+}
+
+bool task_log::changed_behind_our_back() const {
+  struct stat sb {};
+  if (fd_ >= 0) // unlinked, or not the size we wrote
+    return ::fstat(fd_, &sb) != 0 || sb.st_nlink == 0
+           || static_cast<uint64_t>(sb.st_size) != size_;
+  uint64_t inode = 0;
+  uint64_t size = 0;
+  if (!stat_log(inode, size))
+    return file_id_ != 0; // we knew a file; it is gone (or is no longer a regular file)
+  return inode != file_id_ || size != size_;
+}
+
+bool task_log::changed_behind_our_back_if_due() {
+  if (cfg_.external_change_check.count() > 0) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_change_check_ < cfg_.external_change_check)
+      return false;
+    last_change_check_ = now;
+  }
+  return changed_behind_our_back();
+}
+
+caf::error task_log::load() {
+  // Only this writer changes the file, but a person or a tool may delete or truncate it: then what we
+  // cached (an open descriptor, counts, offsets) is wrong, and appends must not go to a dead inode.
+  // So every append checks, at the cost of an fstat: an event acknowledged into a deleted file
+  // would be lost.
+  if (loaded_ && !cfg_.read_only) {
+    bool changed = changed_behind_our_back();
+    last_change_check_ = std::chrono::steady_clock::now();
+    if (changed)
+      release();
+  }
+  if (loaded_)
+    return caf::none;
+  count_ = 0;
+  size_ = 0;
+  file_id_ = 0;
+  ids_loaded_ = false;
+  recent_order_.clear();
+  recent_.clear();
+  sketch_builder sketch{cfg_.sketch_size};
+  auto report = [&] {
+    loaded_ = true;
+    last_change_check_ = std::chrono::steady_clock::now(); // what we just read is the truth
+    if (observer_)
+      observer_->on_loaded(task_summary{task_, file_id_, count_, size_, sketch.finish()});
+  };
+  auto opened = open_log(O_RDONLY);
+  if (!opened)
+    return opened.error();
+  if (!*opened) {
+    report();
+    return caf::none;
+  }
+  const int fd = opened->get();
+  file_id_ = inode_of(fd);
+  bool torn = false;
+  uint64_t torn_offset = 0;
+  line_header torn_line;
+  line_header h;
+  int err = for_each_line(fd, 0, [&](const raw_line& line) {
+    size_ = line.offset + line.length + (line.terminated ? 1 : 0);
+    if (line.too_long) { // unreadable: counted nowhere, never indexed (line_reader.hpp)
+      if (!line.terminated) {
+        torn = true;
+        torn_offset = line.offset;
+        torn_line = line_header{};
+      }
+      return;
+    }
+    if (is_blank_line(line.text))
+      return;
+    if (!line.terminated) {
+      torn = true;
+      torn_offset = line.offset;
+      peek_line(line.text, torn_line);
+      return;
+    }
+    peek_line(line.text, h);
+    if (h.status == line_status::ok)
+      sketch.add(h.type, line_ref{h.ts, count_++, line.offset});
+  });
+  if (err != 0)
+    return io_error("cannot read", path_, err);
+  if (torn && !cfg_.read_only) {
+    // A crash cut the last line short. Terminate it, so the next line starts on a line of its own and
+    // no byte of the torn line is lost: it stays as a corrupt line (compaction moves it aside), or as
+    // a valid event if only its newline was missing.
+    if (auto open_err = open_for_append())
+      return open_err;
+    size_t done = 0;
+    if (int werr = write_all(fd_, "\n", 1, done))
+      return io_error("cannot repair torn tail of", path_, werr);
+    dirty_ = true;
+    size_ += 1;
+    if (torn_line.status == line_status::ok)
+      sketch.add(torn_line.type, line_ref{torn_line.ts, count_++, torn_offset});
+  }
+  report();
+  return caf::none;
+}
+
+caf::error task_log::load_recent_ids() {
+  if (ids_loaded_)
+    return caf::none;
+  recent_order_.clear();
+  recent_.clear();
+  auto opened = open_log(O_RDONLY);
+  if (!opened)
+    return opened.error();
+  if (!*opened) {
+    ids_loaded_ = true;
+    return caf::none;
+  }
+  // Positions count valid lines from the start, so the whole file is read; but only headers.
+  uint64_t position = 0;
+  line_header h;
+  int err = for_each_line(opened->get(), 0, [&](const raw_line& line) {
+    if (!line.terminated || line.too_long || is_blank_line(line.text))
+      return;
+    peek_line(line.text, h);
+    if (h.status == line_status::ok && position + cfg_.dedupe_window >= count_)
+      remember_id(h.id, position, line.offset);
+    position += h.status == line_status::ok;
+  });
+  if (err != 0)
+    return io_error("cannot read", path_, err);
+  ids_loaded_ = true;
+  return caf::none;
+}
+
+bool task_log::open_for_reading() {
+  if (fd_ >= 0)
+    return true;
+  auto opened = open_log(cfg_.read_only ? O_RDONLY : O_RDWR | O_APPEND);
+  if (!opened || !*opened)
+    return false; // the scan that follows reports why
+  fd_ = opened->release();
+  file_id_ = inode_of(fd_);
+  holds_slot_ = cfg_.fds->try_acquire();
+  return true;
+}
+
+caf::error task_log::open_for_append() {
+  if (fd_ >= 0)
+    return caf::none;
+  bool dir_created = false;
+  auto dir = cfg_.root->open_task_dir(task_, true, &dir_created);
+  if (!dir)
+    return dir.error();
+  // Read-write, so the same descriptor serves fetches (pread ignores O_APPEND).
+  auto opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDWR | O_APPEND);
+  bool created = false;
+  if (opened && !*opened) {
+    opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name,
+                                     O_RDWR | O_APPEND | O_CREAT);
+    created = true;
+  }
+  if (!opened)
+    return opened.error();
+  fd_ = opened->release();
+  file_id_ = inode_of(fd_);
+  holds_slot_ = cfg_.fds->try_acquire();
+  // fdatasync on the file makes neither new name durable: the directories holding them are synced
+  // before the first acknowledgement. Names a killed process left unsynced were made durable when
+  // the store opened (syncfs, spawn_store).
+  if (cfg_.ack == durability::fsynced) {
+    if (dir_created)
+      if (auto err = fsync_dir(cfg_.root->fd(), root_))
+        return err;
+    if (created)
+      if (auto err = fsync_dir(dir->get(), dir_))
+        return err;
+  }
+  return caf::none;
+}
+
+caf::expected<append_result> task_log::append(append_request req) {
+  if (cfg_.read_only)
+    return make_error(errc::read_only, "store is open read-only; cannot append");
+  event& ev = req.ev;
+  if (ev.task != task_)
+    return make_error(errc::invalid_argument,
+                      "event for task '" + ev.task + "' sent to the log of '" + task_ + "'");
+  if (!ev.data.checked_for_writing()) {
+    // Text read from a log or adopted unchecked may hold whitespace, even a line break that would
+    // split the line: parse() checks it by the writer's rules and keeps it without any.
+    auto checked = json_payload::parse(ev.data.text());
+    if (!checked)
+      return checked.error();
+    ev.data = std::move(*checked);
+  }
+  if (auto err = validate_for_append(ev))
+    return err;
+  if (cfg_.crate_types_only && !is_rust_crate_type(ev.type))
+    return make_error(errc::invalid_type,
+                      "type '" + ev.type + "' is not one the Rust crate reads, and this store "
+                        + "refuses such types (crate_types_only)");
+  if (auto err = load())
+    return err;
+  if (!ev.id.empty()) {
+    // A retried append: acknowledge the stored copy instead of writing a second one.
+    if (auto err = load_recent_ids())
+      return err;
+    if (auto bits = parse_uuid(ev.id)) {
+      if (auto hit = recent_.find(*bits); hit != recent_.end())
+        return stored_duplicate(ev, hit->second.position, hit->second.offset);
+    }
+  } else {
+    ev.id = make_uuid_v4();
+  }
+  if (req.expected_version && *req.expected_version != count_)
+    return make_error(errc::version_conflict,
+                      "task '" + task_ + "' holds " + std::to_string(count_)
+                        + " events; the append expected "
+                        + std::to_string(*req.expected_version));
+  if (!ev.ts) // unset means now; the epoch is a timestamp like any other
+    ev.ts = now();
+  std::string line = encode_line(ev);
+  if (line.size() > cfg_.max_line_bytes)
+    return make_error(errc::event_too_large,
+                      "event is " + std::to_string(line.size()) + " bytes serialised; the limit is "
+                        + std::to_string(cfg_.max_line_bytes));
+  if (auto err = open_for_append())
+    return err;
+  size_t done = 0;
+  if (int err = write_all(fd_, line.data(), line.size(), done)) {
+    // A full disk or a file-size limit can let part of the line out. Take it back, so a failed
+    // append leaves nothing behind; if even that fails, forget what we know, and the next call
+    // reloads and terminates the torn line (it then stays as a corrupt line, never glued).
+    if (done > 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0)
+      release();
+    return io_error("cannot append to", path_, err);
+  }
+  dirty_ = true;
+  if (observer_)
+    observer_->on_appended(appended{task_, ev.type, line_ref{*ev.ts, count_, size_}, file_id_});
+  size_ += line.size();
+  if (ids_loaded_)
+    remember_id(ev.id, count_, size_ - line.size()); // otherwise load_recent_ids() reads it
+  append_result result{std::move(ev), count_++, false};
+  if (!holds_slot_)
+    close_file(); // no slot to keep it open: closing syncs first if the store acknowledges on fsync
+  return result;
+}
+
+caf::error task_log::sync() {
+  if (!dirty_ || fd_ < 0)
+    return caf::none;
+  if (::fdatasync(fd_) != 0)
+    return io_error("cannot fdatasync", path_, errno);
+  dirty_ = false;
+  return caf::none;
+}
+
+caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
+  // Repairs a torn tail before anyone reads past it. If the repair cannot be written (a full disk),
+  // reading still works: the torn line is reported in the stats, as for a read-only store.
+  if (!cfg_.read_only)
+    std::ignore = load();
+  read_result result;
+  auto opened = open_log(O_RDONLY);
+  if (!opened)
+    return opened.error();
+  if (!*opened)
+    return result;
+  uint64_t index = 0;
+  int err = for_each_line(opened->get(), 0, [&](const raw_line& line) {
+    if (!line.terminated) {
+      result.stats.torn_tail = true; // in-flight from another process, or a crash's leftover
+      return;
+    }
+    if (line.too_long) {
+      ++result.stats.corrupt_lines;
+      return;
+    }
+    if (is_blank_line(line.text))
+      return;
+    auto d = decode_line(line.text);
+    switch (d.status) {
+      case line_status::ok:
+        if (index++ >= from && result.events.size() < max_events) {
+          d.ev.task = task_; // the file a line lives in names its task (FORMAT.md)
+          result.events.push_back(std::move(d.ev));
+        }
+        break;
+      case line_status::corrupt:
+        ++result.stats.corrupt_lines;
+        break;
+      case line_status::future_schema:
+        ++result.stats.future_schema_lines;
+        break;
+    }
+  });
+  if (err != 0)
+    return io_error("cannot read", path_, err);
+  return result;
+}
+
+caf::expected<compact_result> task_log::compact(const retention_policy& policy, timestamp now_ts,
+                                                bool dry_run) {
+  if (cfg_.read_only && !dry_run) // a dry run only reads, so a read-only store may count
+    return make_error(errc::read_only, "store is open read-only; cannot compact");
+  if (auto err = validate(policy))
+    return err;
+  if (!dry_run) { // a dry run writes nothing, not even the repair of a torn tail load() makes
+    // Two writers rewriting one file lose acknowledged events: if LOCK was deleted or replaced,
+    // another process may hold a lock of its own, so this one stops rewriting.
+    if (cfg_.lock)
+      if (auto err = cfg_.lock->verify())
+        return err;
+    if (auto err = load())
+      return err;
+    close_file(); // after the rename, an open descriptor would point at the old file
+  }
+  auto dir = cfg_.root->open_task_dir(task_, false);
+  if (!dir)
+    return dir.error();
+  if (!*dir)
+    return compact_result{};
+  auto log = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDONLY);
+  if (!log)
+    return log.error();
+  if (!*log)
+    return compact_result{};
+  auto content = read_whole_fd(log->get(), path_);
+  if (!content)
+    return content.error();
+  *log = unique_fd{};
+  struct line_info {
+    std::string_view text;
+    line_status status;
+    caf::optional<timestamp> ts; // unset for a line we do not interpret (future schema, a ts
+                                 // beyond 64-bit nanoseconds): no age can judge it, it is kept
+    std::string type;
+  };
+  std::vector<line_info> events; // every line but corrupt ones, in file order
+  std::string corrupt;
+  uint64_t corrupt_count = 0;
+  std::string_view rest{*content};
+  while (!rest.empty()) {
+    auto nl = rest.find('\n');
+    auto text = rest.substr(0, nl); // load() terminated any torn tail, so every line has its '\n'
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    if (is_blank_line(text))
+      continue;
+    // Too long for readers (line_reader.hpp) is unreadable everywhere, so corrupt here too.
+    auto d = line_too_long(text.size()) ? decoded_line{} : decode_line(text);
+    if (d.status == line_status::corrupt) {
+      corrupt.append(text.data(), text.size()).push_back('\n');
+      ++corrupt_count;
+      continue;
+    }
+    events.push_back(line_info{text, d.status, d.ev.ts, std::move(d.ev.type)});
+  }
+  size_t first = 0;
+  if (policy.max_events && events.size() > *policy.max_events)
+    first = events.size() - static_cast<size_t>(*policy.max_events);
+  // Saturating (timestamp's arithmetic): an age reaching back past the earliest representable time
+  // keeps everything; it never wraps round to a cutoff in the future (which would remove every event).
+  auto cutoff = policy.max_age ? now_ts - *policy.max_age : timestamp::min();
+  std::string kept;
+  kept.reserve(content->size());
+  sketch_builder sketch{cfg_.sketch_size};
+  uint64_t kept_count = 0;
+  uint64_t kept_valid = 0;
+  for (size_t i = first; i < events.size(); ++i) {
+    const auto& e = events[i];
+    if (e.ts && *e.ts < cutoff)
+      continue;
+    if (e.status == line_status::ok)
+      sketch.add(e.type, line_ref{*e.ts, kept_valid++, kept.size()});
+    kept.append(e.text.data(), e.text.size()).push_back('\n');
+    ++kept_count;
+  }
+  compact_result result{events.size() - kept_count, kept_count, corrupt_count};
+  if (dry_run || (result.removed == 0 && corrupt_count == 0))
+    return result;
+  // The new log is written first and the corrupt lines appended only then, so that a compaction
+  // failing before its rename leaves events.corrupt as it was: one failing again and again never
+  // piles up copies there. A crash between that append and the rename can leave one copy.
+  const int dir_fd = dir->get();
+  const std::string tmp = compact_temp_file_name;
+  const std::string tmp_shown = path_ + compact_temp_suffix;
+  if (::unlinkat(dir_fd, tmp.c_str(), 0) != 0 && errno != ENOENT) // a leftover, or a symlink
+    return io_error("cannot remove", tmp_shown, errno);
+  uint64_t new_file_id = 0;
+  {
+    auto out = cfg_.root->open_file_in(dir_fd, task_, tmp, O_WRONLY | O_CREAT | O_EXCL);
+    if (!out)
+      return out.error();
+    size_t done = 0;
+    int err = write_all(out->get(), kept.data(), kept.size(), done);
+    if (err == 0 && ::fsync(out->get()) != 0)
+      err = errno;
+    if (err != 0) {
+      ::unlinkat(dir_fd, tmp.c_str(), 0); // a half-written copy only takes the space that was missing
+      return io_error("cannot write", tmp_shown, err);
+    }
+    new_file_id = inode_of(out->get());
+  }
+  // Puts events.corrupt back as it was (cut back, or removed if this call created it).
+  std::function<void()> undo_corrupt = [] {};
+  if (corrupt_count > 0) {
+    const std::string corrupt_shown = dir_ + "/" + corrupt_file_name;
+    auto existing = cfg_.root->open_file_in(dir_fd, task_, corrupt_file_name, O_WRONLY | O_APPEND);
+    bool existed = existing && *existing;
+    auto out = existed ? std::move(existing)
+                       : cfg_.root->open_file_in(dir_fd, task_, corrupt_file_name,
+                                                 O_WRONLY | O_APPEND | O_CREAT);
+    if (!out) {
+      ::unlinkat(dir_fd, tmp.c_str(), 0);
+      return out.error();
+    }
+    struct stat before {};
+    ::fstat(out->get(), &before);
+    auto fd = std::make_shared<unique_fd>(std::move(*out));
+    undo_corrupt = [fd, existed, dir_fd, size = before.st_size] {
+      if (existed)
+        std::ignore = ::ftruncate(fd->get(), size);
+      else
+        ::unlinkat(dir_fd, corrupt_file_name, 0);
+    };
+    size_t done = 0;
+    int err = write_all(fd->get(), corrupt.data(), corrupt.size(), done);
+    if (err == 0 && ::fsync(fd->get()) != 0)
+      err = errno;
+    if (err != 0) {
+      undo_corrupt();
+      ::unlinkat(dir_fd, tmp.c_str(), 0);
+      return io_error("cannot write", corrupt_shown, err);
+    }
+  }
+  if (::renameat(dir_fd, tmp.c_str(), dir_fd, events_file_name) != 0) {
+    int err = errno;
+    undo_corrupt();
+    ::unlinkat(dir_fd, tmp.c_str(), 0);
+    return io_error("cannot rename", tmp_shown, err);
+  }
+  if (auto err = fsync_dir(dir_fd, dir_))
+    return err;
+  // Valid events removed, as the index counts them (future-schema lines are not indexed).
+  const uint64_t removed_valid = count_ - kept_valid;
+  release(); // counts and recent ids are reloaded from the new file on next use
+  if (observer_)
+    observer_->on_compacted(compacted{
+      task_, removed_valid, task_summary{task_, new_file_id, kept_valid, kept.size(), sketch.finish()}});
+  return result;
+}
+
+caf::expected<uint64_t> task_log::populate() {
+  if (auto err = load())
+    return err;
+  return size_;
+}
+
+caf::expected<fetch_result> task_log::fetch(const fetch_request& req) {
+  // A file deleted or truncated behind our back must not be read through a stale descriptor:
+  // reloading closes it and reports the file as it is now to the index. Queries check only every
+  // external_change_check: answering from the file as it was a moment ago loses nothing, and the
+  // fstat was a tenth of a query's cost.
+  if (loaded_ && !cfg_.read_only && changed_behind_our_back_if_due()) {
+    release();
+    std::ignore = load();
+  }
+  bool stale = false;
+  if (!req.what.scan && !req.what.lines.empty() && open_for_reading()) {
+    // The descriptor is kept while the writer holds a slot: a query then costs one pread per line.
+    auto planned = read_planned(req);
+    if (!holds_slot_)
+      close_file();
+    if (planned)
+      return std::move(*planned);
+    stale = true;
+    // A planned line is missing or different: if the file changed behind our back, tell the index
+    // now, whether or not a check was due, so that the query's next plan is made from the truth.
+    if (loaded_ && !cfg_.read_only && changed_behind_our_back()) {
+      release();
+      std::ignore = load();
+    }
+  } else {
+    uint64_t inode = 0;
+    uint64_t size = 0;
+    if (fd_ >= 0)
+      inode = file_id_;
+    else
+      stat_log(inode, size);
+    stale = inode != req.what.file_id;
+  }
+  auto result = scan_for(req); // answers exactly for this file even when the plan was not for it
+  if (result)
+    result->stale_plan = stale;
+  return result;
+}
+
+std::optional<fetch_result> task_log::read_planned(const fetch_request& req) {
+  if (req.what.file_id != file_id_)
+    return std::nullopt;
+  fetch_result result;
+  std::string line;
+  auto as_planned = [&](const event& ev, const line_ref& ref) {
+    return ev.ts == ref.ts && ev.type.compare(0, req.prefix.size(), req.prefix) == 0;
+  };
+  for (const auto& ref : req.what.lines) {
+    auto hit = std::find_if(fetch_cache_.begin(), fetch_cache_.end(),
+                            [&](const cached_line& c) { return c.offset == ref.offset; });
+    if (hit != fetch_cache_.end() && as_planned(hit->ev, ref)) {
+      result.events.push_back(located_event{ref.position, hit->ev});
+      continue;
+    }
+    // Bounded by what readers hold, not by the append limit: a line the Rust crate wrote, or one
+    // written under a larger limit, is as readable here as in a scan.
+    if (!read_line_at(fd_, ref.offset, max_readable_line_bytes, line))
+      return std::nullopt;
+    auto d = decode_line(line);
+    if (d.status != line_status::ok || !as_planned(d.ev, ref))
+      return std::nullopt;
+    d.ev.task = task_; // the file a line lives in names its task (FORMAT.md)
+    if (cfg_.fetch_cache_lines > 0) {
+      if (hit != fetch_cache_.end())
+        hit->ev = d.ev;
+      else if (fetch_cache_.size() < cfg_.fetch_cache_lines)
+        fetch_cache_.push_back(cached_line{ref.offset, d.ev});
+      else
+        fetch_cache_[fetch_cache_next_++ % fetch_cache_.size()] = cached_line{ref.offset, d.ev};
+    }
+    result.events.push_back(located_event{ref.position, std::move(d.ev)});
+  }
+  return result;
+}
+
+caf::expected<fetch_result> task_log::scan_for(const fetch_request& req) {
+  fetch_result result;
+  result.scanned = true;
+  auto opened = open_log(O_RDONLY);
+  if (!opened)
+    return opened.error();
+  if (!*opened)
+    return result;
+  const int fd = opened->get();
+  latest_events best{req.limit};
+  uint64_t position = 0;
+  line_header h;
+  int err = for_each_line(fd, 0, [&](const raw_line& line) {
+    if (!line.terminated || line.too_long || is_blank_line(line.text))
+      return;
+    peek_line(line.text, h); // cheap: only lines that may be returned are decoded whole
+    if (h.status != line_status::ok)
+      return;
+    auto pos = position++;
+    if (h.type.compare(0, req.prefix.size(), req.prefix) != 0)
+      return;
+    if (req.bound
+        && std::tie(h.ts, task_, pos)
+             < std::tie(req.bound->ts, req.bound->task, req.bound->position))
+      return;
+    event probe;
+    probe.ts = h.ts;
+    probe.task = task_;
+    if (!best.would_keep(ranked_event{pos, std::move(probe)}))
+      return;
+    auto d = decode_line(line.text);
+    d.ev.task = task_; // the file a line lives in names its task (FORMAT.md)
+    best.offer(ranked_event{pos, std::move(d.ev)});
+  });
+  if (err != 0)
+    return io_error("cannot read", path_, err);
+  for (auto& r : best.take_ranked())
+    result.events.push_back(located_event{r.position, std::move(r.ev)});
+  return result;
+}
+
+caf::expected<bool> task_log::remove_if_empty() {
+  if (cfg_.read_only)
+    return make_error(errc::read_only, "store is open read-only; cannot clean up");
+  if (task_.empty())
+    return false;
+  auto dir = cfg_.root->open_task_dir(task_, false);
+  if (!dir)
+    return dir.error();
+  if (!*dir)
+    return false;
+  bool removable = true;
+  auto err = for_each_dir_entry(dir->get(), dir_, [&](const std::string& name, unsigned char) {
+    struct stat sb {};
+    if (name == events_file_name)
+      removable = removable && ::fstatat(dir->get(), name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0
+                  && S_ISREG(sb.st_mode) && sb.st_size == 0;
+    else if (name != compact_temp_file_name)
+      removable = false; // e.g. events.corrupt: evidence a person may want, never removed silently
+  });
+  if (err)
+    return err;
+  if (!removable)
+    return false;
+  release();
+  for (const char* name : {events_file_name, compact_temp_file_name})
+    if (::unlinkat(dir->get(), name, 0) != 0 && errno != ENOENT)
+      return io_error("cannot remove", dir_ + "/" + name, errno);
+  if (::unlinkat(cfg_.root->fd(), task_.c_str(), AT_REMOVEDIR) != 0) {
+    if (errno == ENOTEMPTY || errno == EEXIST)
+      return false; // something appeared in it meanwhile (a person's file): keep it
+    return io_error("cannot remove", dir_, errno);
+  }
+  if (observer_)
+    observer_->on_removed(task_removed{task_});
+  if (auto sync_err = fsync_dir(cfg_.root->fd(), root_))
+    return sync_err;
+  return true;
+}
+
+caf::expected<append_result> task_log::stored_duplicate(const event& retry, uint64_t position,
+                                                        uint64_t offset) {
+  bool opened_here = fd_ < 0;
+  if (!open_for_reading())
+    return make_error(errc::io_error, "cannot reopen " + path_ + " to read the stored copy of "
+                                        + retry.id);
+  std::string line;
+  bool ok = read_line_at(fd_, offset, max_readable_line_bytes, line);
+  if (opened_here && !holds_slot_)
+    close_file();
+  auto d = ok ? decode_line(line) : decoded_line{};
+  if (d.status != line_status::ok || d.ev.id != retry.id)
+    return make_error(errc::io_error, "the stored copy of " + retry.id + " in " + path_
+                                        + " is no longer where it was written");
+  d.ev.task = task_;
+  const event& stored = d.ev;
+  // A retry carries what the first attempt carried; its ts only if the caller chose one.
+  const char* differs = nullptr;
+  if (stored.type != retry.type)
+    differs = "type";
+  else if (stored.actor != retry.actor)
+    differs = "actor";
+  else if (json_text::minify(stored.data.text()) != retry.data.text()) // the log may hold spaces
+    differs = "data";
+  else if (retry.ts && stored.ts != retry.ts)
+    differs = "ts";
+  if (differs)
+    return make_error(errc::id_conflict, "id " + retry.id + " is already stored in task '" + task_
+                                           + "' at position " + std::to_string(position)
+                                           + " with a different " + differs);
+  return append_result{std::move(d.ev), position, true};
+}
+
+} // namespace evstore

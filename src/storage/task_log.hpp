@@ -1,0 +1,188 @@
+#pragma once
+
+// One task's log file and everything done to it: append (with torn-tail repair, optimistic versions and
+// duplicate detection), read, compact and cleanup. Plain code with no actors, so it is testable alone;
+// the writer actor owns exactly one task_log per task and so serialises every call by its mailbox.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <caf/expected.hpp>
+
+#include "actors/store_options.hpp"
+#include "messages/commands.hpp"
+#include "messages/internal/notifications.hpp"
+#include "messages/internal/query_protocol.hpp"
+#include "messages/store_stats.hpp"
+#include "fd_budget.hpp"
+#include "store_files.hpp"
+#include "store_lock.hpp"
+#include "src/index/type_sketch.hpp"
+#include "src/format/uuid.hpp"
+
+namespace evstore {
+
+/// Told, synchronously and in disk order, what happened to the file. The writer actor forwards each
+/// call to the index as a typed notification.
+class task_log_observer {
+public:
+  virtual ~task_log_observer() = default;
+  /// The file was (re)loaded: its complete content by type.
+  virtual void on_loaded(const task_summary& summary) = 0;
+  virtual void on_appended(const appended& note) = 0;
+  virtual void on_compacted(const compacted& note) = 0;
+  virtual void on_removed(const task_removed& note) = 0;
+};
+
+struct task_log_config {
+  durability ack = durability::written;
+  size_t max_line_bytes = size_t{1} << 20;
+  size_t dedupe_window = 10'000;
+  bool read_only = false;
+  /// See store_options::crate_types_only.
+  bool crate_types_only = false;
+  /// Line references per (type, task) in summaries.
+  size_t sketch_size = default_sketch_size;
+  /// Decoded events of recently fetched lines kept for the next query (0: none).
+  size_t fetch_cache_lines = 0;
+  /// At most this often, a fetch checks the file for changes made behind our back (see
+  /// store_options::external_change_check); appends check every time.
+  std::chrono::milliseconds external_change_check{0};
+  /// Shared by all writers of a store; never null.
+  std::shared_ptr<fd_budget> fds;
+  /// The store root every file is opened through (no symlinks, regular files only); never null.
+  std::shared_ptr<const store_root> root;
+  /// The store's write lock, checked before every compaction, and held by every copy of this
+  /// config while a writer may still touch a file; null for read-only stores.
+  std::shared_ptr<const store_lock> lock;
+};
+
+class task_log {
+public:
+  /// Manages <root>/<task>/events.jsonl (or <root>/events.jsonl for task ""), opened through
+  /// `cfg.root` (whose path `root` is, for messages). The caller guarantees
+  /// that no other task_log for the same file exists in this process, and the store lock that no other
+  /// process writes it. Touches nothing on disk until the first call.
+  /// `observer` may be null; it must outlive this object.
+  task_log(std::string root, std::string task, task_log_config cfg,
+           task_log_observer* observer = nullptr);
+  ~task_log();
+  task_log(const task_log&) = delete;
+  task_log& operator=(const task_log&) = delete;
+
+  /// Validates and writes one event (write(2) only; see `sync`). Fills an empty id and a zero ts.
+  caf::expected<append_result> append(append_request req);
+
+  /// True if lines were written since the last sync.
+  bool needs_sync() const {
+    return dirty_;
+  }
+
+  /// fdatasync(2)s what was written.
+  caf::error sync();
+
+  /// Valid events in file order from the `from`-th on, with counters of what was skipped.
+  caf::expected<read_result> read(uint64_t from,
+                                  uint64_t max_events = std::numeric_limits<uint64_t>::max());
+
+  /// Rewrites the file under `policy` (temp file, fsync, rename, fsync dir) and moves unparsable lines
+  /// to events.corrupt. Leaves the file alone if there is nothing to remove.
+  /// With `dry_run`, only counts what it would remove and move aside, and writes nothing. A policy
+  /// validate() refuses is invalid_argument.
+  caf::expected<compact_result> compact(const retention_policy& policy, timestamp now,
+                                        bool dry_run = false);
+
+  /// Loads the file if it is not loaded yet (reporting its summary); returns its size in bytes.
+  caf::expected<uint64_t> populate();
+
+  /// Events matching `req.prefix` ranked at or above `req.bound`, at most `req.limit` of the best:
+  /// by reading the planned lines if the file is still the planned one, else by a scan whose result
+  /// says the plan was stale.
+  caf::expected<fetch_result> fetch(const fetch_request& req);
+
+  /// Removes the task's directory if it holds no events (no file or an empty one) and nothing else
+  /// worth keeping. Never touches the root, i.e. the system-wide task.
+  caf::expected<bool> remove_if_empty();
+
+  /// Closes the file and forgets cached state (counts, recent ids); the next call reloads it.
+  void release();
+
+  bool has_open_file() const {
+    return fd_ >= 0;
+  }
+
+  const std::string& task() const {
+    return task_;
+  }
+
+  /// Valid events in the file, as of the last load or append.
+  uint64_t event_count() const {
+    return count_;
+  }
+
+private:
+  caf::error load();
+  /// True if the file is no longer what we loaded and wrote (deleted, replaced or resized).
+  bool changed_behind_our_back() const;
+  /// changed_behind_our_back(), if a check is due (see task_log_config::external_change_check).
+  bool changed_behind_our_back_if_due();
+  /// Fills the recent-id map from the file's last lines; only retried appends (client-chosen ids)
+  /// need it, so loads that serve population, reads and generated ids skip it.
+  caf::error load_recent_ids();
+  caf::error open_for_append();
+  /// Opens the existing file (read-write unless read-only) if it is not open; false if it cannot.
+  bool open_for_reading();
+  void close_file();
+  void remember_id(const std::string& id, uint64_t position, uint64_t offset);
+  /// Opens the log with `flags` through the root (an empty unique_fd if there is none).
+  caf::expected<unique_fd> open_log(int flags) const;
+  /// The log's inode and size now, without following a symlink; false if there is no such file.
+  bool stat_log(uint64_t& inode, uint64_t& size) const;
+  /// The stored event a retried append names, or id_conflict if the retry differs from it.
+  caf::expected<append_result> stored_duplicate(const event& retry, uint64_t position,
+                                                uint64_t offset);
+  /// The planned lines, or nothing if the file is not the planned one or a line is not as planned.
+  std::optional<fetch_result> read_planned(const fetch_request& req);
+  caf::expected<fetch_result> scan_for(const fetch_request& req);
+
+  const std::string root_;
+  const std::string task_;
+  const std::string dir_;
+  const std::string path_;
+  const task_log_config cfg_;
+  task_log_observer* const observer_;
+
+  int fd_ = -1;
+  bool holds_slot_ = false;
+  bool dirty_ = false;
+  bool loaded_ = false;
+  uint64_t count_ = 0; // valid events
+  uint64_t size_ = 0;  // bytes
+  uint64_t file_id_ = 0; // inode of the file, 0 if there is none
+  std::chrono::steady_clock::time_point last_change_check_{};
+  /// Lines this writer decoded for recent fetches, by byte offset, replaced round-robin: an
+  /// orchestrator that asks the same question every few hundred milliseconds then costs the writer
+  /// no pread and no parse. Like leveldb's block cache, it holds what the file holds, so it is
+  /// emptied whenever the file may have changed (release()).
+  struct cached_line {
+    uint64_t offset;
+    event ev;
+  };
+  std::vector<cached_line> fetch_cache_;
+  size_t fetch_cache_next_ = 0;
+  bool ids_loaded_ = false;
+  std::deque<uuid_bits> recent_order_;
+  struct stored_at {
+    uint64_t position;
+    uint64_t offset;
+  };
+  std::unordered_map<uuid_bits, stored_at, uuid_bits_hash> recent_;
+};
+
+} // namespace evstore

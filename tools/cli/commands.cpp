@@ -1,0 +1,719 @@
+#include "commands.hpp"
+
+// GCC 12 at -O2 reports caf::optional's union member as maybe uninitialised when a retention_policy
+// is copied into a message; it is always initialised (a false positive, also seen with std::optional).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <boost/json/parse.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "src/facade/store.hpp"
+#include "src/format/crate_types.hpp"
+#include "src/format/line_codec.hpp"
+#include "src/format/line_reader.hpp"
+#include "src/format/pattern.hpp"
+#include "src/storage/store_layout.hpp"
+#include "src/format/timestamp_format.hpp"
+#include "src/format/validation.hpp"
+
+namespace evstore::cli {
+
+namespace {
+
+int fail(const std::string& what) {
+  std::cerr << "evstore: " << what << "\n";
+  return exit_failure;
+}
+
+int fail(const caf::error& err) {
+  std::cerr << render(err) << "\n"; // already "evstore: <code>: <context>"
+  return exit_failure;
+}
+
+/// An error as "<code>: <context>", without render()'s "evstore: ", to follow a prefix of our own.
+std::string reason(const caf::error& err) {
+  auto text = render(err);
+  constexpr std::string_view ours = "evstore: ";
+  return text.compare(0, ours.size(), ours) == 0 ? text.substr(ours.size()) : text;
+}
+
+/// How a task is named in messages: the system-wide log has the empty id.
+std::string task_label(const std::string& task) {
+  return task.empty() ? std::string{"(system)"} : "\"" + task + "\"";
+}
+
+std::unique_ptr<store> open_store(const common& c, bool writable) {
+  store_options opts;
+  opts.root = c.root;
+  opts.read_only = !writable;
+  opts.ack = c.ack;
+  opts.crate_types_only = c.crate_types_only;
+  auto db = store::open(opts);
+  if (!db) {
+    fail(db.error());
+    return nullptr;
+  }
+  return std::move(*db);
+}
+
+caf::expected<timestamp> parse_ts(const std::string& text, const char* field) {
+  if (auto ts = parse_timestamp(text))
+    return *ts;
+  return make_error(errc::invalid_timestamp,
+                    std::string{field} + " is not an RFC 3339 timestamp: \"" + text + "\"");
+}
+
+// An event from the command line's fields or a stdin line's JSON object; errors name the field.
+caf::expected<event> make_event(const append_args& a) {
+  event ev;
+  ev.task = a.task;
+  ev.type = a.type;
+  ev.id = a.id;
+  if (a.type.empty())
+    return make_error(errc::invalid_type, "type is required (--type)");
+  if (!from_string(a.actor, ev.actor))
+    return make_error(errc::invalid_actor, "actor must be human, orchestrator, scheduler, agent "
+                                           "or system, not \"" + a.actor + "\"");
+  // Kept as written: big integers, decimals and escapes reach the log byte for byte.
+  auto data = json_payload::parse(a.data);
+  if (!data)
+    return data.error();
+  ev.data = std::move(*data);
+  if (a.has_ts || !a.ts.empty()) {
+    auto ts = parse_ts(a.ts, "ts");
+    if (!ts)
+      return ts.error();
+    ev.ts = *ts;
+  }
+  return ev;
+}
+
+caf::expected<event> event_from_json(const std::string& line) {
+  boost::json::parse_options deep;
+  deep.max_depth = 1024; // the reader's limit; data's own limit is json_payload::parse's
+  boost::system::error_code ec;
+  auto v = boost::json::parse(line, ec, {}, deep);
+  if (ec || !v.is_object())
+    return make_error(errc::invalid_event, "not a JSON object");
+  const auto& o = v.as_object();
+  append_args a;
+  auto text = [&](const char* key, std::string& out) -> caf::error {
+    if (auto* f = o.if_contains(key)) {
+      if (!f->is_string())
+        return make_error(errc::invalid_event, std::string{key} + " must be a string");
+      out = std::string{f->as_string()};
+    }
+    return {};
+  };
+  for (auto [key, out] : {std::pair{"task", &a.task}, {"type", &a.type}, {"actor", &a.actor},
+                          {"id", &a.id}, {"ts", &a.ts}})
+    if (auto err = text(key, *out))
+      return err;
+  a.has_ts = o.contains("ts");
+  // data as its bytes in the line, not the DOM's rendering of it (which turns big integers into
+  // doubles).
+  a.data = "{}";
+  if (o.contains("data")) {
+    std::string ids, types;
+    detail::line_fields f;
+    f.id = &ids;
+    f.type = &types;
+    if (!detail::scan_line(line, f) || !f.has_data)
+      return make_error(errc::invalid_event, "data cannot be read");
+    a.data = line.substr(f.data_begin, f.data_end - f.data_begin);
+  }
+  return make_event(a);
+}
+
+/// A task's log opened for reading by the tool itself (verify, stats and tail look at files
+/// directly), or why not. Only a missing log (`missing`: removed since the listing) is not a
+/// problem; whatever else stops the open is.
+struct opened_log {
+  unique_fd fd;
+  bool missing = false;
+  std::string problem;
+  uint64_t size = 0;
+};
+
+/// Opens `task`'s log through the store's own helper: relative to the root, without following a
+/// symbolic link at the task directory or the file, without blocking on a FIFO, regular files only.
+opened_log open_log(const store_root& root, const std::string& task) {
+  opened_log out;
+  auto fd = root.open_file(task, events_file_name, O_RDONLY);
+  if (!fd) {
+    out.problem = reason(fd.error());
+    return out;
+  }
+  if (!*fd) {
+    out.missing = true;
+    return out;
+  }
+  struct stat sb {};
+  if (::fstat(fd->get(), &sb) != 0) {
+    out.problem = std::string{"cannot stat: "} + std::strerror(errno);
+    return out;
+  }
+  out.size = static_cast<uint64_t>(sb.st_size);
+  out.fd = std::move(*fd);
+  return out;
+}
+
+// The one task asked for, or every task in the store.
+caf::expected<std::vector<std::string>> chosen_tasks(store& db, bool has_task,
+                                                     const std::string& task) {
+  if (has_task)
+    return std::vector<std::string>{task};
+  return db.list_tasks(/*include_system_log=*/true);
+}
+
+std::atomic<bool> interrupted{false};
+
+/// "30d", "12h", "90m", "45s" or "1234ns": the largest unit the age is a whole number of.
+std::string describe_age(caf::timespan age) {
+  using namespace std::chrono;
+  const std::pair<nanoseconds, const char*> units[] = {
+    {hours{24}, "d"}, {hours{1}, "h"}, {minutes{1}, "m"}, {seconds{1}, "s"}};
+  for (auto [unit, name] : units)
+    if (age.count() % unit.count() == 0)
+      return std::to_string(age.count() / unit.count()) + name;
+  return std::to_string(age.count()) + "ns";
+}
+
+std::string describe(const retention_policy& p) {
+  const auto count = p.max_events ? std::to_string(*p.max_events) : std::string{};
+  const auto age = p.max_age ? describe_age(*p.max_age) : std::string{};
+  if (p.max_events && p.max_age)
+    return "keep the newest " + count + " events per task and events newer than " + age;
+  if (p.max_events)
+    return "keep the newest " + count + " events per task, of any age";
+  if (p.max_age)
+    return "keep any number of events newer than " + age;
+  return "keep every event (only unparsable lines are moved aside)";
+}
+
+} // namespace
+
+parsed<uint64_t> parse_whole_number(const std::string& text, uint64_t min, uint64_t max) {
+  parsed<uint64_t> out;
+  const std::string quoted = "\"" + text + "\"";
+  auto all_digits = [](std::string_view s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (text.empty()) {
+    out.problem = "expected a whole number, got an empty string";
+    return out;
+  }
+  if (text[0] == '-' && all_digits(std::string_view{text}.substr(1))) {
+    out.problem = "must not be negative, got " + quoted;
+    return out;
+  }
+  if (!all_digits(text)) {
+    out.problem = "expected a whole number in decimal digits, got " + quoted;
+    return out;
+  }
+  uint64_t n = 0;
+  bool overflow = false;
+  for (char ch : text) {
+    const auto digit = static_cast<uint64_t>(ch - '0');
+    if (n > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
+      overflow = true;
+      break;
+    }
+    n = n * 10 + digit;
+  }
+  if (overflow || n > max)
+    out.problem = quoted + " is too large (at most " + std::to_string(max) + ")";
+  else if (n < min)
+    out.problem = quoted + " is too small (at least " + std::to_string(min) + ")";
+  else
+    out.value = n;
+  return out;
+}
+
+parsed<caf::optional<caf::timespan>> parse_age(const std::string& text) {
+  using namespace std::chrono;
+  parsed<caf::optional<caf::timespan>> out;
+  if (text == "none") {
+    out.value = caf::optional<caf::timespan>{};
+    return out;
+  }
+  const std::string quoted = "\"" + text + "\"";
+  static const std::map<std::string, nanoseconds> units{
+    {"d", hours{24}}, {"h", hours{1}}, {"m", minutes{1}}, {"s", seconds{1}}};
+  const auto digits_end = text.find_first_not_of("0123456789");
+  const auto unit = digits_end == std::string::npos ? units.end()
+                                                    : units.find(text.substr(digits_end));
+  if (text.size() > 1 && text[0] == '-' && text[1] >= '0' && text[1] <= '9') {
+    out.problem = "must not be negative, got " + quoted;
+    return out;
+  }
+  if (digits_end == 0 || unit == units.end()) {
+    out.problem = "expected a whole number and a unit, like 30d, 12h, 90m or 45s, or none; got "
+                  + quoted;
+    return out;
+  }
+  // The age must fit a timespan (signed 64-bit nanoseconds, about 292 years), or now - age wraps.
+  const auto most = static_cast<uint64_t>(caf::timespan::max().count() / unit->second.count());
+  auto n = parse_whole_number(text.substr(0, digits_end), 0, most);
+  if (!n) {
+    out.problem = quoted + " is too long: at most " + std::to_string(most) + unit->first
+                  + " (about 292 years, the range of a time span)";
+    return out;
+  }
+  if (*n == 0) { // "no limit" to many people; it would remove every event
+    out.problem = quoted + " would remove every event; for no age limit say none";
+    return out;
+  }
+  out.value = caf::optional<caf::timespan>{
+    caf::timespan{static_cast<int64_t>(*n) * unit->second.count()}};
+  return out;
+}
+
+parsed<double> parse_seconds(const std::string& text) {
+  parsed<double> out;
+  const auto dot = text.find('.');
+  const auto whole = text.substr(0, dot);
+  const auto fraction = dot == std::string::npos ? std::string{"0"} : text.substr(dot + 1);
+  auto w = parse_whole_number(whole, 0, 1'000'000'000);
+  if (!w) {
+    out.problem = w.error() + " (seconds, e.g. 20 or 0.5)";
+    return out;
+  }
+  if (fraction.empty() || fraction.find_first_not_of("0123456789") != std::string::npos) {
+    out.problem = "expected seconds in decimal digits, e.g. 20 or 0.5; got \"" + text + "\"";
+    return out;
+  }
+  out.value = std::strtod(text.c_str(), nullptr); // the syntax is checked: digits[.digits]
+  return out;
+}
+
+int run_append(const common& c, const append_args& a) {
+  auto db = open_store(c, true);
+  if (!db)
+    return exit_failure;
+  event_printer out{c.fmt};
+  uint64_t appended = 0, duplicates = 0, failed = 0;
+  // Prints the event as stored (for a duplicate: the one already in the file, not ours).
+  auto append_one = [&](caf::expected<event> ev, const std::string& where) {
+    if (!ev) {
+      ++failed;
+      fail(where + reason(ev.error()));
+      return false;
+    }
+    auto res = db->append(std::move(*ev));
+    if (!res) {
+      ++failed;
+      fail(where + reason(res.error()));
+      return false;
+    }
+    out.print(res->ev);
+    if (res->duplicate) {
+      ++duplicates;
+      out.flush(); // the event before the notice about it
+      std::cerr << "evstore: " << where << "duplicate: event " << res->ev.id
+                << " already stored at position " << res->position << "; nothing written\n";
+    } else {
+      ++appended;
+    }
+    return true;
+  };
+  if (!a.from_stdin) {
+    append_one(make_event(a), "");
+  } else {
+    // Stops at the first line that fails: later lines may depend on it (per-task order).
+    std::string line;
+    uint64_t n = 1;
+    for (; std::getline(std::cin, line); ++n) {
+      const auto where = "stdin line " + std::to_string(n) + ": ";
+      if (!is_blank_line(line) && !append_one(event_from_json(line), where))
+        break;
+    }
+    if (std::cin.bad()) {
+      ++failed;
+      fail("cannot read standard input");
+    }
+    out.flush();
+    std::cerr << "evstore: appended " << appended << ", duplicates " << duplicates << ", failed "
+              << failed;
+    if (failed)
+      std::cerr << " (stopped at stdin line " << n << "; the lines after it were not read)";
+    std::cerr << "\n";
+  }
+  out.flush();
+  return failed ? exit_failure : duplicates ? exit_duplicate : exit_success;
+}
+
+// Lines a read or query skipped are said on stderr, never silently dropped.
+static void warn_skipped(const read_stats& stats) {
+  if (stats.corrupt_lines || stats.future_schema_lines)
+    std::cerr << "evstore: skipped " << stats.corrupt_lines << " corrupt and "
+              << stats.future_schema_lines << " future-schema lines (see `evstore verify`)\n";
+}
+
+int run_read(const common& c, const std::string& task, uint64_t from) {
+  auto db = open_store(c, false);
+  if (!db)
+    return exit_failure;
+  auto res = db->read_task(task, from);
+  if (!res)
+    return fail(res.error());
+  event_printer out{c.fmt};
+  for (const auto& ev : res->events)
+    out.print(ev);
+  out.flush();
+  warn_skipped(res->stats);
+  return 0;
+}
+
+int run_query(const common& c, const std::string& prefix, uint64_t limit, const std::string& since) {
+  caf::optional<timestamp> from;
+  if (!since.empty()) {
+    auto ts = parse_ts(since, "--since");
+    if (!ts) {
+      fail(ts.error());
+      return exit_usage;
+    }
+    from = *ts;
+  }
+  auto db = open_store(c, false);
+  if (!db)
+    return exit_failure;
+  auto res = db->query_by_type_prefix(prefix, limit, from);
+  if (!res)
+    return fail(res.error());
+  event_printer out{c.fmt};
+  for (const auto& ev : res->events)
+    out.print(ev);
+  out.flush();
+  warn_skipped(res->stats);
+  return 0;
+}
+
+int run_tail(const common& c, const tail_args& a) {
+  if (auto err = validate_pattern(a.pattern))
+    return fail(err);
+  auto db = open_store(c, false);
+  if (!db)
+    return exit_failure;
+  auto root = store_root::open(c.root, /*create=*/false);
+  if (!root)
+    return fail(root.error());
+  std::signal(SIGINT, [](int) { interrupted = true; });
+  std::signal(SIGTERM, [](int) { interrupted = true; });
+  // Another process writes; we poll: a file whose size changed is read from the last event we saw.
+  struct seen {
+    uint64_t bytes = 0;
+    uint64_t events = 0;
+  };
+  std::map<std::string, seen> files;
+  event_printer out{c.fmt};
+  uint64_t printed = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (bool first = true; !interrupted; first = false) {
+    auto tasks = chosen_tasks(*db, a.has_task, a.task);
+    if (!tasks)
+      return fail(tasks.error());
+    for (const auto& task : *tasks) {
+      auto& s = files[task];
+      auto log = open_log(**root, task);
+      if (!log.problem.empty()) // a missing log was removed since the listing, as by cleanup
+        return fail(log.problem);
+      const uint64_t bytes = log.size;
+      if (bytes == s.bytes)
+        continue;
+      // Shrunk: compacted, positions changed; start over at its end (what was appended between the
+      // compaction and this look is not printed).
+      const bool rewritten = bytes < s.bytes;
+      auto res = db->read_task(task, rewritten ? 0 : s.events);
+      if (!res)
+        return fail(res.error());
+      s.bytes = bytes;
+      if (first || rewritten) { // start at the end: only new events are printed
+        s.events = res->events.size();
+        continue;
+      }
+      s.events += res->events.size();
+      for (const auto& ev : res->events) {
+        if (!pattern_matches(a.pattern, ev.type))
+          continue;
+        out.print(ev);
+        if (a.count && ++printed >= a.count) {
+          out.flush();
+          return 0;
+        }
+      }
+    }
+    out.flush();
+    if (a.timeout_s > 0
+        && std::chrono::steady_clock::now() - start > std::chrono::duration<double>(a.timeout_s))
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(a.interval_ms)));
+  }
+  return 0;
+}
+
+int run_tasks(const common& c) {
+  auto db = open_store(c, false);
+  if (!db)
+    return exit_failure;
+  auto tasks = db->list_tasks(/*include_system_log=*/true);
+  if (!tasks)
+    return fail(tasks.error());
+  printer out{c.fmt, {"task"}};
+  for (const auto& t : *tasks)
+    out.row({t.empty() ? "(system)" : t}, {{"task", t}});
+  out.flush();
+  return 0;
+}
+
+int run_compact(const common& c, const compact_args& a) {
+  const retention_policy policy{a.max_events, a.max_age};
+  if (auto err = validate(policy)) {
+    fail(err);
+    return exit_usage;
+  }
+  if (!a.max_events_given || !a.max_age_given) {
+    std::cerr << "evstore: " << (a.dry_run ? "dry run" : "compacting") << " with "
+              << (a.max_events_given || a.max_age_given ? "the policy" : "the default policy")
+              << ": " << describe(policy);
+    if (a.max_events_given || a.max_age_given)
+      std::cerr << " (default " << (a.max_events_given ? "--max-age" : "--max-events") << ")";
+    else
+      std::cerr << " (set --max-events and --max-age, or none, to choose)";
+    std::cerr << "\n";
+  }
+  // A dry run only reads: it takes no lock, and a store open read-only refuses to write anyway.
+  auto db = open_store(c, !a.dry_run);
+  if (!db)
+    return exit_failure;
+  auto tasks = chosen_tasks(*db, a.has_task, a.task);
+  if (!tasks)
+    return fail(tasks.error());
+  if (a.has_task) { // a misspelt task would otherwise "succeed" with nothing removed
+    auto all = db->list_tasks(/*include_system_log=*/true);
+    if (!all)
+      return fail(all.error());
+    if (std::find(all->begin(), all->end(), a.task) == all->end())
+      return fail("compact: the store has no task " + task_label(a.task));
+  }
+  compact_result total;
+  std::vector<std::string> failed;
+  printer per_task{c.fmt, {"task", "would_remove", "would_keep", "would_move_corrupt"}};
+  {
+    progress bar{a.dry_run ? "counting" : "compacting", tasks->size()};
+    // One task failing does not stop the others; the failures are listed at the end.
+    for (const auto& task : *tasks) {
+      auto res = db->compact_task(task, policy, a.dry_run);
+      bar.advance();
+      if (!res) {
+        failed.push_back(task);
+        std::cerr << "evstore: compact " << task_label(task) << ": " << reason(res.error()) << "\n";
+        continue;
+      }
+      total.removed += res->removed;
+      total.kept += res->kept;
+      total.corrupt_moved += res->corrupt_moved;
+      if (a.dry_run)
+        per_task.row({task.empty() ? "(system)" : task, std::to_string(res->removed),
+                      std::to_string(res->kept), std::to_string(res->corrupt_moved)},
+                     {{"task", task}, {"would_remove", res->removed}, {"would_keep", res->kept},
+                      {"would_move_corrupt", res->corrupt_moved}});
+    }
+  }
+  if (a.dry_run) {
+    per_task.flush();
+    std::cerr << "evstore: dry run, nothing changed: " << total.removed << " events would be removed, "
+              << total.kept << " kept and " << total.corrupt_moved
+              << " unparsable lines moved aside, in " << tasks->size() - failed.size() << " tasks\n";
+  } else {
+    printer out{c.fmt, {"tasks", "removed", "kept", "corrupt_moved", "failed"}};
+    out.counts({tasks->size(), total.removed, total.kept, total.corrupt_moved, failed.size()});
+    out.flush();
+  }
+  if (failed.empty())
+    return exit_success;
+  std::cerr << "evstore: " << (a.dry_run ? "counting" : "compaction") << " failed for "
+            << failed.size() << " of " << tasks->size() << " tasks:";
+  for (size_t i = 0; i < failed.size() && i < 20; ++i)
+    std::cerr << " " << task_label(failed[i]);
+  if (failed.size() > 20)
+    std::cerr << " and " << failed.size() - 20 << " more";
+  std::cerr << (a.dry_run || failed.size() == tasks->size() ? "" : "; the others were compacted")
+            << "\n";
+  return exit_failure;
+}
+
+int run_cleanup(const common& c) {
+  auto db = open_store(c, true);
+  if (!db)
+    return exit_failure;
+  auto removed = db->cleanup_orphaned_tasks();
+  if (!removed)
+    return fail(removed.error());
+  printer out{c.fmt, {"removed"}};
+  out.counts({*removed});
+  out.flush();
+  return 0;
+}
+
+int run_stats(const common& c) {
+  auto db = open_store(c, false);
+  if (!db)
+    return exit_failure;
+  auto tasks = db->list_tasks(/*include_system_log=*/true);
+  if (!tasks)
+    return fail(tasks.error());
+  auto root = store_root::open(c.root, /*create=*/false);
+  if (!root)
+    return fail(root.error());
+  uint64_t events = 0, bytes = 0, corrupt = 0, future = 0, torn = 0, unreadable = 0;
+  std::set<std::string> types;
+  {
+    progress bar{"scanning", tasks->size()};
+    // A task that cannot be read is reported and counted; the others are still scanned.
+    for (const auto& task : *tasks) {
+      bar.advance();
+      auto log = open_log(**root, task);
+      if (log.missing)
+        continue; // removed since the listing
+      if (!log.problem.empty()) {
+        ++unreadable;
+        fail(log.problem);
+        continue;
+      }
+      log.fd = unique_fd{};
+      auto res = db->read_task(task);
+      if (!res) {
+        ++unreadable;
+        fail("task " + task_label(task) + ": " + reason(res.error()));
+        continue;
+      }
+      events += res->events.size();
+      corrupt += res->stats.corrupt_lines;
+      future += res->stats.future_schema_lines;
+      torn += res->stats.torn_tail;
+      bytes += log.size;
+      for (const auto& ev : res->events)
+        types.insert(ev.type);
+    }
+  }
+  printer out{c.fmt, {"tasks", "events", "bytes", "types", "corrupt_lines", "future_schema_lines",
+                      "torn_tails", "unreadable_tasks"}};
+  out.counts({tasks->size(), events, bytes, types.size(), corrupt, future, torn, unreadable});
+  out.flush();
+  if (unreadable)
+    return fail(std::to_string(unreadable) + " of " + std::to_string(tasks->size())
+                + " tasks could not be read; the counts leave them out");
+  return exit_success;
+}
+
+// True if the line has a "data" member (the Rust crate requires one; decode_line reads null).
+static bool line_has_data(std::string_view line) {
+  std::string id, type;
+  detail::line_fields f;
+  f.id = &id;
+  f.type = &type;
+  return detail::scan_line(line, f) && f.has_data;
+}
+
+int run_verify(const common& c, bool crate) {
+  auto root = open_store_root(c.root, /*read_only=*/true); // also checks format_version
+  if (!root)
+    return fail(root.error());
+  // Every entry named like a task, not only those the store would use: a task directory or a log
+  // that is a symbolic link, a directory or a FIFO is ignored by the store, and verify says so.
+  std::vector<std::string> dirs{""}; // the system-wide log, in the root
+  std::vector<std::string> links;
+  const int root_fd = (*root)->fd();
+  if (auto err = for_each_dir_entry(root_fd, c.root, [&](const std::string& name, unsigned char) {
+        struct stat sb {};
+        if (validate_task_id(name) || ::fstatat(root_fd, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0)
+          return;
+        if (S_ISDIR(sb.st_mode))
+          dirs.push_back(name);
+        else if (S_ISLNK(sb.st_mode))
+          links.push_back(name);
+      }))
+    return fail(err);
+  std::sort(dirs.begin(), dirs.end());
+  std::sort(links.begin(), links.end());
+  printer out{c.fmt, {"file", "line", "problem"}};
+  uint64_t lines = 0, bad = 0, files = 0, unreadable = 0;
+  auto report = [&](const std::string& path, uint64_t number, const std::string& problem) {
+    out.row({path, std::to_string(number), problem},
+            {{"file", path}, {"line", number}, {"problem", problem}});
+  };
+  for (const auto& name : links) {
+    ++unreadable;
+    report(task_dir(c.root, name), 0,
+           "not_regular_file: a symbolic link where a task directory belongs; the store does not "
+           "read it");
+  }
+  {
+    progress bar{"verifying", dirs.size()};
+    for (const auto& task : dirs) {
+      bar.advance();
+      const auto path = events_path(c.root, task);
+      auto log = open_log(**root, task);
+      if (log.missing)
+        continue; // removed since the listing; anything else is a finding
+      if (!log.problem.empty()) {
+        ++unreadable;
+        report(path, 0, log.problem);
+        continue;
+      }
+      ++files;
+      uint64_t number = 0;
+      int err = for_each_line(log.fd.get(), 0, [&](const raw_line& line) {
+        ++number;
+        ++lines;
+        const char* problem = nullptr;
+        if (!line.terminated)
+          problem = "torn last line (no newline): an interrupted write";
+        else if (line.too_long)
+          problem = "longer than 64 MiB: no reader holds it, so it counts as corrupt";
+        else if (!is_blank_line(line.text)) {
+          auto d = decode_line(line.text);
+          if (d.status == line_status::corrupt)
+            problem = "not a valid event";
+          else if (crate && d.status == line_status::ok)
+            problem = rust_crate_would_skip(d.ev, line_has_data(line.text));
+        }
+        if (!problem)
+          return;
+        ++bad;
+        report(path, number, problem);
+      });
+      log.fd = unique_fd{};
+      if (err != 0) {
+        ++unreadable;
+        report(path, number + 1, std::string{"cannot read: "} + std::strerror(err));
+      }
+    }
+  }
+  out.flush();
+  std::cerr << "evstore: verified " << lines << " lines in " << files << " files: ";
+  if (!bad && !unreadable)
+    std::cerr << "all good\n";
+  else
+    std::cerr << bad << " bad lines, " << unreadable << " logs the store cannot read\n";
+  return bad || unreadable ? exit_failure : exit_success;
+}
+
+} // namespace evstore::cli
