@@ -16,6 +16,7 @@
 #include "store_options.hpp"
 #include "../messages/bus_messages.hpp"
 #include "../messages/commands.hpp"
+#include "../messages/export.hpp"
 #include "../messages/store_stats.hpp"
 
 namespace evstore {
@@ -53,6 +54,7 @@ using bus_ack_receiver = caf::typed_actor<caf::reacts_to<bus_ack>>;
 /// process, answers them by a full scan). The lock is held until the store actor and all its writers
 /// are gone; stop it with `caf::anon_send_exit(h, caf::exit_reason::user_shutdown)`.
 /// @pre `sys` was configured with evstore::register_types (evstore::system_config does it).
-caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts);
+EVSTORE_API caf::expected<store_actor> spawn_store(caf::actor_system& sys,
+                                                   const store_options& opts);
 
 } // namespace evstore

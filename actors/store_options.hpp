@@ -10,6 +10,7 @@
 #include <caf/error.hpp>
 
 #include "../messages/retention_policy.hpp"
+#include "../messages/export.hpp"
 
 namespace evstore {
 
@@ -63,6 +64,6 @@ struct store_options {
 /// where one is needed, negative durations, and counts so large that they can only be a wrapped
 /// negative number or a typo (an append limit above what readers hold, a sketch of a million
 /// references). spawn_store and store::open call it.
-caf::error validate(const store_options& opts);
+EVSTORE_API caf::error validate(const store_options& opts);
 
 } // namespace evstore

@@ -9,6 +9,7 @@
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
 
+#include "export.hpp"
 namespace evstore {
 
 enum class errc : uint8_t {
@@ -33,17 +34,17 @@ enum class errc : uint8_t {
 };
 
 /// Returns the enumerator's name, e.g. "invalid_task_id".
-std::string to_string(errc code);
+EVSTORE_API std::string to_string(errc code);
 
 /// Builds a `caf::error` of category "evstore" carrying `what` as its context.
-caf::error make_error(errc code, std::string what);
+EVSTORE_API caf::error make_error(errc code, std::string what);
 
 /// Renders any error for people: "evstore: invalid_task_id: task id must not contain '/'" for ours,
 /// CAF's own rendering for the rest. Needs no actor system.
-std::string render(const caf::error& err);
+EVSTORE_API std::string render(const caf::error& err);
 
 /// True if `err` is ours and carries `code`.
-bool is(const caf::error& err, errc code);
+EVSTORE_API bool is(const caf::error& err, errc code);
 
 } // namespace evstore
 

@@ -17,6 +17,7 @@
 #include <caf/optional.hpp>
 #include <caf/meta/type_name.hpp>
 #include "errc.hpp"
+#include "export.hpp"
 #include "timestamp.hpp"
 
 namespace evstore {
@@ -28,10 +29,10 @@ constexpr uint32_t current_schema_version = 1;
 enum class actor_kind : uint8_t { human, orchestrator, scheduler, agent, system };
 
 /// Returns the on-disk spelling, e.g. "orchestrator".
-const char* to_string(actor_kind kind);
+EVSTORE_API const char* to_string(actor_kind kind);
 
 /// Parses the on-disk spelling; false for anything else.
-bool from_string(std::string_view text, actor_kind& out);
+EVSTORE_API bool from_string(std::string_view text, actor_kind& out);
 
 /// An event's `data`: one JSON value kept as its text, so numbers keep their digits (integers of any
 /// size, decimals as written) and strings their escapes, byte for byte, through the log and back
@@ -44,7 +45,7 @@ bool from_string(std::string_view text, actor_kind& out);
 /// - From text, `json_payload::parse(text)`: checked by the writer's rules, whitespace removed, every
 ///   number and string token kept as written. This is the way to keep big integers exact.
 /// - Read from a log: the bytes of the line's `data` value, as they are.
-class json_payload {
+class EVSTORE_API json_payload {
 public:
   /// JSON `null`.
   json_payload() = default;
@@ -125,7 +126,7 @@ struct event {
   uint32_t schema_version = current_schema_version;
 };
 
-bool operator==(const event& x, const event& y);
+EVSTORE_API bool operator==(const event& x, const event& y);
 inline bool operator!=(const event& x, const event& y) {
   return !(x == y);
 }

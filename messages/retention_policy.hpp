@@ -8,6 +8,7 @@
 #include <caf/optional.hpp>
 #include <caf/timespan.hpp>
 
+#include "export.hpp"
 namespace evstore {
 
 /// What compaction keeps (SPEC §3). Both limits are optional and apply together: an event survives only
@@ -23,7 +24,7 @@ struct retention_policy {
 /// `max_age`, or a `max_events` above 2^63 - 1 (a negative count converted to unsigned wraps there;
 /// "no limit" is an empty optional). Compaction checks it before touching any file; every
 /// non-negative `max_age` is usable, since now - max_age cannot overflow the clock's range.
-caf::error validate(const retention_policy& policy);
+EVSTORE_API caf::error validate(const retention_policy& policy);
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retention_policy& x) {

@@ -5,12 +5,13 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include "export.hpp"
 namespace evstore {
 
 /// Registers evstore's message types and error category with `cfg`.
-void register_types(caf::actor_system_config& cfg);
+EVSTORE_API void register_types(caf::actor_system_config& cfg);
 
-class system_config : public caf::actor_system_config {
+class EVSTORE_API system_config : public caf::actor_system_config {
 public:
   system_config();
 };

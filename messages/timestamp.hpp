@@ -15,6 +15,7 @@
 #include <caf/timestamp.hpp>
 
 #include "errc.hpp"
+#include "export.hpp"
 
 namespace evstore {
 
@@ -25,7 +26,7 @@ namespace evstore {
 /// `std::chrono::system_clock::now()`, a caf::timestamp); `timestamp{d}` is the epoch plus the
 /// duration `d`, as for a std::chrono time point. Adding or subtracting a duration saturates at min()
 /// and max() instead of wrapping.
-class timestamp {
+class EVSTORE_API timestamp {
 public:
   constexpr timestamp() = default;
 

@@ -20,6 +20,7 @@
 
 #include "actors/store_actor.hpp"
 #include "messages/commands.hpp"
+#include "messages/export.hpp"
 #include "messages/system_config.hpp"
 
 namespace evstore {
@@ -47,7 +48,7 @@ struct subscribe_options {
 
 /// A live subscription of the facade. Destroying it unsubscribes; after the destructor returns, its
 /// callback (if any) is not running and will not run again. Destroy it before its store.
-class subscription {
+class EVSTORE_API subscription {
 public:
   ~subscription();
   subscription(const subscription&) = delete;
@@ -73,7 +74,7 @@ private:
   uint64_t id_;
 };
 
-class store {
+class EVSTORE_API store {
 public:
   /// Opens (creating if writable and missing) the store at `opts.root`, on an actor system of its own.
   static caf::expected<std::unique_ptr<store>> open(store_options opts);
