@@ -6,6 +6,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "gather.hpp"
 #include "src/bus/bus_gate.hpp"
 #include "messages/errc.hpp"
 #include "src/format/pattern.hpp"
@@ -51,8 +52,8 @@ caf::error validate(const subscribe_request& req) {
 }
 
 // Sends what the subscription may send now and starts its next disk read, if it is behind.
-// NOLINTNEXTLINE(misc-no-recursion): the read's reply handler pumps again, later, from the mailbox.
-void pump(bus_pointer self, uint64_t id) {
+// NOLINTNEXTLINE(misc-no-recursion): the read's reply handler calls it again, later, from the mailbox.
+void send_ready_and_read_more(bus_pointer self, uint64_t id) {
   auto& st = self->state;
   auto it = st.subs.find(id);
   if (it == st.subs.end())
@@ -84,7 +85,7 @@ void pump(bus_pointer self, uint64_t id) {
         if (it == self->state.subs.end())
           return;
         it->second.sub.on_read(*read, std::move(res.events));
-        pump(self, id);
+        send_ready_and_read_more(self, id);
       },
       [=](caf::error&) {
         auto it = self->state.subs.find(id);
@@ -102,44 +103,48 @@ void fetch_history(bus_pointer self, uint64_t id, const subscription_filter& fil
   std::vector<std::string> patterns = filter.patterns;
   if (patterns.empty())
     patterns.push_back("*");
-  struct gather {
-    size_t pending = 0;
+  struct history {
     latest_events best;
     std::unordered_set<std::string> seen;
-    caf::typed_response_promise<subscribed> promise;
+    caf::error failure;
   };
-  auto acc = std::make_shared<gather>(gather{patterns.size(), latest_events{spec.limit}, {}, promise});
-  for (const auto& p : patterns) {
-    query_request q{std::string{pattern_prefix(p)}, spec.limit, spec.since};
-    self->request(self->state.store, caf::infinite, std::move(q))
-      .then(
-        [=](query_result& res) {
-          for (size_t i = 0; i < res.events.size(); ++i)
-            if (acc->seen.insert(res.events[i].id).second)
-              acc->best.offer(ranked_event{i < res.positions.size() ? res.positions[i] : 0,
-                                           std::move(res.events[i])});
-          if (--acc->pending != 0 || !acc->promise.pending())
-            return;
-          auto it = self->state.subs.find(id);
-          if (it == self->state.subs.end()) {
-            acc->promise.deliver(make_error(errc::not_found, "subscription ended"));
-            return;
-          }
-          query_result merged;
-          acc->best.take_into(merged);
-          it->second.sub.on_history(std::move(merged.events), std::move(merged.positions));
-          pump(self, id);
-          acc->promise.deliver(subscribed{id});
-        },
-        [=](caf::error& err) {
-          end_subscription(self, id);
-          if (acc->promise.pending())
-            acc->promise.deliver(std::move(err));
-        });
-  }
+  auto acc = std::make_shared<history>(history{latest_events{spec.limit}, {}, {}});
+  gather<query_result>(
+    std::move(patterns), 0,
+    [=](const std::string& p) {
+      return self->request(self->state.store, caf::infinite,
+                           query_request{std::string{pattern_prefix(p)}, spec.limit, spec.since});
+    },
+    [=](const std::string&, query_result& res) {
+      for (size_t i = 0; i < res.events.size(); ++i)
+        if (acc->seen.insert(res.events[i].id).second)
+          acc->best.offer(ranked_event{i < res.positions.size() ? res.positions[i] : 0,
+                                       std::move(res.events[i])});
+    },
+    [=](const std::string&, caf::error& err) {
+      if (!acc->failure)
+        acc->failure = std::move(err);
+    },
+    [=]() mutable {
+      if (acc->failure) {
+        end_subscription(self, id);
+        promise.deliver(std::move(acc->failure));
+        return;
+      }
+      auto it = self->state.subs.find(id);
+      if (it == self->state.subs.end()) {
+        promise.deliver(make_error(errc::not_found, "subscription ended"));
+        return;
+      }
+      query_result merged;
+      acc->best.take_into(merged);
+      it->second.sub.on_history(std::move(merged.events), std::move(merged.positions));
+      send_ready_and_read_more(self, id);
+      promise.deliver(subscribed{id});
+    });
 }
 
-bus_actor::behavior_type bus(bus_pointer self, store_actor store, std::shared_ptr<bus_gate> gate) {
+bus_actor::behavior_type bus_behavior(bus_pointer self, store_actor store, std::shared_ptr<bus_gate> gate) {
   self->state.store = std::move(store);
   self->state.gate = std::move(gate);
   // A subscriber that ends takes its subscriptions with it.
@@ -173,7 +178,7 @@ bus_actor::behavior_type bus(bus_pointer self, store_actor store, std::shared_pt
       }
       if (req.catch_up)
         entry.sub.start_task_catch_up(req.catch_up->from);
-      pump(self, id);
+      send_ready_and_read_more(self, id);
       return subscribed{id};
     },
     [=](const unsubscribe_request& req) { end_subscription(self, req.id); },
@@ -182,7 +187,7 @@ bus_actor::behavior_type bus(bus_pointer self, store_actor store, std::shared_pt
       if (it == self->state.subs.end())
         return;
       it->second.sub.on_ack(ack.count);
-      pump(self, ack.subscription);
+      send_ready_and_read_more(self, ack.subscription);
     },
     [=](bus_stats_request) -> bus_stats {
       auto& st = self->state;
@@ -199,13 +204,13 @@ bus_actor::behavior_type bus(bus_pointer self, store_actor store, std::shared_pt
       ++st.stats.events_seen;
       for (auto& [id, entry] : st.subs) {
         entry.sub.on_live(x.ev, x.position);
-        pump(self, id);
+        send_ready_and_read_more(self, id);
       }
     },
     [=](const compacted& x) {
       for (auto& [id, entry] : self->state.subs) {
         entry.sub.on_compacted(x.task, x.removed);
-        pump(self, id);
+        send_ready_and_read_more(self, id);
       }
     },
   };
@@ -214,7 +219,7 @@ bus_actor::behavior_type bus(bus_pointer self, store_actor store, std::shared_pt
 } // namespace
 
 bus_actor spawn_bus(caf::actor_system& sys, store_actor store, std::shared_ptr<bus_gate> gate) {
-  return sys.spawn(bus, std::move(store), std::move(gate));
+  return sys.spawn(bus_behavior, std::move(store), std::move(gate));
 }
 
 } // namespace evstore

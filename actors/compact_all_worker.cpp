@@ -4,7 +4,8 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "src/storage/store_layout.hpp"
-#include "store_workers.hpp"
+#include "compact_all_worker.hpp"
+#include "gather.hpp"
 
 namespace evstore {
 
@@ -16,13 +17,10 @@ constexpr size_t compaction_window = 8;
 
 struct compact_all_state {
   static inline const char* name = "evstore.compact_all";
-  std::vector<std::string> tasks;
-  size_t next = 0;
-  size_t in_flight = 0;
+  size_t tasks = 0;
   compact_result total;
   /// Tasks whose compaction failed, with why; the others go on.
   std::vector<std::pair<std::string, caf::error>> failures;
-  caf::typed_response_promise<compact_result> promise;
 };
 
 using worker_pointer = compact_all_worker::stateful_pointer<compact_all_state>;
@@ -32,7 +30,7 @@ using worker_pointer = compact_all_worker::stateful_pointer<compact_all_state>;
 caf::error summarise(const compact_all_state& st) {
   const caf::error& first_err = st.failures.front().second;
   std::string what = "compaction failed for " + std::to_string(st.failures.size()) + " of "
-                     + std::to_string(st.tasks.size()) + " tasks:";
+                     + std::to_string(st.tasks) + " tasks:";
   size_t listed = 0;
   for (const auto& [task, err] : st.failures) {
     what += listed++ < 10 ? " '" + task + "' (" + render(err) + ");" : " '" + task + "';";
@@ -45,39 +43,8 @@ caf::error summarise(const compact_all_state& st) {
   return make_error(errc::io_error, std::move(what));
 }
 
-void pump(worker_pointer self, store_internal_actor store, compact_all_request req) {
-  auto& st = self->state;
-  while (st.in_flight < compaction_window && st.next < st.tasks.size()) {
-    ++st.in_flight;
-    auto task = st.tasks[st.next++];
-    self->request(store, caf::infinite, compact_request{task, req.policy, req.dry_run})
-      .then(
-        [=](const compact_result& r) {
-          auto& s = self->state;
-          --s.in_flight;
-          s.total.removed += r.removed;
-          s.total.kept += r.kept;
-          s.total.corrupt_moved += r.corrupt_moved;
-          pump(self, store, req);
-        },
-        [=](caf::error& err) {
-          auto& s = self->state;
-          --s.in_flight;
-          s.failures.emplace_back(task, std::move(err)); // keep going: one bad task stops no other
-          pump(self, store, req);
-        });
-  }
-  if (st.in_flight == 0 && st.next == st.tasks.size()) {
-    if (!st.failures.empty())
-      st.promise.deliver(summarise(st));
-    else
-      st.promise.deliver(st.total);
-    self->quit();
-  }
-}
-
-compact_all_worker::behavior_type compact_all(worker_pointer self, store_internal_actor store,
-                                              std::string root) {
+compact_all_worker::behavior_type compact_all_behavior(worker_pointer self,
+                                                       store_internal_actor store, std::string root) {
   return {
     [=](compact_all_request& req) -> caf::result<compact_result> {
       if (auto err = validate(req.policy)) { // once, not once per task
@@ -89,10 +56,26 @@ compact_all_worker::behavior_type compact_all(worker_pointer self, store_interna
         self->quit();
         return tasks.error();
       }
-      self->state.tasks = std::move(*tasks);
-      self->state.promise = self->make_response_promise<compact_result>();
-      pump(self, store, req);
-      return self->state.promise;
+      self->state.tasks = tasks->size();
+      auto promise = self->make_response_promise<compact_result>();
+      gather<compact_result>(
+        std::move(*tasks), compaction_window,
+        [=](const std::string& task) {
+          return self->request(store, caf::infinite, compact_request{task, req.policy, req.dry_run});
+        },
+        [=](const std::string&, const compact_result& r) { self->state.total += r; },
+        [=](const std::string& task, caf::error& err) {
+          self->state.failures.emplace_back(task, std::move(err)); // one bad task stops no other
+        },
+        [=]() mutable {
+          const auto& st = self->state;
+          if (!st.failures.empty())
+            promise.deliver(summarise(st));
+          else
+            promise.deliver(st.total);
+          self->quit();
+        });
+      return promise;
     },
   };
 }
@@ -100,7 +83,7 @@ compact_all_worker::behavior_type compact_all(worker_pointer self, store_interna
 } // namespace
 
 compact_all_worker spawn_compact_all_worker(store_internal_actor::pointer store, std::string root) {
-  return store->spawn(compact_all, caf::actor_cast<store_internal_actor>(store), std::move(root));
+  return store->spawn(compact_all_behavior, caf::actor_cast<store_internal_actor>(store), std::move(root));
 }
 
 } // namespace evstore

@@ -1,11 +1,15 @@
+#include "query_actor.hpp"
+
 #include <memory>
+#include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "gather.hpp"
 #include "writer_actor.hpp"
 #include "messages/errc.hpp"
 #include "src/index/query_order.hpp"
-#include "store_workers.hpp"
+
 
 namespace evstore {
 
@@ -20,7 +24,6 @@ struct query_state {
   static inline const char* name = "evstore.query";
   query_request req;
   int attempts = 0;
-  size_t pending = 0;
   bool stale = false;
   std::unique_ptr<latest_events> best;
   caf::typed_response_promise<query_result> promise;
@@ -43,34 +46,41 @@ void finish(query_pointer self, caf::error err = {}) {
 }
 
 // Sends each writer its share of the plan, straight to it, and merges the replies as they come.
-void fan_out(query_pointer self, store_internal_actor store, index_actor index, query_plan& plan,
-             const writer_handles& handles) {
-  auto& st = self->state;
-  st.pending = plan.fetches.size();
-  for (size_t i = 0; i < plan.fetches.size(); ++i)
-    self
-      ->request(caf::actor_cast<writer_actor>(handles.writers[i]), caf::infinite,
-                fetch_request{st.req.prefix, st.req.limit, plan.bound, std::move(plan.fetches[i])})
-      .then(
-        [=](fetch_result& res) {
-          auto& st = self->state;
-          // The limit applies to events after this merge, never to tasks.
-          for (auto& e : res.events)
-            st.best->offer(ranked_event{e.position, std::move(e.ev)});
-          st.stale |= res.stale_plan;
-          if (--st.pending > 0)
-            return;
-          if (!st.stale)
-            return finish(self);
-          if (st.attempts < max_plan_attempts)
-            return run(self, store, index);
-          finish(self, make_error(errc::io_error,
-                                  "task files kept changing behind the store during a query"));
-        },
-        [=](caf::error& err) {
-          if (self->state.promise.pending())
-            finish(self, std::move(err));
-        });
+void fan_out(query_pointer self, store_internal_actor store, index_actor index,
+             std::shared_ptr<query_plan> plan, std::shared_ptr<writer_handles> handles) {
+  std::vector<size_t> shares(plan->fetches.size());
+  for (size_t i = 0; i < shares.size(); ++i)
+    shares[i] = i;
+  auto failure = std::make_shared<caf::error>();
+  gather<fetch_result>(
+    std::move(shares), 0,
+    [=](size_t i) {
+      const auto& st = self->state;
+      return self->request(caf::actor_cast<writer_actor>(handles->writers[i]), caf::infinite,
+                           fetch_request{st.req.prefix, st.req.limit, plan->bound,
+                                         std::move(plan->fetches[i])});
+    },
+    [=](size_t, fetch_result& res) {
+      auto& st = self->state;
+      // The limit applies to events after this merge, never to tasks.
+      for (auto& e : res.events)
+        st.best->offer(ranked_event{e.position, std::move(e.ev)});
+      st.stale |= res.stale_plan;
+    },
+    [=](size_t, caf::error& err) {
+      if (!*failure)
+        *failure = std::move(err);
+    },
+    [=] {
+      if (*failure)
+        return finish(self, std::move(*failure));
+      if (!self->state.stale)
+        return finish(self);
+      if (self->state.attempts < max_plan_attempts)
+        return run(self, store, index);
+      finish(self, make_error(errc::io_error,
+                              "task files kept changing behind the store during a query"));
+    });
 }
 
 // One attempt: plan, find the writers, fan out.
@@ -90,13 +100,16 @@ void run(query_pointer self, store_internal_actor store, index_actor index) {
         auto shared_plan = std::make_shared<query_plan>(std::move(plan));
         self->request(store, caf::infinite, std::move(which))
           .then(
-            [=](writer_handles& handles) { fan_out(self, store, index, *shared_plan, handles); },
+            [=](writer_handles& handles) {
+              fan_out(self, store, index, shared_plan,
+                      std::make_shared<writer_handles>(std::move(handles)));
+            },
             [=](caf::error& err) { finish(self, std::move(err)); });
       },
       [=](caf::error& err) { finish(self, std::move(err)); });
 }
 
-query_actor::behavior_type query(query_pointer self, store_internal_actor store, index_actor index) {
+query_actor::behavior_type query_behavior(query_pointer self, store_internal_actor store, index_actor index) {
   return {
     [=](query_request& req) -> caf::result<query_result> {
       auto& st = self->state;
@@ -111,7 +124,7 @@ query_actor::behavior_type query(query_pointer self, store_internal_actor store,
 } // namespace
 
 query_actor spawn_query_actor(store_internal_actor::pointer store, index_actor index) {
-  return store->spawn(query, caf::actor_cast<store_internal_actor>(store), std::move(index));
+  return store->spawn(query_behavior, caf::actor_cast<store_internal_actor>(store), std::move(index));
 }
 
 } // namespace evstore

@@ -10,10 +10,15 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "gather.hpp"
+#include "notification_tee.hpp"
 #include "src/bus/bus_gate.hpp"
 #include "src/format/line_reader.hpp"
 #include "src/storage/store_layout.hpp"
-#include "store_workers.hpp"
+#include "compact_all_worker.hpp"
+#include "population_worker.hpp"
+#include "query_actor.hpp"
+#include "scan_query_worker.hpp"
 #include "src/format/validation.hpp"
 #include "writer_setup.hpp"
 
@@ -31,7 +36,7 @@ struct store_state {
   static inline const char* name = "evstore.store";
   store_options opts;
   task_log_config log_cfg;
-  /// Where writers report: the index (writable stores), or the embedder's sink.
+  /// Where writers report: the index (writable stores), or a tee to it and a test's watcher.
   notification_sink sink;
   index_actor index;
   bus_actor bus;
@@ -76,6 +81,75 @@ bool cleanup_candidate(store_pointer self, const std::string& task) {
   return !task_has_events(*self->state.log_cfg.root, task, true);
 }
 
+// Asks every candidate task's writer to remove its directory if it holds no events, and sums.
+caf::result<cleanup_result> clean_up(store_pointer self) {
+  if (self->state.opts.read_only)
+    return make_error(errc::read_only, "store is open read-only; cannot clean up");
+  auto dirs = list_task_dirs(self->state.opts.root);
+  if (!dirs)
+    return dirs.error();
+  std::vector<std::string> candidates;
+  for (auto& task : *dirs)
+    if (cleanup_candidate(self, task))
+      candidates.push_back(std::move(task));
+  struct outcome {
+    cleanup_result total;
+    caf::error first_error;
+  };
+  auto acc = std::make_shared<outcome>();
+  auto promise = self->make_response_promise<cleanup_result>();
+  gather<cleanup_result>(
+    std::move(candidates), 0,
+    [=](const std::string& task) {
+      return self->request(writer_for(self, task), caf::infinite, cleanup_request{});
+    },
+    [=](const std::string&, const cleanup_result& r) { acc->total.removed += r.removed; },
+    [=](const std::string&, caf::error& err) {
+      if (!acc->first_error)
+        acc->first_error = std::move(err);
+    },
+    [=]() mutable {
+      if (acc->first_error)
+        promise.deliver(acc->first_error);
+      else
+        promise.deliver(acc->total);
+    });
+  return promise;
+}
+
+caf::result<task_list> list_tasks(store_pointer self, const list_tasks_request& req) {
+  auto tasks = list_task_ids(*self->state.log_cfg.root);
+  if (!tasks)
+    return tasks.error();
+  if (!req.include_system_log && !tasks->empty() && tasks->front().empty())
+    tasks->erase(tasks->begin());
+  return task_list{std::move(*tasks)};
+}
+
+// The writers of `req.tasks`, spawned as needed, each counted as routed one request (the asker's).
+caf::result<writer_handles> resolve(store_pointer self, const resolve_writers& req) {
+  writer_handles out;
+  out.writers.reserve(req.tasks.size());
+  for (const auto& task : req.tasks) {
+    if (auto err = validate_task_id(task))
+      return err;
+    out.writers.push_back(caf::actor_cast<caf::strong_actor_ptr>(writer_for(self, task)));
+  }
+  self->state.fetches_routed += req.tasks.size();
+  return out;
+}
+
+// Lets a writer retire only if nothing was routed to it since it reported: then its mailbox holds
+// nothing of ours, and a new writer for the task can never race it.
+bool retire_if_idle(store_pointer self, const writer_idle& idle) {
+  auto& writers = self->state.writers;
+  auto it = writers.find(idle.task);
+  if (it == writers.end() || it->second.forwarded != idle.handled)
+    return false;
+  writers.erase(it);
+  return true;
+}
+
 // Asks the index (`Request` is stats_request or await_index_request) and adds the store's counters.
 template <class Request>
 caf::result<index_stats> index_stats_reply(store_pointer self, Request req) {
@@ -97,47 +171,47 @@ caf::result<index_stats> index_stats_reply(store_pointer self, Request req) {
   return promise;
 }
 
-store_internal_actor::behavior_type store(store_pointer self, store_options opts, notification_sink sink,
-                                 std::shared_ptr<const store_root> root,
-                                 std::shared_ptr<store_lock> lock) {
+// What every writer shares: the log settings from the options, the root, the lock, the fd budget.
+task_log_config log_config(const store_options& opts, std::shared_ptr<const store_root> root,
+                           std::shared_ptr<store_lock> lock) {
+  task_log_config cfg;
+  cfg.ack = opts.ack;
+  cfg.max_line_bytes = opts.max_line_bytes;
+  cfg.dedupe_window = opts.dedupe_window;
+  cfg.read_only = opts.read_only;
+  cfg.crate_types_only = opts.crate_types_only;
+  cfg.sketch_size = opts.index_sketch_size;
+  cfg.external_change_check = opts.external_change_check;
+  cfg.fetch_cache_lines = opts.fetch_cache_lines;
+  cfg.fds = std::make_shared<fd_budget>(opts.max_open_files > 0 ? opts.max_open_files
+                                                                : fd_budget::default_slots());
+  cfg.root = std::move(root);
+  cfg.lock = std::move(lock); // every writer's copy keeps the lock while it may touch a file
+  return cfg;
+}
+
+// A writable store's index (fed by the writers, and by `sink` too if a test watches), its
+// population from disk, and its bus.
+void start_index_and_bus(store_pointer self, notification_sink watcher) {
   auto& st = self->state;
-  st.log_cfg.ack = opts.ack;
-  st.log_cfg.max_line_bytes = opts.max_line_bytes;
-  st.log_cfg.dedupe_window = opts.dedupe_window;
-  st.log_cfg.read_only = opts.read_only;
-  st.log_cfg.crate_types_only = opts.crate_types_only;
-  st.log_cfg.sketch_size = opts.index_sketch_size;
-  st.log_cfg.external_change_check = opts.external_change_check;
-  st.log_cfg.fetch_cache_lines = opts.fetch_cache_lines;
-  st.log_cfg.fds = std::make_shared<fd_budget>(
-    opts.max_open_files > 0 ? opts.max_open_files : fd_budget::default_slots());
-  st.log_cfg.root = std::move(root);
-  st.log_cfg.lock = std::move(lock); // every writer's copy keeps the lock while it may touch a file
+  st.index = spawn_index(self->system(), st.opts.index_sketch_size);
+  self->link_to(st.index);
+  st.sink = watcher ? spawn_notification_tee(self, st.index, std::move(watcher))
+                    : caf::actor_cast<notification_sink>(st.index);
+  spawn_population_worker(self, st.index, st.opts.root, st.opts.population_window);
+  st.bus = spawn_bus(self->system(), caf::actor_cast<store_actor>(self), st.bus_open);
+  self->link_to(st.bus);
+}
+
+store_internal_actor::behavior_type store_behavior(store_pointer self, store_options opts,
+                                                   notification_sink watcher,
+                                                   std::shared_ptr<const store_root> root,
+                                                   std::shared_ptr<store_lock> lock) {
+  auto& st = self->state;
+  st.log_cfg = log_config(opts, std::move(root), std::move(lock));
   st.opts = std::move(opts);
-  st.sink = std::move(sink);
-  if (!st.opts.read_only) {
-    st.index = spawn_index(self->system(), st.opts.index_sketch_size);
-    self->link_to(st.index);
-    if (st.sink) {
-      // Both want every notification: a small fan-out actor keeps the writers' single channel.
-      st.sink = self->spawn<caf::linked>(
-        [](notification_sink::pointer, index_actor index,
-           notification_sink other) -> notification_sink::behavior_type {
-          return {
-            [=](const task_summary& x) { caf::anon_send(index, x), caf::anon_send(other, x); },
-            [=](const appended& x) { caf::anon_send(index, x), caf::anon_send(other, x); },
-            [=](const compacted& x) { caf::anon_send(index, x), caf::anon_send(other, x); },
-            [=](const task_removed& x) { caf::anon_send(index, x), caf::anon_send(other, x); },
-          };
-        },
-        st.index, st.sink);
-    } else {
-      st.sink = caf::actor_cast<notification_sink>(st.index);
-    }
-    spawn_population_worker(self, st.index, st.opts.root, st.opts.population_window);
-    st.bus = spawn_bus(self->system(), caf::actor_cast<store_internal_actor>(self), st.bus_open);
-    self->link_to(st.bus);
-  }
+  if (!st.opts.read_only)
+    start_index_and_bus(self, std::move(watcher));
   return {
     [=](append_request& req) {
       auto task = req.ev.task;
@@ -154,56 +228,8 @@ store_internal_actor::behavior_type store(store_pointer self, store_options opts
     [=](compact_all_request& req) -> caf::delegated<compact_result> {
       return self->delegate(spawn_compact_all_worker(self, self->state.opts.root), std::move(req));
     },
-    [=](list_tasks_request req) -> caf::result<task_list> {
-      auto tasks = list_task_ids(*self->state.log_cfg.root);
-      if (!tasks)
-        return tasks.error();
-      if (!req.include_system_log && !tasks->empty() && tasks->front().empty())
-        tasks->erase(tasks->begin());
-      return task_list{std::move(*tasks)};
-    },
-    [=](cleanup_request) -> caf::result<cleanup_result> {
-      if (self->state.opts.read_only)
-        return make_error(errc::read_only, "store is open read-only; cannot clean up");
-      auto dirs = list_task_dirs(self->state.opts.root);
-      if (!dirs)
-        return dirs.error();
-      struct fan_in {
-        size_t pending = 0;
-        cleanup_result total;
-        caf::error first_error;
-        caf::typed_response_promise<cleanup_result> promise;
-      };
-      auto acc = std::make_shared<fan_in>();
-      acc->promise = self->make_response_promise<cleanup_result>();
-      auto finish_one = [acc] {
-        if (--acc->pending == 0) {
-          if (acc->first_error)
-            acc->promise.deliver(acc->first_error);
-          else
-            acc->promise.deliver(acc->total);
-        }
-      };
-      for (const auto& task : *dirs) {
-        if (!cleanup_candidate(self, task))
-          continue;
-        ++acc->pending;
-        self->request(writer_for(self, task), caf::infinite, cleanup_request{})
-          .then(
-            [acc, finish_one](const cleanup_result& r) {
-              acc->total.removed += r.removed;
-              finish_one();
-            },
-            [acc, finish_one](caf::error& err) {
-              if (!acc->first_error)
-                acc->first_error = std::move(err);
-              finish_one();
-            });
-      }
-      if (acc->pending == 0)
-        acc->promise.deliver(acc->total);
-      return acc->promise;
-    },
+    [=](const list_tasks_request& req) { return list_tasks(self, req); },
+    [=](cleanup_request) { return clean_up(self); },
     [=](query_request& req) -> caf::delegated<query_result> {
       auto& st = self->state;
       if (st.index)
@@ -225,37 +251,14 @@ store_internal_actor::behavior_type store(store_pointer self, store_options opts
         return bus_stats{};
       return self->delegate(self->state.bus, req);
     },
-    [=](resolve_writers& req) -> caf::result<writer_handles> {
-      writer_handles out;
-      out.writers.reserve(req.tasks.size());
-      for (const auto& task : req.tasks) {
-        if (auto err = validate_task_id(task))
-          return err;
-        out.writers.push_back(caf::actor_cast<caf::strong_actor_ptr>(writer_for(self, task)));
-      }
-      self->state.fetches_routed += req.tasks.size();
-      return out;
-    },
+    [=](const resolve_writers& req) { return resolve(self, req); },
     [=](populate_request& req) {
       auto task = req.task;
       return route<uint64_t>(self, task, std::move(req));
     },
-    [=](stats_request req) -> caf::result<index_stats> {
-      return index_stats_reply(self, req);
-    },
-    [=](await_index_request req) -> caf::result<index_stats> {
-      return index_stats_reply(self, req);
-    },
-    [=](const writer_idle& idle) -> bool {
-      auto& writers = self->state.writers;
-      auto it = writers.find(idle.task);
-      // Only if nothing was routed to it since it reported: then its mailbox holds nothing of ours,
-      // and a new writer for the task can never race it.
-      if (it == writers.end() || it->second.forwarded != idle.handled)
-        return false;
-      writers.erase(it);
-      return true;
-    },
+    [=](stats_request req) { return index_stats_reply(self, req); },
+    [=](await_index_request req) { return index_stats_reply(self, req); },
+    [=](const writer_idle& idle) { return retire_if_idle(self, idle); },
   };
 }
 
@@ -281,7 +284,7 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
       return io_error("cannot syncfs the file system of", opts.root, errno);
   }
   return caf::actor_cast<store_actor>(
-    sys.spawn(store, opts, std::move(sink), std::move(*root), std::move(lock)));
+    sys.spawn(store_behavior, opts, std::move(sink), std::move(*root), std::move(lock)));
 }
 
 caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts) {

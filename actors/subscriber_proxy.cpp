@@ -30,7 +30,7 @@ void hand_over(proxy_pointer self, const std::shared_ptr<delivery_queue>& queue,
     self->send(bus, bus_ack{d.subscription, 1});
 }
 
-subscriber_actor::behavior_type proxy(proxy_pointer self, std::shared_ptr<delivery_queue> queue,
+subscriber_actor::behavior_type subscriber_proxy_behavior(proxy_pointer self, std::shared_ptr<delivery_queue> queue,
                                       std::function<void(const delivery&)> callback) {
   self->attach_functor([queue] {
     std::lock_guard<std::mutex> guard{queue->mtx};
@@ -56,7 +56,7 @@ subscriber_actor::behavior_type proxy(proxy_pointer self, std::shared_ptr<delive
 subscriber_actor spawn_subscriber_proxy(caf::actor_system& sys,
                                         std::shared_ptr<delivery_queue> queue,
                                         std::function<void(const delivery&)> callback) {
-  return sys.spawn(proxy, std::move(queue), std::move(callback));
+  return sys.spawn(subscriber_proxy_behavior, std::move(queue), std::move(callback));
 }
 
 } // namespace evstore

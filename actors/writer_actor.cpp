@@ -101,7 +101,7 @@ void touch(writer_pointer self) {
   }
 }
 
-writer_actor::behavior_type writer(writer_pointer self, writer_setup setup) {
+writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup setup) {
   auto& st = self->state;
   st.forwarder.self = self;
   st.forwarder.sink = setup.sink;
@@ -183,7 +183,7 @@ writer_actor::behavior_type writer(writer_pointer self, writer_setup setup) {
 } // namespace
 
 writer_actor spawn_writer(store_internal_actor::pointer parent, writer_setup setup) {
-  return parent->spawn<caf::linked>(writer, std::move(setup));
+  return parent->spawn<caf::linked>(writer_behavior, std::move(setup));
 }
 
 } // namespace evstore

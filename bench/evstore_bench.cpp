@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
     die("population", st ? caf::error{} : st.error());
   const double population_mb_s = static_cast<double>(info.bytes) / 1e6 / (population_ms / 1000);
   const double append_p99_during = percentile(append_lat_ms, 0.99);
-  st = db.stats();
+  st = db.index_statistics();
 
   // --- queries ---------------------------------------------------------------------------------
   std::unique_ptr<bench::sqlite_baseline> sqlite;
@@ -231,9 +231,9 @@ int main(int argc, char** argv) {
         times.push_back(ms_since(t));
       answer = ids_of(res->events);
       if (r == -1)
-        fetches_before = db.stats()->fetches_routed;
+        fetches_before = db.index_statistics()->fetches_routed;
     }
-    row.fetches = static_cast<double>(db.stats()->fetches_routed - fetches_before) / runs;
+    row.fetches = static_cast<double>(db.index_statistics()->fetches_routed - fetches_before) / runs;
     row.floor_p50 = bench::actor_fanout_floor_ms(db.system(), static_cast<int>(row.fetches + 0.5), runs);
     row.results = answer.size();
     row.evstore_p50 = percentile(times, 0.5);

@@ -68,6 +68,14 @@ struct compact_result {
   uint64_t kept = 0;
   /// Unparsable lines moved byte for byte to `<task>/events.corrupt`.
   uint64_t corrupt_moved = 0;
+
+  /// Adds another task's counts (compacting many tasks sums them).
+  compact_result& operator+=(const compact_result& other) {
+    removed += other.removed;
+    kept += other.kept;
+    corrupt_moved += other.corrupt_moved;
+    return *this;
+  }
 };
 
 /// Compact every task. Replies `compact_result` summed over all tasks.

@@ -208,7 +208,7 @@ TEST_F(FaultTest, DiskFullFailsAppendsCleanlyAndTheStoreRecoversWhenSpaceReturns
   // Reads, queries and stats still work on a full disk.
   acked.expect_all_present(*db);
   expect_queries_match_oracle(*db, opts.root);
-  ASSERT_TRUE(db->stats());
+  ASSERT_TRUE(db->index_statistics());
   // A compaction needs room for its temporary copy: it fails, and leaves the log and no temp file.
   auto before = slurp(fs::path(opts.root) / "t0" / events_file_name);
   retention_policy keep_most; // removes one event or more, so the log must be rewritten
@@ -450,7 +450,7 @@ TEST_F(FaultTest, FileDeletedBehindTheStoreDropsOutOfQueriesAndTakesNewAppends) 
     ASSERT_FALSE(acked.append(*db, sized_event("gone", "task:state:done", 20)));
   acked.expect_all_present(*db);
   expect_queries_match_oracle(*db, root());
-  EXPECT_EQ(db->stats()->events, 13u);
+  EXPECT_EQ(db->index_statistics()->events, 13u);
 }
 
 TEST_F(FaultTest, AppendRightAfterTheFileIsDeletedGoesToANewFile) {
@@ -490,5 +490,5 @@ TEST_F(FaultTest, FileTruncatedMidLineBehindTheStoreIsRepairedAndStaysExact) {
   EXPECT_EQ(read->stats.corrupt_lines, 1u);
   EXPECT_EQ(read->events.back().type, "task:state:done");
   expect_queries_match_oracle(*db, root());
-  EXPECT_EQ(db->stats()->events, 15u);
+  EXPECT_EQ(db->index_statistics()->events, 15u);
 }

@@ -118,16 +118,16 @@ TEST_F(IndexActorTest, QueryMatchingOneOfAThousandTasksContactsOnlyItsWriter) {
   }
   auto db = open_store();
   ASSERT_TRUE(db->wait_for_index()->complete);
-  auto before = db->stats()->fetches_routed;
+  auto before = db->index_statistics()->fetches_routed;
   auto got = db->query_by_type_prefix("rare:", 10);
   ASSERT_TRUE(got);
   ASSERT_EQ(got->events.size(), 1u);
   EXPECT_EQ(got->events[0].task, "task-617");
-  EXPECT_EQ(db->stats()->fetches_routed - before, 1u);
+  EXPECT_EQ(db->index_statistics()->fetches_routed - before, 1u);
   // A prefix nothing has contacts nobody.
-  before = db->stats()->fetches_routed;
+  before = db->index_statistics()->fetches_routed;
   EXPECT_TRUE(db->query_by_type_prefix("absent:", 10)->events.empty());
-  EXPECT_EQ(db->stats()->fetches_routed - before, 0u);
+  EXPECT_EQ(db->index_statistics()->fetches_routed - before, 0u);
 }
 
 TEST_F(IndexActorTest, CompactionAndCleanupKeepTheIndexExactWithoutRebuild) {
@@ -141,7 +141,7 @@ TEST_F(IndexActorTest, CompactionAndCleanupKeepTheIndexExactWithoutRebuild) {
   none.max_events = 0;
   ASSERT_TRUE(db->compact_task("task-3", none));
   ASSERT_EQ(*db->cleanup_orphaned_tasks(), 1u);
-  auto st = db->stats();
+  auto st = db->index_statistics();
   EXPECT_EQ(st->events, 39u * 3);
   EXPECT_EQ(st->tasks, 39u);
   expect_queries_match_oracle(*db);

@@ -251,9 +251,9 @@ TEST_F(StoreTest, IdleWritersCloseTheirFiles) {
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
   EXPECT_LE(open_fd_count(), baseline);
   // And the writers themselves retire, so idle tasks cost no memory.
-  for (int tries = 0; tries < 500 && db->stats()->live_writers > 0; ++tries)
+  for (int tries = 0; tries < 500 && db->index_statistics()->live_writers > 0; ++tries)
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  EXPECT_EQ(db->stats()->live_writers, 0u);
+  EXPECT_EQ(db->index_statistics()->live_writers, 0u);
   // A retired writer's task still works.
   must_append(*db, make_event("t0", "agent:message"));
   EXPECT_EQ(db->read_task("t0")->events.size(), 2u);

@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     self->send_exit(scheduler, caf::exit_reason::user_shutdown);
   }
   auto bus = (*db)->bus_statistics();
-  auto index = (*db)->stats();
+  auto index = (*db)->index_statistics();
   const auto events = count->events.load();
   std::printf("simulator: seed %llu, %d agents, %.1f s, store %s\n",
               static_cast<unsigned long long>(cfg.seed), cfg.agents, out->elapsed_s,

@@ -72,7 +72,7 @@ caf::expected<query_result> store::query_by_type_prefix(const std::string& prefi
   return ask<query_result>(query_request{prefix, limit, since});
 }
 
-caf::expected<index_stats> store::stats() {
+caf::expected<index_stats> store::index_statistics() {
   return ask<index_stats>(stats_request{});
 }
 

@@ -105,7 +105,7 @@ public:
                                                    caf::optional<timestamp> since = caf::none);
 
   /// The index's size and population progress, and how many writer fetches queries caused.
-  caf::expected<index_stats> stats();
+  caf::expected<index_stats> index_statistics();
 
   /// Blocks until the index has been populated; returns its stats then.
   caf::expected<index_stats> wait_for_index();

@@ -1,0 +1,89 @@
+#pragma once
+
+// The one way the store's actors wait for many replies: cleanup asking each task's writer, compact_all
+// and population walking every task, a query fetching from the writers its plan names, a subscription
+// querying history per pattern. Each sends one request per item and acts once the last reply or error
+// is in; a window bounds how many are in flight, so walking 100,000 tasks never floods a mailbox.
+
+#include <cstddef>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <caf/error.hpp>
+
+namespace evstore {
+
+namespace detail {
+
+template <class Reply, class Item, class Send, class OnReply, class OnError, class OnDone>
+class gathering
+  : public std::enable_shared_from_this<gathering<Reply, Item, Send, OnReply, OnError, OnDone>> {
+public:
+  gathering(std::vector<Item> items, size_t window, Send send, OnReply on_reply, OnError on_error,
+            OnDone on_done)
+    : items_(std::move(items)),
+      window_(window == 0 ? items_.size() : window),
+      send_(std::move(send)),
+      on_reply_(std::move(on_reply)),
+      on_error_(std::move(on_error)),
+      on_done_(std::move(on_done)) {
+  }
+
+  // Sends until the window is full; after the last answer, calls on_done. Re-entered from each
+  // answer's handler, later, from the actor's mailbox (never recursively within one call).
+  void step() {
+    auto keep = this->shared_from_this(); // the pending handlers own this gathering
+    while (in_flight_ < window_ && next_ < items_.size()) {
+      ++in_flight_;
+      const size_t i = next_++;
+      send_(items_[i]).then(
+        [keep, i](Reply& reply) {
+          keep->on_reply_(keep->items_[i], reply);
+          keep->answered();
+        },
+        [keep, i](caf::error& err) {
+          keep->on_error_(keep->items_[i], err);
+          keep->answered();
+        });
+    }
+    if (in_flight_ == 0 && next_ == items_.size() && !done_) {
+      done_ = true;
+      on_done_();
+    }
+  }
+
+private:
+  void answered() {
+    --in_flight_;
+    step();
+  }
+
+  std::vector<Item> items_;
+  size_t window_;
+  size_t next_ = 0;
+  size_t in_flight_ = 0;
+  bool done_ = false;
+  Send send_;
+  OnReply on_reply_;
+  OnError on_error_;
+  OnDone on_done_;
+};
+
+} // namespace detail
+
+/// For each of `items`, sends the request `send(item)` makes (it returns what `self->request(...)`
+/// returns), with at most `window` in flight (0: all at once). Each reply goes to
+/// `on_reply(item, Reply&)`, each error to `on_error(item, caf::error&)`; once all are answered,
+/// `on_done()` runs, once (at once if `items` is empty). Everything runs in the requesting actor's
+/// context, one callback at a time, so the callbacks may touch its state.
+template <class Reply, class Item, class Send, class OnReply, class OnError, class OnDone>
+void gather(std::vector<Item> items, size_t window, Send send, OnReply on_reply, OnError on_error,
+            OnDone on_done) {
+  using gathering = detail::gathering<Reply, Item, Send, OnReply, OnError, OnDone>;
+  std::make_shared<gathering>(std::move(items), window, std::move(send), std::move(on_reply),
+                              std::move(on_error), std::move(on_done))
+    ->step();
+}
+
+} // namespace evstore

@@ -1,0 +1,117 @@
+#include "actors/gather.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <gtest/gtest.h>
+
+#include "messages/errc.hpp"
+#include "messages/system_config.hpp"
+
+using namespace evstore;
+
+namespace {
+
+// Answers n with n * 10, or an error for odd n when asked to.
+using echo_actor = caf::typed_actor<caf::replies_to<uint64_t>::with<uint64_t>>;
+
+echo_actor::behavior_type echo(echo_actor::pointer, bool fail_odd) {
+  return {
+    [=](uint64_t n) -> caf::result<uint64_t> {
+      if (fail_odd && n % 2 == 1)
+        return make_error(errc::invalid_argument, "odd");
+      return n * 10;
+    },
+  };
+}
+
+struct outcome {
+  std::vector<uint64_t> replies;
+  std::vector<uint64_t> failed;
+  int done = 0;
+};
+
+// Runs gather from inside an actor and returns what the callbacks saw.
+outcome run_gather(caf::actor_system& sys, std::vector<uint64_t> items, size_t window,
+                   bool fail_odd, size_t* most_in_flight = nullptr) {
+  auto target = sys.spawn(echo, fail_odd);
+  auto result = std::make_shared<outcome>();
+  auto in_flight = std::make_shared<size_t>(0);
+  auto peak = std::make_shared<size_t>(0);
+  {
+    caf::scoped_actor waiter{sys};
+    auto gatherer = sys.spawn([=](caf::event_based_actor* self) {
+      gather<uint64_t>(
+        items, window,
+        [=](uint64_t n) {
+          *peak = std::max(*peak, ++*in_flight);
+          return self->request(target, caf::infinite, n);
+        },
+        [=](uint64_t, uint64_t reply) {
+          --*in_flight;
+          result->replies.push_back(reply);
+        },
+        [=](uint64_t n, caf::error&) {
+          --*in_flight;
+          result->failed.push_back(n);
+        },
+        [=] { ++result->done; });
+    });
+    waiter->wait_for(gatherer);
+  }
+  caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
+  if (most_in_flight)
+    *most_in_flight = *peak;
+  return *result;
+}
+
+} // namespace
+
+class GatherTest : public ::testing::Test {
+protected:
+  system_config cfg_;
+  caf::actor_system sys_{cfg_};
+};
+
+TEST_F(GatherTest, EveryItemIsAnsweredAndDoneRunsOnceAfterTheLast) {
+  auto out = run_gather(sys_, {1, 2, 3, 4, 5}, 0, false);
+  std::sort(out.replies.begin(), out.replies.end());
+  EXPECT_EQ(out.replies, (std::vector<uint64_t>{10, 20, 30, 40, 50}));
+  EXPECT_TRUE(out.failed.empty());
+  EXPECT_EQ(out.done, 1);
+}
+
+TEST_F(GatherTest, ErrorsGoToTheirOwnCallbackAndTheOthersStillArrive) {
+  auto out = run_gather(sys_, {1, 2, 3, 4}, 2, true);
+  std::sort(out.failed.begin(), out.failed.end());
+  EXPECT_EQ(out.replies.size(), 2u);
+  EXPECT_EQ(out.failed, (std::vector<uint64_t>{1, 3}));
+  EXPECT_EQ(out.done, 1);
+}
+
+TEST_F(GatherTest, NoItemsMeansDoneAtOnce) {
+  auto out = run_gather(sys_, {}, 3, false);
+  EXPECT_TRUE(out.replies.empty());
+  EXPECT_EQ(out.done, 1);
+}
+
+TEST_F(GatherTest, TheWindowBoundsRequestsInFlight) {
+  std::vector<uint64_t> items(100);
+  for (size_t i = 0; i < items.size(); ++i)
+    items[i] = i;
+  size_t peak = 0;
+  auto out = run_gather(sys_, items, 3, false, &peak);
+  EXPECT_EQ(out.replies.size(), 100u);
+  EXPECT_EQ(out.done, 1);
+  EXPECT_LE(peak, 3u);
+  EXPECT_GE(peak, 1u);
+  size_t unbounded = 0;
+  run_gather(sys_, items, 0, false, &unbounded);
+  EXPECT_EQ(unbounded, 100u); // window 0: all at once
+}
