@@ -36,7 +36,7 @@ EVSTORE_API bool from_string(std::string_view text, actor_kind& out);
 
 /// An event's `data`: one JSON value kept as its text, so numbers keep their digits (integers of any
 /// size, decimals as written) and strings their escapes, byte for byte, through the log and back
-/// (FORMAT.md, "data"). The text is valid JSON and holds no line break.
+/// (docs/FORMAT.md, "data"). The text is valid JSON and holds no line break.
 ///
 /// - From a boost::json::value (implicitly, e.g. `ev.data = boost::json::object{{"n", 1}};`): written
 ///   compactly, doubles in the shortest form that reads back the same (0.1 as `0.1`, 1.0 as `1.0`).

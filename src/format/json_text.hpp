@@ -2,7 +2,8 @@
 
 // JSON text without a DOM: one iterative scanner (no recursion, so no depth can overflow the stack)
 // that checks a value against the reader's or the writer's rules and says where it ends, and the
-// serialiser that turns a boost::json::value into the text an event's `data` keeps (FORMAT.md, "data").
+// serialiser that turns a boost::json::value into the text an event's `data` keeps
+// (docs/FORMAT.md, "data").
 //
 // The two rule sets differ only where the Rust crate's reader is stricter than ours must be:
 //   read:  RFC 8259 in UTF-8, containers nested at most max_read_depth deep. Whatever a reader of

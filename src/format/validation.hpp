@@ -21,7 +21,7 @@ constexpr size_t max_type_bytes = 255;
 /// Names under the store's root that belong to the store itself, so no task may take them (a task
 /// "events.jsonl" would turn the system-wide log into a directory): the system-wide log, its
 /// corrupt-line file and compaction temp file, LOCK, format_version and its temp file.
-/// Keep in step with store_layout.hpp and FORMAT.md.
+/// Keep in step with store_layout.hpp and docs/FORMAT.md.
 constexpr const char* reserved_task_ids[] = {
   "events.jsonl", "events.corrupt", "events.jsonl.compact.tmp", "LOCK", "format_version",
   "format_version.tmp"};
@@ -33,8 +33,9 @@ caf::error validate_task_id(std::string_view task);
 /// Colon-delimited non-empty segments of [a-z0-9_-], e.g. "task:state:running".
 caf::error validate_type(std::string_view type);
 
-/// Checks that `data` is something every reader reads back as it is (FORMAT.md, "data"): nesting at
-/// most 126 deep, numbers finite as doubles, valid UTF-8 in every string and key, no lone surrogate.
+/// Checks that `data` is something every reader reads back as it is (docs/FORMAT.md, "data"):
+/// nesting at most 126 deep, numbers finite as doubles, valid UTF-8 in every string and key, no
+/// lone surrogate.
 /// Errors are errc::invalid_event, "data: number is not finite" and the like.
 caf::error validate_data(const json_payload& data);
 

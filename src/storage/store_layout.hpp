@@ -1,6 +1,6 @@
 #pragma once
 
-// Where things live under a store root (SPEC §2, FORMAT.md):
+// Where things live under a store root (SPEC §2, docs/FORMAT.md):
 //   <root>/format_version          "1\n"
 //   <root>/LOCK                    advisory write lock, holds the writer's pid
 //   <root>/events.jsonl            system-wide events (task "")

@@ -2,7 +2,7 @@
 
 // Random JSON text for property tests: deep nesting, numbers whose text a double would change (big
 // integers, trailing zeros, exponents, -0), unicode, and every kind of escape. Every text it makes
-// obeys the writer's rules (FORMAT.md, "data"), so json_payload::parse accepts it.
+// obeys the writer's rules (docs/FORMAT.md, "data"), so json_payload::parse accepts it.
 
 #include <cstdint>
 #include <random>
