@@ -8,6 +8,9 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
@@ -164,5 +167,15 @@ private:
   int64_t seconds_ = 0;
   uint32_t nanos_ = 0;
 };
+
+/// Reads an RFC 3339 timestamp as the store reads a log's `ts`: "2026-03-01T10:00:00.123+02:00",
+/// 0 to 9 fraction digits, any numeric offset (normalised to UTC), any year 0000 to 9999. A leap
+/// second ("23:59:60.5Z", chrono writes them) reads as the last nanosecond of the second before it.
+/// nullopt if the text is not RFC 3339.
+EVSTORE_API std::optional<timestamp> parse_rfc3339(std::string_view text);
+
+/// `ts` as the store writes it: UTC with 'Z' and 0, 3, 6 or 9 fraction digits, as needed
+/// ("2026-03-01T08:00:00.123Z").
+EVSTORE_API std::string to_rfc3339(timestamp ts);
 
 } // namespace evstore

@@ -135,3 +135,21 @@ TEST(Timestamp, SerialisesExactlyAndRefusesNanosecondsBeyondASecond) {
   caf::binary_deserializer source{sys, buf};
   EXPECT_TRUE(source(back));
 }
+
+// The public text form (messages/timestamp.hpp): what the store reads and writes in a log's `ts`.
+TEST(TimestampTest, Rfc3339IsReadAndWrittenAsTheStoreDoes) {
+  auto ts = parse_rfc3339("2026-03-01T10:00:00.123+02:00");
+  ASSERT_TRUE(ts);
+  EXPECT_EQ(*ts, timestamp::from_parts(1772352000, 123'000'000)); // normalised to UTC
+  EXPECT_EQ(to_rfc3339(*ts), "2026-03-01T08:00:00.123Z");
+  EXPECT_EQ(to_rfc3339(timestamp{}), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(to_rfc3339(timestamp::from_parts(0, 1)), "1970-01-01T00:00:00.000000001Z");
+  EXPECT_EQ(parse_rfc3339("2026-06-30T23:59:60.5Z"), parse_rfc3339("2026-06-30T23:59:59.999999999Z"));
+  for (auto text : {"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z"}) {
+    auto read = parse_rfc3339(text);
+    ASSERT_TRUE(read) << text;
+    EXPECT_EQ(to_rfc3339(*read), text);
+  }
+  for (auto bad : {"", "2026-03-01", "2026-03-01 10:00:00Z", "2026-13-01T00:00:00Z", "yesterday"})
+    EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+}

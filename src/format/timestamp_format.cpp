@@ -189,4 +189,13 @@ timestamp now() {
   return std::chrono::system_clock::now();
 }
 
+// parse_timestamp and format_timestamp under their public names (messages/timestamp.hpp).
+std::optional<timestamp> parse_rfc3339(std::string_view text) {
+  return parse_timestamp(text);
+}
+
+std::string to_rfc3339(timestamp ts) {
+  return format_timestamp(ts);
+}
+
 } // namespace evstore
