@@ -11,10 +11,12 @@
 #include <vector>
 
 #include <caf/actor_control_block.hpp>
+#include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/optional.hpp>
 
 #include "event.hpp"
+#include "export.hpp"
 
 namespace evstore {
 
@@ -24,6 +26,14 @@ struct subscription_filter {
   std::vector<std::string> patterns;
   caf::optional<std::string> task;
 };
+
+/// True if `filter` wants `ev`: of its task, if it names one, and of a type one of its patterns
+/// matches ("*" every type, "a:b:*" the types starting with "a:b:", any other exactly that type).
+EVSTORE_API bool matches(const subscription_filter& filter, const event& ev);
+
+/// Checks a filter as subscribing does: a valid task id, and every pattern "*", a valid type, or a
+/// valid type followed by ":*". The error names what is wrong.
+EVSTORE_API caf::error validate(const subscription_filter& filter);
 
 /// History delivered before live events, then a caught_up marker. With a task filter: the task's
 /// events from position `from` on. Without: the last `limit` matching events across all tasks (with

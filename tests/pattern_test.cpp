@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "messages/bus_messages.hpp"
 #include "src/format/pattern.hpp"
 
 using namespace evstore;
@@ -46,4 +47,35 @@ TEST(PatternTest, MalformedPatternsAreRejected) {
   EXPECT_FALSE(validate_pattern("agent:message"));
   for (auto bad : {"", ":*", "**", "a:**", "A:b", "a::b", "a:*:b", "a*"})
     EXPECT_TRUE(validate_pattern(bad)) << bad;
+}
+
+// The public form (messages/bus_messages.hpp): a subscription filter judges an event as the bus does.
+TEST(PatternTest, ASubscriptionFilterMatchesItsTaskAndAnyOfItsPatterns) {
+  event ev;
+  ev.task = "t1";
+  ev.type = "task:state:running";
+  subscription_filter all;
+  EXPECT_TRUE(matches(all, ev)); // no pattern: every type
+  subscription_filter f;
+  f.patterns = {"agent:*", "task:state:*"};
+  EXPECT_TRUE(matches(f, ev));
+  f.task = "t2";
+  EXPECT_FALSE(matches(f, ev));
+  f.task = "t1";
+  EXPECT_TRUE(matches(f, ev));
+  f.patterns = {"task:state"};
+  EXPECT_FALSE(matches(f, ev));
+}
+
+TEST(PatternTest, ASubscriptionFilterIsValidatedAsSubscribingDoes) {
+  subscription_filter f;
+  f.patterns = {"*", "task:state:*", "agent:message"};
+  EXPECT_FALSE(validate(f));
+  f.task = "../escape";
+  EXPECT_TRUE(is(validate(f), errc::invalid_task_id));
+  f.task = "t1";
+  f.patterns.push_back("A:b");
+  auto err = validate(f);
+  EXPECT_TRUE(is(err, errc::invalid_argument)) << render(err);
+  EXPECT_NE(render(err).find("\"A:b\""), std::string::npos) << render(err);
 }

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "src/format/pattern.hpp"
-
 namespace evstore {
 
 subscription_flow::subscription_flow(uint64_t id, subscription_filter filter, uint32_t buffer,
@@ -15,12 +13,7 @@ subscription_flow::subscription_flow(uint64_t id, subscription_filter filter, ui
 }
 
 bool subscription_flow::matches(const event& ev) const {
-  if (filter_.task && ev.task != *filter_.task)
-    return false;
-  if (filter_.patterns.empty())
-    return true;
-  return std::any_of(filter_.patterns.begin(), filter_.patterns.end(),
-                     [&](const std::string& p) { return pattern_matches(p, ev.type); });
+  return evstore::matches(filter_, ev);
 }
 
 void subscription_flow::start_task_catch_up(uint64_t from) {
