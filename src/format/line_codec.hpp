@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "messages/event.hpp"
+#include "messages/export.hpp"
 
 namespace evstore {
 
@@ -51,6 +52,7 @@ bool scan_line(std::string_view line, line_fields& f);
 } // namespace detail
 
 /// True for lines holding only spaces, tabs or a '\r': they are ignored, not counted as corrupt.
-bool is_blank_line(std::string_view line);
+/// Public too: log_inspection.hpp declares it for users, so it is exported here as well.
+EVSTORE_API bool is_blank_line(std::string_view line);
 
 } // namespace evstore
