@@ -8,10 +8,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -19,18 +17,12 @@
 #include <thread>
 
 #include <boost/json/parse.hpp>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+// The library's public API only, as any other program uses it.
+#include "messages/bus_messages.hpp"
+#include "messages/timestamp.hpp"
+#include "src/facade/log_inspection.hpp"
 #include "src/facade/store.hpp"
-#include "src/format/crate_types.hpp"
-#include "src/format/line_codec.hpp"
-#include "src/format/line_reader.hpp"
-#include "src/format/pattern.hpp"
-#include "src/storage/store_layout.hpp"
-#include "src/format/timestamp_format.hpp"
-#include "src/format/validation.hpp"
 
 namespace evstore::cli {
 
@@ -73,7 +65,7 @@ std::unique_ptr<store> open_store(const common& c, bool writable) {
 }
 
 caf::expected<timestamp> parse_ts(const std::string& text, const char* field) {
-  if (auto ts = parse_timestamp(text))
+  if (auto ts = parse_rfc3339(text))
     return *ts;
   return make_error(errc::invalid_timestamp,
                     std::string{field} + " is not an RFC 3339 timestamp: \"" + text + "\"");
@@ -130,48 +122,29 @@ caf::expected<event> event_from_json(const std::string& line) {
   // doubles).
   a.data = "{}";
   if (o.contains("data")) {
-    std::string ids, types;
-    detail::line_fields f;
-    f.id = &ids;
-    f.type = &types;
-    if (!detail::scan_line(line, f) || !f.has_data)
+    auto data = data_text(line);
+    if (!data)
       return make_error(errc::invalid_event, "data cannot be read");
-    a.data = line.substr(f.data_begin, f.data_end - f.data_begin);
+    a.data = std::string{*data};
   }
   return make_event(a);
 }
 
-/// A task's log opened for reading by the tool itself (verify, stats and tail look at files
-/// directly), or why not. Only a missing log (`missing`: removed since the listing) is not a
-/// problem; whatever else stops the open is.
-struct opened_log {
-  unique_fd fd;
-  bool missing = false;
-  std::string problem;
-  uint64_t size = 0;
-};
+/// A log removed since the listing (as cleanup does) is no finding: verify, stats and tail pass over
+/// it. Whatever else stops an open is one.
+bool missing(const caf::error& err) {
+  return is(err, errc::not_found);
+}
 
-/// Opens `task`'s log through the store's own helper: relative to the root, without following a
-/// symbolic link at the task directory or the file, without blocking on a FIFO, regular files only.
-opened_log open_log(const store_root& root, const std::string& task) {
-  opened_log out;
-  auto fd = root.open_file(task, events_file_name, O_RDONLY);
-  if (!fd) {
-    out.problem = reason(fd.error());
-    return out;
-  }
-  if (!*fd) {
-    out.missing = true;
-    return out;
-  }
-  struct stat sb {};
-  if (::fstat(fd->get(), &sb) != 0) {
-    out.problem = std::string{"cannot stat: "} + std::strerror(errno);
-    return out;
-  }
-  out.size = static_cast<uint64_t>(sb.st_size);
-  out.fd = std::move(*fd);
-  return out;
+/// The size of `task`'s log on disk now, which tail polls (another process writes it); 0 if it has
+/// none.
+caf::expected<uint64_t> log_size(const log_inspector& logs, const std::string& task) {
+  auto log = logs.open_log(task);
+  if (log)
+    return log->size();
+  if (missing(log.error()))
+    return uint64_t{0};
+  return log.error();
 }
 
 // The one task asked for, or every task in the store.
@@ -406,14 +379,16 @@ int run_query(const common& c, const std::string& prefix, uint64_t limit, const 
 }
 
 int run_tail(const common& c, const tail_args& a) {
-  if (auto err = validate_pattern(a.pattern))
+  subscription_filter filter; // the tool reads the tasks itself; the filter judges types
+  filter.patterns = {a.pattern};
+  if (auto err = validate(filter))
     return fail(err);
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
-  auto root = store_root::open(c.root, /*create=*/false);
-  if (!root)
-    return fail(root.error());
+  auto logs = log_inspector::open(c.root);
+  if (!logs)
+    return fail(logs.error());
   std::signal(SIGINT, [](int) { interrupted = true; });
   std::signal(SIGTERM, [](int) { interrupted = true; });
   // Another process writes; we poll: a file whose size changed is read from the last event we saw.
@@ -431,10 +406,10 @@ int run_tail(const common& c, const tail_args& a) {
       return fail(tasks.error());
     for (const auto& task : *tasks) {
       auto& s = files[task];
-      auto log = open_log(**root, task);
-      if (!log.problem.empty()) // a missing log was removed since the listing, as by cleanup
-        return fail(log.problem);
-      const uint64_t bytes = log.size;
+      auto size = log_size(*logs, task);
+      if (!size)
+        return fail(size.error());
+      const uint64_t bytes = *size;
       if (bytes == s.bytes)
         continue;
       // Shrunk: compacted, positions changed; start over at its end (what was appended between the
@@ -450,7 +425,7 @@ int run_tail(const common& c, const tail_args& a) {
       }
       s.events += res->events.size();
       for (const auto& ev : res->events) {
-        if (!pattern_matches(a.pattern, ev.type))
+        if (!matches(filter, ev))
           continue;
         out.print(ev);
         if (a.count && ++printed >= a.count) {
@@ -579,9 +554,9 @@ int run_stats(const common& c) {
   auto tasks = db->list_tasks(/*include_system_log=*/true);
   if (!tasks)
     return fail(tasks.error());
-  auto root = store_root::open(c.root, /*create=*/false);
-  if (!root)
-    return fail(root.error());
+  auto logs = log_inspector::open(c.root);
+  if (!logs)
+    return fail(logs.error());
   uint64_t events = 0, bytes = 0, corrupt = 0, future = 0, torn = 0, unreadable = 0;
   std::set<std::string> types;
   {
@@ -589,28 +564,26 @@ int run_stats(const common& c) {
     // A task that cannot be read is reported and counted; the others are still scanned.
     for (const auto& task : *tasks) {
       bar.advance();
-      auto log = open_log(**root, task);
-      if (log.missing)
-        continue; // removed since the listing
-      if (!log.problem.empty()) {
-        ++unreadable;
-        fail(log.problem);
+      auto log = logs->open_log(task);
+      if (!log) {
+        if (!missing(log.error())) {
+          ++unreadable;
+          fail(log.error());
+        }
         continue;
       }
-      log.fd = unique_fd{};
-      auto res = db->read_task(task);
-      if (!res) {
+      auto counts = log->stats();
+      if (!counts) {
         ++unreadable;
-        fail("task " + task_label(task) + ": " + reason(res.error()));
+        fail("task " + task_label(task) + ": " + reason(counts.error()));
         continue;
       }
-      events += res->events.size();
-      corrupt += res->stats.corrupt_lines;
-      future += res->stats.future_schema_lines;
-      torn += res->stats.torn_tail;
-      bytes += log.size;
-      for (const auto& ev : res->events)
-        types.insert(ev.type);
+      events += counts->events;
+      corrupt += counts->corrupt_lines;
+      future += counts->future_schema_lines;
+      torn += counts->torn_tail;
+      bytes += counts->bytes;
+      types.insert(counts->types.begin(), counts->types.end());
     }
   }
   printer out{c.fmt, {"tasks", "events", "bytes", "types", "corrupt_lines", "future_schema_lines",
@@ -623,87 +596,60 @@ int run_stats(const common& c) {
   return exit_success;
 }
 
-// True if the line has a "data" member (the Rust crate requires one; decode_line reads null).
-static bool line_has_data(std::string_view line) {
-  std::string id, type;
-  detail::line_fields f;
-  f.id = &id;
-  f.type = &type;
-  return detail::scan_line(line, f) && f.has_data;
-}
-
 int run_verify(const common& c, bool crate) {
-  auto root = open_store_root(c.root, /*read_only=*/true); // also checks format_version
-  if (!root)
-    return fail(root.error());
+  auto logs = log_inspector::open(c.root); // also checks format_version
+  if (!logs)
+    return fail(logs.error());
   // Every entry named like a task, not only those the store would use: a task directory or a log
   // that is a symbolic link, a directory or a FIFO is ignored by the store, and verify says so.
-  std::vector<std::string> dirs{""}; // the system-wide log, in the root
-  std::vector<std::string> links;
-  const int root_fd = (*root)->fd();
-  if (auto err = for_each_dir_entry(root_fd, c.root, [&](const std::string& name, unsigned char) {
-        struct stat sb {};
-        if (validate_task_id(name) || ::fstatat(root_fd, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0)
-          return;
-        if (S_ISDIR(sb.st_mode))
-          dirs.push_back(name);
-        else if (S_ISLNK(sb.st_mode))
-          links.push_back(name);
-      }))
-    return fail(err);
-  std::sort(dirs.begin(), dirs.end());
-  std::sort(links.begin(), links.end());
+  auto entries = logs->entries();
+  if (!entries)
+    return fail(entries.error());
   printer out{c.fmt, {"file", "line", "problem"}};
   uint64_t lines = 0, bad = 0, files = 0, unreadable = 0;
   auto report = [&](const std::string& path, uint64_t number, const std::string& problem) {
     out.row({path, std::to_string(number), problem},
             {{"file", path}, {"line", number}, {"problem", problem}});
   };
-  for (const auto& name : links) {
+  for (const auto& entry : *entries) {
+    if (!entry.symbolic_link)
+      continue;
     ++unreadable;
-    report(task_dir(c.root, name), 0,
+    report(entry.path, 0,
            "not_regular_file: a symbolic link where a task directory belongs; the store does not "
            "read it");
   }
+  const auto dirs = std::count_if(entries->begin(), entries->end(),
+                                  [](const task_entry& e) { return !e.symbolic_link; });
   {
-    progress bar{"verifying", dirs.size()};
-    for (const auto& task : dirs) {
+    progress bar{"verifying", static_cast<uint64_t>(dirs)};
+    for (const auto& entry : *entries) {
+      if (entry.symbolic_link)
+        continue;
       bar.advance();
-      const auto path = events_path(c.root, task);
-      auto log = open_log(**root, task);
-      if (log.missing)
-        continue; // removed since the listing; anything else is a finding
-      if (!log.problem.empty()) {
-        ++unreadable;
-        report(path, 0, log.problem);
+      auto log = logs->open_log(entry.task);
+      if (!log) {
+        if (!missing(log.error())) {
+          ++unreadable;
+          report(entry.path, 0, reason(log.error()));
+        }
         continue;
       }
       ++files;
       uint64_t number = 0;
-      int err = for_each_line(log.fd.get(), 0, [&](const raw_line& line) {
-        ++number;
-        ++lines;
-        const char* problem = nullptr;
-        if (!line.terminated)
-          problem = "torn last line (no newline): an interrupted write";
-        else if (line.too_long)
-          problem = "longer than 64 MiB: no reader holds it, so it counts as corrupt";
-        else if (!is_blank_line(line.text)) {
-          auto d = decode_line(line.text);
-          if (d.status == line_status::corrupt)
-            problem = "not a valid event";
-          else if (crate && d.status == line_status::ok)
-            problem = rust_crate_would_skip(d.ev, line_has_data(line.text));
-        }
-        if (!problem)
-          return;
-        ++bad;
-        report(path, number, problem);
-      });
-      log.fd = unique_fd{};
-      if (err != 0) {
+      auto err = log->for_each_line(
+        [&](const log_line& line) {
+          number = line.number;
+          ++lines;
+          if (line.problem.empty())
+            return;
+          ++bad;
+          report(entry.path, line.number, line.problem);
+        },
+        log_checks{crate});
+      if (err) {
         ++unreadable;
-        report(path, number + 1, std::string{"cannot read: "} + std::strerror(err));
+        report(entry.path, number + 1, reason(err));
       }
     }
   }

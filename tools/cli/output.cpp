@@ -8,8 +8,8 @@
 #include <boost/json/serialize.hpp>
 #include <unistd.h>
 
-#include "src/format/line_codec.hpp"
-#include "src/format/timestamp_format.hpp"
+#include "messages/timestamp.hpp"
+#include "src/facade/log_inspection.hpp"
 
 namespace evstore::cli {
 
@@ -67,13 +67,13 @@ event_printer::event_printer(format fmt)
 
 void event_printer::print(const event& ev) {
   if (fmt_ == format::jsonl) {
-    std::cout << encode_line(ev);
+    std::cout << to_log_line(ev);
     return;
   }
   auto data = ev.data.text();
   if (data.size() > 60)
     data = data.substr(0, 57) + "...";
-  table_.row({ev.ts ? format_timestamp(*ev.ts) : std::string{"-"}, ev.task.empty() ? "(system)" : ev.task, ev.type,
+  table_.row({ev.ts ? to_rfc3339(*ev.ts) : std::string{"-"}, ev.task.empty() ? "(system)" : ev.task, ev.type,
               to_string(ev.actor), data},
              {});
 }
