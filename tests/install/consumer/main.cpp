@@ -1,9 +1,11 @@
 // A program outside the project, built against the installed package: opens a store, appends, reads
 // through the facade and through the store actor (messages made here, handled in the library).
 #include <evstore/store.hpp>
+#include <evstore/version.hpp>
 
 #include <caf/scoped_actor.hpp>
 
+#include <cstring>
 #include <iostream>
 
 // check_shared.sh builds this as C++20 with the package's pkg-config flags after its own: they must
@@ -38,6 +40,9 @@ int main(int argc, char** argv) {
              [&](const caf::error& err) { std::cerr << evstore::render(err) << "\n"; });
   if (actor_read != 1)
     return 1;
-  std::cout << "consumer ok " << res->ev.id << "\n";
+  if (std::strcmp(evstore::version(), EVSTORE_VERSION_STRING) != 0)
+    return 1;
+  std::cout << "consumer ok " << res->ev.id << " (evstore " << evstore::version() << ", format "
+            << evstore::format_version() << ")\n";
   return 0;
 }
