@@ -1,13 +1,8 @@
 #include "full_scan.hpp"
 
-#include <cerrno>
-
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "src/format/line_codec.hpp"
-#include "src/format/line_reader.hpp"
 #include "src/index/query_order.hpp"
+#include "log_file.hpp"
 #include "store_layout.hpp"
 
 namespace evstore {
@@ -23,14 +18,9 @@ caf::expected<query_result> full_scan_query(const std::string& root, std::string
   query_result result;
   latest_events best{limit};
   for (const auto& task : *tasks) {
-    const auto path = events_path(root, task);
-    auto opened = (*handle)->open_file(task, events_file_name, O_RDONLY);
-    if (!opened)
-      return opened.error();
-    if (!*opened)
-      continue; // removed by cleanup since the listing
     uint64_t position = 0;
-    int err = for_each_line(opened->get(), 0, [&](const raw_line& line) {
+    // A file cleanup removed since the listing holds no events: nothing to do.
+    auto found = for_each_log_line(**handle, task, [&](const raw_line& line) {
       if (!line.terminated)
         return;
       if (line.too_long) { // before the blank test: its cut text may look blank
@@ -54,8 +44,8 @@ caf::expected<query_result> full_scan_query(const std::string& root, std::string
         return;
       best.offer(ranked_event{pos, std::move(d.ev)});
     });
-    if (err != 0)
-      return io_error("cannot read", path, err);
+    if (!found)
+      return found.error();
   }
   best.take_into(result);
   return result;

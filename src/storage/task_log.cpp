@@ -18,78 +18,10 @@
 #include "store_layout.hpp"
 #include "src/format/timestamp_format.hpp"
 #include "src/format/validation.hpp"
-
+#include "file_io.hpp"
+#include "log_file.hpp"
 
 namespace evstore {
-
-namespace {
-
-// Writes all of `data`, retrying short writes; returns 0 or errno, and how much got out.
-int write_all(int fd, const char* data, size_t size, size_t& done) {
-  done = 0;
-  while (done < size) {
-    ssize_t n = ::write(fd, data + done, size - done);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return errno;
-    }
-    done += static_cast<size_t>(n);
-  }
-  return 0;
-}
-
-// Reads all of the file behind `fd`.
-caf::expected<std::string> read_whole_fd(int fd, const std::string& shown) {
-  std::string out;
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return io_error("cannot read", shown, errno);
-    if (n == 0)
-      return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
-
-uint64_t inode_of(int fd) {
-  struct stat sb {};
-  return ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_ino) : 0;
-}
-
-// Reads the line starting at `offset` (without its newline) into `out`; false if there is no whole
-// line there.
-bool read_line_at(int fd, uint64_t offset, size_t max_bytes, std::string& out) {
-  out.clear();
-  size_t chunk = 1024;
-  for (;;) {
-    size_t old = out.size();
-    out.resize(old + chunk);
-    ssize_t n = ::pread(fd, out.data() + old, chunk, static_cast<off_t>(offset + old));
-    if (n < 0 && errno == EINTR) {
-      out.resize(old);
-      continue;
-    }
-    if (n <= 0) {
-      out.clear();
-      return false;
-    }
-    out.resize(old + static_cast<size_t>(n));
-    auto nl = out.find('\n', old);
-    if (nl != std::string::npos) {
-      out.resize(nl);
-      return !line_too_long(nl, max_bytes); // the readers' rule, not "whatever the last read held"
-    }
-    if (out.size() > max_bytes)
-      return false;
-    chunk = std::min<size_t>(chunk * 4, size_t{1} << 20);
-  }
-}
-
-} // namespace
 
 task_log::task_log(std::string root, std::string task, task_log_config cfg,
                    task_log_observer* observer)
@@ -127,10 +59,6 @@ void task_log::release() {
   ids_loaded_ = false;
   recent_order_.clear();
   recent_.clear();
-}
-
-caf::expected<unique_fd> task_log::open_log(int flags) const {
-  return cfg_.root->open_file(task_, events_file_name, flags);
 }
 
 bool task_log::stat_log(uint64_t& inode, uint64_t& size) const {
@@ -204,20 +132,19 @@ caf::error task_log::load() {
     if (observer_)
       observer_->on_loaded(task_summary{task_, file_id_, count_, size_, sketch.finish()});
   };
-  auto opened = open_log(O_RDONLY);
-  if (!opened)
-    return opened.error();
-  if (!*opened) {
+  auto log = log_file::open(*cfg_.root, task_);
+  if (!log)
+    return log.error();
+  if (!*log) {
     report();
     return caf::none;
   }
-  const int fd = opened->get();
-  file_id_ = inode_of(fd);
+  file_id_ = log->inode();
   bool torn = false;
   uint64_t torn_offset = 0;
   line_header torn_line;
   line_header h;
-  int err = for_each_line(fd, 0, [&](const raw_line& line) {
+  auto err = log->for_each_line([&](const raw_line& line) {
     size_ = line.offset + line.length + (line.terminated ? 1 : 0);
     if (line.too_long) { // unreadable: counted nowhere, never indexed (line_reader.hpp)
       if (!line.terminated) {
@@ -239,8 +166,8 @@ caf::error task_log::load() {
     if (h.status == line_status::ok)
       sketch.add(h.type, line_ref{h.ts, count_++, line.offset});
   });
-  if (err != 0)
-    return io_error("cannot read", path_, err);
+  if (err)
+    return err;
   if (torn && !cfg_.read_only) {
     // A crash cut the last line short. Terminate it, so the next line starts on a line of its own and
     // no byte of the torn line is lost: it stays as a corrupt line (compaction moves it aside), or as
@@ -264,17 +191,10 @@ caf::error task_log::load_recent_ids() {
     return caf::none;
   recent_order_.clear();
   recent_.clear();
-  auto opened = open_log(O_RDONLY);
-  if (!opened)
-    return opened.error();
-  if (!*opened) {
-    ids_loaded_ = true;
-    return caf::none;
-  }
   // Positions count valid lines from the start, so the whole file is read; but only headers.
   uint64_t position = 0;
   line_header h;
-  int err = for_each_line(opened->get(), 0, [&](const raw_line& line) {
+  auto found = for_each_log_line(*cfg_.root, task_, [&](const raw_line& line) {
     if (!line.terminated || line.too_long || is_blank_line(line.text))
       return;
     peek_line(line.text, h);
@@ -282,8 +202,8 @@ caf::error task_log::load_recent_ids() {
       remember_id(h.id, position, line.offset);
     position += h.status == line_status::ok;
   });
-  if (err != 0)
-    return io_error("cannot read", path_, err);
+  if (!found)
+    return found.error();
   ids_loaded_ = true;
   return caf::none;
 }
@@ -291,7 +211,8 @@ caf::error task_log::load_recent_ids() {
 bool task_log::open_for_reading() {
   if (fd_ >= 0)
     return true;
-  auto opened = open_log(cfg_.read_only ? O_RDONLY : O_RDWR | O_APPEND);
+  auto opened = cfg_.root->open_file(task_, events_file_name,
+                                     cfg_.read_only ? O_RDONLY : O_RDWR | O_APPEND);
   if (!opened || !*opened)
     return false; // the scan that follows reports why
   fd_ = opened->release();
@@ -418,13 +339,8 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
   if (!cfg_.read_only)
     std::ignore = load();
   read_result result;
-  auto opened = open_log(O_RDONLY);
-  if (!opened)
-    return opened.error();
-  if (!*opened)
-    return result;
   uint64_t index = 0;
-  int err = for_each_line(opened->get(), 0, [&](const raw_line& line) {
+  auto found = for_each_log_line(*cfg_.root, task_, [&](const raw_line& line) {
     if (!line.terminated) {
       result.stats.torn_tail = true; // in-flight from another process, or a crash's leftover
       return;
@@ -451,8 +367,8 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
         break;
     }
   });
-  if (err != 0)
-    return io_error("cannot read", path_, err);
+  if (!found)
+    return found.error();
   return result;
 }
 
@@ -482,7 +398,7 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
     return log.error();
   if (!*log)
     return compact_result{};
-  auto content = read_whole_fd(log->get(), path_);
+  auto content = read_all(log->get(), path_);
   if (!content)
     return content.error();
   *log = unique_fd{};
@@ -691,16 +607,10 @@ std::optional<fetch_result> task_log::read_planned(const fetch_request& req) {
 caf::expected<fetch_result> task_log::scan_for(const fetch_request& req) {
   fetch_result result;
   result.scanned = true;
-  auto opened = open_log(O_RDONLY);
-  if (!opened)
-    return opened.error();
-  if (!*opened)
-    return result;
-  const int fd = opened->get();
   latest_events best{req.limit};
   uint64_t position = 0;
   line_header h;
-  int err = for_each_line(fd, 0, [&](const raw_line& line) {
+  auto found = for_each_log_line(*cfg_.root, task_, [&](const raw_line& line) {
     if (!line.terminated || line.too_long || is_blank_line(line.text))
       return;
     peek_line(line.text, h); // cheap: only lines that may be returned are decoded whole
@@ -722,8 +632,8 @@ caf::expected<fetch_result> task_log::scan_for(const fetch_request& req) {
     d.ev.task = task_; // the file a line lives in names its task (FORMAT.md)
     best.offer(ranked_event{pos, std::move(d.ev)});
   });
-  if (err != 0)
-    return io_error("cannot read", path_, err);
+  if (!found)
+    return found.error();
   for (auto& r : best.take_ranked())
     result.events.push_back(located_event{r.position, std::move(r.ev)});
   return result;

@@ -140,8 +140,6 @@ private:
   bool open_for_reading();
   void close_file();
   void remember_id(const std::string& id, uint64_t position, uint64_t offset);
-  /// Opens the log with `flags` through the root (an empty unique_fd if there is none).
-  caf::expected<unique_fd> open_log(int flags) const;
   /// The log's inode and size now, without following a symlink; false if there is no such file.
   bool stat_log(uint64_t& inode, uint64_t& size) const;
   /// The stored event a retried append names, or id_conflict if the retry differs from it.

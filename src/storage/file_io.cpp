@@ -1,0 +1,76 @@
+#include "file_io.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "src/format/line_reader.hpp"
+#include "store_layout.hpp"
+
+namespace evstore {
+
+int write_all(int fd, const char* data, size_t size, size_t& done) {
+  done = 0;
+  while (done < size) {
+    ssize_t n = ::write(fd, data + done, size - done);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return errno;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+caf::expected<std::string> read_all(int fd, const std::string& shown) {
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return io_error("cannot read", shown, errno);
+    if (n == 0)
+      return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+bool read_line_at(int fd, uint64_t offset, size_t max_bytes, std::string& out) {
+  out.clear();
+  // Most lines are short: start small and grow, rather than reading a megabyte for each.
+  size_t chunk = 1024;
+  for (;;) {
+    size_t old = out.size();
+    out.resize(old + chunk);
+    ssize_t n = ::pread(fd, out.data() + old, chunk, static_cast<off_t>(offset + old));
+    if (n < 0 && errno == EINTR) {
+      out.resize(old);
+      continue;
+    }
+    if (n <= 0) {
+      out.clear();
+      return false;
+    }
+    out.resize(old + static_cast<size_t>(n));
+    auto nl = out.find('\n', old);
+    if (nl != std::string::npos) {
+      out.resize(nl);
+      return !line_too_long(nl, max_bytes); // the readers' rule, not "whatever the last read held"
+    }
+    if (out.size() > max_bytes)
+      return false;
+    chunk = std::min<size_t>(chunk * 4, size_t{1} << 20);
+  }
+}
+
+uint64_t inode_of(int fd) {
+  struct stat sb {};
+  return ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_ino) : 0;
+}
+
+} // namespace evstore

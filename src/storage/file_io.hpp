@@ -1,0 +1,29 @@
+#pragma once
+
+// Plain reads and writes on a descriptor the caller already holds, retried when a signal interrupts
+// them: the few POSIX loops the log needs, written once.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <caf/expected.hpp>
+
+namespace evstore {
+
+/// Writes all of `data`, retrying short writes. Returns 0 or the errno of the failed write; `done`
+/// says how much got out either way, so a caller can take back a partial line.
+int write_all(int fd, const char* data, size_t size, size_t& done);
+
+/// Everything from the descriptor's position to the end; a failed read is an io_error naming
+/// `shown`.
+caf::expected<std::string> read_all(int fd, const std::string& shown);
+
+/// Reads the line starting at `offset` (without its newline) into `out`. False if there is no whole
+/// line there, or if it is longer than `max_bytes` (line_too_long, the readers' rule).
+bool read_line_at(int fd, uint64_t offset, size_t max_bytes, std::string& out);
+
+/// The inode of the file behind `fd` (what identifies a log file across renames), 0 if fstat fails.
+uint64_t inode_of(int fd);
+
+} // namespace evstore

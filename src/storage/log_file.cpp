@@ -1,0 +1,20 @@
+#include "log_file.hpp"
+
+#include <fcntl.h>
+
+#include "file_io.hpp"
+
+namespace evstore {
+
+caf::expected<log_file> log_file::open(const store_root& root, const std::string& task) {
+  auto fd = root.open_file(task, events_file_name, O_RDONLY);
+  if (!fd)
+    return fd.error();
+  return log_file{std::move(*fd), root.display(task, events_file_name)};
+}
+
+uint64_t log_file::inode() const {
+  return fd_ ? inode_of(fd_.get()) : 0;
+}
+
+} // namespace evstore
