@@ -57,7 +57,6 @@ void task_log::release() {
   fetch_cache_next_ = 0;
   loaded_ = false;
   ids_loaded_ = false;
-  recent_order_.clear();
   recent_.clear();
 }
 
@@ -68,20 +67,6 @@ bool task_log::stat_log(uint64_t& inode, uint64_t& size) const {
   inode = static_cast<uint64_t>(sb.st_ino);
   size = static_cast<uint64_t>(sb.st_size);
   return true;
-}
-
-void task_log::remember_id(const std::string& id, uint64_t position, uint64_t offset) {
-  auto bits = parse_uuid(id);
-  if (!bits || cfg_.dedupe_window == 0)
-    return; // ids the Rust crate never wrote (not uuids) cannot be retried through us anyway
-  recent_[*bits] = stored_at{position, offset};
-  recent_order_.push_back(*bits);
-  while (recent_order_.size() > cfg_.dedupe_window) {
-    auto it = recent_.find(recent_order_.front());
-    if (it != recent_.end() && it->second.position < position + 1 - cfg_.dedupe_window)
-      recent_.erase(it);
-    recent_order_.pop_front();
-  }
 }
 
 bool task_log::changed_behind_our_back() const {
@@ -123,7 +108,6 @@ caf::error task_log::load() {
   size_ = 0;
   file_id_ = 0;
   ids_loaded_ = false;
-  recent_order_.clear();
   recent_.clear();
   sketch_builder sketch{cfg_.sketch_size};
   auto report = [&] {
@@ -189,7 +173,6 @@ caf::error task_log::load() {
 caf::error task_log::load_recent_ids() {
   if (ids_loaded_)
     return caf::none;
-  recent_order_.clear();
   recent_.clear();
   // Positions count valid lines from the start, so the whole file is read; but only headers.
   uint64_t position = 0;
@@ -199,7 +182,7 @@ caf::error task_log::load_recent_ids() {
       return;
     peek_line(line.text, h);
     if (h.status == line_status::ok && position + cfg_.dedupe_window >= count_)
-      remember_id(h.id, position, line.offset);
+      recent_.remember(h.id, position, line.offset);
     position += h.status == line_status::ok;
   });
   if (!found)
@@ -282,10 +265,8 @@ caf::expected<append_result> task_log::append(append_request req) {
     // A retried append: acknowledge the stored copy instead of writing a second one.
     if (auto err = load_recent_ids())
       return err;
-    if (auto bits = parse_uuid(ev.id)) {
-      if (auto hit = recent_.find(*bits); hit != recent_.end())
-        return stored_duplicate(ev, hit->second.position, hit->second.offset);
-    }
+    if (auto stored = recent_.find(ev.id))
+      return stored_duplicate(ev, stored->position, stored->offset);
   } else {
     ev.id = make_uuid_v4();
   }
@@ -317,7 +298,7 @@ caf::expected<append_result> task_log::append(append_request req) {
     observer_->on_appended(appended{task_, ev.type, line_ref{*ev.ts, count_, size_}, file_id_});
   size_ += line.size();
   if (ids_loaded_)
-    remember_id(ev.id, count_, size_ - line.size()); // otherwise load_recent_ids() reads it
+    recent_.remember(ev.id, count_, size_ - line.size()); // otherwise load_recent_ids() reads it
   append_result result{std::move(ev), count_++, false};
   if (!holds_slot_)
     close_file(); // no slot to keep it open: closing syncs first if the store acknowledges on fsync

@@ -6,12 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 #include <caf/expected.hpp>
 
@@ -21,6 +19,7 @@
 #include "messages/internal/query_protocol.hpp"
 #include "messages/store_stats.hpp"
 #include "fd_budget.hpp"
+#include "recent_ids.hpp"
 #include "store_files.hpp"
 #include "store_lock.hpp"
 #include "src/index/type_sketch.hpp"
@@ -139,7 +138,6 @@ private:
   /// Opens the existing file (read-write unless read-only) if it is not open; false if it cannot.
   bool open_for_reading();
   void close_file();
-  void remember_id(const std::string& id, uint64_t position, uint64_t offset);
   /// The log's inode and size now, without following a symlink; false if there is no such file.
   bool stat_log(uint64_t& inode, uint64_t& size) const;
   /// The stored event a retried append names, or id_conflict if the retry differs from it.
@@ -174,13 +172,9 @@ private:
   };
   std::vector<cached_line> fetch_cache_;
   size_t fetch_cache_next_ = 0;
+  /// Whether recent_ holds the file's last ids; only retried appends need them (load_recent_ids).
   bool ids_loaded_ = false;
-  std::deque<uuid_bits> recent_order_;
-  struct stored_at {
-    uint64_t position;
-    uint64_t offset;
-  };
-  std::unordered_map<uuid_bits, stored_at, uuid_bits_hash> recent_;
+  recent_ids recent_{cfg_.dedupe_window};
 };
 
 } // namespace evstore
