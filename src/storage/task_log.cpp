@@ -54,7 +54,6 @@ void task_log::close_file() {
 void task_log::release() {
   close_file();
   fetch_cache_.clear();
-  fetch_cache_next_ = 0;
   loaded_ = false;
   ids_loaded_ = false;
   recent_.clear();
@@ -558,10 +557,8 @@ std::optional<fetch_result> task_log::read_planned(const fetch_request& req) {
     return ev.ts == ref.ts && ev.type.compare(0, req.prefix.size(), req.prefix) == 0;
   };
   for (const auto& ref : req.what.lines) {
-    auto hit = std::find_if(fetch_cache_.begin(), fetch_cache_.end(),
-                            [&](const cached_line& c) { return c.offset == ref.offset; });
-    if (hit != fetch_cache_.end() && as_planned(hit->ev, ref)) {
-      result.events.push_back(located_event{ref.position, hit->ev});
+    if (const event* cached = fetch_cache_.find(ref.offset); cached && as_planned(*cached, ref)) {
+      result.events.push_back(located_event{ref.position, *cached});
       continue;
     }
     // Bounded by what readers hold, not by the append limit: a line the Rust crate wrote, or one
@@ -572,14 +569,7 @@ std::optional<fetch_result> task_log::read_planned(const fetch_request& req) {
     if (d.status != line_status::ok || !as_planned(d.ev, ref))
       return std::nullopt;
     d.ev.task = task_; // the file a line lives in names its task (FORMAT.md)
-    if (cfg_.fetch_cache_lines > 0) {
-      if (hit != fetch_cache_.end())
-        hit->ev = d.ev;
-      else if (fetch_cache_.size() < cfg_.fetch_cache_lines)
-        fetch_cache_.push_back(cached_line{ref.offset, d.ev});
-      else
-        fetch_cache_[fetch_cache_next_++ % fetch_cache_.size()] = cached_line{ref.offset, d.ev};
-    }
+    fetch_cache_.put(ref.offset, d.ev);
     result.events.push_back(located_event{ref.position, std::move(d.ev)});
   }
   return result;

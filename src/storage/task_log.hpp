@@ -19,6 +19,7 @@
 #include "messages/internal/query_protocol.hpp"
 #include "messages/store_stats.hpp"
 #include "fd_budget.hpp"
+#include "fetch_cache.hpp"
 #include "recent_ids.hpp"
 #include "store_files.hpp"
 #include "store_lock.hpp"
@@ -162,16 +163,8 @@ private:
   uint64_t size_ = 0;  // bytes
   uint64_t file_id_ = 0; // inode of the file, 0 if there is none
   std::chrono::steady_clock::time_point last_change_check_{};
-  /// Lines this writer decoded for recent fetches, by byte offset, replaced round-robin: an
-  /// orchestrator that asks the same question every few hundred milliseconds then costs the writer
-  /// no pread and no parse. Like leveldb's block cache, it holds what the file holds, so it is
-  /// emptied whenever the file may have changed (release()).
-  struct cached_line {
-    uint64_t offset;
-    event ev;
-  };
-  std::vector<cached_line> fetch_cache_;
-  size_t fetch_cache_next_ = 0;
+  /// Emptied whenever the file may have changed (release()).
+  fetch_cache fetch_cache_{cfg_.fetch_cache_lines};
   /// Whether recent_ holds the file's last ids; only retried appends need them (load_recent_ids).
   bool ids_loaded_ = false;
   recent_ids recent_{cfg_.dedupe_window};
