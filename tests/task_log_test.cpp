@@ -1,92 +1,17 @@
 #include "src/storage/task_log.hpp"
 
 #include <filesystem>
-#include <fstream>
 
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include "src/format/line_codec.hpp"
-#include "src/storage/store_layout.hpp"
-#include "support/temp_dir.hpp"
-#include "src/format/timestamp_format.hpp"
 #include "src/format/uuid.hpp"
+#include "support/task_log_fixture.hpp"
 
 using namespace evstore;
-using evstore::testing::slurp;
-namespace fs = std::filesystem;
-using evstore::testing::spit;
-
-namespace {
-
-timestamp at(const char* text) {
-  return *parse_timestamp(text);
-}
-
-// Records what a task_log reports, in order.
-struct recorder : task_log_observer {
-  std::vector<task_summary> loaded;
-  std::vector<appended> appends;
-  std::vector<compacted> compactions;
-  std::vector<task_removed> removals;
-  void on_loaded(const task_summary& x) override {
-    loaded.push_back(x);
-  }
-  void on_appended(const appended& x) override {
-    appends.push_back(x);
-  }
-  void on_compacted(const compacted& x) override {
-    compactions.push_back(x);
-  }
-  void on_removed(const task_removed& x) override {
-    removals.push_back(x);
-  }
-};
-
-class TaskLogTest : public ::testing::Test {
-protected:
-  std::shared_ptr<const store_root> root_handle() {
-    auto root = store_root::open(dir_.str(), true);
-    EXPECT_TRUE(root) << render(root.error());
-    return *root;
-  }
-
-  std::unique_ptr<task_log> make_log(const std::string& task = "t1", size_t slots = 8) {
-    task_log_config cfg;
-    cfg.fds = std::make_shared<fd_budget>(slots);
-    cfg.root = root_handle();
-    cfg.max_line_bytes = max_line_bytes_;
-    return std::make_unique<task_log>(dir_.str(), task, cfg, &seen_);
-  }
-
-  static event make_event(const std::string& task, const std::string& type,
-                          caf::optional<timestamp> ts = caf::none) {
-    event ev;
-    ev.task = task;
-    ev.type = type;
-    ev.actor = actor_kind::agent;
-    ev.ts = ts;
-    ev.data = boost::json::object{{"n", 1}};
-    return ev;
-  }
-
-  append_result append_ok(task_log& log, event ev) {
-    auto res = log.append(append_request{std::move(ev), caf::none});
-    EXPECT_TRUE(res) << render(res.error());
-    return res ? *res : append_result{};
-  }
-
-  std::string file(const std::string& task = "t1") {
-    return events_path(dir_.str(), task);
-  }
-
-  evstore::testing::temp_dir dir_;
-  recorder seen_;
-  size_t max_line_bytes_ = size_t{1} << 20;
-};
-
-} // namespace
+using namespace evstore::testing;
 
 TEST_F(TaskLogTest, AppendThenReadReturnsEventsInFileOrder) {
   auto log = make_log();
@@ -274,80 +199,6 @@ TEST_F(TaskLogTest, CorruptAndFutureLinesAreSkippedAndCounted) {
   EXPECT_EQ(res->stats.future_schema_lines, 1u);
 }
 
-TEST_F(TaskLogTest, CompactByMaxEventsKeepsTheLastLinesInFileOrder) {
-  auto log = make_log();
-  for (int i = 0; i < 10; ++i)
-    append_ok(*log, make_event("t1", i % 2 ? "a:odd" : "a:even"));
-  retention_policy policy;
-  policy.max_events = 4;
-  policy.max_age = caf::none;
-  auto res = log->compact(policy, now());
-  ASSERT_TRUE(res) << render(res.error());
-  EXPECT_EQ(res->removed, 6u);
-  EXPECT_EQ(res->kept, 4u);
-  ASSERT_EQ(seen_.compactions.size(), 1u);
-  const auto& note = seen_.compactions[0];
-  EXPECT_EQ(note.removed, 6u);
-  EXPECT_EQ(note.summary.events, 4u);
-  ASSERT_EQ(note.summary.types.size(), 2u);
-  EXPECT_EQ(note.summary.types[0].count + note.summary.types[1].count, 4u);
-  // The summary describes the new file: its offsets point at its lines.
-  auto text = slurp(file());
-  for (const auto& t : note.summary.types)
-    for (const auto& line : t.recent)
-      EXPECT_TRUE(line.offset == 0 || text[line.offset - 1] == '\n');
-  EXPECT_NE(note.summary.file_id, seen_.appends.back().file_id);
-  EXPECT_EQ(log->read(0)->events.size(), 4u);
-  EXPECT_EQ(append_ok(*log, make_event("t1", "a")).position, 4u);
-}
-
-TEST_F(TaskLogTest, CompactByMaxAgeDropsOldEvents) {
-  auto log = make_log();
-  append_ok(*log, make_event("t1", "a", at("2020-01-01T00:00:00Z")));
-  append_ok(*log, make_event("t1", "a", at("2026-11-01T00:00:00Z")));
-  append_ok(*log, make_event("t1", "a", at("2020-06-01T00:00:00Z")));
-  retention_policy policy;
-  policy.max_events = caf::none;
-  policy.max_age = caf::timespan{std::chrono::hours{24 * 30}};
-  auto res = log->compact(policy, at("2026-11-23T00:00:00Z"));
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->removed, 2u);
-  auto left = log->read(0);
-  ASSERT_EQ(left->events.size(), 1u);
-  EXPECT_EQ(left->events[0].ts, at("2026-11-01T00:00:00Z"));
-}
-
-TEST_F(TaskLogTest, CompactKeepsUnknownFieldsByteForByteAndMovesCorruptLines) {
-  const std::string odd
-    = R"({"id":"0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a","type":"a","task":"t1","actor":"agent","ts":"2026-11-20T00:00:00+01:00","data":{"x":1.50},"extra":[1, 2],"schema_version":1})";
-  const std::string future
-    = R"({"id":"z","type":"a","task":"t1","actor":"martian","ts":"2026-11-21T00:00:00Z","schema_version":5})";
-  auto old = make_event("t1", "a", at("2020-01-01T00:00:00Z"));
-  old.id = make_uuid_v4();
-  auto old_line = encode_line(old);
-  spit(file(), old_line + "not json at all\n" + odd + "\n" + future + "\n");
-  auto log = make_log();
-  auto res = log->compact(retention_policy{}, at("2026-11-23T00:00:00Z"));
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->removed, 1u);
-  EXPECT_EQ(res->kept, 2u);
-  EXPECT_EQ(res->corrupt_moved, 1u);
-  EXPECT_EQ(slurp(file()), odd + "\n" + future + "\n");
-  EXPECT_EQ(slurp(dir_.path() / "t1" / "events.corrupt"), "not json at all\n");
-  EXPECT_FALSE(std::filesystem::exists(file() + ".compact.tmp"));
-}
-
-TEST_F(TaskLogTest, CompactWithNothingToDoLeavesTheFileAlone) {
-  auto log = make_log();
-  append_ok(*log, make_event("t1", "a"));
-  auto before = slurp(file());
-  auto res = log->compact(retention_policy{}, now());
-  ASSERT_TRUE(res);
-  EXPECT_TRUE(seen_.compactions.empty());
-  EXPECT_EQ(res->removed, 0u);
-  EXPECT_EQ(slurp(file()), before);
-}
-
 TEST_F(TaskLogTest, CleanupRemovesEmptyDirAndEmptyFileButKeepsEvidence) {
   std::filesystem::create_directories(dir_.path() / "empty-dir");
   spit(dir_.path() / "empty-file" / "events.jsonl", "");
@@ -532,48 +383,6 @@ TEST_F(TaskLogTest, TheSameIdWithDifferentContentIsAnIdConflictAndWritesNothing)
     EXPECT_NE(render(res.error()).find(field), std::string::npos) << render(res.error());
     EXPECT_EQ(slurp(file()), before);
   }
-}
-
-TEST_F(TaskLogTest, ANegativeMaxAgeIsRefusedAndAnAgeBeyondTheEpochsRangeKeepsEverything) {
-  auto log = make_log();
-  ASSERT_TRUE(log->append(append_request{make_event("t1", "a", at("1990-01-01T00:00:00Z")),
-                                         caf::none}));
-  ASSERT_TRUE(log->append(append_request{make_event("t1", "a"), caf::none}));
-  const auto before = slurp(file());
-  retention_policy negative;
-  negative.max_age = -std::chrono::hours{24 * 5}; // "-5d": would put the cutoff in the future
-  auto res = log->compact(negative, now());
-  ASSERT_FALSE(res);
-  EXPECT_TRUE(is(res.error(), errc::invalid_argument)) << render(res.error());
-  EXPECT_EQ(slurp(file()), before);
-  retention_policy huge;
-  huge.max_events = caf::none;
-  huge.max_age = caf::timespan::max(); // now - age would wrap round to the far future
-  res = log->compact(huge, now());
-  ASSERT_TRUE(res) << render(res.error());
-  EXPECT_EQ(res->removed, 0u);
-  EXPECT_EQ(slurp(file()), before);
-}
-
-TEST_F(TaskLogTest, ADryRunCountsWhatACompactionWouldDoAndWritesNothing) {
-  auto log = make_log();
-  for (int i = 0; i < 5; ++i)
-    ASSERT_TRUE(log->append(append_request{make_event("t1", "a"), caf::none}));
-  std::ofstream(file(), std::ios::app) << "not json\n";
-  std::ofstream(file(), std::ios::app) << R"({"torn":)"; // a torn tail the real run would repair
-  const auto before = slurp(file());
-  retention_policy keep_two;
-  keep_two.max_events = 2;
-  auto dry = make_log()->compact(keep_two, now(), /*dry_run=*/true);
-  ASSERT_TRUE(dry) << render(dry.error());
-  EXPECT_EQ(slurp(file()), before);
-  EXPECT_FALSE(fs::exists(dir_.path() / "t1" / "events.corrupt"));
-  auto real = make_log()->compact(keep_two, now());
-  ASSERT_TRUE(real) << render(real.error());
-  EXPECT_EQ(dry->removed, real->removed);
-  EXPECT_EQ(dry->kept, real->kept);
-  EXPECT_EQ(dry->corrupt_moved, real->corrupt_moved);
-  EXPECT_EQ(real->removed, 3u);
 }
 
 TEST_F(TaskLogTest, UncheckedPayloadTextIsCheckedAndWrittenWithoutWhitespace) {

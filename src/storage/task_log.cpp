@@ -1,8 +1,6 @@
 #include "task_log.hpp"
 
-#include <algorithm>
 #include <cerrno>
-#include <functional>
 #include <tuple>
 
 #include <fcntl.h>
@@ -14,12 +12,13 @@
 #include "src/format/line_codec.hpp"
 #include "src/format/line_header.hpp"
 #include "src/format/line_reader.hpp"
-#include "src/index/query_order.hpp"
-#include "store_layout.hpp"
 #include "src/format/timestamp_format.hpp"
+#include "src/format/uuid.hpp"
 #include "src/format/validation.hpp"
+#include "src/index/query_order.hpp"
 #include "file_io.hpp"
 #include "log_file.hpp"
+#include "store_layout.hpp"
 
 namespace evstore {
 
@@ -349,157 +348,6 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
   });
   if (!found)
     return found.error();
-  return result;
-}
-
-caf::expected<compact_result> task_log::compact(const retention_policy& policy, timestamp now_ts,
-                                                bool dry_run) {
-  if (cfg_.read_only && !dry_run) // a dry run only reads, so a read-only store may count
-    return make_error(errc::read_only, "store is open read-only; cannot compact");
-  if (auto err = validate(policy))
-    return err;
-  if (!dry_run) { // a dry run writes nothing, not even the repair of a torn tail load() makes
-    // Two writers rewriting one file lose acknowledged events: if LOCK was deleted or replaced,
-    // another process may hold a lock of its own, so this one stops rewriting.
-    if (cfg_.lock)
-      if (auto err = cfg_.lock->verify())
-        return err;
-    if (auto err = load())
-      return err;
-    close_file(); // after the rename, an open descriptor would point at the old file
-  }
-  auto dir = cfg_.root->open_task_dir(task_, false);
-  if (!dir)
-    return dir.error();
-  if (!*dir)
-    return compact_result{};
-  auto log = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDONLY);
-  if (!log)
-    return log.error();
-  if (!*log)
-    return compact_result{};
-  auto content = read_all(log->get(), path_);
-  if (!content)
-    return content.error();
-  *log = unique_fd{};
-  struct line_info {
-    std::string_view text;
-    line_status status;
-    caf::optional<timestamp> ts; // unset for a line we do not interpret (future schema, a ts
-                                 // beyond 64-bit nanoseconds): no age can judge it, it is kept
-    std::string type;
-  };
-  std::vector<line_info> events; // every line but corrupt ones, in file order
-  std::string corrupt;
-  uint64_t corrupt_count = 0;
-  std::string_view rest{*content};
-  while (!rest.empty()) {
-    auto nl = rest.find('\n');
-    auto text = rest.substr(0, nl); // load() terminated any torn tail, so every line has its '\n'
-    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    if (is_blank_line(text))
-      continue;
-    // Too long for readers (line_reader.hpp) is unreadable everywhere, so corrupt here too.
-    auto d = line_too_long(text.size()) ? decoded_line{} : decode_line(text);
-    if (d.status == line_status::corrupt) {
-      corrupt.append(text.data(), text.size()).push_back('\n');
-      ++corrupt_count;
-      continue;
-    }
-    events.push_back(line_info{text, d.status, d.ev.ts, std::move(d.ev.type)});
-  }
-  size_t first = 0;
-  if (policy.max_events && events.size() > *policy.max_events)
-    first = events.size() - static_cast<size_t>(*policy.max_events);
-  // Saturating (timestamp's arithmetic): an age reaching back past the earliest representable time
-  // keeps everything; it never wraps round to a cutoff in the future (which would remove every event).
-  auto cutoff = policy.max_age ? now_ts - *policy.max_age : timestamp::min();
-  std::string kept;
-  kept.reserve(content->size());
-  sketch_builder sketch{cfg_.sketch_size};
-  uint64_t kept_count = 0;
-  uint64_t kept_valid = 0;
-  for (size_t i = first; i < events.size(); ++i) {
-    const auto& e = events[i];
-    if (e.ts && *e.ts < cutoff)
-      continue;
-    if (e.status == line_status::ok)
-      sketch.add(e.type, line_ref{*e.ts, kept_valid++, kept.size()});
-    kept.append(e.text.data(), e.text.size()).push_back('\n');
-    ++kept_count;
-  }
-  compact_result result{events.size() - kept_count, kept_count, corrupt_count};
-  if (dry_run || (result.removed == 0 && corrupt_count == 0))
-    return result;
-  // The new log is written first and the corrupt lines appended only then, so that a compaction
-  // failing before its rename leaves events.corrupt as it was: one failing again and again never
-  // piles up copies there. A crash between that append and the rename can leave one copy.
-  const int dir_fd = dir->get();
-  const std::string tmp = compact_temp_file_name;
-  const std::string tmp_shown = path_ + compact_temp_suffix;
-  if (::unlinkat(dir_fd, tmp.c_str(), 0) != 0 && errno != ENOENT) // a leftover, or a symlink
-    return io_error("cannot remove", tmp_shown, errno);
-  uint64_t new_file_id = 0;
-  {
-    auto out = cfg_.root->open_file_in(dir_fd, task_, tmp, O_WRONLY | O_CREAT | O_EXCL);
-    if (!out)
-      return out.error();
-    size_t done = 0;
-    int err = write_all(out->get(), kept.data(), kept.size(), done);
-    if (err == 0 && ::fsync(out->get()) != 0)
-      err = errno;
-    if (err != 0) {
-      ::unlinkat(dir_fd, tmp.c_str(), 0); // a half-written copy only takes the space that was missing
-      return io_error("cannot write", tmp_shown, err);
-    }
-    new_file_id = inode_of(out->get());
-  }
-  // Puts events.corrupt back as it was (cut back, or removed if this call created it).
-  std::function<void()> undo_corrupt = [] {};
-  if (corrupt_count > 0) {
-    const std::string corrupt_shown = dir_ + "/" + corrupt_file_name;
-    auto existing = cfg_.root->open_file_in(dir_fd, task_, corrupt_file_name, O_WRONLY | O_APPEND);
-    bool existed = existing && *existing;
-    auto out = existed ? std::move(existing)
-                       : cfg_.root->open_file_in(dir_fd, task_, corrupt_file_name,
-                                                 O_WRONLY | O_APPEND | O_CREAT);
-    if (!out) {
-      ::unlinkat(dir_fd, tmp.c_str(), 0);
-      return out.error();
-    }
-    struct stat before {};
-    ::fstat(out->get(), &before);
-    auto fd = std::make_shared<unique_fd>(std::move(*out));
-    undo_corrupt = [fd, existed, dir_fd, size = before.st_size] {
-      if (existed)
-        std::ignore = ::ftruncate(fd->get(), size);
-      else
-        ::unlinkat(dir_fd, corrupt_file_name, 0);
-    };
-    size_t done = 0;
-    int err = write_all(fd->get(), corrupt.data(), corrupt.size(), done);
-    if (err == 0 && ::fsync(fd->get()) != 0)
-      err = errno;
-    if (err != 0) {
-      undo_corrupt();
-      ::unlinkat(dir_fd, tmp.c_str(), 0);
-      return io_error("cannot write", corrupt_shown, err);
-    }
-  }
-  if (::renameat(dir_fd, tmp.c_str(), dir_fd, events_file_name) != 0) {
-    int err = errno;
-    undo_corrupt();
-    ::unlinkat(dir_fd, tmp.c_str(), 0);
-    return io_error("cannot rename", tmp_shown, err);
-  }
-  if (auto err = fsync_dir(dir_fd, dir_))
-    return err;
-  // Valid events removed, as the index counts them (future-schema lines are not indexed).
-  const uint64_t removed_valid = count_ - kept_valid;
-  release(); // counts and recent ids are reloaded from the new file on next use
-  if (observer_)
-    observer_->on_compacted(compacted{
-      task_, removed_valid, task_summary{task_, new_file_id, kept_valid, kept.size(), sketch.finish()}});
   return result;
 }
 

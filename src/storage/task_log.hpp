@@ -24,7 +24,6 @@
 #include "store_files.hpp"
 #include "store_lock.hpp"
 #include "src/index/type_sketch.hpp"
-#include "src/format/uuid.hpp"
 
 namespace evstore {
 
