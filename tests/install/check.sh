@@ -27,5 +27,7 @@ cmake -S "$src/tests/install/consumer" -B "$tmp/b" -DCMAKE_PREFIX_PATH="$tmp/pre
 cmake --build "$tmp/b" >/dev/null
 "$tmp/b/c" "$tmp/store-cmake"
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig:$tmp/prefix/lib/$(gcc -print-multiarch)/pkgconfig"
-g++ -std=c++17 $flags "$src/tests/install/consumer/main.cpp" -o "$tmp/c2" $(pkg-config --cflags --libs evstore)
+# The rpath finds a shared libevstore in the prefix (a static one ignores it).
+g++ -std=c++17 $flags "$src/tests/install/consumer/main.cpp" -o "$tmp/c2" $(pkg-config --cflags --libs evstore) \
+  -Wl,-rpath,"$(pkg-config --variable=libdir evstore)"
 "$tmp/c2" "$tmp/store-pkgconfig"
