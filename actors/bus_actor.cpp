@@ -12,7 +12,6 @@
 #include "src/format/pattern.hpp"
 #include "src/index/query_order.hpp"
 #include "src/bus/subscription_flow.hpp"
-#include "src/format/validation.hpp"
 
 namespace evstore {
 
@@ -42,13 +41,7 @@ void end_subscription(bus_pointer self, uint64_t id) {
 caf::error validate(const subscribe_request& req) {
   if (!req.subscriber)
     return make_error(errc::invalid_argument, "subscribe: no subscriber actor given");
-  if (req.filter.task)
-    if (auto err = validate_task_id(*req.filter.task))
-      return err;
-  for (const auto& p : req.filter.patterns)
-    if (auto err = validate_pattern(p))
-      return err;
-  return {};
+  return validate(req.filter);
 }
 
 // Sends what the subscription may send now and starts its next disk read, if it is behind.

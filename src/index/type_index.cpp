@@ -79,7 +79,7 @@ void type_index::apply(const appended& note) {
     rec.types.push_back(&entry);
     ++entries_;
   }
-  add_line(entry.pairs[it->second].s, note.line, sketch_size_);
+  add_line_to_summary(entry.pairs[it->second].s, note.line, sketch_size_);
 }
 
 void type_index::apply(const task_summary& summary) {

@@ -18,7 +18,7 @@ namespace evstore {
 constexpr size_t default_sketch_size = 4;
 
 /// Adds one line (in file order) to `s`, evicting the oldest reference beyond `sketch_size`.
-inline void add_line(type_summary& s, const line_ref& line, size_t sketch_size) {
+inline void add_line_to_summary(type_summary& s, const line_ref& line, size_t sketch_size) {
   ++s.count;
   if (s.count == 1 || s.newest_ts < line.ts)
     s.newest_ts = line.ts;
@@ -47,7 +47,7 @@ public:
       it = by_type_.emplace(std::string{type}, type_summary{}).first;
       it->second.type = it->first;
     }
-    add_line(it->second, line, sketch_size_);
+    add_line_to_summary(it->second, line, sketch_size_);
   }
 
   /// The summaries, sorted by type. Leaves the builder empty.
