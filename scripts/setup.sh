@@ -12,6 +12,7 @@ packages=(
   libgtest-dev                      # GoogleTest
   libsqlite3-dev                    # the benchmark's SQLite baseline
   libcli11-dev                      # command-line parsing for the tools
+  python3                           # the layout check (tests/layout/check_includes.py)
 )
 if [ "${1:-}" = "--sanitizers" ]; then
   packages+=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizer runtimes for clang
