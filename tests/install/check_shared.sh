@@ -47,6 +47,9 @@ grep -oE 'evstore::[A-Za-z_][A-Za-z0-9_]*' "$tmp/checked" | sed 's/^evstore:://'
   >"$tmp/mentioned"
 unknown=$(comm -23 "$tmp/mentioned" "$tmp/public_words")
 [ -z "$unknown" ] || fail "exported symbols name evstore types no installed header declares: $unknown"
+# Programs derive their configurations from system_config: its vtable and type_info are exported.
+grep -qx 'typeinfo for evstore::system_config' "$tmp/exported" ||
+  fail "the type_info of evstore::system_config is not exported"
 
 # A C++20 consumer through pkg-config: the package's flags come after the consumer's own, so a -std=
 # among them would win. The consumer asserts its standard is still C++20.
