@@ -175,7 +175,7 @@ caf::result<index_stats> index_stats_reply(store_pointer self, Request req) {
 task_log_config log_config(const store_options& opts, std::shared_ptr<const store_root> root,
                            std::shared_ptr<store_lock> lock) {
   task_log_config cfg;
-  cfg.ack = opts.ack;
+  cfg.ack = log_durability_for(opts.ack);
   cfg.max_line_bytes = opts.max_line_bytes;
   cfg.dedupe_window = opts.dedupe_window;
   cfg.read_only = opts.read_only;

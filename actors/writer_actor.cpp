@@ -115,7 +115,7 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
       auto res = st.log->append(std::move(req));
       if (!res)
         return res.error();
-      if (st.setup.log.ack == durability::written || !st.log->needs_sync()) {
+      if (st.setup.log.ack == log_durability::written || !st.log->needs_sync()) {
         announce(self, *res);
         return std::move(*res);
       }

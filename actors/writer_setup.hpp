@@ -11,6 +11,7 @@
 #include "bus_actor.hpp"
 #include "notification_sink.hpp"
 #include "store_internal.hpp"
+#include "store_options.hpp"
 #include "writer_actor.hpp"
 #include "src/bus/bus_gate.hpp"
 #include "src/storage/task_log.hpp"
@@ -29,6 +30,11 @@ struct writer_setup {
   /// Open while the bus has subscriptions; closed, events are not announced.
   std::shared_ptr<bus_gate> bus_open;
 };
+
+/// A writer's log is as durable as the store acknowledges appends.
+constexpr log_durability log_durability_for(durability ack) {
+  return ack == durability::fsynced ? log_durability::synced : log_durability::written;
+}
 
 /// Spawns a writer linked to `parent`, so it stops with the store.
 writer_actor spawn_writer(store_internal_actor::pointer parent, writer_setup setup);

@@ -39,7 +39,7 @@ task_log::~task_log() {
 void task_log::close_file() {
   if (fd_ < 0)
     return;
-  if (dirty_ && cfg_.ack == durability::fsynced)
+  if (dirty_ && cfg_.ack == log_durability::synced)
     ::fdatasync(fd_);
   ::close(fd_);
   fd_ = -1;
@@ -225,7 +225,7 @@ caf::error task_log::open_for_append() {
   // fdatasync on the file makes neither new name durable: the directories holding them are synced
   // before the first acknowledgement. Names a killed process left unsynced were made durable when
   // the store opened (syncfs, spawn_store).
-  if (cfg_.ack == durability::fsynced) {
+  if (cfg_.ack == log_durability::synced) {
     if (dir_created)
       if (auto err = fsync_dir(cfg_.root->fd(), root_))
         return err;

@@ -13,11 +13,12 @@
 
 #include <caf/expected.hpp>
 
-#include "actors/store_options.hpp"
 #include "messages/commands.hpp"
 #include "messages/internal/notifications.hpp"
 #include "messages/internal/query_protocol.hpp"
+#include "messages/retention_policy.hpp"
 #include "messages/store_stats.hpp"
+#include "messages/timestamp.hpp"
 #include "fd_budget.hpp"
 #include "fetch_cache.hpp"
 #include "recent_ids.hpp"
@@ -39,8 +40,18 @@ public:
   virtual void on_removed(const task_removed& note) = 0;
 };
 
+/// When the log's owner acknowledges appends, which decides what the log itself makes durable. The
+/// store's own setting (store_options::ack) is the actors' to translate: storage knows no actor.
+enum class log_durability : uint8_t {
+  /// After write(2): the log syncs nothing.
+  written,
+  /// After sync(): the log also makes the names it creates durable before the first
+  /// acknowledgement, and syncs what it wrote before it closes the file.
+  synced,
+};
+
 struct task_log_config {
-  durability ack = durability::written;
+  log_durability ack = log_durability::written;
   size_t max_line_bytes = size_t{1} << 20;
   size_t dedupe_window = 10'000;
   bool read_only = false;
