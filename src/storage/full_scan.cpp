@@ -39,7 +39,7 @@ caf::expected<query_result> full_scan_query(const std::string& root, std::string
         return;
       }
       auto pos = position++;
-      d.ev.task = task; // the file a line lives in names its task (FORMAT.md)
+      d.ev.task = task; // the file a line lives in names its task (docs/FORMAT.md)
       if (d.ev.type.compare(0, prefix.size(), prefix) != 0 || (since && d.ev.ts < *since))
         return;
       best.offer(ranked_event{pos, std::move(d.ev)});

@@ -334,7 +334,7 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
     switch (d.status) {
       case line_status::ok:
         if (index++ >= from && result.events.size() < max_events) {
-          d.ev.task = task_; // the file a line lives in names its task (FORMAT.md)
+          d.ev.task = task_; // the file a line lives in names its task (docs/FORMAT.md)
           result.events.push_back(std::move(d.ev));
         }
         break;
@@ -416,7 +416,7 @@ std::optional<fetch_result> task_log::read_planned(const fetch_request& req) {
     auto d = decode_line(line);
     if (d.status != line_status::ok || !as_planned(d.ev, ref))
       return std::nullopt;
-    d.ev.task = task_; // the file a line lives in names its task (FORMAT.md)
+    d.ev.task = task_; // the file a line lives in names its task (docs/FORMAT.md)
     fetch_cache_.put(ref.offset, d.ev);
     result.events.push_back(located_event{ref.position, std::move(d.ev)});
   }
@@ -448,7 +448,7 @@ caf::expected<fetch_result> task_log::scan_for(const fetch_request& req) {
     if (!best.would_keep(ranked_event{pos, std::move(probe)}))
       return;
     auto d = decode_line(line.text);
-    d.ev.task = task_; // the file a line lives in names its task (FORMAT.md)
+    d.ev.task = task_; // the file a line lives in names its task (docs/FORMAT.md)
     best.offer(ranked_event{pos, std::move(d.ev)});
   });
   if (!found)

@@ -1,8 +1,11 @@
 #pragma once
 
 // One task's log file and everything done to it: append (with torn-tail repair, optimistic versions and
-// duplicate detection), read, compact and cleanup. Plain code with no actors, so it is testable alone;
-// the writer actor owns exactly one task_log per task and so serialises every call by its mailbox.
+// duplicate detection), read, fetch, compact and cleanup. Plain code with no actors, so it is testable
+// alone; the writer actor owns exactly one task_log per task and so serialises every call by its
+// mailbox. The append and read paths are in task_log.cpp and compact() in task_log_compaction.cpp
+// (over compaction.hpp); every scan of the log goes through log_file.hpp, the dedupe window is
+// recent_ids.hpp and the fetch cache fetch_cache.hpp.
 
 #include <chrono>
 #include <cstdint>
@@ -142,7 +145,7 @@ private:
   bool changed_behind_our_back() const;
   /// changed_behind_our_back(), if a check is due (see task_log_config::external_change_check).
   bool changed_behind_our_back_if_due();
-  /// Fills the recent-id map from the file's last lines; only retried appends (client-chosen ids)
+  /// Fills recent_ from the file's last lines; only retried appends (client-chosen ids)
   /// need it, so loads that serve population, reads and generated ids skip it.
   caf::error load_recent_ids();
   caf::error open_for_append();
