@@ -141,7 +141,7 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
     [=](compact_request& req) -> caf::result<compact_result> {
       touch(self);
       sync_waiting(self);
-      return self->state.log->compact(req.policy, now(), req.dry_run);
+      return self->state.log->compact(req.policy, timestamp::now(), req.dry_run);
     },
     [=](const fetch_request& req) -> caf::result<fetch_result> {
       touch(self);

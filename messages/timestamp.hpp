@@ -63,6 +63,9 @@ public:
     return from_parts(std::numeric_limits<int64_t>::min(), 0);
   }
 
+  /// The system clock's current time.
+  static timestamp now();
+
   static constexpr timestamp max() {
     return from_parts(std::numeric_limits<int64_t>::max(), 999'999'999);
   }

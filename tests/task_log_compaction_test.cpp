@@ -20,7 +20,7 @@ TEST_F(TaskLogTest, CompactByMaxEventsKeepsTheLastLinesInFileOrder) {
   retention_policy policy;
   policy.max_events = 4;
   policy.max_age = caf::none;
-  auto res = log->compact(policy, now());
+  auto res = log->compact(policy, timestamp::now());
   ASSERT_TRUE(res) << render(res.error());
   EXPECT_EQ(res->removed, 6u);
   EXPECT_EQ(res->kept, 4u);
@@ -80,7 +80,7 @@ TEST_F(TaskLogTest, CompactWithNothingToDoLeavesTheFileAlone) {
   auto log = make_log();
   append_ok(*log, make_event("t1", "a"));
   auto before = slurp(file());
-  auto res = log->compact(retention_policy{}, now());
+  auto res = log->compact(retention_policy{}, timestamp::now());
   ASSERT_TRUE(res);
   EXPECT_TRUE(seen_.compactions.empty());
   EXPECT_EQ(res->removed, 0u);
@@ -95,14 +95,14 @@ TEST_F(TaskLogTest, ANegativeMaxAgeIsRefusedAndAnAgeBeyondTheEpochsRangeKeepsEve
   const auto before = slurp(file());
   retention_policy negative;
   negative.max_age = -std::chrono::hours{24 * 5}; // "-5d": would put the cutoff in the future
-  auto res = log->compact(negative, now());
+  auto res = log->compact(negative, timestamp::now());
   ASSERT_FALSE(res);
   EXPECT_TRUE(is(res.error(), errc::invalid_argument)) << render(res.error());
   EXPECT_EQ(slurp(file()), before);
   retention_policy huge;
   huge.max_events = caf::none;
   huge.max_age = caf::timespan::max(); // now - age would wrap round to the far future
-  res = log->compact(huge, now());
+  res = log->compact(huge, timestamp::now());
   ASSERT_TRUE(res) << render(res.error());
   EXPECT_EQ(res->removed, 0u);
   EXPECT_EQ(slurp(file()), before);
@@ -117,11 +117,11 @@ TEST_F(TaskLogTest, ADryRunCountsWhatACompactionWouldDoAndWritesNothing) {
   const auto before = slurp(file());
   retention_policy keep_two;
   keep_two.max_events = 2;
-  auto dry = make_log()->compact(keep_two, now(), /*dry_run=*/true);
+  auto dry = make_log()->compact(keep_two, timestamp::now(), /*dry_run=*/true);
   ASSERT_TRUE(dry) << render(dry.error());
   EXPECT_EQ(slurp(file()), before);
   EXPECT_FALSE(fs::exists(dir_.path() / "t1" / "events.corrupt"));
-  auto real = make_log()->compact(keep_two, now());
+  auto real = make_log()->compact(keep_two, timestamp::now());
   ASSERT_TRUE(real) << render(real.error());
   EXPECT_EQ(dry->removed, real->removed);
   EXPECT_EQ(dry->kept, real->kept);
@@ -140,7 +140,7 @@ TEST_F(TaskLogTest, ARetryAfterACompactionIsADuplicateAtTheEventsNewPosition) {
   EXPECT_TRUE(append_ok(*log, ev).duplicate); // the window now knows the id at position 2
   retention_policy keep_one;
   keep_one.max_events = 1;
-  ASSERT_TRUE(log->compact(keep_one, now()));
+  ASSERT_TRUE(log->compact(keep_one, timestamp::now()));
   // Positions were renumbered: the window is rebuilt from the new file, not carried over.
   auto retry = append_ok(*log, ev);
   EXPECT_TRUE(retry.duplicate);

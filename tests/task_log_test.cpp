@@ -257,7 +257,7 @@ TEST_F(TaskLogTest, FetchReadsPlannedLinesAndScansWhenTheFileChanged) {
   // Compaction moves every line: the same plan is now answered by a scan, still exactly.
   retention_policy keep4;
   keep4.max_events = 4;
-  ASSERT_TRUE(log->compact(keep4, now()));
+  ASSERT_TRUE(log->compact(keep4, timestamp::now()));
   auto after = log->fetch(req);
   ASSERT_TRUE(after);
   EXPECT_TRUE(after->scanned);
@@ -301,7 +301,7 @@ TEST_F(TaskLogTest, FetchCacheNeverOutlivesTheFileItCameFrom) {
   task_log log{dir_.str(), "t1", cfg, &seen_};
   // Same type, same ts and the same line length: after a compaction, a new line sits at the very
   // offset of an old one and the plan's ts check alone cannot tell them apart; only the id can.
-  const timestamp ts = now();
+  const timestamp ts = timestamp::now();
   for (int i = 0; i < 6; ++i)
     append_ok(log, make_event("t1", "task:state:running", ts));
   auto plan_of = [&](size_t first) {
@@ -320,7 +320,7 @@ TEST_F(TaskLogTest, FetchCacheNeverOutlivesTheFileItCameFrom) {
     EXPECT_EQ(again->events[i].ev, before->events[i].ev);
   retention_policy keep2;
   keep2.max_events = 2;
-  ASSERT_TRUE(log.compact(keep2, now()));
+  ASSERT_TRUE(log.compact(keep2, timestamp::now()));
   ASSERT_EQ(seen_.compactions.size(), 1u);
   // The compacted file's lines, planned from its summary: offsets 0 and one line on, as before.
   const auto& summary = seen_.compactions.back().summary;

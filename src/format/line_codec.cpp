@@ -52,7 +52,7 @@ std::string encode_line(const event& ev) {
   out += ",\"actor\":\"";
   out += to_string(ev.actor);
   out += "\",\"ts\":\"";
-  out += format_timestamp(ev.ts ? *ev.ts : now());
+  out += format_timestamp(ev.ts ? *ev.ts : timestamp::now());
   out += "\",\"data\":";
   out += ev.data.text();
   out += ",\"schema_version\":";

@@ -185,10 +185,6 @@ std::string format_timestamp(timestamp ts) {
   return out;
 }
 
-timestamp now() {
-  return std::chrono::system_clock::now();
-}
-
 // parse_timestamp and format_timestamp under their public names (messages/timestamp.hpp).
 std::optional<timestamp> parse_rfc3339(std::string_view text) {
   return parse_timestamp(text);

@@ -24,7 +24,5 @@ constexpr timestamp latest_writable_timestamp = timestamp::from_parts(253'402'30
 /// Formats as UTC with 'Z': "2026-03-01T08:00:00.123Z".
 std::string format_timestamp(timestamp ts);
 
-/// The current time, truncated to nothing: nanoseconds as the clock gives them.
-timestamp now();
 
 } // namespace evstore

@@ -16,6 +16,10 @@ constexpr timestamp time_point_max = timestamp::from_parts(
 
 } // namespace
 
+timestamp timestamp::now() {
+  return std::chrono::system_clock::now();
+}
+
 bool timestamp::fits_time_point() const {
   return time_point_min <= *this && *this <= time_point_max;
 }

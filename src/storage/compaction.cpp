@@ -57,6 +57,12 @@ public:
     : fd_(std::move(fd)), existed_(existed), size_(size) {
   }
 
+  /// True if this compaction created events.corrupt: its name must be made durable before the
+  /// rename, or a power loss could keep the rename and lose the corrupt lines' only copy.
+  bool created() const {
+    return fd_ && !existed_;
+  }
+
   // Cuts the file back, or removes it if the compaction created it. Nothing if nothing was appended.
   void undo(int dir_fd) const {
     if (!fd_)
@@ -156,6 +162,13 @@ caf::expected<uint64_t> replace_log(const store_root& root, int dir_fd, const st
   if (!appended) {
     ::unlinkat(dir_fd, compact_temp_file_name, 0);
     return appended.error();
+  }
+  if (appended->created()) {
+    if (auto err = fsync_dir(dir_fd, root.display(task))) {
+      appended->undo(dir_fd);
+      ::unlinkat(dir_fd, compact_temp_file_name, 0);
+      return err;
+    }
   }
   if (::renameat(dir_fd, compact_temp_file_name, dir_fd, events_file_name) != 0) {
     int err = errno;

@@ -204,11 +204,12 @@ bool task_log::open_for_reading() {
 
 caf::error task_log::open_for_append() {
   if (fd_ >= 0)
-    return caf::none;
+    return sync_created_names();
   bool dir_created = false;
   auto dir = cfg_.root->open_task_dir(task_, true, &dir_created);
   if (!dir)
     return dir.error();
+  root_entry_unsynced_ |= dir_created;
   // Read-write, so the same descriptor serves fetches (pread ignores O_APPEND).
   auto opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDWR | O_APPEND);
   bool created = false;
@@ -222,16 +223,28 @@ caf::error task_log::open_for_append() {
   fd_ = opened->release();
   file_id_ = inode_of(fd_);
   holds_slot_ = cfg_.fds->try_acquire();
+  dir_entry_unsynced_ |= created;
+  return sync_created_names();
+}
+
+caf::error task_log::sync_created_names() {
   // fdatasync on the file makes neither new name durable: the directories holding them are synced
   // before the first acknowledgement. Names a killed process left unsynced were made durable when
   // the store opened (syncfs, spawn_store).
-  if (cfg_.ack == log_durability::synced) {
-    if (dir_created)
-      if (auto err = fsync_dir(cfg_.root->fd(), root_))
-        return err;
-    if (created)
-      if (auto err = fsync_dir(dir->get(), dir_))
-        return err;
+  if (cfg_.ack != log_durability::synced)
+    return caf::none;
+  if (root_entry_unsynced_) {
+    if (auto err = fsync_dir(cfg_.root->fd(), root_))
+      return err;
+    root_entry_unsynced_ = false;
+  }
+  if (dir_entry_unsynced_) {
+    auto dir = cfg_.root->open_task_dir(task_, false, nullptr);
+    if (!dir)
+      return dir.error();
+    if (auto err = fsync_dir(dir->get(), dir_))
+      return err;
+    dir_entry_unsynced_ = false;
   }
   return caf::none;
 }
@@ -274,7 +287,7 @@ caf::expected<append_result> task_log::append(append_request req) {
                         + " events; the append expected "
                         + std::to_string(*req.expected_version));
   if (!ev.ts) // unset means now; the epoch is a timestamp like any other
-    ev.ts = now();
+    ev.ts = timestamp::now();
   std::string line = encode_line(ev);
   if (line.size() > cfg_.max_line_bytes)
     return make_error(errc::event_too_large,
@@ -298,8 +311,14 @@ caf::expected<append_result> task_log::append(append_request req) {
   if (ids_loaded_)
     recent_.remember(ev.id, count_, size_ - line.size()); // otherwise load_recent_ids() reads it
   append_result result{std::move(ev), count_++, false};
-  if (!holds_slot_)
-    close_file(); // no slot to keep it open: closing syncs first if the store acknowledges on fsync
+  if (!holds_slot_) {
+    // No slot to keep the file open. Under synced acks the line must be on disk before the reply,
+    // and a failed sync is this append's error, as in the group commit (sync()).
+    auto err = cfg_.ack == log_durability::synced ? sync() : caf::error{};
+    close_file();
+    if (err)
+      return err;
+  }
   return result;
 }
 

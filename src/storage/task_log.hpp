@@ -149,6 +149,8 @@ private:
   /// need it, so loads that serve population, reads and generated ids skip it.
   caf::error load_recent_ids();
   caf::error open_for_append();
+  /// Syncs the directories of names this log created and has not synced yet (synced durability).
+  caf::error sync_created_names();
   /// Opens the existing file (read-write unless read-only) if it is not open; false if it cannot.
   bool open_for_reading();
   void close_file();
@@ -171,6 +173,11 @@ private:
   int fd_ = -1;
   bool holds_slot_ = false;
   bool dirty_ = false;
+  /// Names this log created whose directory was not synced yet (durability synced): the task's
+  /// directory in the root, the events file in the task's directory. Kept until a sync succeeds, so
+  /// a failed directory sync is retried by the next append instead of forgotten.
+  bool root_entry_unsynced_ = false;
+  bool dir_entry_unsynced_ = false;
   bool loaded_ = false;
   uint64_t count_ = 0; // valid events
   uint64_t size_ = 0;  // bytes
