@@ -1,13 +1,15 @@
-// The syncs the store promises (FORMAT.md "Crashes", SPEC §3) happen: on the right file, in the
-// right order, and before the call that relies on them returns. Nothing else notices a missing
+// The syncs the store promises (docs/FORMAT.md "Crashes", SPEC §3) happen: on the right file, in
+// the right order, and before the call that relies on them returns. Nothing else notices a missing
 // sync: every other test passes without one, since only a power loss would show it.
 //
 // How: this executable defines fsync, fdatasync, syncfs, rename, renameat and renameat2 itself.
 // The evstore library is linked into it, so its calls bind to these definitions (and an
 // executable's definitions come first in dynamic lookup too, should evstore be a shared library).
 // Each one calls the real function (dlsym(RTLD_NEXT)) and logs the call with the path behind its
-// descriptor (/proc/self/fd). In this process, rather than a shim LD_PRELOADed into the CLI,
-// because:
+// descriptor (/proc/self/fd). A test can also make the next calls of one kind on one path fail with
+// an errno, without reaching the real function (fail_next): the store must then report the failure
+// and retry the sync, never acknowledge on top of it. In this process, rather than a shim
+// LD_PRELOADed into the CLI, because:
 // - an append is checked against its own acknowledgement (the facade call returning), not against
 //   the CLI's output, which glibc's stdio writes through its internal write that no preloaded
 //   library sees;
@@ -58,7 +60,9 @@ struct fs_call {
   std::string path;    // what was synced (the path behind the descriptor), or a rename's old name
   std::string to;      // a rename's new name
   long long size = -1; // a synced regular file's size when its sync returned
-  int rc = 0;          // what the real function returned
+  int rc = 0;          // what the real function returned (-1 for an injected failure)
+  // Failed by an armed fault (fail_next), without reaching the real function.
+  bool injected = false;
 };
 
 std::mutex& log_mutex() {
@@ -76,6 +80,49 @@ std::vector<fs_call>& log_entries() {
 /// when the test thread happened to look before the sync was logged; one that syncs first is
 /// logged before it acknowledges whatever the delay.
 std::atomic<int> file_sync_delay_ms{0};
+
+/// Calls armed to fail: the next `count` calls of `call` (fsync, fdatasync, syncfs, or rename for
+/// all three renames) on `path` fail with `err` instead of reaching the real function. An empty
+/// path matches any; a rename matches its old name or its new one. Each test starts and ends with
+/// none (the fixture's SetUp and TearDown), so a fault one test armed and never reached cannot fail
+/// another test's call.
+struct fs_fault {
+  std::string call;
+  std::string path;
+  int count = 0;
+  int err = EIO;
+};
+
+std::mutex& fault_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::vector<fs_fault>& faults() {
+  static std::vector<fs_fault> armed;
+  return armed;
+}
+
+void fail_next(std::string call, std::string path, int count = 1, int err = EIO) {
+  std::lock_guard<std::mutex> guard{fault_mutex()};
+  faults().push_back(fs_fault{std::move(call), std::move(path), count, err});
+}
+
+void clear_faults() {
+  std::lock_guard<std::mutex> guard{fault_mutex()};
+  faults().clear();
+}
+
+/// The errno this call must fail with, consuming one of its fault's calls; 0 to run the real one.
+int injected_error(const char* call, const std::string& path, const std::string& to = "") {
+  std::lock_guard<std::mutex> guard{fault_mutex()};
+  for (auto& f : faults())
+    if (f.count > 0 && f.call == call && (f.path.empty() || f.path == path || f.path == to)) {
+      --f.count;
+      return f.err;
+    }
+  return 0;
+}
 
 void add_entry(fs_call c) {
   std::lock_guard<std::mutex> guard{log_mutex()};
@@ -110,7 +157,7 @@ Fn* real(const char* name) {
 }
 
 // Logs a finished sync of `fd`; keeps the caller's errno.
-int logged_sync(const char* call, int fd, int rc) {
+int logged_sync(const char* call, int fd, int rc, bool injected = false) {
   const int saved = errno;
   struct stat sb {};
   const bool is_file = ::fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
@@ -118,16 +165,38 @@ int logged_sync(const char* call, int fd, int rc) {
     std::this_thread::sleep_for(std::chrono::milliseconds{file_sync_delay_ms.load()});
   if (is_file)
     ::fstat(fd, &sb); // the size now: every byte written before the sync returned
-  add_entry(fs_call{call, fd_path(fd), "", is_file ? static_cast<long long>(sb.st_size) : -1, rc});
+  add_entry(fs_call{call, fd_path(fd), "", is_file ? static_cast<long long>(sb.st_size) : -1, rc,
+                    injected});
   errno = saved;
   return rc;
 }
 
-int logged_rename(std::string from, std::string to, int rc) {
+int logged_rename(std::string from, std::string to, int rc, bool injected = false) {
   const int saved = errno;
-  add_entry(fs_call{"rename", std::move(from), std::move(to), -1, rc});
+  add_entry(fs_call{"rename", std::move(from), std::move(to), -1, rc, injected});
   errno = saved;
   return rc;
+}
+
+// A sync hook: fails the call if a fault is armed for it, else runs the real `next`; logs either.
+template <class Next>
+int hooked_sync(const char* call, int fd, Next* next) {
+  if (int err = injected_error(call, fd_path(fd))) {
+    errno = err;
+    return logged_sync(call, fd, -1, true);
+  }
+  return logged_sync(call, fd, next(fd));
+}
+
+// A rename hook, the same way; `run` calls the real function.
+template <class Run>
+int hooked_rename(std::string from, std::string to, Run run) {
+  if (int err = injected_error("rename", from, to)) {
+    errno = err;
+    return logged_rename(std::move(from), std::move(to), -1, true);
+  }
+  int rc = run();
+  return logged_rename(std::move(from), std::move(to), rc);
 }
 
 } // namespace
@@ -137,36 +206,36 @@ extern "C" {
 
 int fsync(int fd) {
   static auto* next = real<int(int)>("fsync");
-  return logged_sync("fsync", fd, next(fd));
+  return hooked_sync("fsync", fd, next);
 }
 
 int fdatasync(int fd) {
   static auto* next = real<int(int)>("fdatasync");
-  return logged_sync("fdatasync", fd, next(fd));
+  return hooked_sync("fdatasync", fd, next);
 }
 
 int syncfs(int fd) noexcept {
   static auto* next = real<int(int)>("syncfs");
-  return logged_sync("syncfs", fd, next(fd));
+  return hooked_sync("syncfs", fd, next);
 }
 
 int rename(const char* from, const char* to) noexcept {
   static auto* next = real<int(const char*, const char*)>("rename");
-  std::string f = at_path(AT_FDCWD, from), t = at_path(AT_FDCWD, to);
-  return logged_rename(std::move(f), std::move(t), next(from, to));
+  return hooked_rename(at_path(AT_FDCWD, from), at_path(AT_FDCWD, to),
+                       [&] { return next(from, to); });
 }
 
 int renameat(int from_dir, const char* from, int to_dir, const char* to) noexcept {
   static auto* next = real<int(int, const char*, int, const char*)>("renameat");
-  std::string f = at_path(from_dir, from), t = at_path(to_dir, to);
-  return logged_rename(std::move(f), std::move(t), next(from_dir, from, to_dir, to));
+  return hooked_rename(at_path(from_dir, from), at_path(to_dir, to),
+                       [&] { return next(from_dir, from, to_dir, to); });
 }
 
 int renameat2(int from_dir, const char* from, int to_dir, const char* to,
               unsigned int flags) noexcept {
   static auto* next = real<int(int, const char*, int, const char*, unsigned int)>("renameat2");
-  std::string f = at_path(from_dir, from), t = at_path(to_dir, to);
-  return logged_rename(std::move(f), std::move(t), next(from_dir, from, to_dir, to, flags));
+  return hooked_rename(at_path(from_dir, from), at_path(to_dir, to),
+                       [&] { return next(from_dir, from, to_dir, to, flags); });
 }
 
 } // extern "C"
@@ -203,6 +272,8 @@ std::string show(const std::vector<fs_call>& log) {
       out << " (" << log[i].size << " bytes)";
     if (log[i].rc != 0)
       out << " rc " << log[i].rc;
+    if (log[i].injected)
+      out << " (injected)";
     out << "\n";
   }
   return out.str();
@@ -213,6 +284,15 @@ size_t sync_of(const std::vector<fs_call>& log, const std::string& path, size_t 
   for (size_t i = from; i < log.size(); ++i)
     if ((log[i].call == "fsync" || log[i].call == "fdatasync") && log[i].path == path
         && log[i].rc == 0)
+      return i;
+  return not_found;
+}
+
+/// Index of the first failed fsync or fdatasync of `path` from `from` on, or not_found.
+size_t failed_sync_of(const std::vector<fs_call>& log, const std::string& path, size_t from = 0) {
+  for (size_t i = from; i < log.size(); ++i)
+    if ((log[i].call == "fsync" || log[i].call == "fdatasync") && log[i].path == path
+        && log[i].rc != 0)
       return i;
   return not_found;
 }
@@ -231,11 +311,27 @@ size_t rename_of(const std::vector<fs_call>& log, const std::string& from, const
   return not_found;
 }
 
+/// True if a descriptor of this process is open on `path`.
+bool open_in_this_process(const std::string& path) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd", ec)) {
+    auto target = fs::read_symlink(entry.path(), ec);
+    if (!ec && target == path)
+      return true;
+  }
+  return false;
+}
+
 class DurabilitySyncTest : public StoreTest {
 protected:
   void SetUp() override {
     file_sync_delay_ms = 0;
+    clear_faults();
     clear_log();
+  }
+
+  void TearDown() override {
+    clear_faults();
   }
 
   store_options with(durability ack) const {
@@ -284,8 +380,47 @@ TEST_F(DurabilitySyncTest, TheHooksLogASyncAndARename) {
   EXPECT_NE(rename_of(log, file, file + "2"), not_found) << show(log);
 }
 
-// FORMAT.md: names (and lines) a process killed before syncing left behind would be lost to a power
-// loss, so a writing store under fsynced syncs the root's file system once, before it can
+// The injected failures: the next N calls of the armed kind on the armed path fail with its errno
+// and are logged as failed; calls of another kind or on another path, and the call after the N,
+// reach the real function. The tests below that inject failures would prove nothing otherwise.
+TEST_F(DurabilitySyncTest, TheHooksFailTheNextCallsOfTheArmedKindOnTheArmedPath) {
+  const std::string file = real_dir() + "/probe";
+  const std::string other = real_dir() + "/other";
+  spit(file, "abc");
+  spit(other, "abc");
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  int other_fd = ::open(other.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_GE(other_fd, 0);
+  fail_next("fdatasync", file, 2, EIO);
+  errno = 0;
+  EXPECT_EQ(::fdatasync(fd), -1);
+  EXPECT_EQ(errno, EIO);
+  EXPECT_EQ(::fsync(fd), 0) << "another kind of call failed";
+  EXPECT_EQ(::fdatasync(other_fd), 0) << "a call on another path failed";
+  EXPECT_EQ(::fdatasync(fd), -1);
+  EXPECT_EQ(::fdatasync(fd), 0) << "a third call failed, two were armed";
+  fail_next("fsync", "", 1, ENOSPC); // any path
+  errno = 0;
+  EXPECT_EQ(::fsync(other_fd), -1);
+  EXPECT_EQ(errno, ENOSPC);
+  ::close(fd);
+  ::close(other_fd);
+  fail_next("rename", file + "2");
+  EXPECT_EQ(::rename(file.c_str(), (file + "2").c_str()), -1) << "matched by its new name";
+  EXPECT_TRUE(fs::exists(file)) << "the real rename ran";
+  auto log = logged_under(real_dir());
+  auto failed = failed_sync_of(log, file);
+  ASSERT_NE(failed, not_found) << show(log);
+  EXPECT_TRUE(log[failed].injected) << show(log);
+  EXPECT_EQ(failed_sync_of(log, other), log.size() - 2) << "only the any-path fsync\n" << show(log);
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log.back().call, "rename") << show(log);
+  EXPECT_EQ(log.back().rc, -1) << show(log);
+}
+
+// docs/FORMAT.md: names (and lines) a process killed before syncing left behind would be lost to a
+// power loss, so a writing store under fsynced syncs the root's file system once, before it can
 // acknowledge anything.
 TEST_F(DurabilitySyncTest, OpeningAStoreUnderFsyncedSyncsItsFileSystemBeforeItReturns) {
   make_store();
@@ -355,6 +490,86 @@ TEST_F(DurabilitySyncTest, FsyncedFirstAppendToAnExistingTaskDirectorySyncsTheNe
   EXPECT_NE(sync_of(log, real_root("t1")), not_found) << show(log);
 }
 
+// An append that finds no open-file slot (max_open_files are all held by other writers) closes its
+// file after writing, and the group commit then has no file left to sync. Under fsynced the line is
+// therefore synced before that close, and a failed fdatasync is the append's failure: close(2)
+// reports nothing of it, so an ignored failure would be acknowledged as on disk. The next append
+// (nothing injected) is acknowledged only after a successful fdatasync that holds its line.
+TEST_F(DurabilitySyncTest, FsyncedAppendWithoutAnOpenFileSlotFailsWhenItsSyncFails) {
+  auto opts = with(durability::fsynced);
+  opts.max_open_files = 1;
+  opts.writer_idle_timeout = std::chrono::minutes{1}; // t0's writer keeps the only slot throughout
+  auto db = open_store(opts);
+  ASSERT_NE(db, nullptr);
+  must_append(*db, make_event("t0", "agent:message"));
+  must_append(*db, make_event("t1", "agent:message")); // creates t1's names and syncs them
+  const std::string events = real_root("t1/events.jsonl");
+  // Else the append below would take the group commit's path, which reported failures already.
+  ASSERT_TRUE(open_in_this_process(real_root("t0/events.jsonl"))) << "t0 holds no slot";
+  ASSERT_FALSE(open_in_this_process(events)) << "t1's writer kept its file open: it has a slot";
+
+  clear_log();
+  fail_next("fdatasync", events, 1, EIO);
+  auto failed = db->append(make_event("t1", "agent:message"));
+  auto log = logged_under(real_dir());
+  const auto failed_at = failed_sync_of(log, events);
+  ASSERT_NE(failed_at, not_found) << "the injected failure was never reached\n" << show(log);
+  ASSERT_FALSE(failed) << "acknowledged although its only fdatasync failed\n" << show(log);
+  EXPECT_TRUE(is(failed.error(), errc::io_error)) << render(failed.error());
+
+  const size_t before_next = log.size();
+  auto next = db->append(make_event("t1", "agent:message"));
+  ASSERT_TRUE(next) << render(next.error());
+  log = logged_under(real_dir()); // as it was when the append returned
+  auto synced = sync_of(log, events, before_next);
+  ASSERT_NE(synced, not_found) << "acknowledged without a sync after the failed one\n" << show(log);
+  EXPECT_EQ(log[synced].size, static_cast<long long>(fs::file_size(events)))
+    << "the sync ran before the line was written\n" << show(log);
+}
+
+// The directory syncs that make a new task's names durable (its directory in the root, its events
+// file in that directory) can fail too. The first append then fails, and the writer remembers what
+// is still unsynced: the next append syncs it before it is acknowledged, although its file is
+// already open and the directory and the file already exist. Without that memory, the task's
+// events would be acknowledged under a name a power loss can take away.
+class DurabilitySyncRetryTest : public DurabilitySyncTest {
+protected:
+  /// Fails the first fsync of `failing_dir` during t1's first append; then checks that the next
+  /// append syncs each of `must_sync` before it returns.
+  void first_append_fails_then_next_syncs(const std::string& failing_dir,
+                                          const std::vector<std::string>& must_sync) {
+    auto opts = with(durability::fsynced);
+    opts.writer_idle_timeout = std::chrono::minutes{1}; // the same writer serves both appends
+    auto db = open_store(opts);
+    ASSERT_NE(db, nullptr);
+    clear_log();
+    fail_next("fsync", failing_dir, 1, EIO);
+    auto failed = db->append(make_event("t1", "agent:message"));
+    auto log = logged_under(real_dir());
+    ASSERT_NE(failed_sync_of(log, failing_dir), not_found)
+      << "the injected failure was never reached\n" << show(log);
+    ASSERT_FALSE(failed) << "acknowledged although a directory sync failed\n" << show(log);
+    EXPECT_TRUE(is(failed.error(), errc::io_error)) << render(failed.error());
+
+    clear_log();
+    auto next = db->append(make_event("t1", "agent:message"));
+    ASSERT_TRUE(next) << render(next.error());
+    log = logged_under(real_dir()); // as it was when the append returned
+    for (const auto& dir : must_sync)
+      EXPECT_NE(sync_of(log, dir), not_found) << dir << " was not synced\n" << show(log);
+  }
+};
+
+// The root's sync (for t1's directory) fails, so the append never reached t1's own sync either.
+TEST_F(DurabilitySyncRetryTest, FsyncedAppendAfterAFailedSyncOfTheRootSyncsItAndTheTaskDirectory) {
+  first_append_fails_then_next_syncs(real_root(), {real_root(), real_root("t1")});
+}
+
+// The root's sync succeeds, t1's (for events.jsonl) fails.
+TEST_F(DurabilitySyncRetryTest, FsyncedAppendAfterAFailedSyncOfTheTaskDirectorySyncsIt) {
+  first_append_fails_then_next_syncs(real_root("t1"), {real_root("t1")});
+}
+
 // The other direction: written means acknowledged after write(2), and the events files are never
 // synced, not even when the store closes them.
 TEST_F(DurabilitySyncTest, WrittenDurabilityNeverSyncsTheEventsFiles) {
@@ -374,8 +589,8 @@ TEST_F(DurabilitySyncTest, WrittenDurabilityNeverSyncsTheEventsFiles) {
   EXPECT_EQ(sync_of(log, real_root("events.jsonl")), not_found) << show(log);
 }
 
-// SPEC §3 and FORMAT.md, whatever the durability: the kept lines go to a temporary file that is
-// fsynced before it is renamed over events.jsonl, the unparsable lines are fsynced into
+// SPEC §3 and docs/FORMAT.md, whatever the durability: the kept lines go to a temporary file that
+// is fsynced before it is renamed over events.jsonl, the unparsable lines are fsynced into
 // events.corrupt before that rename too (or a crash could lose them from both files), and the
 // directory is fsynced after it, all before compact_task returns.
 TEST_P(DurabilitySyncAtEveryLevelTest, CompactionSyncsTheNewFilesBeforeTheRenameAndTheDirectoryAfter) {
@@ -420,8 +635,83 @@ TEST_P(DurabilitySyncAtEveryLevelTest, CompactionSyncsTheNewFilesBeforeTheRename
     << "the directory was not synced after the rename\n" << show(log);
 }
 
-// FORMAT.md: a new store's format_version is written to format_version.tmp, fsynced, renamed, and
-// the root fsynced after the rename, so a power loss leaves no file or a whole one.
+// A compaction that creates events.corrupt: its lines' only copy after the rename is in that new
+// file, so its name is made durable (the task directory fsynced) after it was created and before
+// the rename over events.jsonl; a power loss could otherwise keep the rename and lose the name. The
+// directory is synced again after the rename, for the rename itself.
+TEST_P(DurabilitySyncAtEveryLevelTest, CompactionThatCreatesEventsCorruptSyncsTheDirectoryBeforeAndAfterTheRename) {
+  {
+    auto db = open_store(with(GetParam()));
+    ASSERT_NE(db, nullptr);
+    for (int i = 0; i < 3; ++i)
+      must_append(*db, make_event("t1", "agent:message"));
+  }
+  {
+    std::ofstream out(fs::path(root()) / "t1" / "events.jsonl", std::ios::app | std::ios::binary);
+    out << "not an event\n";
+  }
+  ASSERT_FALSE(fs::exists(fs::path(root()) / "t1" / "events.corrupt"));
+  auto db = open_store(with(GetParam()));
+  ASSERT_NE(db, nullptr);
+  clear_log();
+  retention_policy keep_one;
+  keep_one.max_events = 1;
+  keep_one.max_age = caf::none;
+  auto res = db->compact_task("t1", keep_one);
+  ASSERT_TRUE(res) << render(res.error());
+  ASSERT_EQ(res->corrupt_moved, 1u);
+  auto log = logged_under(real_dir());
+
+  const std::string dir = real_root("t1");
+  auto renamed = rename_of(log, dir + "/events.jsonl.compact.tmp", dir + "/events.jsonl");
+  ASSERT_NE(renamed, not_found) << show(log);
+  // Its sync is logged after it was created and written.
+  auto corrupt_synced = sync_of(log, dir + "/events.corrupt");
+  ASSERT_NE(corrupt_synced, not_found) << show(log);
+  ASSERT_LT(corrupt_synced, renamed) << show(log);
+  auto dir_synced = sync_of(log, dir, corrupt_synced + 1);
+  EXPECT_LT(dir_synced, renamed) << "events.corrupt's name was not synced before the rename\n"
+                                 << show(log);
+  EXPECT_NE(sync_of(log, dir, renamed + 1), not_found)
+    << "the directory was not synced after the rename\n" << show(log);
+}
+
+// If that sync before the rename fails, the compaction fails as a whole before the rename: the log
+// keeps every line, the events.corrupt it created is removed (the corrupt line is still in the log)
+// and no temporary file stays.
+TEST_P(DurabilitySyncAtEveryLevelTest, CompactionWhoseDirectorySyncFailsBeforeTheRenameLeavesTheLogAlone) {
+  {
+    auto db = open_store(with(GetParam()));
+    ASSERT_NE(db, nullptr);
+    for (int i = 0; i < 3; ++i)
+      must_append(*db, make_event("t1", "agent:message"));
+  }
+  const auto events = fs::path(root()) / "t1" / "events.jsonl";
+  {
+    std::ofstream out(events, std::ios::app | std::ios::binary);
+    out << "not an event\n";
+  }
+  const std::string before = slurp(events);
+  auto db = open_store(with(GetParam()));
+  ASSERT_NE(db, nullptr);
+  clear_log();
+  fail_next("fsync", real_root("t1"), 1, EIO);
+  retention_policy keep_one;
+  keep_one.max_events = 1;
+  keep_one.max_age = caf::none;
+  auto res = db->compact_task("t1", keep_one);
+  auto log = logged_under(real_dir());
+  ASSERT_NE(failed_sync_of(log, real_root("t1")), not_found)
+    << "the injected failure was never reached\n" << show(log);
+  ASSERT_FALSE(res) << show(log);
+  EXPECT_TRUE(is(res.error(), errc::io_error)) << render(res.error());
+  EXPECT_EQ(slurp(events), before) << show(log);
+  EXPECT_FALSE(fs::exists(events.parent_path() / "events.corrupt"));
+  EXPECT_FALSE(fs::exists(events.parent_path() / "events.jsonl.compact.tmp"));
+}
+
+// docs/FORMAT.md: a new store's format_version is written to format_version.tmp, fsynced, renamed,
+// and the root fsynced after the rename, so a power loss leaves no file or a whole one.
 TEST_P(DurabilitySyncAtEveryLevelTest, CreatingAStoreWritesFormatVersionThroughASyncedTempFileAndRename) {
   auto db = open_store(with(GetParam()));
   ASSERT_NE(db, nullptr);
