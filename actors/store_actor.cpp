@@ -44,6 +44,8 @@ struct store_state {
   /// Writers handed to query actors: how wide queries fan out.
   uint64_t fetches_routed = 0;
   std::unordered_map<std::string, live_writer> writers;
+  /// The task of each live writer by its address, to forget a writer that died (its down message).
+  std::unordered_map<caf::actor_addr, std::string> writer_tasks;
 };
 
 using store_pointer = store_internal_actor::stateful_pointer<store_state>;
@@ -56,7 +58,14 @@ writer_actor& writer_for(store_pointer self, const std::string& task) {
     writer_setup setup{st.opts.root, task, st.log_cfg,
                        std::chrono::duration_cast<caf::timespan>(st.opts.writer_idle_timeout),
                        caf::actor_cast<store_internal_actor>(self), st.sink, st.bus, st.bus_open};
-    it = st.writers.emplace(task, live_writer{spawn_writer(self, std::move(setup)), 0}).first;
+    auto writer = spawn_writer(self, std::move(setup));
+    // Monitored, not linked: CAF 0.17 keeps an actor's links in a list that each unlink scans, so
+    // links from 100,000 retiring writers to the store made retiring quadratic in the number of
+    // writers. A monitor lives in the writer's own (one-entry) list; the store stops its writers
+    // itself when it exits (stop_writers_on_exit).
+    self->monitor(writer);
+    st.writer_tasks.emplace(writer.address(), task);
+    it = st.writers.emplace(task, live_writer{std::move(writer), 0}).first;
   }
   ++it->second.forwarded;
   return it->second.handle;
@@ -146,8 +155,34 @@ bool retire_if_idle(store_pointer self, const writer_idle& idle) {
   auto it = writers.find(idle.task);
   if (it == writers.end() || it->second.forwarded != idle.handled)
     return false;
+  self->demonitor(it->second.handle.address());
+  self->state.writer_tasks.erase(it->second.handle.address());
   writers.erase(it);
   return true;
+}
+
+// A writer that ended without retiring (it failed): forget it, so the task's next request spawns a
+// new one instead of going to a dead actor.
+void forget_writer(store_pointer self, const caf::down_msg& down) {
+  auto& st = self->state;
+  auto task = st.writer_tasks.find(down.source);
+  if (task == st.writer_tasks.end())
+    return;
+  auto it = st.writers.find(task->second);
+  if (it != st.writers.end() && it->second.handle.address() == down.source)
+    st.writers.erase(it);
+  st.writer_tasks.erase(task);
+}
+
+// What links did before: the store's end is its writers' end, with the same reason; and an exit from
+// the index or the bus (linked) ends the store and so the writers.
+void stop_writers_on_exit(store_pointer self) {
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [task, writer] : self->state.writers)
+      self->send_exit(writer.handle, msg.reason);
+    self->quit(msg.reason);
+  });
+  self->set_down_handler([self](caf::down_msg& down) { forget_writer(self, down); });
 }
 
 // Asks the index (`Request` is stats_request or await_index_request) and adds the store's counters.
@@ -210,6 +245,7 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
   auto& st = self->state;
   st.log_cfg = log_config(opts, std::move(root), std::move(lock));
   st.opts = std::move(opts);
+  stop_writers_on_exit(self);
   if (!st.opts.read_only)
     start_index_and_bus(self, std::move(watcher));
   return {

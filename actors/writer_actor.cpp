@@ -168,6 +168,10 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
         self->delayed_send(self, st.setup.idle_timeout, idle_atom::value);
         return;
       }
+      if (st.log->sync_created_names()) { // must not be forgotten: try again next period
+        self->delayed_send(self, st.setup.idle_timeout, idle_atom::value);
+        return;
+      }
       st.tick_scheduled = false;
       // Idle for a whole period: give back the file and the cached state now, then ask to retire.
       st.log->release();
@@ -183,7 +187,7 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
 } // namespace
 
 writer_actor spawn_writer(store_internal_actor::pointer parent, writer_setup setup) {
-  return parent->spawn<caf::linked>(writer_behavior, std::move(setup));
+  return parent->spawn(writer_behavior, std::move(setup)); // monitored by the store, not linked
 }
 
 } // namespace evstore

@@ -100,6 +100,11 @@ public:
   /// fdatasync(2)s what was written.
   caf::error sync();
 
+  /// Syncs the directories of names this log created and has not synced yet (synced durability;
+  /// nothing otherwise). A writer calls it before it retires: the record of what is unsynced lives
+  /// only here, and a new writer would find the names and never sync them.
+  caf::error sync_created_names();
+
   /// Valid events in file order from the `from`-th on, with counters of what was skipped.
   caf::expected<read_result> read(uint64_t from,
                                   uint64_t max_events = std::numeric_limits<uint64_t>::max());
@@ -149,8 +154,6 @@ private:
   /// need it, so loads that serve population, reads and generated ids skip it.
   caf::error load_recent_ids();
   caf::error open_for_append();
-  /// Syncs the directories of names this log created and has not synced yet (synced durability).
-  caf::error sync_created_names();
   /// Opens the existing file (read-write unless read-only) if it is not open; false if it cannot.
   bool open_for_reading();
   void close_file();
