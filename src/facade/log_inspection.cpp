@@ -69,7 +69,7 @@ log_line judge(const raw_line& raw, uint64_t number, const std::string& task, lo
     if (const char* why = rust_crate_would_skip(d.ev, data_text(raw.text).has_value()))
       out.problem = why;
   out.ev = std::move(d.ev);
-  out.ev.task = task; // the file a line lives in names its task (FORMAT.md)
+  out.ev.task = task; // the file a line lives in names its task (docs/FORMAT.md)
   return out;
 }
 

@@ -38,8 +38,8 @@ namespace evstore {
 
 // ---- One line --------------------------------------------------------------------------------
 
-/// `ev`'s line as the store writes it (FORMAT.md), with its newline. An unset ts is written as the
-/// current time.
+/// `ev`'s line as the store writes it (docs/FORMAT.md), with its newline. An unset ts is written as
+/// the current time.
 EVSTORE_API std::string to_log_line(const event& ev);
 
 /// True for a line of only spaces, tabs or a '\r': readers pass over it; it is neither an event nor

@@ -33,7 +33,7 @@ namespace evstore {
 EVSTORE_API const char* version();
 
 /// The on-disk format version this library writes into a new store's `format_version` file and
-/// reads (FORMAT.md); a store of another format is refused with errc::unsupported_format.
+/// reads (docs/FORMAT.md); a store of another format is refused with errc::unsupported_format.
 EVSTORE_API int format_version();
 
 } // namespace evstore
