@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <set>
+#include <thread>
 
 #include <caf/after.hpp>
 #include <caf/event_based_actor.hpp>
@@ -177,4 +178,34 @@ TEST_F(StoreActorTest, AnExtraSinkSeesEveryNotificationBesideTheIndex) {
                [](caf::error& err) { FAIL() << render(err); });
   caf::anon_send_exit(*store, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(StoreActorTest, StoppingTheStoreStopsItsWritersAndReleasesTheLockAtOnce) {
+  // Writers are monitored, not linked (a link list each retiring writer scans is quadratic in
+  // writers): the store must stop them itself, or busy writers would keep the lock until idle.
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  auto opts = options();
+  opts.writer_idle_timeout = std::chrono::minutes{10}; // no writer retires on its own during the test
+  auto store = spawn_store(sys, opts);
+  ASSERT_TRUE(store) << render(store.error());
+  for (int t = 0; t < 20; ++t)
+    self->request(*store, caf::infinite,
+                  append_request{make_event("t" + std::to_string(t), "task:created"), caf::none})
+      .receive([](const append_result&) {}, [](caf::error& err) { FAIL() << render(err); });
+  self->request(*store, caf::infinite, stats_request{})
+    .receive([](const index_stats& st) { EXPECT_EQ(st.live_writers, 20u); },
+             [](caf::error& err) { FAIL() << render(err); });
+  self->send_exit(*store, caf::exit_reason::user_shutdown);
+  self->wait_for(*store);
+  // The writers end right after the store; then the lock is free for the next owner.
+  caf::expected<store_actor> again = caf::make_error(errc::store_locked);
+  for (int tries = 0; tries < 200 && !again; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    again = spawn_store(sys, opts);
+  }
+  ASSERT_TRUE(again) << "the lock was still held 2 s after the store stopped: "
+                     << render(again.error());
+  self->send_exit(*again, caf::exit_reason::user_shutdown);
 }
