@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(bus->events_delivered),
                 static_cast<unsigned long long>(bus->recoveries));
   if (index)
-    std::printf("  index                 %llu tasks, %llu types, %llu events, %.1f MB on disk\n",
+    std::printf("  index                 %llu tasks, %llu types, %llu events, %.1f MB in memory\n",
                 static_cast<unsigned long long>(index->tasks),
                 static_cast<unsigned long long>(index->types),
                 static_cast<unsigned long long>(index->events),

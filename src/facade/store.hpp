@@ -88,7 +88,7 @@ public:
   store(const store&) = delete;
   store& operator=(const store&) = delete;
 
-  /// Appends one event (an empty id or zero ts are filled in). With `expected_version`, fails with
+  /// Appends one event (an empty id gets a new uuid, an unset ts the current time). With `expected_version`, fails with
   /// errc::version_conflict unless the task holds exactly that many events.
   caf::expected<append_result> append(event ev, caf::optional<uint64_t> expected_version = caf::none);
 

@@ -4,7 +4,7 @@
 // skipped as corrupt, and its compact_task deletes it. A store shared with tools still on the crate
 // can refuse other types on append (store_options::crate_types_only), and `evstore verify --crate`
 // reports the lines the crate would skip. The list is the crate's EventType as of its schema_version
-// 1 (the `events` crate of the tasks orchestrator); docs/FORMAT.md names it.
+// 1 (the `events` crate of the tasks orchestrator).
 
 #include <string_view>
 
