@@ -40,20 +40,32 @@ public:
 
   template <class Rep, class Period>
   constexpr explicit timestamp(std::chrono::duration<Rep, Period> since_epoch) {
-    auto secs = std::chrono::floor<std::chrono::seconds>(since_epoch);
+    // Truncated towards zero, so the whole seconds never exceed the duration and the remainder in
+    // nanoseconds cannot overflow (rounding down would, near the lowest 64-bit nanosecond).
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+    int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs).count();
     seconds_ = secs.count();
-    nanos_ = static_cast<uint32_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs).count());
+    if (nanos < 0) {
+      nanos += 1'000'000'000;
+      --seconds_;
+    }
+    nanos_ = static_cast<uint32_t>(nanos);
   }
 
-  /// `seconds` since the epoch plus `nanos` (taken modulo a second, carrying into the seconds).
+  /// `seconds` since the epoch plus `nanos` (taken modulo a second, carrying into the seconds);
+  /// saturates at min() and max().
   static constexpr timestamp from_parts(int64_t seconds, int64_t nanos) {
-    timestamp t;
-    t.seconds_ = seconds + nanos / 1'000'000'000;
+    int64_t carry = nanos / 1'000'000'000;
     nanos %= 1'000'000'000;
     if (nanos < 0) {
       nanos += 1'000'000'000;
-      --t.seconds_;
+      --carry;
+    }
+    timestamp t;
+    if (__builtin_add_overflow(seconds, carry, &t.seconds_)) {
+      t.seconds_ = carry < 0 ? std::numeric_limits<int64_t>::min()
+                             : std::numeric_limits<int64_t>::max();
+      nanos = carry < 0 ? 0 : 999'999'999;
     }
     t.nanos_ = static_cast<uint32_t>(nanos);
     return t;

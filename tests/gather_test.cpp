@@ -46,7 +46,9 @@ outcome run_gather(caf::actor_system& sys, std::vector<uint64_t> items, size_t w
   auto peak = std::make_shared<size_t>(0);
   {
     caf::scoped_actor waiter{sys};
-    auto gatherer = sys.spawn([=](caf::event_based_actor* self) {
+    // The handle goes in as an argument: CAF 0.17 spawning a function with no arguments binds a
+    // reference to a null pointer (UBSan reports it).
+    auto gatherer = sys.spawn([=](caf::event_based_actor* self, echo_actor target) {
       gather<uint64_t>(
         items, window,
         [=](uint64_t n) {
@@ -62,7 +64,7 @@ outcome run_gather(caf::actor_system& sys, std::vector<uint64_t> items, size_t w
           result->failed.push_back(n);
         },
         [=] { ++result->done; });
-    });
+    }, target);
     waiter->wait_for(gatherer);
   }
   caf::anon_send_exit(target, caf::exit_reason::user_shutdown);

@@ -44,6 +44,9 @@ TEST(Timestamp, FromPartsCarriesNanosecondsIntoSeconds) {
   EXPECT_EQ(timestamp::from_parts(1, 1'500'000'000), timestamp::from_parts(2, 500'000'000));
   EXPECT_EQ(timestamp::from_parts(0, -1), timestamp::from_parts(-1, 999'999'999));
   EXPECT_EQ(timestamp::from_parts(0, -2'000'000'000), timestamp::from_parts(-2, 0));
+  // A carry past either end saturates instead of overflowing.
+  EXPECT_EQ(timestamp::from_parts(i64_max, 1'000'000'000), timestamp::max());
+  EXPECT_EQ(timestamp::from_parts(i64_min, -1), timestamp::min());
 }
 
 TEST(Timestamp, OrdersBySecondsThenNanoseconds) {
