@@ -99,9 +99,9 @@ void fetch_history(bus_pointer self, uint64_t id, const subscription_filter& fil
   struct history {
     latest_events best;
     std::unordered_set<std::string> seen;
-    caf::error failure;
+    caf::typed_response_promise<subscribed> promise; // one copy, so pending() is shared
   };
-  auto acc = std::make_shared<history>(history{latest_events{spec.limit}, {}, {}});
+  auto acc = std::make_shared<history>(history{latest_events{spec.limit}, {}, promise});
   gather<query_result>(
     std::move(patterns), 0,
     [=](const std::string& p) {
@@ -115,15 +115,16 @@ void fetch_history(bus_pointer self, uint64_t id, const subscription_filter& fil
                                        std::move(res.events[i])});
     },
     [=](const std::string&, caf::error& err) {
-      if (!acc->failure)
-        acc->failure = std::move(err);
-    },
-    [=]() mutable {
-      if (acc->failure) {
-        end_subscription(self, id);
-        promise.deliver(std::move(acc->failure));
+      // The first error ends the subscription at once; the other patterns' answers are dropped.
+      if (!acc->promise.pending())
         return;
-      }
+      end_subscription(self, id);
+      acc->promise.deliver(std::move(err));
+    },
+    [=] {
+      auto& promise = acc->promise;
+      if (!promise.pending())
+        return;
       auto it = self->state.subs.find(id);
       if (it == self->state.subs.end()) {
         promise.deliver(make_error(errc::not_found, "subscription ended"));

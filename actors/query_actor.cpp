@@ -51,7 +51,6 @@ void fan_out(query_pointer self, store_internal_actor store, index_actor index,
   std::vector<size_t> shares(plan->fetches.size());
   for (size_t i = 0; i < shares.size(); ++i)
     shares[i] = i;
-  auto failure = std::make_shared<caf::error>();
   gather<fetch_result>(
     std::move(shares), 0,
     [=](size_t i) {
@@ -68,12 +67,11 @@ void fan_out(query_pointer self, store_internal_actor store, index_actor index,
       st.stale |= res.stale_plan;
     },
     [=](size_t, caf::error& err) {
-      if (!*failure)
-        *failure = std::move(err);
+      // The first error is the answer: quitting drops the other fetches' handlers, so the query
+      // never waits for thousands of writers to learn it failed.
+      finish(self, std::move(err));
     },
     [=] {
-      if (*failure)
-        return finish(self, std::move(*failure));
       if (!self->state.stale)
         return finish(self);
       if (self->state.attempts < max_plan_attempts)

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -46,6 +47,16 @@ struct store_state {
   std::unordered_map<std::string, live_writer> writers;
   /// The task of each live writer by its address, to forget a writer that died (its down message).
   std::unordered_map<caf::actor_addr, std::string> writer_tasks;
+  /// Tasks whose writer died without retiring: their next writer may have lost the record of names
+  /// still to sync, so it syncs them on its first open (durability::fsynced).
+  std::unordered_set<std::string> writer_died;
+
+  // Every way the store ends (an exit, a kill, an exception) destroys its state: its writers end with
+  // it, as links made them, and give back the lock.
+  ~store_state() {
+    for (auto& [task, writer] : writers)
+      caf::anon_send_exit(writer.handle, caf::exit_reason::user_shutdown);
+  }
 };
 
 using store_pointer = store_internal_actor::stateful_pointer<store_state>;
@@ -58,11 +69,12 @@ writer_actor& writer_for(store_pointer self, const std::string& task) {
     writer_setup setup{st.opts.root, task, st.log_cfg,
                        std::chrono::duration_cast<caf::timespan>(st.opts.writer_idle_timeout),
                        caf::actor_cast<store_internal_actor>(self), st.sink, st.bus, st.bus_open};
+    setup.names_may_be_unsynced = st.writer_died.erase(task) > 0;
     auto writer = spawn_writer(self, std::move(setup));
     // Monitored, not linked: CAF 0.17 keeps an actor's links in a list that each unlink scans, so
     // links from 100,000 retiring writers to the store made retiring quadratic in the number of
     // writers. A monitor lives in the writer's own (one-entry) list; the store stops its writers
-    // itself when it exits (stop_writers_on_exit).
+    // itself when it ends (~store_state).
     self->monitor(writer);
     st.writer_tasks.emplace(writer.address(), task);
     it = st.writers.emplace(task, live_writer{std::move(writer), 0}).first;
@@ -169,20 +181,11 @@ void forget_writer(store_pointer self, const caf::down_msg& down) {
   if (task == st.writer_tasks.end())
     return;
   auto it = st.writers.find(task->second);
-  if (it != st.writers.end() && it->second.handle.address() == down.source)
+  if (it != st.writers.end() && it->second.handle.address() == down.source) {
+    st.writer_died.insert(task->second);
     st.writers.erase(it);
+  }
   st.writer_tasks.erase(task);
-}
-
-// What links did before: the store's end is its writers' end, with the same reason; and an exit from
-// the index or the bus (linked) ends the store and so the writers.
-void stop_writers_on_exit(store_pointer self) {
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    for (auto& [task, writer] : self->state.writers)
-      self->send_exit(writer.handle, msg.reason);
-    self->quit(msg.reason);
-  });
-  self->set_down_handler([self](caf::down_msg& down) { forget_writer(self, down); });
 }
 
 // Asks the index (`Request` is stats_request or await_index_request) and adds the store's counters.
@@ -245,7 +248,7 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
   auto& st = self->state;
   st.log_cfg = log_config(opts, std::move(root), std::move(lock));
   st.opts = std::move(opts);
-  stop_writers_on_exit(self);
+  self->set_down_handler([self](caf::down_msg& down) { forget_writer(self, down); });
   if (!st.opts.read_only)
     start_index_and_bus(self, std::move(watcher));
   return {

@@ -107,6 +107,8 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
   st.forwarder.sink = setup.sink;
   st.forwarder.bus = setup.bus;
   st.log = std::make_unique<task_log>(setup.root, setup.task, setup.log, &st.forwarder);
+  if (setup.names_may_be_unsynced)
+    st.log->assume_names_unsynced();
   st.setup = std::move(setup);
   return {
     [=](append_request& req) -> caf::result<append_result> {

@@ -29,6 +29,9 @@ struct writer_setup {
   bus_actor bus;
   /// Open while the bus has subscriptions; closed, events are not announced.
   std::shared_ptr<bus_gate> bus_open;
+  /// The task's previous writer died without retiring, perhaps with directory syncs still owed:
+  /// sync the task's names on the first open (task_log::assume_names_unsynced).
+  bool names_may_be_unsynced = false;
 };
 
 /// A writer's log is as durable as the store acknowledges appends.
@@ -36,7 +39,7 @@ constexpr log_durability log_durability_for(durability ack) {
   return ack == durability::fsynced ? log_durability::synced : log_durability::written;
 }
 
-/// Spawns a writer linked to `parent`, so it stops with the store.
+/// Spawns a writer for `parent`, which monitors it and stops it when the store ends.
 writer_actor spawn_writer(store_internal_actor::pointer parent, writer_setup setup);
 
 } // namespace evstore

@@ -527,6 +527,41 @@ TEST_F(DurabilitySyncTest, FsyncedAppendWithoutAnOpenFileSlotFailsWhenItsSyncFai
     << "the sync ran before the line was written\n" << show(log);
 }
 
+// After a failed fdatasync the kernel may report the next one clean without having written the
+// lost pages, so a line whose sync failed is neither durable nor acknowledged. A retry of it (the
+// same id, as clients are told to retry) must write and sync it again, never be answered as a
+// duplicate of the unsynced line; and the log holds the event once.
+TEST_F(DurabilitySyncTest, ARetryOfAnAppendWhoseSyncFailedIsWrittenAndSyncedAgainNotADuplicate) {
+  auto opts = with(durability::fsynced);
+  opts.writer_idle_timeout = std::chrono::minutes{1}; // the same writer serves both appends
+  auto db = open_store(opts);
+  ASSERT_NE(db, nullptr);
+  must_append(*db, make_event("t1", "agent:message"));
+  const std::string events = real_root("t1/events.jsonl");
+  const auto synced_size = fs::file_size(events);
+
+  auto ev = make_event("t1", "agent:message");
+  ev.id = "5b1c2f0e-3d4a-4b6c-8e9f-0a1b2c3d4e5f";
+  clear_log();
+  fail_next("fdatasync", events, 1, EIO);
+  auto failed = db->append(ev);
+  ASSERT_FALSE(failed) << "acknowledged although its fdatasync failed";
+  EXPECT_EQ(fs::file_size(events), synced_size) << "the unsynced line was not taken back";
+
+  clear_log();
+  auto retry = db->append(ev);
+  ASSERT_TRUE(retry) << render(retry.error());
+  EXPECT_FALSE(retry->duplicate) << "answered from a line whose sync had failed";
+  auto log = logged_under(real_dir()); // as it was when the append returned
+  auto synced = sync_of(log, events, 0);
+  ASSERT_NE(synced, not_found) << "the retry was acknowledged without a sync\n" << show(log);
+  EXPECT_EQ(log[synced].size, static_cast<long long>(fs::file_size(events))) << show(log);
+  auto read = db->read_task("t1");
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->events.size(), 2u);
+  EXPECT_EQ(read->events[1].id, ev.id);
+}
+
 // The directory syncs that make a new task's names durable (its directory in the root, its events
 // file in that directory) can fail too. The first append then fails, and the writer remembers what
 // is still unsynced: the next append syncs it before it is acknowledged, although its file is

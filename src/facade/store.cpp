@@ -36,7 +36,7 @@ caf::expected<std::unique_ptr<store>> store::open(caf::actor_system& sys, store_
 store::~store() {
   caf::anon_send_exit(handle_, caf::exit_reason::user_shutdown);
   handle_ = nullptr;
-  // With an own system, its destructor waits for the store and its linked writers to finish, which
+  // With an own system, its destructor waits for the store and the writers it stops to finish, which
   // closes (and, under durability::fsynced, syncs) every file and releases the lock.
   own_sys_.reset();
 }

@@ -150,6 +150,9 @@ caf::error task_log::load() {
   });
   if (err)
     return err;
+  // What the file held when we read it is durable: written by syncs of ours or of an earlier
+  // process, whose leftovers the store's syncfs at open made durable.
+  synced_size_ = size_;
   if (torn && !cfg_.read_only) {
     // A crash cut the last line short. Terminate it, so the next line starts on a line of its own and
     // no byte of the torn line is lost: it stays as a corrupt line (compaction moves it aside), or as
@@ -242,8 +245,9 @@ caf::error task_log::sync_created_names() {
     auto dir = cfg_.root->open_task_dir(task_, false, nullptr);
     if (!dir)
       return dir.error();
-    if (auto err = fsync_dir(dir->get(), dir_))
-      return err;
+    if (*dir) // a directory removed since (cleanup) holds nothing left to make durable
+      if (auto err = fsync_dir(dir->get(), dir_))
+        return err;
     dir_entry_unsynced_ = false;
   }
   return caf::none;
@@ -322,12 +326,28 @@ caf::expected<append_result> task_log::append(append_request req) {
   return result;
 }
 
+void task_log::discard_unsynced() {
+  // After a failed fdatasync the kernel may have dropped the dirty pages and report the next sync
+  // clean, so the lines written since the last good sync are neither durable nor acknowledged: cut
+  // them off, forget what we knew (retried ids among them must be written again, never answered
+  // as duplicates), and reload, which tells the index what the file holds now. If even the cut
+  // fails, the reload still sees those lines; a later sync of theirs is retried like any other.
+  std::ignore = ::ftruncate(fd_, static_cast<off_t>(synced_size_));
+  dirty_ = false;
+  release();
+  std::ignore = load();
+}
+
 caf::error task_log::sync() {
   if (!dirty_ || fd_ < 0)
     return caf::none;
-  if (::fdatasync(fd_) != 0)
-    return io_error("cannot fdatasync", path_, errno);
+  if (::fdatasync(fd_) != 0) {
+    int err = errno;
+    discard_unsynced();
+    return io_error("cannot fdatasync", path_, err);
+  }
   dirty_ = false;
+  synced_size_ = size_;
   return caf::none;
 }
 

@@ -105,6 +105,15 @@ public:
   /// only here, and a new writer would find the names and never sync them.
   caf::error sync_created_names();
 
+  /// After a failed sync: removes the lines written since the last good one and reloads.
+  void discard_unsynced();
+
+  /// Treats the task's directory and file names as not yet synced, so the next append syncs them:
+  /// for a writer whose predecessor died owing such syncs.
+  void assume_names_unsynced() {
+    root_entry_unsynced_ = dir_entry_unsynced_ = true;
+  }
+
   /// Valid events in file order from the `from`-th on, with counters of what was skipped.
   caf::expected<read_result> read(uint64_t from,
                                   uint64_t max_events = std::numeric_limits<uint64_t>::max());
@@ -176,6 +185,8 @@ private:
   int fd_ = -1;
   bool holds_slot_ = false;
   bool dirty_ = false;
+  /// The file's size at the last successful sync (or load): lines beyond it are not yet durable.
+  uint64_t synced_size_ = 0;
   /// Names this log created whose directory was not synced yet (durability synced): the task's
   /// directory in the root, the events file in the task's directory. Kept until a sync succeeds, so
   /// a failed directory sync is retried by the next append instead of forgotten.
