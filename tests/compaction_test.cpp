@@ -91,10 +91,12 @@ TEST(PlanCompaction, AFutureSchemaLineCountsTowardsMaxEvents) {
 }
 
 TEST(PlanCompaction, AnAgeReachingBeforeTheEarliestTimeKeepsEverything) {
-  const std::string content = line("a", "1990-01-01T00:00:00Z", 1);
+  const std::string content = line("a", "0000-01-01T00:00:00Z", 1);
   auto policy = no_limits();
-  policy.max_age = caf::timespan::max(); // now - age saturates instead of wrapping to the future
-  auto plan = plan_compaction(content, policy, today, 4);
+  policy.max_age = caf::timespan::max();
+  // A clock near the earliest representable time: now - age must saturate there, never wrap round
+  // to a cutoff in the far future (which would remove every event).
+  auto plan = plan_compaction(content, policy, timestamp::min() + std::chrono::hours{1}, 4);
   EXPECT_EQ(plan.kept, content);
   EXPECT_FALSE(plan.changes_anything());
 }

@@ -21,8 +21,8 @@ namespace {
 struct judged_line {
   std::string_view text;
   line_status status;
-  caf::optional<timestamp> ts; // unset for a line we do not interpret (future schema, a ts
-                               // beyond 64-bit nanoseconds): no age can judge it, it is kept
+  caf::optional<timestamp> ts; // unset for a line we do not interpret (a future schema without a
+                               // readable ts): no age can judge it, it is kept
   std::string type;
 };
 
