@@ -269,6 +269,19 @@ size_t literal_token(std::string_view s, size_t pos, problem& why) {
   return fail(why, "not valid JSON", pos);
 }
 
+// An object member's key and its ':' at s[pos] (after whitespace); returns where its value starts.
+size_t member_key(std::string_view s, size_t pos, problem& why) {
+  if (pos >= s.size() || s[pos] != '"')
+    return fail(why, "not valid JSON (expected a key)", pos);
+  size_t i = string_token(s, pos, true, nullptr, why);
+  if (i == npos)
+    return npos;
+  i = skip_ws(s, i);
+  if (i >= s.size() || s[i] != ':')
+    return fail(why, "not valid JSON (expected ':')", i);
+  return skip_ws(s, i + 1);
+}
+
 } // namespace
 
 size_t scan_value(std::string_view s, size_t pos, rules r, problem& why) {
@@ -292,14 +305,8 @@ size_t scan_value(std::string_view s, size_t pos, rules r, problem& why) {
         --depth;
         ++i;
       } else if (c == '{') {
-        if (i >= n || s[i] != '"')
-          return fail(why, "not valid JSON (expected a key)", i);
-        if ((i = string_token(s, i, true, nullptr, why)) == npos)
+        if ((i = member_key(s, i, why)) == npos)
           return npos;
-        i = skip_ws(s, i);
-        if (i >= n || s[i] != ':')
-          return fail(why, "not valid JSON (expected ':')", i);
-        i = skip_ws(s, i + 1);
         continue;
       } else {
         continue;
@@ -324,14 +331,8 @@ size_t scan_value(std::string_view s, size_t pos, rules r, problem& why) {
       if (s[i] == ',') {
         i = skip_ws(s, i + 1);
         if (in_object[depth]) {
-          if (i >= n || s[i] != '"')
-            return fail(why, "not valid JSON (expected a key)", i);
-          if ((i = string_token(s, i, true, nullptr, why)) == npos)
+          if ((i = member_key(s, i, why)) == npos)
             return npos;
-          i = skip_ws(s, i);
-          if (i >= n || s[i] != ':')
-            return fail(why, "not valid JSON (expected ':')", i);
-          i = skip_ws(s, i + 1);
         }
         break;
       }
