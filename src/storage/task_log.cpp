@@ -227,10 +227,10 @@ caf::error task_log::open_for_append() {
   file_id_ = inode_of(fd_);
   holds_slot_ = cfg_.fds->try_acquire();
   dir_entry_unsynced_ |= created;
-  return sync_created_names();
+  return sync_created_names(dir->get());
 }
 
-caf::error task_log::sync_created_names() {
+caf::error task_log::sync_created_names(int dir_fd) {
   // fdatasync on the file makes neither new name durable: the directories holding them are synced
   // before the first acknowledgement. Names a killed process left unsynced were made durable when
   // the store opened (syncfs, spawn_store).
@@ -242,11 +242,16 @@ caf::error task_log::sync_created_names() {
     root_entry_unsynced_ = false;
   }
   if (dir_entry_unsynced_) {
-    auto dir = cfg_.root->open_task_dir(task_, false, nullptr);
-    if (!dir)
-      return dir.error();
-    if (*dir) // a directory removed since (cleanup) holds nothing left to make durable
-      if (auto err = fsync_dir(dir->get(), dir_))
+    unique_fd opened;
+    if (dir_fd < 0) { // not at hand: open it (a directory removed since holds nothing to sync)
+      auto dir = cfg_.root->open_task_dir(task_, false, nullptr);
+      if (!dir)
+        return dir.error();
+      opened = std::move(*dir);
+      dir_fd = opened.get();
+    }
+    if (dir_fd >= 0)
+      if (auto err = fsync_dir(dir_fd, dir_))
         return err;
     dir_entry_unsynced_ = false;
   }

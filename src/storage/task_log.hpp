@@ -103,7 +103,8 @@ public:
   /// Syncs the directories of names this log created and has not synced yet (synced durability;
   /// nothing otherwise). A writer calls it before it retires: the record of what is unsynced lives
   /// only here, and a new writer would find the names and never sync them.
-  caf::error sync_created_names();
+  /// `dir_fd`: the task's directory if the caller has it open, else -1 (it is opened if needed).
+  caf::error sync_created_names(int dir_fd = -1);
 
   /// After a failed sync: removes the lines written since the last good one and reloads.
   void discard_unsynced();
