@@ -136,7 +136,7 @@ dataset_info generate_dataset(const std::string& root, const dataset_spec& spec)
   std::ofstream(root + "/format_version") << "1\n";
   std::mt19937_64 rng{spec.seed};
   std::set<int64_t> used;
-  const int64_t start = evstore::parse_timestamp("2026-10-01T00:00:00Z")->seconds_since_epoch() * 1'000'000'000;
+  const int64_t start = evstore::parse_rfc3339("2026-10-01T00:00:00Z")->seconds_since_epoch() * 1'000'000'000;
   const int64_t span = int64_t{30} * 24 * 3600 * 1'000'000'000;
   dataset_info info;
   info.single_task_type = "review:security:audit";

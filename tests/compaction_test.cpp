@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 namespace {
 
 timestamp at(const char* text) {
-  return *parse_timestamp(text);
+  return *parse_rfc3339(text);
 }
 
 // One valid line of `type` at `ts`, with its newline.

@@ -31,7 +31,7 @@ event sample(json_payload data) {
   ev.type = "agent:message";
   ev.task = "t";
   ev.actor = actor_kind::agent;
-  ev.ts = *parse_timestamp("2026-03-01T10:00:00.5Z");
+  ev.ts = *parse_rfc3339("2026-03-01T10:00:00.5Z");
   ev.data = std::move(data);
   return ev;
 }
@@ -52,7 +52,7 @@ TEST(LineCodec, DecodesTheRustCratesLine) {
   EXPECT_EQ(d.ev.type, "task:state:running");
   EXPECT_EQ(d.ev.task, "t-1");
   EXPECT_EQ(d.ev.actor, actor_kind::agent);
-  EXPECT_EQ(d.ev.ts, *parse_timestamp("2026-03-01T10:00:00Z"));
+  EXPECT_EQ(d.ev.ts, *parse_rfc3339("2026-03-01T10:00:00Z"));
   EXPECT_EQ(d.ev.data.text(), R"({"from":"waiting","n":3})");
   EXPECT_EQ(d.ev.data.value().at("n").as_int64(), 3);
   EXPECT_EQ(d.ev.schema_version, 1u);
@@ -80,7 +80,7 @@ TEST(LineCodec, NormalisesOffsetTimestampsToUtc) {
   auto d = decode_line(R"({"id":"x","type":"a","task":"t","actor":"human",)"
                        R"("ts":"2026-03-01T12:00:00+02:00","data":{}})");
   ASSERT_EQ(d.status, line_status::ok);
-  EXPECT_EQ(format_timestamp(*d.ev.ts), "2026-03-01T10:00:00Z");
+  EXPECT_EQ(to_rfc3339(*d.ev.ts), "2026-03-01T10:00:00Z");
 }
 
 TEST(LineCodec, MigratesLinesWithoutSchemaVersion) {
@@ -95,7 +95,7 @@ TEST(LineCodec, SkipsFutureSchemaWithoutGuessing) {
                        R"("ts":"2026-03-01T10:00:00Z","schema_version":2})");
   EXPECT_EQ(d.status, line_status::future_schema);
   EXPECT_EQ(d.ev.schema_version, 2u);
-  EXPECT_EQ(format_timestamp(*d.ev.ts), "2026-03-01T10:00:00Z");
+  EXPECT_EQ(to_rfc3339(*d.ev.ts), "2026-03-01T10:00:00Z");
 }
 
 TEST(LineCodec, ToleratesUnknownFields) {
@@ -121,7 +121,7 @@ TEST(LineCodec, DataNumbersUnicodeAndEscapesSurviveARoundTrip) {
   ev.type = "agent:message";
   ev.task = "t";
   ev.actor = actor_kind::agent;
-  ev.ts = *parse_timestamp("2026-03-01T10:00:00.5Z");
+  ev.ts = *parse_rfc3339("2026-03-01T10:00:00.5Z");
   ev.data = *json_payload::parse(R"({"big":18446744073709551615,"neg":-9223372036854775808,)"
                                  R"("pi":3.141592653589793,"tiny":5e-324,"s":"é \"q\" \\ \n \t \u0001 😀"})");
   auto line = encode_line(ev);
@@ -166,7 +166,7 @@ TEST(LineCodec, ReadsWhatTheRustCrateWritesAtItsLimits) {
   // chrono writes leap seconds; they read as the last nanosecond before them.
   auto d = decode_line(line_with("{}", "2016-12-31T23:59:60.5Z"));
   ASSERT_EQ(d.status, line_status::ok);
-  EXPECT_EQ(format_timestamp(*d.ev.ts), "2016-12-31T23:59:59.999999999Z");
+  EXPECT_EQ(to_rfc3339(*d.ev.ts), "2016-12-31T23:59:59.999999999Z");
 }
 
 TEST(LineCodec, TheEpochIsATimestampLikeAnyOther) {

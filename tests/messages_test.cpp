@@ -40,7 +40,7 @@ protected:
     ev.type = "task:state:running";
     ev.task = "t-1";
     ev.actor = actor_kind::orchestrator;
-    ev.ts = *parse_timestamp("2026-03-01T10:00:00.123456789Z");
+    ev.ts = *parse_rfc3339("2026-03-01T10:00:00.123456789Z");
     ev.data = *json_payload::parse(R"({"a":[1,2.5,"x",null,true],"u":"é😀","big":123456789012345678901234567890,"e":1E-1})");
     return ev;
   }
@@ -68,10 +68,10 @@ TEST_F(MessagesTest, EventDataKeepsItsTextAndTsItsAbsence) {
   ASSERT_TRUE(back.ts);
   EXPECT_EQ(*back.ts, timestamp{});
   for (const char* far : {"0001-01-01T00:00:00.000000001Z", "9999-12-31T23:59:59.999999999Z"}) {
-    ev.ts = *parse_timestamp(far); // beyond 64-bit nanoseconds: crosses exactly
+    ev.ts = *parse_rfc3339(far); // beyond 64-bit nanoseconds: crosses exactly
     back = round_trip(ev);
     ASSERT_TRUE(back.ts);
-    EXPECT_EQ(format_timestamp(*back.ts), far);
+    EXPECT_EQ(to_rfc3339(*back.ts), far);
   }
   ev.data = std::nan(""); // a payload that cannot be appended keeps saying why
   back = round_trip(ev);
@@ -146,7 +146,7 @@ TEST_F(MessagesTest, CommandsAndRepliesRoundTrip) {
 }
 
 TEST_F(MessagesTest, NotificationsRoundTrip) {
-  auto ts = *parse_timestamp("2026-03-01T10:00:00.000000001Z");
+  auto ts = *parse_rfc3339("2026-03-01T10:00:00.000000001Z");
   auto a = round_trip(appended{"t", "agent:message", line_ref{ts, 3, 1024}, 77});
   EXPECT_EQ(a.task, "t");
   EXPECT_EQ(a.type, "agent:message");
@@ -168,7 +168,7 @@ TEST_F(MessagesTest, NotificationsRoundTrip) {
 }
 
 TEST_F(MessagesTest, QueryMessagesRoundTrip) {
-  auto ts = *parse_timestamp("2026-03-01T10:00:00.5Z");
+  auto ts = *parse_rfc3339("2026-03-01T10:00:00.5Z");
   auto q = round_trip(query_request{"task:", 5, ts});
   EXPECT_EQ(q.since, caf::optional<timestamp>{ts});
   auto pr = round_trip(plan_request{"a:", 3, caf::none});

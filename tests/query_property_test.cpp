@@ -53,7 +53,7 @@ TEST_P(QueryPropertyTest, IndexedQueryEqualsFullScan) {
   opts.writer_idle_timeout = std::chrono::milliseconds{1 + rng() % 20};
   auto db = open_store(opts);
   ASSERT_TRUE(db);
-  const auto base = *parse_timestamp("2026-11-01T00:00:00Z");
+  const auto base = *parse_rfc3339("2026-11-01T00:00:00Z");
   int queries = 0;
   for (int op = 0; op < 400; ++op) {
     auto dice = rng() % 100;

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 namespace {
 
 timestamp at(const char* text) {
-  return *parse_timestamp(text);
+  return *parse_rfc3339(text);
 }
 
 size_t open_fd_count() {
@@ -391,8 +391,8 @@ TEST_F(StoreTest, CrateEventsFromAnyFourDigitYearReadBackExactlyAndAgeOutByTheir
   auto read = db->read_task("t");
   ASSERT_TRUE(read);
   ASSERT_EQ(read->events.size(), 3u);
-  EXPECT_EQ(format_timestamp(*read->events[1].ts), "0500-01-01T00:00:00.000000001Z");
-  EXPECT_EQ(format_timestamp(*read->events[2].ts), "9999-12-31T23:59:59.999999999Z");
+  EXPECT_EQ(to_rfc3339(*read->events[1].ts), "0500-01-01T00:00:00.000000001Z");
+  EXPECT_EQ(to_rfc3339(*read->events[2].ts), "9999-12-31T23:59:59.999999999Z");
   EXPECT_EQ(read->stats.corrupt_lines, 0u);
   // Ordered by their time like any other (oldest first): the year 500, now, then 9999.
   auto got = db->query_by_type_prefix("task:", 10);
@@ -402,7 +402,7 @@ TEST_F(StoreTest, CrateEventsFromAnyFourDigitYearReadBackExactlyAndAgeOutByTheir
   ASSERT_EQ(got->events.size(), 3u);
   EXPECT_EQ(got->events.front().id, "0b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a");
   EXPECT_EQ(got->events.back().id, "1b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a");
-  auto since_2262 = db->query_by_type_prefix("task:", 10, *parse_timestamp("2262-04-12T00:00:00Z"));
+  auto since_2262 = db->query_by_type_prefix("task:", 10, *parse_rfc3339("2262-04-12T00:00:00Z"));
   ASSERT_TRUE(since_2262);
   ASSERT_EQ(since_2262->events.size(), 1u);
   EXPECT_EQ(since_2262->events[0].id, "1b7e5f9c-8a55-4d1e-9c3a-1f2e3d4c5b6a");
@@ -426,7 +426,7 @@ TEST_F(StoreTest, AppendRefusesATimestampNoReaderCouldParse) {
     auto ev = make_event("t", "task:created");
     ev.ts = ts;
     auto res = db->append(ev);
-    ASSERT_FALSE(res) << format_timestamp(ts);
+    ASSERT_FALSE(res) << to_rfc3339(ts);
     EXPECT_TRUE(is(res.error(), errc::invalid_timestamp)) << render(res.error());
   }
   for (auto ts : {earliest_writable_timestamp, latest_writable_timestamp}) {

@@ -52,7 +52,7 @@ std::string encode_line(const event& ev) {
   out += ",\"actor\":\"";
   out += to_string(ev.actor);
   out += "\",\"ts\":\"";
-  out += format_timestamp(ev.ts ? *ev.ts : timestamp::now());
+  out += to_rfc3339(ev.ts ? *ev.ts : timestamp::now());
   out += "\",\"data\":";
   out += ev.data.text();
   out += ",\"schema_version\":";
@@ -227,7 +227,7 @@ decoded_line decode_line(std::string_view line) {
   uint64_t version = f.version_present ? f.version : 0;
   std::optional<timestamp> parsed_ts;
   if (f.has_ts)
-    parsed_ts = parse_timestamp(f.ts);
+    parsed_ts = parse_rfc3339(f.ts);
   if (version > current_schema_version) {
     // Never guessed at: keep only what retention needs (its ts, if readable) and its type.
     ev.id.clear();

@@ -22,7 +22,7 @@ void peek_line(std::string_view line, line_header& out) {
     out.type.clear();
   if (f.version_present && !f.version_ok)
     return;
-  auto parsed_ts = f.has_ts ? parse_timestamp(f.ts) : std::nullopt;
+  auto parsed_ts = f.has_ts ? parse_rfc3339(f.ts) : std::nullopt;
   if (f.version_present && f.version > current_schema_version) {
     if (parsed_ts)
       out.ts = *parsed_ts;

@@ -62,7 +62,7 @@ bool digits(std::string_view s, size_t pos, size_t n, unsigned& out) {
 
 } // namespace
 
-std::optional<timestamp> parse_timestamp(std::string_view s) {
+std::optional<timestamp> parse_rfc3339(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM)
   unsigned year, month, day, hour, minute, second;
   if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month)
@@ -146,7 +146,7 @@ void append_fraction(std::string& out, int64_t nanos) {
 
 } // namespace
 
-std::string format_timestamp(timestamp ts) {
+std::string to_rfc3339(timestamp ts) {
   const int64_t secs = ts.seconds_since_epoch();
   const int64_t nanos = ts.nanoseconds();
   int64_t days = secs / 86400;
@@ -183,15 +183,6 @@ std::string format_timestamp(timestamp ts) {
   append_fraction(out, nanos);
   out += 'Z';
   return out;
-}
-
-// parse_timestamp and format_timestamp under their public names (messages/timestamp.hpp).
-std::optional<timestamp> parse_rfc3339(std::string_view text) {
-  return parse_timestamp(text);
-}
-
-std::string to_rfc3339(timestamp ts) {
-  return format_timestamp(ts);
 }
 
 } // namespace evstore

@@ -88,7 +88,7 @@ caf::error validate_for_append(const event& ev) {
                                              + std::to_string(current_schema_version));
   if (ev.ts && (*ev.ts < earliest_writable_timestamp || *ev.ts > latest_writable_timestamp))
     return make_error(errc::invalid_timestamp,
-                      "ts: RFC 3339 holds the years 0000 to 9999, got " + format_timestamp(*ev.ts));
+                      "ts: RFC 3339 holds the years 0000 to 9999, got " + to_rfc3339(*ev.ts));
   if (auto err = validate_data(ev.data))
     return err;
   return caf::none;

@@ -8,10 +8,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text{reinterpret_cast<const char*>(data), size};
-  auto ts = evstore::parse_timestamp(text);
+  auto ts = evstore::parse_rfc3339(text);
   if (ts) {
-    auto formatted = evstore::format_timestamp(*ts);
-    auto again = evstore::parse_timestamp(formatted);
+    auto formatted = evstore::to_rfc3339(*ts);
+    auto again = evstore::parse_rfc3339(formatted);
     if (!again || *again != *ts)
       std::abort();
   }

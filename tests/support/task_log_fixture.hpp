@@ -17,7 +17,7 @@
 namespace evstore::testing {
 
 inline timestamp at(const char* text) {
-  return *parse_timestamp(text);
+  return *parse_rfc3339(text);
 }
 
 /// Records what a task_log reports, in order.
