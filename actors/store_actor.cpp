@@ -119,8 +119,11 @@ caf::result<cleanup_result> clean_up(store_pointer self) {
   };
   auto acc = std::make_shared<outcome>();
   auto promise = self->make_response_promise<cleanup_result>();
+  // A window, as compact_all keeps: every candidate needs its writer, and a store of 100,000 empty
+  // tasks must not spawn 100,000 writers at once.
+  constexpr size_t cleanup_window = 8;
   gather<cleanup_result>(
-    std::move(candidates), 0,
+    std::move(candidates), cleanup_window,
     [=](const std::string& task) {
       return self->request(writer_for(self, task), caf::infinite, cleanup_request{});
     },
