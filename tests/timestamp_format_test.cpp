@@ -90,6 +90,11 @@ TEST(TimestampFormat, ReadsEveryFourDigitYearExactlyBeyondTheNanosecondRange) {
   EXPECT_LT(*parse_rfc3339("1677-09-21T00:12:43.145224191Z"),
             *parse_rfc3339("1677-09-21T00:12:43.145224192Z"));
   EXPECT_FALSE(parse_rfc3339("10000-01-01T00:00:00Z").has_value());
+  // An offset that moves the instant out of four-digit years in UTC: not readable, since it could
+  // never be written back (the timestamp fuzzer found the first).
+  EXPECT_FALSE(parse_rfc3339("0000-01-01T10:00:03+22:00").has_value());
+  EXPECT_FALSE(parse_rfc3339("9999-12-31T23:00:00-01:00").has_value());
+  EXPECT_TRUE(parse_rfc3339("0000-01-01T10:00:03-02:00").has_value());
 }
 
 TEST(TimestampFormat, ReadsLeapSecondsAsTheLastNanosecondBeforeThem) {

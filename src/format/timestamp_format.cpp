@@ -114,7 +114,12 @@ std::optional<timestamp> parse_rfc3339(std::string_view s) {
   // Four-digit years and offsets under a day keep the seconds far inside 64 bits.
   const int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
                        - offset_seconds;
-  return timestamp::from_parts(secs, nanos);
+  const auto ts = timestamp::from_parts(secs, nanos);
+  // An offset can move year 0000 or 9999 out of four digits in UTC ("0000-01-01T10:00:03+22:00"),
+  // which no writer could write back: such a text is not a timestamp the store holds.
+  if (ts < earliest_writable_timestamp || ts > latest_writable_timestamp)
+    return std::nullopt;
+  return ts;
 }
 
 namespace {
