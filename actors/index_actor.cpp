@@ -87,6 +87,17 @@ index_actor::behavior_type index_behavior(index_pointer self, size_t sketch_size
       if (st.pending.erase(failure.task))
         st.maybe_release();
     },
+    [=](const task_extended& note) {
+      auto& st = self->state;
+      if (!st.index->apply(note))
+        // The lines do not follow what the index knows: answering without them would be wrong.
+        st.failed[note.task] = "the index's record of the task does not match its file; reopen "
+                               "the store";
+      else
+        st.failed.erase(note.task);
+      if (st.pending.erase(note.task))
+        st.maybe_release();
+    },
     [=](const appended& note) { self->state.index->apply(note); },
     [=](const compacted& note) { self->state.index->apply(note); },
     [=](const task_removed& note) {

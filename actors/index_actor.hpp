@@ -16,7 +16,7 @@ namespace evstore {
 
 using index_actor = caf::typed_actor<
   caf::reacts_to<task_summary>, caf::reacts_to<appended>, caf::reacts_to<compacted>,
-  caf::reacts_to<task_removed>,
+  caf::reacts_to<task_removed>, caf::reacts_to<task_extended>,
   // The tasks on disk when the store opened; population is complete once each was summarised.
   caf::reacts_to<population_plan>, caf::reacts_to<population_failed>,
   caf::replies_to<plan_request>::with<query_plan>,

@@ -12,6 +12,7 @@ namespace evstore {
 
 using notification_sink
   = caf::typed_actor<caf::reacts_to<task_summary>, caf::reacts_to<appended>,
-                     caf::reacts_to<compacted>, caf::reacts_to<task_removed>>;
+                     caf::reacts_to<compacted>, caf::reacts_to<task_removed>,
+                     caf::reacts_to<task_extended>>;
 
 } // namespace evstore

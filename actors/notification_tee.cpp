@@ -16,6 +16,7 @@ notification_sink::behavior_type notification_tee_behavior(notification_sink::po
   };
   return {
     [=](const task_summary& x) { both(x); },
+    [=](const task_extended& x) { both(x); },
     [=](const appended& x) { both(x); },
     [=](const compacted& x) { both(x); },
     [=](const task_removed& x) { both(x); },

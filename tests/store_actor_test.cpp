@@ -147,6 +147,7 @@ TEST_F(StoreActorTest, AnExtraSinkSeesEveryNotificationBesideTheIndex) {
             [=](const appended& x) { caf::anon_send(out, std::string("appended ") + x.type); },
             [=](const compacted& x) { caf::anon_send(out, std::string("compacted ") + x.task); },
             [=](const task_removed& x) { caf::anon_send(out, std::string("removed ") + x.task); },
+            [=](const task_extended& x) { caf::anon_send(out, std::string("extended ") + x.task); },
         };
       },
       caf::actor{self});

@@ -29,6 +29,8 @@ struct appended {
   line_ref line;
   /// Identity (inode) of the file written; offsets are meaningful only for this file.
   uint64_t file_id = 0;
+  /// The file's size after this line: where the next line starts.
+  uint64_t end = 0;
 };
 
 /// What one task holds of one event type: a summary whose size does not grow with events.
@@ -62,6 +64,25 @@ struct compacted {
   task_summary summary;
 };
 
+/// One line of a task_extended: its type and where it is.
+struct typed_line {
+  std::string type;
+  line_ref line;
+};
+
+/// A writer found its task's file longer than the index knew it (from the checkpoint, or from the
+/// task's previous writer) and read only the lines after what was known: the index extends its
+/// summaries instead of replacing them. `from_events` is what the index must already know of the
+/// task; `events` and `bytes` are the file's totals after `lines`.
+struct task_extended {
+  std::string task;
+  uint64_t file_id = 0;
+  uint64_t from_events = 0;
+  uint64_t events = 0;
+  uint64_t bytes = 0;
+  std::vector<typed_line> lines;
+};
+
 /// A task's directory was removed by cleanup; it has no events any more.
 struct task_removed {
   std::string task;
@@ -74,7 +95,8 @@ typename Inspector::result_type inspect(Inspector& f, line_ref& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, appended& x) {
-  return f(caf::meta::type_name("evstore::appended"), x.task, x.type, x.line, x.file_id);
+  return f(caf::meta::type_name("evstore::appended"), x.task, x.type, x.line, x.file_id,
+           x.end);
 }
 
 template <class Inspector>
@@ -87,6 +109,17 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_summary& x) {
   return f(caf::meta::type_name("evstore::task_summary"), x.task, x.file_id, x.events, x.bytes,
            x.types);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, typed_line& x) {
+  return f(caf::meta::type_name("evstore::typed_line"), x.type, x.line);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_extended& x) {
+  return f(caf::meta::type_name("evstore::task_extended"), x.task, x.file_id, x.from_events,
+           x.events, x.bytes, x.lines);
 }
 
 template <class Inspector>

@@ -36,8 +36,10 @@ type_index::task_id type_index::intern(const std::string& task) {
 
 type_index::type_entry& type_index::entry_of(const std::string& type) {
   auto it = types_.find(type);
-  if (it == types_.end())
+  if (it == types_.end()) {
     it = types_.emplace(type, type_entry{}).first;
+    it->second.name = it->first;
+  }
   return it->second;
 }
 
@@ -72,6 +74,7 @@ void type_index::apply(const appended& note) {
   auto& rec = tasks_[id];
   rec.file_id = note.file_id;
   ++rec.events;
+  rec.bytes = note.end;
   auto& entry = entry_of(note.type);
   auto [it, added] = entry.slot.try_emplace(id, static_cast<uint32_t>(entry.pairs.size()));
   if (added) {
@@ -88,6 +91,7 @@ void type_index::apply(const task_summary& summary) {
   auto& rec = tasks_[id];
   rec.file_id = summary.file_id;
   rec.events = summary.events;
+  rec.bytes = summary.bytes;
   for (const auto& ts : summary.types) {
     auto& entry = entry_of(ts.type);
     entry.slot[id] = static_cast<uint32_t>(entry.pairs.size());
@@ -100,6 +104,42 @@ void type_index::apply(const task_summary& summary) {
 
 void type_index::apply(const compacted& note) {
   apply(note.summary);
+}
+
+bool type_index::apply(const task_extended& note) {
+  auto it = task_ids_.find(note.task);
+  if (it == task_ids_.end() || !tasks_[it->second].live
+      || tasks_[it->second].events != note.from_events)
+    return false;
+  for (const auto& line : note.lines)
+    apply(appended{note.task, line.type, line.line, note.file_id, note.bytes});
+  auto& rec = tasks_[it->second];
+  rec.file_id = note.file_id;
+  rec.events = note.events;
+  rec.bytes = note.bytes;
+  return true;
+}
+
+void type_index::for_each_task(const std::function<void(const task_summary&)>& fn) const {
+  task_summary out;
+  for (size_t id = 0; id < tasks_.size(); ++id) {
+    const auto& rec = tasks_[id];
+    if (!rec.live)
+      continue;
+    out.task = rec.name;
+    out.file_id = rec.file_id;
+    out.events = rec.events;
+    out.bytes = rec.bytes;
+    out.types.clear();
+    for (const type_entry* entry : rec.types) {
+      auto slot = entry->slot.find(static_cast<task_id>(id));
+      if (slot == entry->slot.end())
+        continue;
+      out.types.push_back(entry->pairs[slot->second].s);
+      out.types.back().type = entry->name;
+    }
+    fn(out);
+  }
 }
 
 void type_index::remove_task(const std::string& task) {

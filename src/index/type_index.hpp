@@ -10,6 +10,7 @@
 // each); any other pair's task is scanned by its writer with the bound. Pairs whose newest event
 // ranks below the bound are never asked.
 
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -29,12 +30,19 @@ public:
   /// Replaces everything known of the task.
   void apply(const task_summary& summary);
   void apply(const compacted& note);
+  /// Adds the lines a writer read past what the index knew. False (and nothing changed) if the
+  /// index does not know exactly `note.from_events` events of the task: the lines would not follow.
+  bool apply(const task_extended& note);
   void remove_task(const std::string& task);
 
   /// True once a summary of `task` arrived (and it was not removed since).
   bool knows(const std::string& task) const;
 
   query_plan plan(const plan_request& req) const;
+
+  /// Calls `fn` once per live task with everything known of it, as apply(task_summary) takes it
+  /// back (types in no particular order): what a checkpoint saves.
+  void for_each_task(const std::function<void(const task_summary&)>& fn) const;
 
   /// tasks, types, entries, events, bytes (population fields are the actor's).
   index_stats stats() const;
@@ -49,6 +57,7 @@ private:
 
   /// One event type: its pairs in a flat vector (queries walk it), and where each task's pair is.
   struct type_entry {
+    std::string name;
     std::vector<pair_state> pairs;
     std::unordered_map<task_id, uint32_t> slot;
   };
@@ -58,6 +67,7 @@ private:
     bool live = false;
     uint64_t file_id = 0;
     uint64_t events = 0;
+    uint64_t bytes = 0;
     /// Entries this task has a pair in (map nodes never move).
     std::vector<type_entry*> types;
   };

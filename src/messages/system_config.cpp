@@ -35,6 +35,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<writer_idle>("evstore::writer_idle");
   cfg.add_message_type<line_ref>("evstore::line_ref");
   cfg.add_message_type<task_summary>("evstore::task_summary");
+  cfg.add_message_type<typed_line>("evstore::typed_line");
+  cfg.add_message_type<task_extended>("evstore::task_extended");
   cfg.add_message_type<rank_key>("evstore::rank_key");
   cfg.add_message_type<located_event>("evstore::located_event");
   cfg.add_message_type<plan_request>("evstore::plan_request");

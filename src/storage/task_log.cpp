@@ -315,7 +315,8 @@ caf::expected<append_result> task_log::append(append_request req) {
   }
   dirty_ = true;
   if (observer_)
-    observer_->on_appended(appended{task_, ev.type, line_ref{*ev.ts, count_, size_}, file_id_});
+    observer_->on_appended(appended{task_, ev.type, line_ref{*ev.ts, count_, size_}, file_id_,
+                                    size_ + line.size()});
   size_ += line.size();
   if (ids_loaded_)
     recent_.remember(ev.id, count_, size_ - line.size()); // otherwise load_recent_ids() reads it
