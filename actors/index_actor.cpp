@@ -7,7 +7,9 @@
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "src/index/type_index.hpp"
+#include "checkpoint_saver.hpp"
+#include "messages/internal/atoms.hpp"
+#include "src/index/index_checkpoint.hpp"
 
 namespace evstore {
 
@@ -20,14 +22,24 @@ struct deferred_plan {
 
 struct index_state {
   static inline const char* name = "evstore.index";
-  std::unique_ptr<type_index> index;
+  index_setup setup;
+  std::shared_ptr<type_index> index;
+  /// A pass started and its plan has not arrived: queries wait, and reports are remembered.
   bool plan_received = false;
+  bool pass_started = false;
+  /// Tasks reported by their writers since the pass started: they need not be waited for.
+  std::unordered_set<std::string> reported_in_pass;
   uint64_t population_total = 0;
-  std::unordered_set<std::string> pending; // listed tasks not summarised yet
+  uint64_t population_loads = 0;
+  std::unordered_set<std::string> pending; // tasks of the pass's plan not reported yet
   std::vector<deferred_plan> deferred;
   std::vector<caf::typed_response_promise<index_stats>> awaiting;
   /// Tasks whose file could not be loaded, with why: queries fail rather than answer without them.
   std::map<std::string, std::string> failed;
+  /// Something changed since the last checkpoint was made.
+  bool dirty = false;
+  bool saving = false;
+  checkpoint_saver saver;
 
   caf::expected<query_plan> plan(const plan_request& req) const {
     if (!failed.empty())
@@ -45,7 +57,18 @@ struct index_state {
     out.population_total = population_total;
     out.population_done = population_total - std::min<uint64_t>(population_total, pending.size());
     out.complete = complete() && failed.empty();
+    out.checkpoint_tasks = setup.checkpoint_tasks;
+    out.population_loads = population_loads;
     return out;
+  }
+
+  // A writer told us about `task`: it counts for the running pass.
+  void reported(const std::string& task) {
+    dirty = true;
+    if (pass_started && !plan_received)
+      reported_in_pass.insert(task);
+    if (pending.erase(task)) // passes may overlap: one's pending tasks may report during the next
+      maybe_release();
   }
 
   // Answers the queries (and waiters) that waited for population, once it is complete.
@@ -67,25 +90,65 @@ struct index_state {
     }
     deferred.clear();
   }
+
+  // Everything the index knows, as a checkpoint's bytes. Runs in the index (the index must not
+  // change while it is read); the writing happens on the saver's thread.
+  std::string encode() const {
+    checkpoint_encoder out{checkpoint_scope{static_cast<uint32_t>(setup.sketch_size),
+                                            setup.root_device}};
+    index->for_each_task([&](const task_summary& task) { out.add(task); });
+    return out.finish();
+  }
 };
 
 using index_pointer = index_actor::stateful_pointer<index_state>;
 
-index_actor::behavior_type index_behavior(index_pointer self, size_t sketch_size) {
-  self->state.index = std::make_unique<type_index>(sketch_size);
+// Saves a checkpoint if anything changed and the index is whole: a checkpoint made in the middle of
+// a pass or with tasks missing would still be checked against the files, but would help less.
+void save(index_pointer self, bool last) {
+  auto& st = self->state;
+  if (!st.saver || (!last && st.saving) || !st.dirty || !st.complete() || !st.failed.empty()) {
+    if (last && st.saver)
+      caf::anon_send_exit(st.saver, caf::exit_reason::user_shutdown);
+    return;
+  }
+  st.dirty = false;
+  st.saving = true;
+  save_checkpoint req{st.encode(), last};
+  if (last) { // nobody waits for the answer: the store is closing
+    caf::anon_send(st.saver, std::move(req));
+    return;
+  }
+  self->request(st.saver, caf::infinite, std::move(req))
+    .then([=](bool) { self->state.saving = false; },
+          [=](caf::error&) {
+            // Not saved: the old checkpoint (or none) stays, which is as correct, only slower to
+            // open with. Try again at the next tick.
+            self->state.saving = false;
+            self->state.dirty = true;
+          });
+}
+
+index_actor::behavior_type index_behavior(index_pointer self, index_setup setup) {
+  auto& st = self->state;
+  st.index = setup.initial ? setup.initial : std::make_shared<type_index>(setup.sketch_size);
+  setup.initial = nullptr;
+  if (setup.root) {
+    st.saver = spawn_checkpoint_saver(self->system(), setup.root, setup.lock);
+    self->set_exit_handler([=](caf::exit_msg& msg) {
+      save(self, true);
+      self->quit(msg.reason);
+    });
+    if (setup.checkpoint_interval.count() > 0)
+      self->delayed_send(self, setup.checkpoint_interval, checkpoint_atom::value);
+  }
+  st.setup = std::move(setup);
   return {
     [=](const task_summary& summary) {
       auto& st = self->state;
       st.index->apply(summary);
       st.failed.erase(summary.task);
-      if (st.pending.erase(summary.task))
-        st.maybe_release();
-    },
-    [=](population_failed& failure) {
-      auto& st = self->state;
-      st.failed[failure.task] = std::move(failure.reason);
-      if (st.pending.erase(failure.task))
-        st.maybe_release();
+      st.reported(summary.task);
     },
     [=](const task_extended& note) {
       auto& st = self->state;
@@ -95,24 +158,48 @@ index_actor::behavior_type index_behavior(index_pointer self, size_t sketch_size
                                "the store";
       else
         st.failed.erase(note.task);
-      if (st.pending.erase(note.task))
-        st.maybe_release();
+      st.reported(note.task);
     },
-    [=](const appended& note) { self->state.index->apply(note); },
-    [=](const compacted& note) { self->state.index->apply(note); },
+    [=](population_failed& failure) {
+      auto& st = self->state;
+      st.failed[failure.task] = std::move(failure.reason);
+      st.reported(failure.task);
+    },
+    [=](const appended& note) {
+      self->state.index->apply(note);
+      self->state.dirty = true;
+    },
+    [=](const compacted& note) {
+      self->state.index->apply(note);
+      self->state.dirty = true;
+    },
     [=](const task_removed& note) {
       auto& st = self->state;
       st.index->remove_task(note.task);
-      if (st.pending.erase(note.task))
-        st.maybe_release();
+      st.reported(note.task);
+    },
+    [=](population_start) -> known_files {
+      auto& st = self->state;
+      st.pass_started = true;
+      st.plan_received = false; // queries wait for this pass
+      st.reported_in_pass.clear();
+      known_files out;
+      st.index->for_each_task([&](const task_summary& task) {
+        out.tasks.push_back(task.task);
+        out.extents.push_back(file_extent{task.file_id, task.bytes, task.events});
+      });
+      return out;
     },
     [=](population_plan& plan) {
       auto& st = self->state;
-      st.population_total = plan.tasks.size();
-      // Tasks whose writer already reported (it loaded for an early append) are done already.
+      st.population_total = plan.listed;
+      st.population_loads += plan.tasks.size();
+      // Tasks whose writer reported since the pass began (it loaded for an early append) are done.
       for (auto& task : plan.tasks)
-        if (!st.index->knows(task))
+        if (!st.reported_in_pass.count(task))
           st.pending.insert(std::move(task));
+      st.reported_in_pass.clear();
+      st.pass_started = false;
       st.plan_received = true;
       st.maybe_release();
     },
@@ -133,13 +220,17 @@ index_actor::behavior_type index_behavior(index_pointer self, size_t sketch_size
       st.awaiting.push_back(promise);
       return promise;
     },
+    [=](checkpoint_atom) {
+      save(self, false);
+      self->delayed_send(self, self->state.setup.checkpoint_interval, checkpoint_atom::value);
+    },
   };
 }
 
 } // namespace
 
-index_actor spawn_index(caf::actor_system& sys, size_t sketch_size) {
-  return sys.spawn(index_behavior, sketch_size);
+index_actor spawn_index(caf::actor_system& sys, index_setup setup) {
+  return sys.spawn(index_behavior, std::move(setup));
 }
 
 } // namespace evstore

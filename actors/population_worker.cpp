@@ -1,20 +1,53 @@
+#include "population_worker.hpp"
+
+#include <unordered_map>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "src/storage/store_layout.hpp"
 #include "gather.hpp"
-#include "population_worker.hpp"
+#include "src/storage/store_layout.hpp"
 
 namespace evstore {
 
 namespace {
 
+// The tasks whose files the index does not know as they are: listed but unknown or different, and
+// known but no longer listed.
+std::vector<std::string> differing(known_files& known, std::vector<task_file>& listed) {
+  std::unordered_map<std::string, file_extent> by_task;
+  by_task.reserve(known.tasks.size());
+  for (size_t i = 0; i < known.tasks.size(); ++i)
+    by_task.emplace(std::move(known.tasks[i]), known.extents[i]);
+  std::vector<std::string> out;
+  for (auto& file : listed) {
+    auto it = by_task.find(file.task);
+    const bool same = it != by_task.end() && it->second.file_id == file.file_id
+                      && it->second.bytes == file.bytes;
+    if (it != by_task.end())
+      by_task.erase(it);
+    if (!same)
+      out.push_back(std::move(file.task));
+  }
+  for (auto& [task, extent] : by_task)
+    out.push_back(task); // gone: its writer finds no file and tells the index
+  return out;
+}
+
 caf::behavior population_behavior(caf::event_based_actor* self, store_internal_actor store,
-                                  index_actor index, std::string root, size_t window) {
-  auto listed = list_task_ids(root);
-  auto tasks = listed ? std::move(*listed) : std::vector<std::string>{};
-  // The plan goes first, so the index knows what "complete" means before any summary counts.
-  self->send(index, population_plan{tasks});
+                                  index_actor index, std::shared_ptr<const store_root> root,
+                                  size_t window, known_files known) {
+  auto listed = list_task_files(*root);
+  if (!listed) { // the index must not answer as if the store were empty
+    self->send(index, population_plan{{}, 0});
+    self->send(index, population_failed{"", render(listed.error())});
+    self->quit();
+    return {};
+  }
+  const uint64_t count = listed->size();
+  auto tasks = differing(known, *listed);
+  // The plan goes first, so the index knows what "complete" means before any report counts.
+  self->send(index, population_plan{tasks, count});
   gather<uint64_t>(
     std::move(tasks), std::max<size_t>(window, 1),
     [=](const std::string& task) {
@@ -31,10 +64,11 @@ caf::behavior population_behavior(caf::event_based_actor* self, store_internal_a
 
 } // namespace
 
-void spawn_population_worker(store_internal_actor::pointer store, index_actor index, std::string root,
-                             size_t window) {
-  store->spawn(population_behavior, caf::actor_cast<store_internal_actor>(store), std::move(index), std::move(root),
-               window);
+void spawn_population_worker(store_internal_actor::pointer store, index_actor index,
+                             std::shared_ptr<const store_root> root, size_t window,
+                             known_files known) {
+  store->spawn(population_behavior, caf::actor_cast<store_internal_actor>(store), std::move(index),
+               std::move(root), window, std::move(known));
 }
 
 } // namespace evstore

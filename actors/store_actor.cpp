@@ -15,11 +15,11 @@
 #include "notification_tee.hpp"
 #include "src/bus/bus_gate.hpp"
 #include "src/format/line_reader.hpp"
+#include "src/storage/checkpoint_loader.hpp"
 #include "src/storage/store_layout.hpp"
 #include "compact_all_worker.hpp"
 #include "population_worker.hpp"
 #include "query_actor.hpp"
-#include "scan_query_worker.hpp"
 #include "src/format/validation.hpp"
 #include "writer_setup.hpp"
 
@@ -50,6 +50,13 @@ struct store_state {
   /// Tasks whose writer died without retiring: their next writer may have lost the record of names
   /// still to sync, so it syncs them on its first open (durability::fsynced).
   std::unordered_set<std::string> writer_died;
+  /// What is known of the files of tasks without a live writer (from the checkpoint, or from the
+  /// task's last writer as it retired): a new writer starts from it instead of reading the whole
+  /// file again (task_log::assume_known).
+  std::unordered_map<std::string, file_extent> known_files;
+  /// When a read-only store last began a population pass: its queries see other processes' writes
+  /// only through passes, and start one when the last is older than external_change_check.
+  std::chrono::steady_clock::time_point last_pass{};
 
   // Every way the store ends (an exit, a kill, an exception) destroys its state: its writers end with
   // it, as links made them, and give back the lock.
@@ -70,6 +77,10 @@ writer_actor& writer_for(store_pointer self, const std::string& task) {
                        std::chrono::duration_cast<caf::timespan>(st.opts.writer_idle_timeout),
                        caf::actor_cast<store_internal_actor>(self), st.sink, st.bus, st.bus_open};
     setup.names_may_be_unsynced = st.writer_died.erase(task) > 0;
+    if (auto known = st.known_files.find(task); known != st.known_files.end()) {
+      setup.known = known->second;
+      st.known_files.erase(known);
+    }
     auto writer = spawn_writer(self, std::move(setup));
     // Monitored, not linked: CAF 0.17 keeps an actor's links in a list that each unlink scans, so
     // links from 100,000 retiring writers to the store made retiring quadratic in the number of
@@ -173,6 +184,8 @@ bool retire_if_idle(store_pointer self, const writer_idle& idle) {
   self->demonitor(it->second.handle.address());
   self->state.writer_tasks.erase(it->second.handle.address());
   writers.erase(it);
+  if (idle.extent)
+    self->state.known_files[idle.task] = *idle.extent;
   return true;
 }
 
@@ -231,15 +244,42 @@ task_log_config log_config(const store_options& opts, std::shared_ptr<const stor
   return cfg;
 }
 
-// A writable store's index (fed by the writers, and by `sink` too if a test watches), its
-// population from disk, and its bus.
-void start_index_and_bus(store_pointer self, notification_sink watcher) {
+// A population pass (population_worker.hpp). The store starts it itself, so that the index holds
+// back the plans of queries spawned after this call until the pass is complete.
+void start_population_pass(store_pointer self) {
   auto& st = self->state;
-  st.index = spawn_index(self->system(), st.opts.index_sketch_size);
+  st.last_pass = std::chrono::steady_clock::now();
+  self->request(st.index, caf::infinite, population_start{})
+    .then([=](known_files& known) {
+      auto& st = self->state;
+      spawn_population_worker(self, st.index, st.log_cfg.root, st.opts.population_window,
+                              std::move(known));
+    });
+}
+
+// The index (fed by the writers, and by `sink` too if a test watches), starting from the
+// checkpoint, and its first population pass; a writable store's bus.
+void start_index_and_bus(store_pointer self, notification_sink watcher,
+                         std::shared_ptr<loaded_checkpoint> checkpoint) {
+  auto& st = self->state;
+  index_setup setup;
+  setup.sketch_size = st.opts.index_sketch_size;
+  setup.initial = std::move(checkpoint->index);
+  setup.checkpoint_tasks = checkpoint->tasks;
+  if (!st.opts.read_only && st.opts.index_checkpoint) {
+    setup.root = st.log_cfg.root;
+    setup.lock = st.log_cfg.lock;
+    setup.checkpoint_interval = std::chrono::duration_cast<caf::timespan>(st.opts.checkpoint_interval);
+    setup.root_device = device_of(*st.log_cfg.root);
+  }
+  st.known_files = std::move(checkpoint->extents);
+  st.index = spawn_index(self->system(), std::move(setup));
   self->link_to(st.index);
   st.sink = watcher ? spawn_notification_tee(self, st.index, std::move(watcher))
                     : caf::actor_cast<notification_sink>(st.index);
-  spawn_population_worker(self, st.index, st.opts.root, st.opts.population_window);
+  start_population_pass(self);
+  if (st.opts.read_only)
+    return;
   st.bus = spawn_bus(self->system(), caf::actor_cast<store_actor>(self), st.bus_open);
   self->link_to(st.bus);
 }
@@ -247,13 +287,13 @@ void start_index_and_bus(store_pointer self, notification_sink watcher) {
 store_internal_actor::behavior_type store_behavior(store_pointer self, store_options opts,
                                                    notification_sink watcher,
                                                    std::shared_ptr<const store_root> root,
-                                                   std::shared_ptr<store_lock> lock) {
+                                                   std::shared_ptr<store_lock> lock,
+                                                   std::shared_ptr<loaded_checkpoint> checkpoint) {
   auto& st = self->state;
   st.log_cfg = log_config(opts, std::move(root), std::move(lock));
   st.opts = std::move(opts);
   self->set_down_handler([self](caf::down_msg& down) { forget_writer(self, down); });
-  if (!st.opts.read_only)
-    start_index_and_bus(self, std::move(watcher));
+  start_index_and_bus(self, std::move(watcher), std::move(checkpoint));
   return {
     [=](append_request& req) {
       auto task = req.ev.task;
@@ -274,9 +314,12 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
     [=](cleanup_request) { return clean_up(self); },
     [=](query_request& req) -> caf::delegated<query_result> {
       auto& st = self->state;
-      if (st.index)
-        return self->delegate(spawn_query_actor(self, st.index), std::move(req));
-      return self->delegate(spawn_scan_query_worker(self, st.opts.root), std::move(req));
+      // A read-only store hears of no writes (another process makes them): a pass first, unless
+      // one began within external_change_check, the staleness every query already accepts.
+      if (st.opts.read_only
+          && std::chrono::steady_clock::now() - st.last_pass >= st.opts.external_change_check)
+        start_population_pass(self);
+      return self->delegate(spawn_query_actor(self, st.index), std::move(req));
     },
     [=](subscribe_request& req) -> caf::result<subscribed> {
       if (!self->state.bus)
@@ -325,8 +368,13 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
     if (opts.ack == durability::fsynced && ::syncfs((*root)->fd()) != 0)
       return io_error("cannot syncfs the file system of", opts.root, errno);
   }
-  return caf::actor_cast<store_actor>(
-    sys.spawn(store_behavior, opts, std::move(sink), std::move(*root), std::move(lock)));
+  // Read before any actor runs, so the index and the writers start from the same knowledge.
+  auto checkpoint = std::make_shared<loaded_checkpoint>(
+    opts.index_checkpoint ? load_checkpoint(**root, opts.index_sketch_size)
+                          : loaded_checkpoint{std::make_shared<type_index>(opts.index_sketch_size)});
+  return caf::actor_cast<store_actor>(sys.spawn(store_behavior, opts, std::move(sink),
+                                                std::move(*root), std::move(lock),
+                                                std::move(checkpoint)));
 }
 
 caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts) {

@@ -54,6 +54,14 @@ struct store_options {
   /// Files loaded at once while populating the index on open. Small on purpose: appends queue behind
   /// these loads on the scheduler, and two or three keep two cores busy.
   size_t population_window = 3;
+  /// Keep the index's checkpoint (<root>/index.checkpoint): load it on open, so the store reads only
+  /// what changed since instead of every file, and save it at close and every checkpoint_interval
+  /// while the store has changed. The files stay the only truth: a stale, foreign or damaged
+  /// checkpoint is used only as far as the files prove it. Read-only opens load it, never save it.
+  bool index_checkpoint = true;
+  /// How often a running store saves its checkpoint, if anything changed since the last one (written
+  /// aside, fsynced and renamed, so a crash leaves the old one whole). 0: only at close.
+  std::chrono::milliseconds checkpoint_interval{60'000};
   /// Refuse on append (errc::invalid_type) any type outside the Rust crate's closed list. For a store
   /// shared with tools still on the crate, which skips other lines and whose compaction deletes them.
   /// Off by default: evstore itself accepts any well-formed type.

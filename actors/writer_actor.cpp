@@ -11,6 +11,10 @@ namespace evstore {
 
 namespace {
 
+caf::optional<file_extent> to_optional(const std::optional<file_extent>& x) {
+  return x ? caf::optional<file_extent>{*x} : caf::none;
+}
+
 struct waiting_append {
   caf::typed_response_promise<append_result> promise;
   append_result result;
@@ -29,6 +33,9 @@ struct sink_forwarder : task_log_observer {
       self->send(sink, x);
   }
   void on_loaded(const task_summary& x) override {
+    forward(x);
+  }
+  void on_extended(const task_extended& x) override {
     forward(x);
   }
   void on_appended(const appended& x) override {
@@ -109,6 +116,8 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
   st.log = std::make_unique<task_log>(setup.root, setup.task, setup.log, &st.forwarder);
   if (setup.names_may_be_unsynced)
     st.log->assume_names_unsynced();
+  if (setup.known)
+    st.log->assume_known(*setup.known);
   st.setup = std::move(setup);
   return {
     [=](append_request& req) -> caf::result<append_result> {
@@ -175,12 +184,17 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
         return;
       }
       st.tick_scheduled = false;
-      // Idle for a whole period: give back the file and the cached state now, then ask to retire.
+      // Idle for a whole period: give back the file and the cached state now, then ask to retire,
+      // handing what we know of the file to the task's next writer (or to our own next load).
+      auto extent = st.log->extent();
       st.log->release();
-      self->request(st.setup.router, caf::infinite, writer_idle{st.log->task(), st.handled})
+      self->request(st.setup.router, caf::infinite,
+                    writer_idle{st.log->task(), st.handled, to_optional(extent)})
         .then([=](bool retire) {
           if (retire)
             self->quit();
+          else if (extent)
+            self->state.log->assume_known(*extent);
         });
     },
   };

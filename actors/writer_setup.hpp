@@ -3,6 +3,7 @@
 // How the store actor spawns a writer (private to the library).
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/event_based_actor.hpp>
@@ -32,6 +33,8 @@ struct writer_setup {
   /// The task's previous writer died without retiring, perhaps with directory syncs still owed:
   /// sync the task's names on the first open (task_log::assume_names_unsynced).
   bool names_may_be_unsynced = false;
+  /// What the index knows of the task's file (task_log::assume_known), if anything.
+  std::optional<file_extent> known;
 };
 
 /// A writer's log is as durable as the store acknowledges appends.

@@ -28,6 +28,11 @@ struct index_stats {
   uint64_t fetches_routed = 0;
   /// Writer actors alive now (idle ones retire).
   uint64_t live_writers = 0;
+  /// Tasks the index took from its checkpoint when the store opened (0: none was used).
+  uint64_t checkpoint_tasks = 0;
+  /// Task files population passes had to read (all of them or only their new lines) because the
+  /// index did not know them as they are on disk.
+  uint64_t population_loads = 0;
 };
 
 template <class Inspector>
@@ -44,7 +49,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, index_stats& x) {
   return f(caf::meta::type_name("evstore::index_stats"), x.tasks, x.types, x.entries, x.events,
            x.bytes, x.population_done, x.population_total, x.complete, x.fetches_routed,
-           x.live_writers);
+           x.live_writers, x.checkpoint_tasks, x.population_loads);
 }
 
 } // namespace evstore

@@ -12,4 +12,7 @@ using sync_atom = caf::atom_constant<caf::atom("evs_sync")>;
 /// Writer self-message: close the file and retire if nothing happened since the last tick.
 using idle_atom = caf::atom_constant<caf::atom("evs_idle")>;
 
+/// The index actor's timer: time to save a checkpoint if anything changed.
+using checkpoint_atom = caf::atom_constant<caf::atom("evs_ckpt")>;
+
 } // namespace evstore

@@ -64,6 +64,21 @@ struct compacted {
   task_summary summary;
 };
 
+/// What is known to be in a task's file: its identity (inode; 0: no file) and the `events` valid
+/// events in its first `bytes` bytes, which end where a line ends. Kept by the store for a task
+/// whose writer retired, and by the checkpoint, so that the task's next load reads only what came
+/// after.
+struct file_extent {
+  uint64_t file_id = 0;
+  uint64_t bytes = 0;
+  uint64_t events = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, file_extent& x) {
+  return f(caf::meta::type_name("evstore::file_extent"), x.file_id, x.bytes, x.events);
+}
+
 /// One line of a task_extended: its type and where it is.
 struct typed_line {
   std::string type;

@@ -69,9 +69,21 @@ struct fetch_result {
   bool stale_plan = false;
 };
 
-/// The population worker's list of tasks found on disk when the store opened.
+/// A population pass begins (at open, and before a read-only store's query, which cannot hear of
+/// another process's writes): the index holds queries back until the pass's plan is done, and
+/// replies what it knows of every task's file, so the pass loads only files that differ.
+struct population_start {};
+
+struct known_files {
+  std::vector<std::string> tasks;
+  std::vector<file_extent> extents;
+};
+
+/// The tasks a population pass has its writers load (files the index does not know as they are
+/// now: new, grown, replaced, or gone), and how many tasks are on disk.
 struct population_plan {
   std::vector<std::string> tasks;
+  uint64_t listed = 0;
 };
 
 /// The population worker could not load a task's file: the index cannot answer exactly, and says so
@@ -119,7 +131,17 @@ typename Inspector::result_type inspect(Inspector& f, fetch_result& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, population_plan& x) {
-  return f(caf::meta::type_name("evstore::population_plan"), x.tasks);
+  return f(caf::meta::type_name("evstore::population_plan"), x.tasks, x.listed);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, population_start&) {
+  return f(caf::meta::type_name("evstore::population_start"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, known_files& x) {
+  return f(caf::meta::type_name("evstore::known_files"), x.tasks, x.extents);
 }
 
 template <class Inspector>

@@ -9,6 +9,9 @@
 
 #include <caf/actor_control_block.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/optional.hpp>
+
+#include "notifications.hpp"
 
 namespace evstore {
 
@@ -17,6 +20,8 @@ namespace evstore {
 struct writer_idle {
   std::string task;
   uint64_t handled = 0;
+  /// What the writer knew of its file, for the task's next writer; none if it had not loaded it.
+  caf::optional<file_extent> extent;
 };
 
 /// Asks the store for the writers of `tasks` (spawning them as needed), so a query can send its
@@ -36,9 +41,21 @@ struct populate_request {
   std::string task;
 };
 
+/// Sent to the index's checkpoint saver: write `bytes` as the store's checkpoint (aside, fsync,
+/// rename); with `last`, the saver quits afterwards.
+struct save_checkpoint {
+  std::string bytes;
+  bool last = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, save_checkpoint& x) {
+  return f(caf::meta::type_name("evstore::save_checkpoint"), x.bytes, x.last);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, writer_idle& x) {
-  return f(caf::meta::type_name("evstore::writer_idle"), x.task, x.handled);
+  return f(caf::meta::type_name("evstore::writer_idle"), x.task, x.handled, x.extent);
 }
 
 template <class Inspector>

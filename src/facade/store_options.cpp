@@ -43,6 +43,8 @@ caf::error validate(const store_options& opts) {
     return negative("writer_idle_timeout");
   if (opts.external_change_check.count() < 0)
     return negative("external_change_check");
+  if (opts.checkpoint_interval.count() < 0)
+    return negative("checkpoint_interval");
   if (opts.root.empty())
     return make_error(errc::invalid_argument, "root must name a directory");
   return caf::none;

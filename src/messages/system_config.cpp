@@ -36,6 +36,7 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<line_ref>("evstore::line_ref");
   cfg.add_message_type<task_summary>("evstore::task_summary");
   cfg.add_message_type<typed_line>("evstore::typed_line");
+  cfg.add_message_type<file_extent>("evstore::file_extent");
   cfg.add_message_type<task_extended>("evstore::task_extended");
   cfg.add_message_type<rank_key>("evstore::rank_key");
   cfg.add_message_type<located_event>("evstore::located_event");
@@ -45,6 +46,9 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<fetch_request>("evstore::fetch_request");
   cfg.add_message_type<fetch_result>("evstore::fetch_result");
   cfg.add_message_type<populate_request>("evstore::populate_request");
+  cfg.add_message_type<population_start>("evstore::population_start");
+  cfg.add_message_type<save_checkpoint>("evstore::save_checkpoint");
+  cfg.add_message_type<known_files>("evstore::known_files");
   cfg.add_message_type<resolve_writers>("evstore::resolve_writers");
   cfg.add_message_type<writer_handles>("evstore::writer_handles");
   cfg.add_message_type<population_plan>("evstore::population_plan");

@@ -11,6 +11,7 @@
 
 #include "messages/errc.hpp"
 #include "src/format/validation.hpp"
+#include "file_io.hpp"
 
 namespace evstore {
 
@@ -38,25 +39,52 @@ std::string version_text() {
   return std::to_string(store_format_version) + "\n";
 }
 
-// Writes format_version for a new store: temporary name, fsync, rename, fsync the root, so that a
-// power loss leaves either no file or a complete one.
-caf::error write_format_version(const store_root& root) {
-  const std::string tmp = format_version_temp_file_name;
+} // namespace
+
+caf::error replace_root_file(const store_root& root, const char* name, const char* temp_name,
+                             std::string_view text) {
+  const std::string tmp = temp_name;
   if (::unlinkat(root.fd(), tmp.c_str(), 0) != 0 && errno != ENOENT) // a leftover, or a symlink
     return io_error("cannot remove", root.display("", tmp), errno);
   auto fd = root.open_file_in(root.fd(), "", tmp, O_WRONLY | O_CREAT | O_EXCL);
   if (!fd)
     return fd.error();
-  const std::string text = version_text();
-  if (::write(fd->get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())
-      || ::fsync(fd->get()) != 0) {
-    int err = errno;
+  size_t done = 0;
+  int err = write_all(fd->get(), text.data(), text.size(), done);
+  if (err == 0 && ::fsync(fd->get()) != 0)
+    err = errno;
+  if (err != 0) {
     ::unlinkat(root.fd(), tmp.c_str(), 0);
     return io_error("cannot write", root.display("", tmp), err);
   }
-  if (::renameat(root.fd(), tmp.c_str(), root.fd(), format_version_file_name) != 0)
-    return io_error("cannot rename", root.display("", tmp), errno);
+  if (::renameat(root.fd(), tmp.c_str(), root.fd(), name) != 0) {
+    err = errno;
+    ::unlinkat(root.fd(), tmp.c_str(), 0);
+    return io_error("cannot rename", root.display("", tmp), err);
+  }
   return fsync_dir(root.fd(), root.path());
+}
+
+caf::expected<std::string> read_root_file(const store_root& root, const char* name) {
+  auto fd = root.open_file_in(root.fd(), "", name, O_RDONLY);
+  if (!fd)
+    return fd.error();
+  if (!*fd)
+    return std::string{};
+  return read_all(fd->get(), root.display("", name));
+}
+
+uint64_t device_of(const store_root& root) {
+  struct stat sb {};
+  return ::fstat(root.fd(), &sb) == 0 ? static_cast<uint64_t>(sb.st_dev) : 0;
+}
+
+namespace {
+
+// A new store's format_version, written so that a power loss leaves no file or a complete one.
+caf::error write_format_version(const store_root& root) {
+  return replace_root_file(root, format_version_file_name, format_version_temp_file_name,
+                           version_text());
 }
 
 // Checks an existing format_version; `fd` is open on it.
@@ -152,6 +180,22 @@ caf::expected<std::vector<std::string>> list_task_ids(const store_root& root) {
   for (auto& dir : *dirs)
     if (task_has_events(root, dir))
       out.push_back(std::move(dir));
+  return out;
+}
+
+caf::expected<std::vector<task_file>> list_task_files(const store_root& root) {
+  auto dirs = list_task_dirs(root);
+  if (!dirs)
+    return dirs.error();
+  std::vector<task_file> out;
+  out.reserve(dirs->size() + 1);
+  struct stat sb {};
+  if (stat_events_file(root, "", sb))
+    out.push_back(task_file{"", static_cast<uint64_t>(sb.st_ino), static_cast<uint64_t>(sb.st_size)});
+  for (auto& dir : *dirs)
+    if (stat_events_file(root, dir, sb))
+      out.push_back(
+        task_file{std::move(dir), static_cast<uint64_t>(sb.st_ino), static_cast<uint64_t>(sb.st_size)});
   return out;
 }
 

@@ -3,12 +3,14 @@
 // Where things live under a store root (SPEC §2, docs/FORMAT.md):
 //   <root>/format_version          "1\n"
 //   <root>/LOCK                    advisory write lock, holds the writer's pid
+//   <root>/index.checkpoint        what the index knew at its last save (a cache; never the truth)
 //   <root>/events.jsonl            system-wide events (task "")
 //   <root>/<task>/events.jsonl     one task's log
 //   <root>/<task>/events.corrupt   unparsable lines moved out by compaction, byte for byte
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sys/stat.h>
@@ -27,6 +29,8 @@ constexpr const char* compact_temp_file_name = "events.jsonl.compact.tmp";
 constexpr const char* format_version_file_name = "format_version";
 constexpr const char* format_version_temp_file_name = "format_version.tmp";
 constexpr const char* lock_file_name = "LOCK";
+constexpr const char* checkpoint_file_name = "index.checkpoint";
+constexpr const char* checkpoint_temp_file_name = "index.checkpoint.tmp";
 constexpr int store_format_version = 1;
 
 /// Directory holding `task`'s files: the root itself for the system-wide task "".
@@ -48,6 +52,16 @@ caf::expected<std::shared_ptr<const store_root>> open_store_root(const std::stri
 caf::expected<std::vector<std::string>> list_task_ids(const store_root& root);
 caf::expected<std::vector<std::string>> list_task_ids(const std::string& root);
 
+/// A task's events file as listed: its identity and size.
+struct task_file {
+  std::string task;
+  uint64_t file_id = 0;
+  uint64_t bytes = 0;
+};
+
+/// list_task_ids with each file's inode and size, from the same one stat per task.
+caf::expected<std::vector<task_file>> list_task_files(const store_root& root);
+
 /// Task directories under `root` (valid task ids, real directories), whether or not they hold an
 /// events file.
 caf::expected<std::vector<std::string>> list_task_dirs(const store_root& root);
@@ -59,6 +73,19 @@ bool stat_events_file(const store_root& root, const std::string& task, struct st
 
 /// True if `task` has an events file (as stat_events_file), and with `non_empty`, not an empty one.
 bool task_has_events(const store_root& root, const std::string& task, bool non_empty = false);
+
+/// Replaces the root's file `name` with `text` so that a crash leaves the old file or the new one,
+/// whole: written to `temp_name` (a leftover removed first, never followed if a symlink), fsynced,
+/// renamed over `name`, and the root fsynced.
+caf::error replace_root_file(const store_root& root, const char* name, const char* temp_name,
+                             std::string_view text);
+
+/// The content of the root's file `name`, empty if there is none; what the root refuses to open (a
+/// symbolic link, not a regular file) is an error.
+caf::expected<std::string> read_root_file(const store_root& root, const char* name);
+
+/// The device the root lives on (st_dev), 0 if unknown.
+uint64_t device_of(const store_root& root);
 
 /// fsyncs a directory so a rename or a new entry in it survives a crash.
 caf::error fsync_dir(int dir_fd, const std::string& shown);

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <tuple>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -102,16 +103,36 @@ caf::error task_log::load() {
   }
   if (loaded_)
     return caf::none;
+  const std::optional<file_extent> known = std::exchange(known_, std::nullopt);
   count_ = 0;
   size_ = 0;
   file_id_ = 0;
   ids_loaded_ = false;
   recent_.clear();
   sketch_builder sketch{cfg_.sketch_size};
+  // Extending: the file still starts with what was known, so only the lines after it are read, and
+  // the index, which knows the start, is told only of them.
+  bool extending = false;
+  uint64_t known_events = 0;
+  std::vector<typed_line> tail;
+  auto add = [&](std::string_view type, const line_ref& ref) {
+    if (extending)
+      tail.push_back(typed_line{std::string{type}, ref});
+    else
+      sketch.add(type, ref);
+  };
   auto report = [&] {
     loaded_ = true;
+    ++reports_;
     last_change_check_ = std::chrono::steady_clock::now(); // what we just read is the truth
-    if (observer_)
+    if (!observer_)
+      return;
+    if (extending)
+      observer_->on_extended(
+        task_extended{task_, file_id_, known_events, count_, size_, std::move(tail)});
+    else if (known && known->file_id != 0 && file_id_ == 0)
+      observer_->on_removed(task_removed{task_}); // the file the index knew is gone
+    else
       observer_->on_loaded(task_summary{task_, file_id_, count_, size_, sketch.finish()});
   };
   auto log = log_file::open(*cfg_.root, task_);
@@ -122,32 +143,40 @@ caf::error task_log::load() {
     return caf::none;
   }
   file_id_ = log->inode();
+  if (known && known->file_id == file_id_ && known->bytes <= log->size()
+      && log->line_starts_at(known->bytes)) {
+    extending = true;
+    known_events = count_ = known->events;
+    size_ = known->bytes;
+  }
   bool torn = false;
   uint64_t torn_offset = 0;
   line_header torn_line;
   line_header h;
-  auto err = log->for_each_line([&](const raw_line& line) {
-    size_ = line.offset + line.length + (line.terminated ? 1 : 0);
-    if (line.too_long) { // unreadable: counted nowhere, never indexed (line_reader.hpp)
+  auto err = log->for_each_line(
+    [&](const raw_line& line) {
+      size_ = line.offset + line.length + (line.terminated ? 1 : 0);
+      if (line.too_long) { // unreadable: counted nowhere, never indexed (line_reader.hpp)
+        if (!line.terminated) {
+          torn = true;
+          torn_offset = line.offset;
+          torn_line = line_header{};
+        }
+        return;
+      }
+      if (is_blank_line(line.text))
+        return;
       if (!line.terminated) {
         torn = true;
         torn_offset = line.offset;
-        torn_line = line_header{};
+        peek_line(line.text, torn_line);
+        return;
       }
-      return;
-    }
-    if (is_blank_line(line.text))
-      return;
-    if (!line.terminated) {
-      torn = true;
-      torn_offset = line.offset;
-      peek_line(line.text, torn_line);
-      return;
-    }
-    peek_line(line.text, h);
-    if (h.status == line_status::ok)
-      sketch.add(h.type, line_ref{h.ts, count_++, line.offset});
-  });
+      peek_line(line.text, h);
+      if (h.status == line_status::ok)
+        add(h.type, line_ref{h.ts, count_++, line.offset});
+    },
+    size_);
   if (err)
     return err;
   // What the file held when we read it is durable: written by syncs of ours or of an earlier
@@ -165,7 +194,7 @@ caf::error task_log::load() {
     dirty_ = true;
     size_ += 1;
     if (torn_line.status == line_status::ok)
-      sketch.add(torn_line.type, line_ref{torn_line.ts, count_++, torn_offset});
+      add(torn_line.type, line_ref{torn_line.ts, count_++, torn_offset});
   }
   report();
   return caf::none;
@@ -397,8 +426,13 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
 }
 
 caf::expected<uint64_t> task_log::populate() {
+  const uint64_t reports_before = reports_;
   if (auto err = load())
     return err;
+  // Loaded before: say so, in order after every notification of ours, so the index counts the
+  // task as populated whatever it knew of it already.
+  if (reports_ == reports_before && observer_)
+    observer_->on_extended(task_extended{task_, file_id_, count_, count_, size_, {}});
   return size_;
 }
 

@@ -38,6 +38,8 @@ public:
   virtual ~task_log_observer() = default;
   /// The file was (re)loaded: its complete content by type.
   virtual void on_loaded(const task_summary& summary) = 0;
+  /// The file was loaded from what was known of it (assume_known): only the lines after that.
+  virtual void on_extended(const task_extended& extension) = 0;
   virtual void on_appended(const appended& note) = 0;
   virtual void on_compacted(const compacted& note) = 0;
   virtual void on_removed(const task_removed& note) = 0;
@@ -126,8 +128,24 @@ public:
   caf::expected<compact_result> compact(const retention_policy& policy, timestamp now,
                                         bool dry_run = false);
 
-  /// Loads the file if it is not loaded yet (reporting its summary); returns its size in bytes.
+  /// Loads the file if it is not loaded yet (reporting its summary, or the lines after what was
+  /// known), else reports that nothing changed (an empty task_extended); returns its size in bytes.
   caf::expected<uint64_t> populate();
+
+  /// What the next load may take as read instead of reading it again: the file's identity and the
+  /// events in its first bytes, as the index knows them (from a checkpoint, or from this task's
+  /// previous writer). Used only if the file is still that inode, at least that long, and a line
+  /// starts where the known bytes end; the load then reads and reports only the lines after.
+  void assume_known(const file_extent& known) {
+    known_ = known;
+  }
+
+  /// What this log knows of its file if it is loaded, for the task's next writer.
+  std::optional<file_extent> extent() const {
+    if (!loaded_)
+      return std::nullopt;
+    return file_extent{file_id_, size_, count_};
+  }
 
   /// Events matching `req.prefix` ranked at or above `req.bound`, at most `req.limit` of the best:
   /// by reading the planned lines if the file is still the planned one, else by a scan whose result
@@ -194,6 +212,10 @@ private:
   bool root_entry_unsynced_ = false;
   bool dir_entry_unsynced_ = false;
   bool loaded_ = false;
+  /// Loads that reported to the observer: populate() reports even when it loads nothing.
+  uint64_t reports_ = 0;
+  /// See assume_known(); consumed by the next load.
+  std::optional<file_extent> known_;
   uint64_t count_ = 0; // valid events
   uint64_t size_ = 0;  // bytes
   uint64_t file_id_ = 0; // inode of the file, 0 if there is none

@@ -50,6 +50,7 @@ caf::expected<compact_result> task_log::compact(const retention_policy& policy, 
   // Valid events removed, as the index counts them (future-schema lines are not indexed).
   const uint64_t removed_valid = count_ - plan.kept_valid;
   release(); // counts and recent ids are reloaded from the new file on next use
+  known_ = file_extent{*new_file_id, plan.kept.size(), plan.kept_valid}; // ...but not re-read
   if (observer_)
     observer_->on_compacted(compacted{task_, removed_valid,
                                       task_summary{task_, *new_file_id, plan.kept_valid,

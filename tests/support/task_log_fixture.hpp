@@ -26,8 +26,12 @@ struct recorder : task_log_observer {
   std::vector<appended> appends;
   std::vector<compacted> compactions;
   std::vector<task_removed> removals;
+  std::vector<task_extended> extensions;
   void on_loaded(const task_summary& x) override {
     loaded.push_back(x);
+  }
+  void on_extended(const task_extended& x) override {
+    extensions.push_back(x);
   }
   void on_appended(const appended& x) override {
     appends.push_back(x);

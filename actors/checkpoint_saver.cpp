@@ -1,0 +1,38 @@
+#include "checkpoint_saver.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "src/storage/store_layout.hpp"
+
+namespace evstore {
+
+namespace {
+
+checkpoint_saver::behavior_type saver_behavior(checkpoint_saver::pointer self,
+                                               std::shared_ptr<const store_root> root,
+                                               std::shared_ptr<const store_lock> lock) {
+  return {
+    [=](save_checkpoint& req) -> caf::result<bool> {
+      // Another process may have taken the store over (LOCK removed behind us): its checkpoint
+      // must not be replaced by ours.
+      caf::error err = lock ? lock->verify() : caf::error{};
+      if (!err)
+        err = replace_root_file(*root, checkpoint_file_name, checkpoint_temp_file_name, req.bytes);
+      if (req.last)
+        self->quit();
+      if (err)
+        return err;
+      return true;
+    },
+  };
+}
+
+} // namespace
+
+checkpoint_saver spawn_checkpoint_saver(caf::actor_system& sys,
+                                        std::shared_ptr<const store_root> root,
+                                        std::shared_ptr<const store_lock> lock) {
+  return sys.spawn<caf::detached>(saver_behavior, std::move(root), std::move(lock));
+}
+
+} // namespace evstore

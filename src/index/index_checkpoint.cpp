@@ -1,0 +1,264 @@
+#include "index_checkpoint.hpp"
+
+#include <cstring>
+
+#include <boost/crc.hpp>
+
+#include "messages/errc.hpp"
+
+namespace evstore {
+
+namespace {
+
+constexpr char magic[8] = {'E', 'V', 'S', 'T', 'C', 'K', 'P', 'T'};
+constexpr size_t header_size = 40;
+
+// Little-endian fixed-width and LEB128 variable-length integers: summaries are mostly small numbers
+// (counts, positions, seconds relative to the newest line), so a checkpoint is a fraction of what
+// fixed widths would take, and reading it back is a pass over bytes, not a parse.
+void put_fixed(std::string& out, uint64_t v, size_t width) {
+  for (size_t i = 0; i < width; ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+uint64_t zigzag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+
+int64_t unzigzag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
+void put_string(std::string& out, const std::string& s) {
+  put_varint(out, s.size());
+  out += s;
+}
+
+// A line's seconds relative to its summary's newest: wraps harmlessly (unsigned), and comes back
+// exactly.
+void put_timestamp(std::string& out, timestamp ts, timestamp base) {
+  put_varint(out, zigzag(static_cast<int64_t>(static_cast<uint64_t>(ts.seconds_since_epoch())
+                                              - static_cast<uint64_t>(base.seconds_since_epoch()))));
+  put_varint(out, ts.nanoseconds());
+}
+
+uint32_t crc32_of(std::string_view bytes) {
+  boost::crc_32_type crc;
+  crc.process_bytes(bytes.data(), bytes.size());
+  return crc.checksum();
+}
+
+// Reads what put_* wrote; any read past the end or out of range makes the reader fail, and the
+// checkpoint is then refused whole.
+class reader {
+public:
+  explicit reader(std::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {
+  }
+
+  bool ok() const {
+    return ok_;
+  }
+  bool at_end() const {
+    return p_ == end_;
+  }
+
+  uint64_t fixed(size_t width) {
+    if (static_cast<size_t>(end_ - p_) < width)
+      return fail();
+    uint64_t v = 0;
+    for (size_t i = 0; i < width; ++i)
+      v |= static_cast<uint64_t>(static_cast<unsigned char>(p_[i])) << (8 * i);
+    p_ += width;
+    return v;
+  }
+
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_)
+        return fail();
+      auto byte = static_cast<unsigned char>(*p_++);
+      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0)
+        return v;
+    }
+    return fail();
+  }
+
+  /// A count of items that each take at least one byte: anything larger than what is left is
+  /// damage, and must not become a huge allocation.
+  uint64_t count() {
+    uint64_t n = varint();
+    return n <= static_cast<uint64_t>(end_ - p_) ? n : fail();
+  }
+
+  std::string string() {
+    uint64_t n = count();
+    if (!ok_)
+      return {};
+    std::string s{p_, static_cast<size_t>(n)};
+    p_ += n;
+    return s;
+  }
+
+  timestamp ts(timestamp base) {
+    auto delta = unzigzag(varint());
+    auto nanos = varint();
+    if (nanos >= 1'000'000'000u)
+      fail();
+    auto secs = static_cast<int64_t>(static_cast<uint64_t>(base.seconds_since_epoch())
+                                     + static_cast<uint64_t>(delta));
+    return timestamp::from_parts(secs, static_cast<int64_t>(nanos));
+  }
+
+private:
+  uint64_t fail() {
+    ok_ = false;
+    p_ = end_;
+    return 0;
+  }
+
+  const char* p_;
+  const char* end_;
+  bool ok_ = true;
+};
+
+caf::error damaged(const std::string& why) {
+  return make_error(errc::io_error, "index checkpoint is damaged: " + why);
+}
+
+} // namespace
+
+checkpoint_encoder::checkpoint_encoder(checkpoint_scope scope) : scope_(scope) {
+}
+
+uint32_t checkpoint_encoder::type_index_of(const std::string& type) {
+  auto [it, added] = type_ids_.try_emplace(type, static_cast<uint32_t>(type_count_));
+  if (added) {
+    put_string(types_, type);
+    ++type_count_;
+  }
+  return it->second;
+}
+
+void checkpoint_encoder::add(const task_summary& task) {
+  put_string(tasks_, task.task);
+  put_varint(tasks_, task.file_id);
+  put_varint(tasks_, task.events);
+  put_varint(tasks_, task.bytes);
+  put_varint(tasks_, task.types.size());
+  for (const auto& s : task.types) {
+    put_varint(tasks_, type_index_of(s.type));
+    put_varint(tasks_, s.count);
+    put_varint(tasks_, zigzag(s.newest_ts.seconds_since_epoch()));
+    put_varint(tasks_, s.newest_ts.nanoseconds());
+    put_varint(tasks_, s.recent.size());
+    for (const auto& ref : s.recent) {
+      put_timestamp(tasks_, ref.ts, s.newest_ts);
+      put_varint(tasks_, ref.position);
+      put_varint(tasks_, ref.offset);
+    }
+    tasks_.push_back(s.has_older ? 1 : 0);
+    if (s.has_older) {
+      put_timestamp(tasks_, s.older_max_ts, s.newest_ts);
+      put_varint(tasks_, s.older_max_position);
+    }
+  }
+  ++task_count_;
+}
+
+std::string checkpoint_encoder::finish() {
+  std::string payload;
+  payload.reserve(types_.size() + tasks_.size() + 20);
+  put_varint(payload, type_count_);
+  payload += types_;
+  put_varint(payload, task_count_);
+  payload += tasks_;
+  std::string out;
+  out.reserve(header_size + payload.size());
+  out.append(magic, sizeof(magic));
+  put_fixed(out, checkpoint_format_version, 4);
+  put_fixed(out, scope_.sketch_size, 4);
+  put_fixed(out, scope_.root_device, 8);
+  put_fixed(out, payload.size(), 8);
+  put_fixed(out, crc32_of(payload), 4);
+  put_fixed(out, 0, 4); // reserved
+  out += payload;
+  *this = checkpoint_encoder{scope_};
+  return out;
+}
+
+caf::error decode_checkpoint(std::string_view bytes, const checkpoint_scope& scope,
+                             const std::function<void(task_summary&)>& on_task) {
+  if (bytes.size() < header_size || std::memcmp(bytes.data(), magic, sizeof(magic)) != 0)
+    return damaged("not a checkpoint (no header)");
+  reader head{bytes.substr(sizeof(magic), header_size - sizeof(magic))};
+  auto version = head.fixed(4);
+  auto sketch_size = head.fixed(4);
+  auto device = head.fixed(8);
+  auto length = head.fixed(8);
+  auto crc = head.fixed(4);
+  if (version != checkpoint_format_version)
+    return make_error(errc::unsupported_format,
+                      "index checkpoint has format " + std::to_string(version) + ", not "
+                        + std::to_string(checkpoint_format_version));
+  if (sketch_size != scope.sketch_size || device != scope.root_device)
+    return make_error(errc::unsupported_format,
+                      "index checkpoint was made for another sketch size or file system");
+  auto payload = bytes.substr(header_size);
+  if (payload.size() != length)
+    return damaged("payload is " + std::to_string(payload.size()) + " bytes, the header says "
+                   + std::to_string(length));
+  if (crc32_of(payload) != crc)
+    return damaged("checksum mismatch");
+  reader in{payload};
+  std::vector<std::string> types(in.count());
+  for (auto& t : types)
+    t = in.string();
+  auto tasks = in.count();
+  task_summary task;
+  for (uint64_t i = 0; i < tasks && in.ok(); ++i) {
+    task.task = in.string();
+    task.file_id = in.varint();
+    task.events = in.varint();
+    task.bytes = in.varint();
+    task.types.resize(in.count());
+    for (auto& s : task.types) {
+      auto type = in.varint();
+      if (type >= types.size())
+        return damaged("a summary names an unknown type");
+      s.type = types[type];
+      s.count = in.varint();
+      auto secs = unzigzag(in.varint());
+      auto nanos = in.varint();
+      if (nanos >= 1'000'000'000u)
+        return damaged("a timestamp is out of range");
+      s.newest_ts = timestamp::from_parts(secs, static_cast<int64_t>(nanos));
+      s.recent.resize(in.count());
+      for (auto& ref : s.recent) {
+        ref.ts = in.ts(s.newest_ts);
+        ref.position = in.varint();
+        ref.offset = in.varint();
+      }
+      s.has_older = in.fixed(1) != 0;
+      s.older_max_ts = s.has_older ? in.ts(s.newest_ts) : timestamp{};
+      s.older_max_position = s.has_older ? in.varint() : 0;
+    }
+    if (!in.ok())
+      break;
+    on_task(task);
+  }
+  if (!in.ok() || !in.at_end())
+    return damaged("payload does not parse");
+  return caf::none;
+}
+
+} // namespace evstore
