@@ -67,7 +67,9 @@ caf::behavior population_behavior(caf::event_based_actor* self, store_internal_a
 void spawn_population_worker(store_internal_actor::pointer store, index_actor index,
                              std::shared_ptr<const store_root> root, size_t window,
                              known_files known) {
-  store->spawn(population_behavior, caf::actor_cast<store_internal_actor>(store), std::move(index),
+  // Detached: listing and stat-ing 100,000 files takes a while, and the scheduler's threads are the
+  // writers' (appends go on during population).
+  store->spawn<caf::detached>(population_behavior, caf::actor_cast<store_internal_actor>(store), std::move(index),
                std::move(root), window, std::move(known));
 }
 

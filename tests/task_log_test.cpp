@@ -1,6 +1,8 @@
 #include "src/storage/task_log.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <functional>
 
 #include <gtest/gtest.h>
 
@@ -71,8 +73,146 @@ TEST_F(TaskLogTest, LoadReportsASummaryPerTypeWithRecentLines) {
   EXPECT_EQ(msgs.older_max_ts, at("2026-01-09T00:00:00Z"));
   EXPECT_EQ(msgs.older_max_position, 0u);
   EXPECT_FALSE(sum.types[1].has_older);
-  EXPECT_TRUE(log->populate()); // already loaded: nothing more to report
+  EXPECT_TRUE(log->populate()); // already loaded: says nothing changed, without reading
   EXPECT_EQ(seen_.loaded.size(), 1u);
+  ASSERT_EQ(seen_.extensions.size(), 1u);
+  EXPECT_EQ(seen_.extensions[0].from_events, 7u);
+  EXPECT_EQ(seen_.extensions[0].events, 7u);
+  EXPECT_TRUE(seen_.extensions[0].lines.empty());
+}
+
+TEST_F(TaskLogTest, AKnownExtentIsNotReadAgainOnlyTheLinesAfterIt) {
+  auto first = make_log();
+  for (int i = 0; i < 3; ++i)
+    append_ok(*first, make_event("t1", "a:b"));
+  const auto known = *first->extent();
+  auto fourth = append_ok(*first, make_event("t1", "a:c"));
+  append_ok(*first, make_event("t1", "a:b"));
+  first.reset();
+  seen_ = recorder{};
+  auto next = make_log();
+  next->assume_known(known);
+  ASSERT_TRUE(next->populate());
+  EXPECT_TRUE(seen_.loaded.empty());
+  ASSERT_EQ(seen_.extensions.size(), 1u);
+  const auto& ext = seen_.extensions[0];
+  EXPECT_EQ(ext.from_events, 3u);
+  EXPECT_EQ(ext.events, 5u);
+  EXPECT_EQ(ext.bytes, std::filesystem::file_size(file()));
+  ASSERT_EQ(ext.lines.size(), 2u);
+  EXPECT_EQ(ext.lines[0].type, "a:c");
+  EXPECT_EQ(ext.lines[0].line.position, 3u);
+  EXPECT_EQ(ext.lines[0].line.offset, known.bytes);
+  EXPECT_EQ(ext.lines[0].line.ts, *fourth.ev.ts);
+  EXPECT_EQ(ext.lines[1].line.position, 4u);
+  // Positions and versions continue from what was known.
+  EXPECT_EQ(append_ok(*next, make_event("t1", "a:d")).position, 5u);
+}
+
+TEST_F(TaskLogTest, AKnownExtentThatNoLongerFitsTheFileIsIgnoredAndTheFileReadWhole) {
+  struct row {
+    const char* name;
+    std::function<void(const file_extent&)> change;
+  };
+  std::vector<row> rows = {
+    {"replaced by a new inode (renamed over, as tools do)",
+     [&](const file_extent&) {
+       auto text = slurp(file());
+       spit(file() + ".new", text);
+       std::filesystem::rename(file() + ".new", file());
+     }},
+    {"cut shorter than known", [&](const file_extent& k) {
+       ASSERT_EQ(::truncate(file().c_str(), static_cast<off_t>(k.bytes - 1)), 0);
+     }},
+    {"cut and rewritten so no line starts where the known bytes end",
+     [&](const file_extent& k) {
+       ASSERT_EQ(::truncate(file().c_str(), static_cast<off_t>(k.bytes - 5)), 0);
+       std::ofstream(file(), std::ios::app) << "0123456789\n";
+     }},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.name);
+    std::filesystem::remove_all(dir_.path() / "t1");
+    auto first = make_log();
+    for (int i = 0; i < 3; ++i)
+      append_ok(*first, make_event("t1", "a:b"));
+    const auto known = *first->extent();
+    first.reset();
+    r.change(known);
+    seen_ = recorder{};
+    auto next = make_log();
+    next->assume_known(known);
+    ASSERT_TRUE(next->populate());
+    EXPECT_TRUE(seen_.extensions.empty());
+    ASSERT_EQ(seen_.loaded.size(), 1u);
+    auto read = next->read(0);
+    ASSERT_TRUE(read);
+    EXPECT_EQ(seen_.loaded[0].events, read->events.size());
+  }
+}
+
+TEST_F(TaskLogTest, AKnownFileThatIsGoneIsReportedRemoved) {
+  auto first = make_log();
+  append_ok(*first, make_event("t1", "a:b"));
+  const auto known = *first->extent();
+  first.reset();
+  std::filesystem::remove_all(dir_.path() / "t1");
+  seen_ = recorder{};
+  auto next = make_log();
+  next->assume_known(known);
+  ASSERT_TRUE(next->populate());
+  EXPECT_TRUE(seen_.loaded.empty());
+  ASSERT_EQ(seen_.removals.size(), 1u);
+  EXPECT_EQ(seen_.removals[0].task, "t1");
+}
+
+TEST_F(TaskLogTest, AfterACompactionTheNextLoadReadsNothing) {
+  auto log = make_log();
+  for (int i = 0; i < 5; ++i)
+    append_ok(*log, make_event("t1", "a:b"));
+  retention_policy keep_two;
+  keep_two.max_events = 2;
+  keep_two.max_age = caf::none;
+  ASSERT_TRUE(log->compact(keep_two, timestamp::now()));
+  seen_ = recorder{};
+  EXPECT_EQ(append_ok(*log, make_event("t1", "a:c")).position, 2u);
+  EXPECT_TRUE(seen_.loaded.empty()); // the compaction's summary told the index everything
+  ASSERT_EQ(seen_.extensions.size(), 1u);
+  EXPECT_EQ(seen_.extensions[0].from_events, 2u);
+  EXPECT_TRUE(seen_.extensions[0].lines.empty());
+}
+
+TEST_F(TaskLogTest, AReadOnlyLogLearnsWhatAnotherProcessAppendedWhenPopulatedAgain) {
+  auto writer = make_log();
+  append_ok(*writer, make_event("t1", "a:b"));
+  task_log_config cfg;
+  cfg.fds = std::make_shared<fd_budget>(1);
+  cfg.root = root_handle();
+  cfg.read_only = true;
+  recorder seen;
+  task_log reader{dir_.str(), "t1", cfg, &seen};
+  ASSERT_TRUE(reader.populate());
+  ASSERT_EQ(seen.loaded.size(), 1u);
+  append_ok(*writer, make_event("t1", "a:c"));
+  // A line still being written is not known yet: what is known ends where it starts.
+  auto line = encode_line([&] {
+    auto ev = make_event("t1", "a:d", at("2026-01-01T00:00:00Z"));
+    ev.id = make_uuid_v4();
+    return ev;
+  }());
+  std::ofstream(file(), std::ios::app) << line.substr(0, 10);
+  ASSERT_TRUE(reader.populate());
+  ASSERT_EQ(seen.extensions.size(), 1u);
+  ASSERT_EQ(seen.extensions[0].lines.size(), 1u);
+  EXPECT_EQ(seen.extensions[0].lines[0].type, "a:c");
+  EXPECT_EQ(seen.extensions[0].bytes, std::filesystem::file_size(file()) - 10);
+  std::ofstream(file(), std::ios::app) << line.substr(10);
+  ASSERT_TRUE(reader.populate());
+  ASSERT_EQ(seen.extensions.size(), 2u);
+  ASSERT_EQ(seen.extensions[1].lines.size(), 1u);
+  EXPECT_EQ(seen.extensions[1].lines[0].type, "a:d");
+  EXPECT_EQ(seen.extensions[1].lines[0].line.position, 2u);
+  EXPECT_TRUE(seen.loaded.size() == 1u);
 }
 
 TEST_F(TaskLogTest, SystemWideEventsLiveInTheRootFile) {

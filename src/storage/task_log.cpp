@@ -95,11 +95,16 @@ caf::error task_log::load() {
   // cached (an open descriptor, counts, offsets) is wrong, and appends must not go to a dead inode.
   // So every append checks, at the cost of an fstat: an event acknowledged into a deleted file
   // would be lost.
-  if (loaded_ && !cfg_.read_only) {
+  // A read-only store's file grows behind it all the time (the writing process): a population pass
+  // reaches here through populate() to learn what was added.
+  if (loaded_) {
     bool changed = changed_behind_our_back();
     last_change_check_ = std::chrono::steady_clock::now();
-    if (changed)
+    if (changed) {
+      auto was = extent(); // a file that only grew is read from where we stopped
       release();
+      known_ = was;
+    }
   }
   if (loaded_)
     return caf::none;
@@ -179,6 +184,8 @@ caf::error task_log::load() {
     size_);
   if (err)
     return err;
+  if (torn && cfg_.read_only)
+    size_ = torn_offset; // what we know ends where the torn line starts: read it again once whole
   // What the file held when we read it is durable: written by syncs of ours or of an earlier
   // process, whose leftovers the store's syncfs at open made durable.
   synced_size_ = size_;
@@ -370,6 +377,7 @@ void task_log::discard_unsynced() {
   std::ignore = ::ftruncate(fd_, static_cast<off_t>(synced_size_));
   dirty_ = false;
   release();
+  known_.reset(); // the file was cut: nothing known of it may be assumed
   std::ignore = load();
 }
 
