@@ -140,10 +140,11 @@ public:
     known_ = known;
   }
 
-  /// What this log knows of its file if it is loaded, for the task's next writer.
+  /// What this log knows of its file (loaded, or assumed and not yet checked), for the task's
+  /// next writer.
   std::optional<file_extent> extent() const {
     if (!loaded_)
-      return std::nullopt;
+      return known_;
     return file_extent{file_id_, size_, count_};
   }
 
