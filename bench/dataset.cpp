@@ -130,6 +130,12 @@ void write_log(const std::string& path, std::mt19937_64& rng, const std::string&
 
 } // namespace
 
+std::string task_name(int t) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "task-%05d", t);
+  return name;
+}
+
 dataset_info generate_dataset(const std::string& root, const dataset_spec& spec) {
   namespace fs = std::filesystem;
   fs::create_directories(root);
@@ -141,8 +147,7 @@ dataset_info generate_dataset(const std::string& root, const dataset_spec& spec)
   dataset_info info;
   info.single_task_type = "review:security:audit";
   for (int t = 0; t < spec.tasks; ++t) {
-    char name[32];
-    std::snprintf(name, sizeof(name), "task-%05d", t);
+    const std::string name = task_name(t);
     fs::create_directories(root + "/" + name);
     auto times = unique_times(rng, used, spec.events_per_task, start, span);
     write_log(root + "/" + name + "/events.jsonl", rng, name, times, task_mix,

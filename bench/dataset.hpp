@@ -23,6 +23,9 @@ struct dataset_info {
   std::string single_task_type;
 };
 
+/// The name of the dataset's task `t` ("task-00042").
+std::string task_name(int t);
+
 /// Writes the store into `root` (which must not exist).
 dataset_info generate_dataset(const std::string& root, const dataset_spec& spec);
 

@@ -5,7 +5,6 @@
 // floor). Prints a table; with --json FILE also writes the figures as JSON.
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,115 +13,25 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/scoped_actor.hpp>
 
 #include "actor_floor.hpp"
+#include "bench_util.hpp"
 #include "dataset.hpp"
+#include "scale.hpp"
 #include "src/facade/store.hpp"
 #include "src/storage/full_scan.hpp"
 #include "sqlite_baseline.hpp"
 
 namespace fs = std::filesystem;
-using clock_type = std::chrono::steady_clock;
+using namespace bench;
 
 namespace {
-
-double ms_since(clock_type::time_point t0) {
-  return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  auto idx = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(idx, v.size() - 1)];
-}
-
-uint64_t rss_bytes() {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      uint64_t kb = 0;
-      in >> kb;
-      return kb * 1024;
-    }
-    std::getline(in, key);
-  }
-  return 0;
-}
 
 std::vector<std::string> ids_of(const std::vector<evstore::event>& events) {
   std::vector<std::string> out;
   for (const auto& ev : events)
     out.push_back(ev.id);
   return out;
-}
-
-[[noreturn]] void die(const std::string& what, const caf::error& err) {
-  std::cerr << "evstore-bench: " << what << ": " << evstore::render(err) << "\n";
-  std::exit(1);
-}
-
-evstore::event bench_event(const std::string& task, int n) {
-  evstore::event ev;
-  ev.task = task;
-  ev.type = "agent:message";
-  ev.actor = evstore::actor_kind::agent;
-  ev.data = boost::json::object{{"text", "benchmark append number " + std::to_string(n)
-                                           + " with a payload of a realistic size for an agent"},
-                                {"n", n}};
-  return ev;
-}
-
-std::string task_name(int t) {
-  char name[32];
-  std::snprintf(name, sizeof(name), "task-%05d", t);
-  return name;
-}
-
-// One client actor: keeps `window` appends in flight until it has had `total` acknowledged.
-caf::behavior append_client(caf::event_based_actor* self, evstore::store_actor store, int total,
-                            int tasks, int window, int first, caf::actor done) {
-  auto sent = std::make_shared<int>(0);
-  auto acked = std::make_shared<int>(0);
-  auto send_one = std::make_shared<std::function<void()>>();
-  *send_one = [=] {
-    int n = first + (*sent)++;
-    self->request(store, caf::infinite,
-                  evstore::append_request{bench_event(task_name(n % tasks), n), caf::none})
-      .then(
-        [=](const evstore::append_result&) {
-          if (++*acked == total) {
-            self->send(done, true);
-            self->quit();
-          } else if (*sent < total) {
-            (*send_one)();
-          }
-        },
-        [=](caf::error& err) { die("append", err); });
-  };
-  self->attach_functor([send_one] { *send_one = nullptr; }); // it refers to itself
-  for (int i = 0; i < std::min(window, total); ++i)
-    (*send_one)();
-  return {};
-}
-
-// Appends `total` events over `tasks` tasks from `clients` actors with `window` requests in flight
-// in all; returns events/s.
-double append_throughput(evstore::store& db, int total, int tasks, int window, int clients = 4) {
-  caf::scoped_actor self{db.system()};
-  clients = std::max(1, std::min(clients, window));
-  auto t0 = clock_type::now();
-  for (int c = 0; c < clients; ++c)
-    self->spawn(append_client, db.handle(), total / clients, tasks, window / clients,
-                c * (total / clients), caf::actor{self});
-  for (int c = 0; c < clients; ++c)
-    self->receive([](bool) {});
-  return (total / clients) * clients
-         / std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
 struct query_row {
@@ -160,6 +69,26 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "also write the figures as JSON to this file");
   app.add_flag("--no-sqlite", no_sqlite, "skip the SQLite baseline");
   app.add_flag("--keep", keep, "keep the work directory");
+  bool scale = false;
+  bench::scale_spec scale_spec;
+  app.add_flag("--scale", scale,
+               "scaling mode (issue 12): for each of --scale-tasks, a store of --scale-events "
+               "events, measured in a process of its own; one table, a column per size");
+  app.add_option("--scale-tasks", scale_spec.tasks, "task counts, e.g. 1000,10000,100000")
+    ->delimiter(',')
+    ->capture_default_str();
+  app.add_option("--scale-events", scale_spec.events, "task events per size, split evenly")
+    ->capture_default_str();
+  app.add_option("--scale-runs", scale_spec.query_runs, "timed runs per query in --scale")
+    ->capture_default_str();
+  app.add_option("--scale-warm-appends", scale_spec.warm_appends,
+                 "warm appends per size in --scale, at least (whole rounds over the tasks)")
+    ->capture_default_str();
+  app.add_option("--nofile", scale_spec.nofile,
+                 "--scale runs under this RLIMIT_NOFILE (soft; 0: as inherited)")
+    ->capture_default_str();
+  app.add_option("--cli", scale_spec.cli,
+                 "the evstore tool --scale times (default: <build>/evstore beside bench/)");
   CLI11_PARSE(app, argc, argv);
 
   if (dir.empty()) {
@@ -167,6 +96,17 @@ int main(int argc, char** argv) {
     if (!mkdtemp(pattern.data()))
       return 1;
     dir = pattern;
+  }
+  if (scale) {
+    scale_spec.dir = dir;
+    scale_spec.json_path = json_path;
+    scale_spec.keep = keep;
+    scale_spec.system_events = spec.system_events;
+    scale_spec.seed = spec.seed;
+    int status = bench::run_scale(scale_spec);
+    if (!keep)
+      fs::remove_all(dir);
+    return status;
   }
   const std::string root = dir + "/store";
   fs::remove_all(root);
