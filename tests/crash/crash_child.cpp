@@ -2,7 +2,10 @@
 // reports each acknowledged event on stdout with one write(2) per line, so what the parent reads is
 // exactly what was acknowledged before the kill.
 //
-// usage: evstore_crash_child ROOT append|compact written|fsynced SEED
+// In checkpoint mode it saves the index checkpoint every millisecond while it appends to the store's
+// thousands of tasks, so a kill often lands while a checkpoint is being written.
+//
+// usage: evstore_crash_child ROOT append|compact|checkpoint written|fsynced SEED
 #include <cstring>
 #include <random>
 #include <string>
@@ -44,6 +47,9 @@ int main(int argc, char** argv) {
   evstore::store_options opts;
   opts.root = argv[1];
   const bool compact = std::strcmp(argv[2], "compact") == 0;
+  const bool checkpoint = std::strcmp(argv[2], "checkpoint") == 0;
+  if (checkpoint)
+    opts.checkpoint_interval = std::chrono::milliseconds{1};
   opts.ack = std::strcmp(argv[3], "fsynced") == 0 ? evstore::durability::fsynced
                                                    : evstore::durability::written;
   std::mt19937_64 rng{std::stoull(argv[4])};
@@ -53,7 +59,7 @@ int main(int argc, char** argv) {
   report("R\n"); // ready
   for (uint64_t n = 0;; ++n) {
     evstore::event ev;
-    ev.task = "task-" + std::to_string(rng() % 12);
+    ev.task = checkpoint ? "cp-" + std::to_string(rng() % 3000) : "task-" + std::to_string(rng() % 12);
     ev.type = rng() % 4 == 0 ? "task:state:running" : "agent:message";
     ev.actor = evstore::actor_kind::agent;
     ev.id = make_id(rng);

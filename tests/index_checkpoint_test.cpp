@@ -1,0 +1,572 @@
+// The index checkpoint's bytes (src/index/index_checkpoint.hpp): summaries come back exactly, and any
+// damaged or foreign input is refused whole with the documented error code (errc::unsupported_format
+// for another version, sketch size or device; errc::io_error for damage), never decoded into a wrong
+// summary. load_checkpoint discards what was decoded before the damage.
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+
+#include "messages/errc.hpp"
+#include "src/index/index_checkpoint.hpp"
+#include "src/storage/checkpoint_loader.hpp"
+#include "src/storage/store_layout.hpp"
+#include "support/store_fixture.hpp"
+
+// GCC sees std::free of what its idea of operator new returned; they are this file's own pair.
+// With that operator new in view, GCC also misjudges std::string's buffer sizes (a write to a
+// 200-byte string "into a region of size 0").
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+
+// The largest single allocation made while `tracking` is set: a count in the input must never turn
+// into a huge allocation. Replacing the global operator new is allowed (and works under ASan).
+namespace {
+bool tracking = false;
+size_t largest_allocation = 0;
+} // namespace
+
+void* operator new(size_t n) {
+  if (tracking && n > largest_allocation)
+    largest_allocation = n;
+  if (void* p = std::malloc(n ? n : 1))
+    return p;
+  throw std::bad_alloc{};
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
+
+using namespace evstore;
+using namespace evstore::testing;
+
+namespace {
+
+constexpr checkpoint_scope scope{4, 0x0123456789abcdefULL};
+constexpr size_t header_size = 40;
+constexpr uint64_t big = (uint64_t{1} << 63) - 1;
+
+timestamp ts(const char* text) {
+  auto t = parse_rfc3339(text);
+  EXPECT_TRUE(t) << text;
+  return t ? *t : timestamp{};
+}
+
+line_ref ref(timestamp t, uint64_t position, uint64_t offset) {
+  line_ref r;
+  r.ts = t;
+  r.position = position;
+  r.offset = offset;
+  return r;
+}
+
+type_summary summary_of(std::string type, uint64_t count, timestamp newest, std::vector<line_ref> recent,
+                        bool has_older = false, timestamp older_max_ts = {},
+                        uint64_t older_max_position = 0) {
+  type_summary s;
+  s.type = std::move(type);
+  s.count = count;
+  s.newest_ts = newest;
+  s.recent = std::move(recent);
+  s.has_older = has_older;
+  s.older_max_ts = older_max_ts;
+  s.older_max_position = older_max_position;
+  return s;
+}
+
+task_summary task_of(std::string task, uint64_t file_id, uint64_t events, uint64_t bytes,
+                     std::vector<type_summary> types) {
+  task_summary t;
+  t.task = std::move(task);
+  t.file_id = file_id;
+  t.events = events;
+  t.bytes = bytes;
+  t.types = std::move(types);
+  return t;
+}
+
+// Every field, in a form gtest prints on mismatch.
+std::string describe(const task_summary& t) {
+  std::string out = "task '" + t.task + "' file " + std::to_string(t.file_id) + " events "
+                    + std::to_string(t.events) + " bytes " + std::to_string(t.bytes) + "\n";
+  for (const auto& s : t.types) {
+    out += "  " + s.type + " count " + std::to_string(s.count) + " newest "
+           + std::to_string(s.newest_ts.seconds_since_epoch()) + "."
+           + std::to_string(s.newest_ts.nanoseconds()) + " recent [";
+    for (const auto& r : s.recent)
+      out += " (" + std::to_string(r.ts.seconds_since_epoch()) + "." + std::to_string(r.ts.nanoseconds())
+             + " p" + std::to_string(r.position) + " o" + std::to_string(r.offset) + ")";
+    out += " ] older " + std::to_string(s.has_older);
+    if (s.has_older)
+      out += " " + std::to_string(s.older_max_ts.seconds_since_epoch()) + "."
+             + std::to_string(s.older_max_ts.nanoseconds()) + " p"
+             + std::to_string(s.older_max_position);
+    out += "\n";
+  }
+  return out;
+}
+
+std::vector<std::string> describe_all(const std::vector<task_summary>& tasks) {
+  std::vector<std::string> out;
+  for (const auto& t : tasks)
+    out.push_back(describe(t));
+  return out;
+}
+
+std::string encode(const std::vector<task_summary>& tasks, checkpoint_scope s = scope) {
+  checkpoint_encoder enc{s};
+  for (const auto& t : tasks)
+    enc.add(t);
+  return enc.finish();
+}
+
+struct decoded {
+  caf::error err;
+  std::vector<task_summary> tasks;
+};
+
+decoded decode(std::string_view bytes, checkpoint_scope s = scope) {
+  decoded out;
+  out.err = decode_checkpoint(bytes, s, [&](task_summary& t) { out.tasks.push_back(t); });
+  return out;
+}
+
+// A small but complete checkpoint: every kind of field, several tasks sharing types.
+std::vector<task_summary> sample_tasks() {
+  const auto t0 = ts("2026-11-01T10:00:00.123456789Z");
+  const auto t1 = ts("2026-11-01T10:00:05Z");
+  return {
+    task_of("", 11, 3, 400,
+            {summary_of("system:accounting:tokens", 3, t1,
+                        {ref(t0, 0, 0), ref(t1, 2, 260)}, true, t0, 1)}),
+    task_of("task-a", 12, 5, 900,
+            {summary_of("agent:message", 4, t1, {ref(t0, 0, 0), ref(t1, 3, 700)}),
+             summary_of("task:state:running", 1, t0, {ref(t0, 4, 800)})}),
+    task_of("task-b", 13, 1, 120, {summary_of("agent:message", 1, t0, {ref(t0, 0, 0)})}),
+  };
+}
+
+void expect_round_trip(const std::vector<task_summary>& tasks) {
+  auto bytes = encode(tasks);
+  auto got = decode(bytes);
+  ASSERT_FALSE(got.err) << render(got.err);
+  EXPECT_EQ(describe_all(got.tasks), describe_all(tasks));
+}
+
+// Puts a little-endian field into an encoded checkpoint's header.
+void put_le(std::string& bytes, size_t at, uint64_t v, size_t width) {
+  for (size_t i = 0; i < width; ++i)
+    bytes[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+std::string flipped(std::string b, size_t at, int mask) {
+  b.at(at) = static_cast<char>(b.at(at) ^ mask);
+  return b;
+}
+
+// A checkpoint whose header is valid for `payload` (length and CRC-32 recomputed): only the payload's
+// own structure can make it fail.
+std::string with_valid_header(std::string_view payload) {
+  std::string bytes = encode({});
+  bytes.resize(header_size);
+  put_le(bytes, 24, payload.size(), 8);
+  // CRC-32 (the same as boost::crc_32_type: reflected 0xEDB88320, init and xorout all ones).
+  uint32_t crc = 0xffffffffu;
+  for (unsigned char c : payload) {
+    crc ^= c;
+    for (int k = 0; k < 8; ++k)
+      crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  put_le(bytes, 32, crc ^ 0xffffffffu, 4);
+  bytes += payload;
+  return bytes;
+}
+
+} // namespace
+
+// --- round trips ---
+
+TEST(IndexCheckpointTest, EmptyTaskListRoundTrips) {
+  auto bytes = encode({});
+  EXPECT_EQ(bytes.size(), header_size + 2); // two zero counts
+  expect_round_trip({});
+}
+
+TEST(IndexCheckpointTest, SampleWithSystemTaskRoundTrips) {
+  expect_round_trip(sample_tasks());
+}
+
+TEST(IndexCheckpointTest, TimestampsAtTheEndsOfFourDigitYearsRoundTripToTheNanosecond) {
+  const auto y0 = ts("0000-01-01T00:00:00Z");
+  const auto y0n = ts("0000-01-01T00:00:00.000000001Z");
+  const auto y9999 = ts("9999-12-31T23:59:59.999999999Z");
+  const auto epoch_minus = timestamp::from_parts(-1, 999'999'999);
+  expect_round_trip({
+    // newest in 9999, references back to year 0: the largest deltas the store can produce
+    task_of("wide", 1, 4, 100,
+            {summary_of("a:b", 4, y9999, {ref(y0, 0, 0), ref(y0n, 1, 10), ref(y9999, 3, 50)}, true,
+                        y0, 2)}),
+    // newest in year 0, references later than it (a file out of ts order: positive deltas)
+    task_of("low", 2, 2, 100,
+            {summary_of("a:b", 2, y0, {ref(y9999, 0, 0), ref(y0, 1, 40)}, true, y9999, 0)}),
+    task_of("epoch", 3, 1, 10, {summary_of("c", 1, epoch_minus, {ref(epoch_minus, 0, 0)})}),
+  });
+}
+
+TEST(IndexCheckpointTest, TimestampsAtTheRepresentableExtremesRoundTrip) {
+  // Outside what the store writes, but the codec says deltas wrap and come back exactly.
+  expect_round_trip({task_of("x", 1, 2, 2,
+                             {summary_of("a", 2, timestamp::max(),
+                                         {ref(timestamp::min(), 0, 0), ref(timestamp::max(), 1, 1)},
+                                         true, timestamp::min(), 0)}),
+                     task_of("y", 2, 1, 1,
+                             {summary_of("a", 1, timestamp::min(), {ref(timestamp::max(), 0, 0)})})});
+}
+
+TEST(IndexCheckpointTest, LargeNumbersRoundTrip) {
+  const auto t = ts("2026-11-01T10:00:00.5Z");
+  const auto max = std::numeric_limits<uint64_t>::max();
+  expect_round_trip({
+    task_of("big", big, big, big,
+            {summary_of("agent:message", big, t, {ref(t, big - 1, big - 2), ref(t, big, big)}, true,
+                        t, big - 3)}),
+    task_of("max", max, max, max,
+            {summary_of("agent:message", max, t, {ref(t, max, max)}, true, t, max)}),
+    task_of("zero", 0, 0, 0, {}),
+  });
+}
+
+TEST(IndexCheckpointTest, ManyTasksAndTypesRoundTrip) {
+  std::vector<task_summary> tasks;
+  const auto base = ts("2026-01-01T00:00:00Z");
+  for (int i = 0; i < 300; ++i) {
+    std::vector<type_summary> types;
+    for (int k = 0; k <= i % 5; ++k) {
+      auto newest = base + std::chrono::seconds{i * 7 + k};
+      std::vector<line_ref> recent;
+      for (int r = 0; r <= (i + k) % 4; ++r)
+        recent.push_back(ref(newest - std::chrono::milliseconds{r * 1500}, uint64_t(r * 3 + k),
+                             uint64_t(r * 200 + k)));
+      bool older = (i + k) % 3 == 0;
+      types.push_back(summary_of("type:" + std::to_string((i * 13 + k) % 40), uint64_t(10 + k),
+                                 newest, recent, older,
+                                 older ? newest - std::chrono::hours{30} : timestamp{},
+                                 older ? uint64_t(i) : 0));
+    }
+    tasks.push_back(task_of("task-" + std::to_string(i), uint64_t(1000 + i), uint64_t(i), uint64_t(i * 100),
+                            std::move(types)));
+  }
+  expect_round_trip(tasks);
+}
+
+TEST(IndexCheckpointTest, TheEncoderIsEmptyAfterFinish) {
+  checkpoint_encoder enc{scope};
+  for (const auto& t : sample_tasks())
+    enc.add(t);
+  auto first = enc.finish();
+  EXPECT_EQ(enc.finish(), encode({}));
+  EXPECT_EQ(first, encode(sample_tasks()));
+}
+
+// --- refusals ---
+
+namespace {
+
+struct refusal_row {
+  const char* name;
+  std::function<std::string(std::string)> mutate;
+  errc expected;
+  checkpoint_scope reader = scope;
+};
+
+} // namespace
+
+TEST(IndexCheckpointTest, EveryRowOfTheRefusalTableIsRefusedWithItsCode) {
+  const auto valid = encode(sample_tasks());
+  ASSERT_FALSE(decode(valid).err);
+  auto truncate = [](size_t n) { return [n](std::string b) { return b.substr(0, n); }; };
+  const std::vector<refusal_row> rows = {
+    {"empty", truncate(0), errc::io_error},
+    {"1 byte", truncate(1), errc::io_error},
+    {"magic only", truncate(8), errc::io_error},
+    {"inside the version", truncate(10), errc::io_error},
+    {"inside the length", truncate(28), errc::io_error},
+    {"header less one byte", truncate(header_size - 1), errc::io_error},
+    {"header only", truncate(header_size), errc::io_error},
+    {"header and one payload byte", truncate(header_size + 1), errc::io_error},
+    {"half", [](std::string b) { return b.substr(0, b.size() / 2); }, errc::io_error},
+    {"last byte missing", [](std::string b) { return b.substr(0, b.size() - 1); }, errc::io_error},
+    {"trailing byte", [](std::string b) { return b + '\0'; }, errc::io_error},
+    {"trailing garbage", [](std::string b) { return b + "garbage\n"; }, errc::io_error},
+    {"a second copy appended", [](std::string b) { return b + b; }, errc::io_error},
+    {"other magic", [](std::string b) { b[0] = 'X'; return b; }, errc::io_error},
+    {"text file", [](std::string) { return std::string(200, 'a'); }, errc::io_error},
+    {"zeros", [](std::string b) { return std::string(b.size(), '\0'); }, errc::io_error},
+    {"version 0", [](std::string b) { put_le(b, 8, 0, 4); return b; }, errc::unsupported_format},
+    {"version 2", [](std::string b) { put_le(b, 8, 2, 4); return b; }, errc::unsupported_format},
+    {"version 0xffffffff", [](std::string b) { put_le(b, 8, 0xffffffffu, 4); return b; },
+     errc::unsupported_format},
+    {"other sketch size", [](std::string b) { put_le(b, 12, 5, 4); return b; },
+     errc::unsupported_format},
+    {"read with another sketch size", [](std::string b) { return b; }, errc::unsupported_format,
+     checkpoint_scope{3, scope.root_device}},
+    {"other device", [](std::string b) { put_le(b, 16, 42, 8); return b; }, errc::unsupported_format},
+    {"read on another device", [](std::string b) { return b; }, errc::unsupported_format,
+     checkpoint_scope{scope.sketch_size, scope.root_device + 1}},
+    {"length one more", [](std::string b) { put_le(b, 24, b.size() - header_size + 1, 8); return b; },
+     errc::io_error},
+    {"length 2^63", [](std::string b) { put_le(b, 24, uint64_t{1} << 63, 8); return b; },
+     errc::io_error},
+    {"crc off by one",
+     [](std::string b) { return flipped(std::move(b), 32, 0x01); }, errc::io_error},
+    {"payload byte changed",
+     [](std::string b) { return flipped(std::move(b), header_size + 3, 0x04); },
+     errc::io_error},
+    // With a valid header (length and CRC fixed up), only the payload's structure can refuse it.
+    {"valid crc, payload cut at the end",
+     [](std::string b) { return with_valid_header(b.substr(header_size, b.size() - header_size - 1)); },
+     errc::io_error},
+    {"valid crc, payload with a trailing byte",
+     [](std::string b) { return with_valid_header(b.substr(header_size) + '\0'); }, errc::io_error},
+    {"valid crc, empty payload", [](std::string) { return with_valid_header(""); }, errc::io_error},
+    {"valid crc, type index out of range",
+     [](std::string) {
+       std::string p;
+       put_varint(p, 1); // one type
+       put_varint(p, 1);
+       p += "a";
+       put_varint(p, 1); // one task
+       put_varint(p, 1);
+       p += "t";
+       put_varint(p, 7);  // file
+       put_varint(p, 1);  // events
+       put_varint(p, 10); // bytes
+       put_varint(p, 1);  // one type summary
+       put_varint(p, 1);  // type #1 of 1: out of range
+       return with_valid_header(p + std::string(20, '\0'));
+     },
+     errc::io_error},
+    {"valid crc, nanoseconds of a newest ts out of range",
+     [](std::string) {
+       std::string p;
+       put_varint(p, 1);
+       put_varint(p, 1);
+       p += "a";
+       put_varint(p, 1);
+       put_varint(p, 1);
+       p += "t";
+       put_varint(p, 7);
+       put_varint(p, 1);
+       put_varint(p, 10);
+       put_varint(p, 1);
+       put_varint(p, 0);             // type a
+       put_varint(p, 1);             // count
+       put_varint(p, 0);             // seconds
+       put_varint(p, 1'000'000'000); // nanoseconds: one too many
+       put_varint(p, 0);             // no recent
+       p.push_back(0);               // no older
+       return with_valid_header(p);
+     },
+     errc::io_error},
+    {"valid crc, a varint of 11 bytes",
+     [](std::string) { return with_valid_header(std::string(10, '\xff') + '\x01'); },
+     errc::io_error},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    auto bytes = row.mutate(valid);
+    auto got = decode(bytes, row.reader);
+    ASSERT_TRUE(got.err) << "accepted";
+    EXPECT_TRUE(is(got.err, row.expected)) << render(got.err);
+    // A refused checkpoint may have handed out tasks before the damage: only ones it holds exactly.
+    auto want = describe_all(sample_tasks());
+    for (size_t i = 0; i < got.tasks.size(); ++i)
+      EXPECT_TRUE(i < want.size() && describe(got.tasks[i]) == want[i]) << describe(got.tasks[i]);
+  }
+}
+
+TEST(IndexCheckpointTest, EveryTruncationIsRefusedAsDamage) {
+  const auto valid = encode(sample_tasks());
+  for (size_t n = 0; n < valid.size(); ++n) {
+    auto got = decode(std::string_view{valid}.substr(0, n));
+    ASSERT_TRUE(got.err) << "truncated to " << n << " bytes was accepted";
+    EXPECT_TRUE(is(got.err, errc::io_error)) << n << ": " << render(got.err);
+    EXPECT_TRUE(got.tasks.empty()) << n;
+  }
+}
+
+TEST(IndexCheckpointTest, EverySingleBitFlipIsRefusedOrChangesNothing) {
+  const auto valid = encode(sample_tasks());
+  const auto want = describe_all(sample_tasks());
+  size_t accepted = 0;
+  for (size_t bit = 0; bit < valid.size() * 8; ++bit) {
+    auto bytes = valid;
+    bytes[bit / 8] = static_cast<char>(bytes[bit / 8] ^ (1 << (bit % 8)));
+    const size_t at = bit / 8;
+    auto got = decode(bytes);
+    SCOPED_TRACE("byte " + std::to_string(at) + " bit " + std::to_string(bit % 8));
+    if (at >= 36 && at < header_size) {
+      // The header's reserved bytes are read by nobody: the checkpoint is still exactly the same.
+      ASSERT_FALSE(got.err) << render(got.err);
+      EXPECT_EQ(describe_all(got.tasks), want);
+      ++accepted;
+      continue;
+    }
+    ASSERT_TRUE(got.err) << "a flipped bit was accepted";
+    // Version, sketch size, device: foreign. Magic, length, CRC and payload: damage (a single-bit
+    // error in the payload is always caught by CRC-32, before anything is handed out).
+    const errc expected = at >= 8 && at < 24 ? errc::unsupported_format : errc::io_error;
+    EXPECT_TRUE(is(got.err, expected)) << render(got.err);
+    EXPECT_TRUE(got.tasks.empty());
+  }
+  EXPECT_EQ(accepted, 4u * 8);
+}
+
+TEST(IndexCheckpointTest, ACountClaimingMoreItemsThanBytesIsRefusedWithoutAHugeAllocation) {
+  for (uint64_t claim : {uint64_t{1} << 40, uint64_t{1} << 62, std::numeric_limits<uint64_t>::max(),
+                         uint64_t{1000}}) {
+    SCOPED_TRACE(claim);
+    // Type count, then (with one type) the task count, then a task's type-summary count, then a
+    // summary's recent count: each claiming `claim` items in a payload of a few dozen bytes.
+    std::vector<std::string> payloads;
+    {
+      std::string p;
+      put_varint(p, claim);
+      payloads.push_back(p + std::string(16, '\0'));
+    }
+    {
+      std::string p;
+      put_varint(p, 1);
+      put_varint(p, 1);
+      p += "a";
+      put_varint(p, claim);
+      payloads.push_back(p + std::string(16, '\0'));
+    }
+    {
+      std::string p;
+      put_varint(p, 1);
+      put_varint(p, 1);
+      p += "a";
+      put_varint(p, 1);
+      put_varint(p, 1);
+      p += "t";
+      put_varint(p, 1);
+      put_varint(p, 1);
+      put_varint(p, 1);
+      put_varint(p, claim); // type summaries
+      payloads.push_back(p + std::string(16, '\0'));
+    }
+    {
+      std::string p;
+      put_varint(p, 1);
+      put_varint(p, 1);
+      p += "a";
+      put_varint(p, 1);
+      put_varint(p, 1);
+      p += "t";
+      put_varint(p, 1);
+      put_varint(p, 1);
+      put_varint(p, 1);
+      put_varint(p, 1);
+      put_varint(p, 0); // type a
+      put_varint(p, 1);
+      put_varint(p, 0);
+      put_varint(p, 0);
+      put_varint(p, claim); // recent
+      payloads.push_back(p + std::string(16, '\0'));
+    }
+    {
+      std::string p;
+      put_varint(p, 0);
+      put_varint(p, 0);
+      // a string's length
+      std::string q;
+      put_varint(q, 1);
+      put_varint(q, claim);
+      payloads.push_back(q + "abc");
+    }
+    for (size_t i = 0; i < payloads.size(); ++i) {
+      SCOPED_TRACE("payload " + std::to_string(i));
+      auto bytes = with_valid_header(payloads[i]);
+      largest_allocation = 0;
+      tracking = true;
+      auto got = decode(bytes);
+      tracking = false;
+      ASSERT_TRUE(got.err);
+      EXPECT_TRUE(is(got.err, errc::io_error)) << render(got.err);
+      EXPECT_TRUE(got.tasks.empty());
+      // A few items of ~100 bytes for the bytes actually there, never the claim.
+      EXPECT_LT(largest_allocation, 64u * 1024) << "for a payload of " << payloads[i].size() << " bytes";
+    }
+  }
+}
+
+// load_checkpoint: a checkpoint whose payload parses for its first tasks and then fails gives nothing
+// at all, not the tasks before the damage.
+class CheckpointLoaderTest : public StoreTest {};
+
+TEST_F(CheckpointLoaderTest, ADamagedCheckpointGivesAnEmptyIndexEvenIfItsFirstTasksDecoded) {
+  auto root = open_store_root(this->root(), false);
+  ASSERT_TRUE(root) << render(root.error());
+  const uint64_t device = device_of(**root);
+  ASSERT_NE(device, 0u);
+  const checkpoint_scope here{4, device};
+  auto tasks = sample_tasks();
+  // Valid: every task loads.
+  auto good = encode(tasks, here);
+  spit(this->root() + "/index.checkpoint", good);
+  {
+    auto loaded = load_checkpoint(**root, 4);
+    EXPECT_EQ(loaded.refused, "");
+    EXPECT_EQ(loaded.tasks, tasks.size());
+    EXPECT_EQ(loaded.extents.size(), tasks.size());
+    ASSERT_EQ(loaded.extents.count("task-a"), 1u);
+    EXPECT_EQ(loaded.extents["task-a"].file_id, 12u);
+    EXPECT_EQ(loaded.extents["task-a"].bytes, 900u);
+    EXPECT_EQ(loaded.extents["task-a"].events, 5u);
+    EXPECT_EQ(loaded.index->stats().tasks, tasks.size());
+  }
+  // The payload cut inside its last task, with length and CRC made to match: the first tasks decode.
+  auto payload = good.substr(header_size, good.size() - header_size - 3);
+  auto damaged = with_valid_header(payload);
+  put_le(damaged, 16, device, 8);
+  {
+    size_t handed_out = 0;
+    auto err = decode_checkpoint(damaged, here, [&](task_summary&) { ++handed_out; });
+    ASSERT_TRUE(err);
+    ASSERT_GT(handed_out, 0u) << "the row must hand out tasks before failing to test the loader";
+  }
+  spit(this->root() + "/index.checkpoint", damaged);
+  {
+    auto loaded = load_checkpoint(**root, 4);
+    EXPECT_NE(loaded.refused, "");
+    EXPECT_EQ(loaded.tasks, 0u);
+    EXPECT_TRUE(loaded.extents.empty());
+    ASSERT_TRUE(loaded.index);
+    EXPECT_EQ(loaded.index->stats().tasks, 0u);
+  }
+  // The loader's sketch size is part of the scope.
+  spit(this->root() + "/index.checkpoint", good);
+  {
+    auto loaded = load_checkpoint(**root, 3);
+    EXPECT_NE(loaded.refused, "");
+    EXPECT_EQ(loaded.tasks, 0u);
+  }
+  // No checkpoint, or an empty file: nothing, and nothing refused.
+  std::filesystem::remove(this->root() + "/index.checkpoint");
+  EXPECT_EQ(load_checkpoint(**root, 4).refused, "");
+  spit(this->root() + "/index.checkpoint", "");
+  EXPECT_EQ(load_checkpoint(**root, 4).refused, "");
+  EXPECT_EQ(load_checkpoint(**root, 4).tasks, 0u);
+}
