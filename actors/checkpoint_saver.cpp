@@ -8,9 +8,19 @@ namespace evstore {
 
 namespace {
 
-checkpoint_saver::behavior_type saver_behavior(checkpoint_saver::pointer self,
+struct saver_state {
+  static inline const char* name = "evstore.checkpoint_saver";
+  /// Ourselves, until we quit: the last save may still be queued when the index, our only other
+  /// reference, is gone.
+  checkpoint_saver keep_alive;
+};
+
+checkpoint_saver::behavior_type saver_behavior(checkpoint_saver::stateful_pointer<saver_state> self,
                                                std::shared_ptr<const store_root> root,
                                                std::shared_ptr<const store_lock> lock) {
+  self->state.keep_alive = caf::actor_cast<checkpoint_saver>(self);
+  // The index's end (we are linked) overtakes its last save in our mailbox: quit after it.
+  self->set_exit_handler([=](caf::exit_msg&) { self->send(self, close_atom::value); });
   return {
     [=](save_checkpoint& req) -> caf::result<bool> {
       // Another process may have taken the store over (LOCK removed behind us): its checkpoint
@@ -24,6 +34,7 @@ checkpoint_saver::behavior_type saver_behavior(checkpoint_saver::pointer self,
         return err;
       return true;
     },
+    [=](close_atom) { self->quit(); },
   };
 }
 

@@ -10,13 +10,15 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "messages/internal/atoms.hpp"
 #include "messages/internal/store_protocol.hpp"
 #include "src/storage/store_files.hpp"
 #include "src/storage/store_lock.hpp"
 
 namespace evstore {
 
-using checkpoint_saver = caf::typed_actor<caf::replies_to<save_checkpoint>::with<bool>>;
+using checkpoint_saver = caf::typed_actor<caf::replies_to<save_checkpoint>::with<bool>,
+                                          caf::reacts_to<close_atom>>;
 
 /// `lock` is held until the saver quits, so no other process opens the store for writing while a
 /// checkpoint of this one is still being written.

@@ -40,6 +40,10 @@ struct index_state {
   bool dirty = false;
   bool saving = false;
   checkpoint_saver saver;
+  /// Ourselves, until we quit: when the store ends, nothing else refers to us, and CAF would
+  /// destroy us as unreachable before the exit handler that saves the last checkpoint runs.
+  index_actor keep_alive;
+  caf::error exit_reason;
 
   caf::expected<query_plan> plan(const plan_request& req) const {
     if (!failed.empty())
@@ -109,7 +113,7 @@ void save(index_pointer self, bool last) {
   auto& st = self->state;
   if (!st.saver || (!last && st.saving) || !st.dirty || !st.complete() || !st.failed.empty()) {
     if (last && st.saver)
-      caf::anon_send_exit(st.saver, caf::exit_reason::user_shutdown);
+      caf::anon_send(st.saver, close_atom::value);
     return;
   }
   st.dirty = false;
@@ -135,9 +139,16 @@ index_actor::behavior_type index_behavior(index_pointer self, index_setup setup)
   setup.initial = nullptr;
   if (setup.root) {
     st.saver = spawn_checkpoint_saver(self->system(), setup.root, setup.lock);
+    self->link_to(st.saver); // it learns of our end even if we never send it the last save
+    st.keep_alive = caf::actor_cast<index_actor>(self);
+    // An exit overtakes the notifications queued before it: save after them, not before.
     self->set_exit_handler([=](caf::exit_msg& msg) {
-      save(self, true);
-      self->quit(msg.reason);
+      if (msg.source == self->state.saver.address()) { // it failed: go on without checkpoints
+        self->state.saver = nullptr;
+        return;
+      }
+      self->state.exit_reason = std::move(msg.reason);
+      self->send(self, close_atom::value);
     });
     if (setup.checkpoint_interval.count() > 0)
       self->delayed_send(self, setup.checkpoint_interval, checkpoint_atom::value);
@@ -219,6 +230,10 @@ index_actor::behavior_type index_behavior(index_pointer self, index_setup setup)
       auto promise = self->make_response_promise<index_stats>();
       st.awaiting.push_back(promise);
       return promise;
+    },
+    [=](close_atom) {
+      save(self, true);
+      self->quit(self->state.exit_reason);
     },
     [=](checkpoint_atom) {
       save(self, false);

@@ -32,8 +32,8 @@ using index_actor = caf::typed_actor<
   caf::replies_to<plan_request>::with<query_plan>,
   caf::replies_to<stats_request>::with<index_stats>,
   caf::replies_to<await_index_request>::with<index_stats>,
-  // Its own timer: save a checkpoint if anything changed.
-  caf::reacts_to<checkpoint_atom>>;
+  // Its own timer: save a checkpoint if anything changed; its own exit, deferred (close_atom).
+  caf::reacts_to<checkpoint_atom>, caf::reacts_to<close_atom>>;
 
 struct index_setup {
   size_t sketch_size = 4;

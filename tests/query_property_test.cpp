@@ -148,15 +148,6 @@ TEST_P(QueryPropertyTest, IndexedQueryEqualsFullScan) {
       if (windowed)
         since = since_ts;
       auto got = db->query_by_type_prefix(prefix, limit, since);
-      if (!got && changed.rfind("deleted '", 0) == 0
-          && render(got.error()).find("does not match its file") != std::string::npos)
-        GTEST_SKIP() << "BUG: seed " << seed << " op " << op << ": " << render(got.error())
-                     << ", after the reopen that " << changed
-                     << ". The deleted task's writer loaded (for a compaction) before the population "
-                        "pass reached it and reported the removal; the pass's populate() then sends "
-                        "an empty task_extended, which type_index::apply refuses for a task it no "
-                        "longer knows, and the index marks the task failed until the next reopen "
-                        "(see CheckpointReopenTest.ADeletedTaskTouchedBeforePopulationReachesIt)";
       ASSERT_TRUE(got) << "seed " << seed << " op " << op << ": " << render(got.error())
                        << (changed.empty() ? "" : ", after the reopen that " + changed);
       auto want = full_scan_query(root(), prefix, limit);

@@ -15,4 +15,8 @@ using idle_atom = caf::atom_constant<caf::atom("evs_idle")>;
 /// The index actor's timer: time to save a checkpoint if anything changed.
 using checkpoint_atom = caf::atom_constant<caf::atom("evs_ckpt")>;
 
+/// Sent by an actor to itself when told to exit: it quits once the messages queued before it (an
+/// exit overtakes them) are handled, so what they carried is saved.
+using close_atom = caf::atom_constant<caf::atom("evs_close")>;
+
 } // namespace evstore

@@ -439,8 +439,12 @@ caf::expected<uint64_t> task_log::populate() {
     return err;
   // Loaded before: say so, in order after every notification of ours, so the index counts the
   // task as populated whatever it knew of it already.
-  if (reports_ == reports_before && observer_)
-    observer_->on_extended(task_extended{task_, file_id_, count_, count_, size_, {}});
+  if (reports_ == reports_before && observer_) {
+    if (file_id_ == 0) // no file: the index forgets the task, as the load reported (or will)
+      observer_->on_removed(task_removed{task_});
+    else
+      observer_->on_extended(task_extended{task_, file_id_, count_, count_, size_, {}});
+  }
   return size_;
 }
 
