@@ -107,11 +107,13 @@ struct index_state {
 
 using index_pointer = index_actor::stateful_pointer<index_state>;
 
-// Saves a checkpoint if anything changed and the index is whole: a checkpoint made in the middle of
-// a pass or with tasks missing would still be checked against the files, but would help less.
+// Saves a checkpoint if anything changed. Whatever the index holds is true of some file (an inode
+// and its first bytes), even mid-pass or for a task that failed to load, and each entry is checked
+// against the file at the next open: so a store closed before its pass completed (a command that
+// appends one event) still saves what it learned.
 void save(index_pointer self, bool last) {
   auto& st = self->state;
-  if (!st.saver || (!last && st.saving) || !st.dirty || !st.complete() || !st.failed.empty()) {
+  if (!st.saver || (!last && st.saving) || !st.dirty) {
     if (last && st.saver)
       caf::anon_send(st.saver, close_atom::value);
     return;

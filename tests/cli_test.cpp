@@ -31,11 +31,13 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-/// snapshot_tree, but LOCK by its mode only: a writing command leaves its pid there.
+/// snapshot_tree, but LOCK by its mode only: a writing command leaves its pid there; and without
+/// the index checkpoint, a cache any command that opens the store for writing may bring up to date.
 std::map<std::string, std::string> snapshot(const fs::path& dir) {
   auto out = snapshot_tree(dir);
   if (auto lock = out.find("LOCK"); lock != out.end())
     lock->second = lock->second.substr(0, lock->second.find(' ', 5));
+  out.erase("index.checkpoint");
   return out;
 }
 
