@@ -1,13 +1,30 @@
 #include "type_index.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <queue>
 #include <tuple>
 
 #include "type_sketch.hpp"
 
+// Pair records. A task's `pairs` holds one record per type it has, sorted by type id, in bytes:
+//   varint    the length of the rest of the record, so a walk skips it without decoding it
+//   varint    type id << 1, | 1 if the summary is kept whole in wide_ (and nothing follows)
+//   varint    count
+//   per reference held, min(count, sketch size) of them, oldest first:
+//             ts seconds, 4 bytes of nanoseconds, position, offset
+//   only if count > sketch size, the highest-ranked older line: ts seconds, nanoseconds, position
+// Seconds, positions and offsets are zigzag varints of the difference from the reference before
+// (the first reference's from zero, the older line's from the first reference's): a pair's lines
+// are close in time and in the file, so most take a byte or two, and any 64-bit value is exact.
+// newest_ts is not stored: add_line_to_summary keeps it the newest of the references and the older
+// line. has_older is count > sketch size.
+
 namespace evstore {
 
 namespace {
+
+constexpr uint32_t no_task = std::numeric_limits<uint32_t>::max();
 
 bool ranks_below(timestamp ts, const std::string& task, uint64_t position, const rank_key& key) {
   if (ts != key.ts)
@@ -15,59 +32,435 @@ bool ranks_below(timestamp ts, const std::string& task, uint64_t position, const
   return std::tie(task, position) < std::tie(key.task, key.position);
 }
 
+uint8_t* put_varint(uint8_t* p, uint64_t v) {
+  for (; v >= 0x80; v >>= 7)
+    *p++ = static_cast<uint8_t>(v | 0x80);
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+
+uint64_t get_varint(const uint8_t*& p) {
+  uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const uint8_t b = *p++;
+    v |= uint64_t{b & 0x7fu} << shift;
+    if (!(b & 0x80))
+      return v;
+  }
+}
+
+/// `to - from` (modulo 2^64, so exact for any two values) with the sign in the lowest bit.
+uint8_t* put_delta(uint8_t* p, uint64_t from, uint64_t to) {
+  const uint64_t d = to - from;
+  return put_varint(p, d << 1 ^ (d >> 63 ? ~uint64_t{0} : 0));
+}
+
+uint64_t get_delta(const uint8_t*& p, uint64_t from) {
+  const uint64_t z = get_varint(p);
+  return from + (z >> 1 ^ (z & 1 ? ~uint64_t{0} : 0));
+}
+
+uint8_t* put_nanos(uint8_t* p, uint32_t nanos) {
+  for (int i = 0; i < 4; ++i)
+    *p++ = static_cast<uint8_t>(nanos >> 8 * i);
+  return p;
+}
+
+uint32_t get_nanos(const uint8_t*& p) {
+  uint32_t nanos = 0;
+  for (int i = 0; i < 4; ++i)
+    nanos |= uint32_t{*p++} << 8 * i;
+  return nanos;
+}
+
+uint64_t seconds_of(timestamp ts) {
+  return static_cast<uint64_t>(ts.seconds_since_epoch());
+}
+
+timestamp ts_of(uint64_t seconds, uint32_t nanos) {
+  return timestamp::from_parts(static_cast<int64_t>(seconds), nanos);
+}
+
+// What malloc takes for a block of `n` bytes (glibc on 64 bits: an 8-byte header, 16-byte
+// granules, 32 at least), so stats() counts what the heap gives up, not only what is asked.
+uint64_t heap_block(uint64_t n) {
+  return n == 0 ? 0 : std::max<uint64_t>(32, (n + 8 + 15) / 16 * 16);
+}
+
+template <class T>
+uint64_t vector_bytes(const std::vector<T>& v) {
+  return heap_block(v.capacity() * sizeof(T));
+}
+
+uint64_t string_bytes(const std::string& s) {
+  return s.capacity() > 15 ? heap_block(s.capacity() + 1) : 0; // up to 15 characters fit inside
+}
+
+void assign_without_type(type_summary& to, const type_summary& from) {
+  to.count = from.count;
+  to.newest_ts = from.newest_ts;
+  to.recent = from.recent;
+  to.has_older = from.has_older;
+  to.older_max_ts = from.older_max_ts;
+  to.older_max_position = from.older_max_position;
+}
+
 } // namespace
 
-type_index::type_index(size_t sketch_size) : sketch_size_(std::max<size_t>(sketch_size, 1)) {
+// --- order ------------------------------------------------------------------------------------
+
+// Exact from 1970 to 2106, clamped beyond: monotone in `newest`, so an entry older than another's
+// is older; equal ones say nothing, and the plan reads the exact ts from the pair then.
+type_index::order_entry type_index::order_entry::of(timestamp newest, task_id task) {
+  constexpr int64_t top = std::numeric_limits<uint32_t>::max();
+  const int64_t s = newest.seconds_since_epoch();
+  if (s < 0)
+    return {0, 0, task};
+  if (s > top)
+    return {static_cast<uint32_t>(top), 999'999'999, task};
+  return {static_cast<uint32_t>(s), newest.nanoseconds(), task};
+}
+
+// --- pair_order -------------------------------------------------------------------------------
+
+size_t type_index::pair_order::chunk_for(order_entry e) const {
+  auto it = std::lower_bound(lasts_.begin(), lasts_.end(), e);
+  return it == lasts_.end() ? lasts_.size() - 1 : static_cast<size_t>(it - lasts_.begin());
+}
+
+void type_index::pair_order::insert(order_entry e) {
+  ++size_;
+  if (chunks_.empty() || lasts_.back() < e) {
+    // The usual move: the pair's newest event is the type's newest (ts is mostly now). Chunks
+    // filled this way stay full.
+    if (chunks_.empty() || chunks_.back().size() == chunk_capacity) {
+      chunks_.emplace_back();
+      lasts_.emplace_back();
+    }
+    chunks_.back().push_back(e);
+    lasts_.back() = e;
+    return;
+  }
+  size_t c = chunk_for(e);
+  if (chunks_[c].size() == chunk_capacity) {
+    // Split before inserting, so no chunk's capacity grows past chunk_capacity.
+    chunk upper(chunks_[c].begin() + chunk_capacity / 2, chunks_[c].end());
+    chunks_[c].resize(chunk_capacity / 2);
+    const auto next = static_cast<std::ptrdiff_t>(c) + 1;
+    lasts_.insert(lasts_.begin() + next, upper.back());
+    chunks_.insert(chunks_.begin() + next, std::move(upper));
+    lasts_[c] = chunks_[c].back();
+    if (lasts_[c] < e)
+      ++c;
+  }
+  auto& ch = chunks_[c];
+  ch.insert(std::upper_bound(ch.begin(), ch.end(), e), e);
+  lasts_[c] = ch.back();
+}
+
+void type_index::pair_order::erase(order_entry e) {
+  if (chunks_.empty())
+    return;
+  const size_t c = chunk_for(e);
+  auto& ch = chunks_[c];
+  auto it = std::lower_bound(ch.begin(), ch.end(), e);
+  if (it == ch.end() || !(*it == e))
+    return; // not there: the callers never ask this
+  ch.erase(it);
+  --size_;
+  if (ch.empty()) {
+    chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(c));
+    lasts_.erase(lasts_.begin() + static_cast<std::ptrdiff_t>(c));
+    return;
+  }
+  lasts_[c] = ch.back();
+  // Appends drain old chunks as their pairs move to the newest end: neighbours that fit in one
+  // chunk become one, so chunks stay about half full or more.
+  auto merge_with_next = [&](size_t left) {
+    auto& l = chunks_[left];
+    auto& r = chunks_[left + 1];
+    if (l.size() + r.size() > chunk_capacity)
+      return;
+    if (l.capacity() < l.size() + r.size())
+      l.reserve(chunk_capacity);
+    l.insert(l.end(), r.begin(), r.end());
+    lasts_[left] = l.back();
+    chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(left) + 1);
+    lasts_.erase(lasts_.begin() + static_cast<std::ptrdiff_t>(left) + 1);
+  };
+  if (c + 1 < chunks_.size())
+    merge_with_next(c);
+  if (c > 0)
+    merge_with_next(c - 1);
+}
+
+uint64_t type_index::pair_order::heap_bytes() const {
+  uint64_t bytes = vector_bytes(chunks_) + vector_bytes(lasts_);
+  for (const auto& ch : chunks_)
+    bytes += vector_bytes(ch);
+  return bytes;
+}
+
+// --- tasks and types ---------------------------------------------------------------------------
+
+type_index::type_index(size_t sketch_size)
+  : sketch_size_(std::max<size_t>(sketch_size, 1)), task_slots_(16, no_task) {
+}
+
+size_t type_index::task_slot(std::string_view task) const {
+  const size_t mask = task_slots_.size() - 1;
+  for (size_t i = std::hash<std::string_view>{}(task) & mask;; i = (i + 1) & mask) {
+    const task_id id = task_slots_[i];
+    if (id == no_task || tasks_[id].name == task)
+      return i;
+  }
 }
 
 type_index::task_id type_index::intern(const std::string& task) {
-  auto [it, added] = task_ids_.try_emplace(task, static_cast<task_id>(tasks_.size()));
-  if (added) {
+  size_t slot = task_slot(task);
+  if (task_slots_[slot] == no_task) {
+    if (2 * (tasks_.size() + 1) > task_slots_.size()) {
+      // At most half full, so a lookup probes about two slots.
+      std::vector<task_id> bigger(task_slots_.size() * 2, no_task);
+      task_slots_.swap(bigger);
+      for (task_id id = 0; id < tasks_.size(); ++id)
+        task_slots_[task_slot(tasks_[id].name)] = id;
+      slot = task_slot(task);
+    }
+    task_slots_[slot] = static_cast<task_id>(tasks_.size());
     tasks_.emplace_back();
     tasks_.back().name = task;
   }
-  auto& rec = tasks_[it->second];
-  if (!rec.live) {
-    rec.live = true;
+  const task_id id = task_slots_[slot];
+  if (!tasks_[id].live) {
+    tasks_[id].live = true;
     ++live_tasks_;
   }
-  return it->second;
+  return id;
 }
 
-type_index::type_entry& type_index::entry_of(const std::string& type) {
-  auto it = types_.find(type);
-  if (it == types_.end()) {
-    it = types_.emplace(type, type_entry{}).first;
-    it->second.name = it->first;
+const type_index::task_record* type_index::live_task(std::string_view task) const {
+  const task_id id = task_slots_[task_slot(task)];
+  return id != no_task && tasks_[id].live ? &tasks_[id] : nullptr;
+}
+
+type_index::type_id type_index::type_of(const std::string& type) {
+  auto it = by_name_.find(type);
+  if (it == by_name_.end()) {
+    it = by_name_.emplace(type, static_cast<type_id>(types_.size())).first;
+    types_.push_back(type_entry{&it->first, {}});
   }
   return it->second;
 }
 
 bool type_index::knows(const std::string& task) const {
-  auto it = task_ids_.find(task);
-  return it != task_ids_.end() && tasks_[it->second].live;
+  return live_task(task) != nullptr;
+}
+
+// --- pair records ------------------------------------------------------------------------------
+
+type_index::record_at type_index::find_record(const std::vector<uint8_t>& bytes,
+                                              type_id type) const {
+  const uint8_t* const begin = bytes.data();
+  const uint8_t* p = begin;
+  while (p != begin + bytes.size()) {
+    const uint8_t* const start = p;
+    const uint64_t length = get_varint(p);
+    const uint8_t* const rest = p;
+    const uint64_t here = get_varint(p) >> 1;
+    if (here >= type)
+      return {static_cast<size_t>(start - begin), here == type};
+    p = rest + length;
+  }
+  return {bytes.size(), false};
+}
+
+timestamp type_index::read_record(task_id task, const uint8_t* p, type_summary* out) const {
+  get_varint(p); // the length
+  const uint64_t type_word = get_varint(p);
+  if (type_word & 1) {
+    const auto& whole = wide_.at(wide_key(task, static_cast<type_id>(type_word >> 1)));
+    if (out)
+      assign_without_type(*out, whole);
+    return whole.newest_ts;
+  }
+  const uint64_t count = get_varint(p);
+  const size_t held = static_cast<size_t>(std::min<uint64_t>(count, sketch_size_));
+  if (out) {
+    out->count = count;
+    out->recent.resize(held);
+  }
+  uint64_t seconds = 0;
+  uint64_t position = 0;
+  uint64_t offset = 0;
+  uint64_t first_seconds = 0;
+  uint64_t first_position = 0;
+  timestamp newest = timestamp::min();
+  for (size_t i = 0; i < held; ++i) {
+    seconds = get_delta(p, seconds);
+    const timestamp ts = ts_of(seconds, get_nanos(p));
+    position = get_delta(p, position);
+    offset = get_delta(p, offset);
+    if (i == 0) {
+      first_seconds = seconds;
+      first_position = position;
+    }
+    if (out)
+      out->recent[i] = line_ref{ts, position, offset};
+    newest = std::max(newest, ts);
+  }
+  const bool has_older = count > held;
+  timestamp older_ts{};
+  uint64_t older_position = 0;
+  if (has_older) {
+    const uint64_t older_seconds = get_delta(p, first_seconds);
+    older_ts = ts_of(older_seconds, get_nanos(p));
+    older_position = get_delta(p, first_position);
+    newest = std::max(newest, older_ts);
+  }
+  if (out) {
+    out->has_older = has_older;
+    out->older_max_ts = older_ts;
+    out->older_max_position = older_position;
+    out->newest_ts = newest;
+  }
+  return newest;
+}
+
+bool type_index::encode(type_id type, const type_summary& s, std::vector<uint8_t>& out) {
+  // Only a summary shaped as add_line_to_summary shapes it with this sketch size decodes back to
+  // itself; any other (a checkpoint of another sketch size, a hand-made summary) is kept whole.
+  const uint64_t held = std::min<uint64_t>(s.count, sketch_size_);
+  bool compact = s.count > 0 && s.recent.size() == held && s.has_older == (s.count > held)
+                 && (s.has_older || (s.older_max_ts == timestamp{} && s.older_max_position == 0));
+  if (compact) {
+    timestamp newest = s.has_older ? s.older_max_ts : timestamp::min();
+    for (const auto& line : s.recent)
+      newest = std::max(newest, line.ts);
+    compact = newest == s.newest_ts;
+  }
+  // Written through a pointer into room for the longest record: two varints, then per line at
+  // most three 10-byte varints and 4 bytes of nanoseconds.
+  auto& body = scratch_body_;
+  body.resize(20 + 34 * (s.recent.size() + 1));
+  uint8_t* p = body.data();
+  p = put_varint(p, uint64_t{type} << 1 | (compact ? 0 : 1));
+  if (compact) {
+    p = put_varint(p, s.count);
+    uint64_t seconds = 0;
+    uint64_t position = 0;
+    uint64_t offset = 0;
+    for (const auto& line : s.recent) {
+      p = put_delta(p, seconds, seconds_of(line.ts));
+      p = put_nanos(p, line.ts.nanoseconds());
+      p = put_delta(p, position, line.position);
+      p = put_delta(p, offset, line.offset);
+      seconds = seconds_of(line.ts);
+      position = line.position;
+      offset = line.offset;
+    }
+    if (s.has_older) {
+      p = put_delta(p, seconds_of(s.recent.front().ts), seconds_of(s.older_max_ts));
+      p = put_nanos(p, s.older_max_ts.nanoseconds());
+      p = put_delta(p, s.recent.front().position, s.older_max_position);
+    }
+  }
+  const auto length = static_cast<size_t>(p - body.data());
+  uint8_t prefix[10];
+  out.insert(out.end(), prefix, put_varint(prefix, length));
+  out.insert(out.end(), body.data(), p);
+  return compact;
+}
+
+bool type_index::load(task_id task, type_id type, type_summary& out) const {
+  const auto& bytes = tasks_[task].pairs;
+  auto rec = find_record(bytes, type);
+  if (!rec.found)
+    return false;
+  read_record(task, bytes.data() + rec.at, &out);
+  return true;
+}
+
+namespace {
+
+/// The length of the record at `rec`, its length prefix included.
+size_t record_size(const uint8_t* rec) {
+  const uint8_t* p = rec;
+  const uint64_t length = get_varint(p);
+  return static_cast<size_t>(p - rec) + static_cast<size_t>(length);
+}
+
+bool is_wide(const uint8_t* rec) {
+  get_varint(rec);
+  return get_varint(rec) & 1;
+}
+
+uint32_t type_of_record(const uint8_t* rec) {
+  get_varint(rec);
+  return static_cast<uint32_t>(get_varint(rec) >> 1);
+}
+
+} // namespace
+
+void type_index::store(task_id task, type_id type, record_at rec, const type_summary& s) {
+  auto& bytes = tasks_[task].pairs;
+  size_t old_size = 0;
+  order_entry old_entry{};
+  bool was_wide = false;
+  if (rec.found) {
+    const uint8_t* old = bytes.data() + rec.at;
+    old_size = record_size(old);
+    old_entry = order_entry::of(read_record(task, old, nullptr), task);
+    was_wide = is_wide(old);
+  }
+  scratch_record_.clear();
+  if (encode(type, s, scratch_record_)) {
+    if (was_wide)
+      wide_.erase(wide_key(task, type));
+  } else {
+    assign_without_type(wide_[wide_key(task, type)], s);
+  }
+  const size_t new_size = scratch_record_.size();
+  const auto at = static_cast<std::ptrdiff_t>(rec.at);
+  if (new_size > old_size) {
+    const size_t grow = new_size - old_size;
+    if (bytes.size() + grow > bytes.capacity())
+      // Records grow a few bytes at a time while their pairs fill their sketches: room for an
+      // eighth more instead of doubling keeps a task's slack small.
+      bytes.reserve(bytes.size() + grow + bytes.size() / 8 + 16);
+    bytes.insert(bytes.begin() + at + static_cast<std::ptrdiff_t>(old_size), grow, 0);
+  } else if (new_size < old_size) {
+    bytes.erase(bytes.begin() + at + static_cast<std::ptrdiff_t>(new_size),
+                bytes.begin() + at + static_cast<std::ptrdiff_t>(old_size));
+  }
+  std::copy(scratch_record_.begin(), scratch_record_.end(), bytes.begin() + at);
+  const auto new_entry = order_entry::of(s.newest_ts, task);
+  auto& order = types_[type].order;
+  if (!rec.found) {
+    order.insert(new_entry);
+    ++entries_;
+  } else if (!(new_entry == old_entry)) {
+    order.erase(old_entry);
+    order.insert(new_entry);
+  }
 }
 
 void type_index::forget_types_of(task_id id) {
   auto& rec = tasks_[id];
-  for (type_entry* entry : rec.types) {
-    auto it = entry->slot.find(id);
-    if (it == entry->slot.end())
-      continue;
-    // Swap with the last pair, so the vector stays dense.
-    uint32_t at = it->second;
-    entry->slot.erase(it);
-    if (at + 1 != entry->pairs.size()) {
-      entry->pairs[at] = std::move(entry->pairs.back());
-      entry->slot[entry->pairs[at].task] = at;
-    }
-    entry->pairs.pop_back();
+  for (size_t at = 0; at < rec.pairs.size(); at += record_size(&rec.pairs[at])) {
+    const uint8_t* r = &rec.pairs[at];
+    const type_id type = type_of_record(r);
+    types_[type].order.erase(order_entry::of(read_record(id, r, nullptr), id));
+    if (is_wide(r))
+      wide_.erase(wide_key(id, type));
     --entries_;
   }
-  rec.types.clear();
+  std::vector<uint8_t>().swap(rec.pairs); // gives the memory back
   rec.events = 0;
-  // Types left without pairs stay as empty entries: cheap, and the next append reuses them.
+  // Types left without pairs keep their (empty) entry: cheap, and the next append reuses it.
 }
+
+// --- notifications -----------------------------------------------------------------------------
 
 void type_index::apply(const appended& note) {
   const task_id id = intern(note.task);
@@ -75,14 +468,22 @@ void type_index::apply(const appended& note) {
   rec.file_id = note.file_id;
   ++rec.events;
   rec.bytes = note.end;
-  auto& entry = entry_of(note.type);
-  auto [it, added] = entry.slot.try_emplace(id, static_cast<uint32_t>(entry.pairs.size()));
-  if (added) {
-    entry.pairs.push_back(pair_state{id, {}});
-    rec.types.push_back(&entry);
-    ++entries_;
+  const type_id type = type_of(note.type);
+  type_summary& s = scratch_;
+  const auto at = find_record(rec.pairs, type);
+  if (at.found) {
+    read_record(id, rec.pairs.data() + at.at, &s);
+  } else {
+    s.count = 0;
+    s.newest_ts = timestamp{};
+    s.recent.clear();
+    s.has_older = false;
+    s.older_max_ts = timestamp{};
+    s.older_max_position = 0;
   }
-  add_line_to_summary(entry.pairs[it->second].s, note.line, sketch_size_);
+  // The writers' own function, so the index's summary stays what a writer's scan would build.
+  add_line_to_summary(s, note.line, sketch_size_);
+  store(id, type, at, s);
 }
 
 void type_index::apply(const task_summary& summary) {
@@ -92,12 +493,27 @@ void type_index::apply(const task_summary& summary) {
   rec.file_id = summary.file_id;
   rec.events = summary.events;
   rec.bytes = summary.bytes;
-  for (const auto& ts : summary.types) {
-    auto& entry = entry_of(ts.type);
-    entry.slot[id] = static_cast<uint32_t>(entry.pairs.size());
-    entry.pairs.push_back(pair_state{id, ts});
-    entry.pairs.back().s.type.clear();
-    rec.types.push_back(&entry);
+  // Records are sorted by type id; a summary lists its types by name.
+  std::vector<std::pair<type_id, const type_summary*>> by_id;
+  by_id.reserve(summary.types.size());
+  for (const auto& s : summary.types)
+    by_id.emplace_back(type_of(s.type), &s);
+  std::stable_sort(by_id.begin(), by_id.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  // A type listed twice (no writer does that) keeps its last summary.
+  size_t kept = 0;
+  for (size_t i = 0; i < by_id.size(); ++i)
+    if (i + 1 == by_id.size() || by_id[i + 1].first != by_id[i].first)
+      by_id[kept++] = by_id[i];
+  by_id.resize(kept);
+  scratch_record_.clear();
+  for (const auto& [type, s] : by_id)
+    if (!encode(type, *s, scratch_record_))
+      assign_without_type(wide_[wide_key(id, type)], *s);
+  // Exactly as many bytes as the records take: a loaded task rarely grows much.
+  std::vector<uint8_t>(scratch_record_.begin(), scratch_record_.end()).swap(rec.pairs);
+  for (const auto& [type, s] : by_id) {
+    types_[type].order.insert(order_entry::of(s->newest_ts, id));
     ++entries_;
   }
 }
@@ -107,22 +523,30 @@ void type_index::apply(const compacted& note) {
 }
 
 bool type_index::apply(const task_extended& note) {
-  auto it = task_ids_.find(note.task);
-  if (it == task_ids_.end() || !tasks_[it->second].live
-      || tasks_[it->second].events != note.from_events)
+  const task_record* known = live_task(note.task);
+  if (!known || known->events != note.from_events)
     return false;
   for (const auto& line : note.lines)
     apply(appended{note.task, line.type, line.line, note.file_id, note.bytes});
-  auto& rec = tasks_[it->second];
+  auto& rec = tasks_[task_slots_[task_slot(note.task)]];
   rec.file_id = note.file_id;
   rec.events = note.events;
   rec.bytes = note.bytes;
   return true;
 }
 
+void type_index::remove_task(const std::string& task) {
+  const task_id id = task_slots_[task_slot(task)];
+  if (id == no_task || !tasks_[id].live)
+    return;
+  forget_types_of(id);
+  tasks_[id].live = false;
+  --live_tasks_;
+}
+
 void type_index::for_each_task(const std::function<void(const task_summary&)>& fn) const {
   task_summary out;
-  for (size_t id = 0; id < tasks_.size(); ++id) {
+  for (task_id id = 0; id < tasks_.size(); ++id) {
     const auto& rec = tasks_[id];
     if (!rec.live)
       continue;
@@ -131,51 +555,92 @@ void type_index::for_each_task(const std::function<void(const task_summary&)>& f
     out.events = rec.events;
     out.bytes = rec.bytes;
     out.types.clear();
-    for (const type_entry* entry : rec.types) {
-      auto slot = entry->slot.find(static_cast<task_id>(id));
-      if (slot == entry->slot.end())
-        continue;
-      out.types.push_back(entry->pairs[slot->second].s);
-      out.types.back().type = entry->name;
+    for (size_t at = 0; at < rec.pairs.size(); at += record_size(&rec.pairs[at])) {
+      out.types.emplace_back();
+      read_record(id, &rec.pairs[at], &out.types.back());
+      out.types.back().type = *types_[type_of_record(&rec.pairs[at])].name;
     }
     fn(out);
   }
 }
 
-void type_index::remove_task(const std::string& task) {
-  auto it = task_ids_.find(task);
-  if (it == task_ids_.end() || !tasks_[it->second].live)
-    return;
-  forget_types_of(it->second);
-  tasks_[it->second].live = false;
-  --live_tasks_;
-}
+// --- planning ----------------------------------------------------------------------------------
 
 query_plan type_index::plan(const plan_request& req) const {
   query_plan out;
   if (req.limit == 0)
     return out;
-  const size_t limit = static_cast<size_t>(req.limit);
-  std::vector<const pair_state*> pairs;
-  for (auto it = types_.lower_bound(req.prefix);
-       it != types_.end() && it->first.compare(0, req.prefix.size(), req.prefix) == 0; ++it)
-    for (const auto& p : it->second.pairs)
-      if (!req.since || p.s.newest_ts >= *req.since)
-        pairs.push_back(&p);
-  // First cut: each of the `limit` pairs with the newest events holds an event at least as new as
-  // the limit-th newest of their newest, so no answer event is older than that.
-  timestamp floor = req.since ? *req.since : timestamp::min();
-  if (pairs.size() > limit) {
-    auto kth = pairs.begin() + static_cast<std::ptrdiff_t>(limit - 1);
-    std::nth_element(pairs.begin(), kth, pairs.end(),
-                     [](const pair_state* x, const pair_state* y) {
-                       return x->s.newest_ts > y->s.newest_ts;
-                     });
-    floor = std::max(floor, (*kth)->s.newest_ts);
-    pairs.erase(std::remove_if(pairs.begin(), pairs.end(),
-                               [&](const pair_state* p) { return p->s.newest_ts < floor; }),
-                pairs.end());
+  const uint64_t limit = req.limit;
+  const timestamp since = req.since ? *req.since : timestamp::min();
+  const auto since_entry = order_entry::of(since, 0);
+
+  // Each matching type's order is walked from its newest pair, and the type whose next pair is
+  // newest goes next (a k-way merge): pairs are visited newest first across the types.
+  struct cursor {
+    type_id type;
+    size_t chunk;
+    size_t at;
+    order_entry entry;
+  };
+  auto lower_next = [](const cursor& x, const cursor& y) { return x.entry < y.entry; };
+  std::priority_queue<cursor, std::vector<cursor>, decltype(lower_next)> next(lower_next);
+  for (auto it = by_name_.lower_bound(req.prefix);
+       it != by_name_.end() && it->first.compare(0, req.prefix.size(), req.prefix) == 0; ++it) {
+    const auto& chunks = types_[it->second].order.chunks();
+    if (!chunks.empty() && !chunks.back().back().older_than(since_entry))
+      next.push(cursor{it->second, chunks.size() - 1, chunks.back().size() - 1,
+                       chunks.back().back()});
   }
+
+  // The pairs visited whose newest event is not before `since`, with their references in `refs`.
+  struct visited {
+    task_id task;
+    timestamp newest;
+    bool has_older;
+    timestamp older_max_ts;
+    uint64_t older_max_position;
+    size_t first_ref;
+    size_t refs;
+  };
+  std::vector<visited> pairs;
+  std::vector<line_ref> refs;
+  // The `limit` highest newest_ts among them, the lowest on top.
+  std::priority_queue<timestamp, std::vector<timestamp>, std::greater<>> newest;
+  type_summary s;
+  while (!next.empty()) {
+    cursor c = next.top();
+    next.pop();
+    // No pair not visited yet is newer than c's. Once `limit` pairs are visited, a pair older than
+    // the limit-th newest of their newest events cannot pass the first cut below.
+    if (newest.size() >= limit && c.entry.older_than(order_entry::of(newest.top(), 0)))
+      break;
+    if (load(c.entry.task, c.type, s) && s.newest_ts >= since) {
+      pairs.push_back(visited{c.entry.task, s.newest_ts, s.has_older, s.older_max_ts,
+                              s.older_max_position, refs.size(), s.recent.size()});
+      refs.insert(refs.end(), s.recent.begin(), s.recent.end());
+      newest.push(s.newest_ts);
+      if (newest.size() > limit)
+        newest.pop();
+    }
+    const auto& chunks = types_[c.type].order.chunks();
+    if (c.at > 0) {
+      --c.at;
+    } else if (c.chunk > 0) {
+      --c.chunk;
+      c.at = chunks[c.chunk].size() - 1;
+    } else {
+      continue;
+    }
+    c.entry = chunks[c.chunk][c.at];
+    if (!c.entry.older_than(since_entry))
+      next.push(c);
+  }
+
+  // First cut: each of `limit` pairs holds an event at least as new as the limit-th newest of their
+  // newest events, so no answer event is older than that.
+  timestamp floor = since;
+  if (newest.size() >= limit)
+    floor = std::max(floor, newest.top());
   // Second cut: the limit-th best recent line known bounds the answer from below.
   struct candidate {
     timestamp ts;
@@ -183,10 +648,10 @@ query_plan type_index::plan(const plan_request& req) const {
     uint64_t position;
   };
   std::vector<candidate> cands;
-  for (const auto* p : pairs)
-    for (const auto& line : p->s.recent)
-      if (line.ts >= floor)
-        cands.push_back(candidate{line.ts, &tasks_[p->task].name, line.position});
+  for (const auto& p : pairs)
+    for (size_t i = p.first_ref; i < p.first_ref + p.refs; ++i)
+      if (p.newest >= floor && refs[i].ts >= floor)
+        cands.push_back(candidate{refs[i].ts, &tasks_[p.task].name, refs[i].position});
   if (cands.size() >= limit) {
     auto kth = cands.begin() + static_cast<std::ptrdiff_t>(limit - 1);
     std::nth_element(cands.begin(), kth, cands.end(), [](const candidate& x, const candidate& y) {
@@ -196,6 +661,7 @@ query_plan type_index::plan(const plan_request& req) const {
   } else if (floor != timestamp::min()) {
     out.bound = rank_key{floor, std::string{}, 0};
   }
+
   std::unordered_map<task_id, size_t> fetch_of_task;
   auto fetch_for = [&](task_id id) -> task_fetch& {
     auto [it, added] = fetch_of_task.try_emplace(id, out.fetches.size());
@@ -206,21 +672,20 @@ query_plan type_index::plan(const plan_request& req) const {
     }
     return out.fetches[it->second];
   };
-  for (const auto* p : pairs) {
-    const auto& s = p->s;
-    const std::string& task = tasks_[p->task].name;
-    if (out.bound && s.newest_ts < out.bound->ts)
+  for (const auto& p : pairs) {
+    const std::string& task = tasks_[p.task].name;
+    if (p.newest < floor || (out.bound && p.newest < out.bound->ts))
       continue; // its newest event ranks below the bound: never asked
     const bool complete
-      = !s.has_older
-        || (out.bound && ranks_below(s.older_max_ts, task, s.older_max_position, *out.bound));
+      = !p.has_older
+        || (out.bound && ranks_below(p.older_max_ts, task, p.older_max_position, *out.bound));
     if (!complete) {
-      fetch_for(p->task).scan = true;
+      fetch_for(p.task).scan = true;
       continue;
     }
-    for (const auto& line : s.recent)
-      if (!out.bound || !ranks_below(line.ts, task, line.position, *out.bound))
-        fetch_for(p->task).lines.push_back(line);
+    for (size_t i = p.first_ref; i < p.first_ref + p.refs; ++i)
+      if (!out.bound || !ranks_below(refs[i].ts, task, refs[i].position, *out.bound))
+        fetch_for(p.task).lines.push_back(refs[i]);
   }
   out.fetches.erase(std::remove_if(out.fetches.begin(), out.fetches.end(),
                                    [](const task_fetch& f) { return !f.scan && f.lines.empty(); }),
@@ -235,24 +700,32 @@ query_plan type_index::plan(const plan_request& req) const {
   return out;
 }
 
+// --- stats -------------------------------------------------------------------------------------
+
 index_stats type_index::stats() const {
   index_stats st;
   st.tasks = live_tasks_;
   st.entries = entries_;
-  uint64_t bytes = 0;
-  for (const auto& [type, entry] : types_) {
-    st.types += entry.pairs.empty() ? 0 : 1;
-    bytes += 64 + type.capacity() + entry.pairs.capacity() * sizeof(pair_state)
-             + entry.slot.size() * 32 + entry.slot.bucket_count() * sizeof(void*);
-    for (const auto& p : entry.pairs)
-      bytes += p.s.recent.capacity() * sizeof(line_ref);
+  uint64_t bytes = sizeof(*this);
+  for (const auto& [name, id] : by_name_) // a red-black tree node each: 32 bytes of links
+    bytes += heap_block(32 + sizeof(std::string) + sizeof(type_id)) + string_bytes(name);
+  bytes += vector_bytes(types_);
+  for (const auto& t : types_) {
+    st.types += t.order.size() > 0 ? 1 : 0;
+    bytes += t.order.heap_bytes();
   }
-  bytes += tasks_.capacity() * sizeof(task_record) + task_ids_.size() * 48
-           + task_ids_.bucket_count() * sizeof(void*);
+  bytes += vector_bytes(tasks_) + vector_bytes(task_slots_);
   for (const auto& rec : tasks_) {
     st.events += rec.events;
-    bytes += rec.name.capacity() * 2 + rec.types.capacity() * sizeof(void*);
+    bytes += string_bytes(rec.name) + vector_bytes(rec.pairs);
   }
+  // wide_: a node each (next pointer, key, summary) and the bucket array.
+  bytes += wide_.bucket_count() * sizeof(void*);
+  for (const auto& [key, s] : wide_)
+    bytes += heap_block(sizeof(void*) + sizeof(std::pair<const uint64_t, type_summary>))
+             + vector_bytes(s.recent) + string_bytes(s.type);
+  bytes += vector_bytes(scratch_.recent) + string_bytes(scratch_.type)
+           + vector_bytes(scratch_record_) + vector_bytes(scratch_body_);
   st.bytes = bytes;
   return st;
 }

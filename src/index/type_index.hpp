@@ -9,10 +9,22 @@
 // whose older lines all rank below the bound is answered exactly by its recent references (one pread
 // each); any other pair's task is scanned by its writer with the bound. Pairs whose newest event
 // ranks below the bound are never asked.
+//
+// Size and speed (issue 12): a store holds up to ~100,000 tasks of ~20 types each, so a pair must
+// cost well under 100 bytes and a query must not walk every pair. Hence:
+// - A pair lives in its task's `pairs` bytes, encoded compactly (type_index.cpp, "pair records"):
+//   the references it has and no more, each as varint differences from the previous one (about 9
+//   bytes instead of a line_ref's 32), exact for any 64-bit value. A summary not shaped as this
+//   index's sketch would shape it (a checkpoint of another sketch size) is kept whole in `wide_`.
+// - Each type keeps its pairs ordered by their newest event (`pair_order`), so a plan visits pairs
+//   newest first across the matching types and stops once no further pair can reach the answer.
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -49,37 +61,116 @@ public:
 
 private:
   using task_id = uint32_t;
+  using type_id = uint32_t;
 
-  struct pair_state {
+  /// One pair in its type's order: the pair's newest ts (clamped to what 32-bit seconds hold, so
+  /// every ts before 1970 or after 2106 shares a key at either end: the plan reads the exact ts
+  /// from the pair), and its task.
+  struct order_entry {
+    uint32_t seconds;
+    uint32_t nanos;
     task_id task;
-    type_summary s; // s.type stays empty: the type is the key of the entry holding the pair
+
+    static order_entry of(timestamp newest, task_id task);
+
+    /// The entry's ts ranks below `other`'s (their tasks aside).
+    bool older_than(const order_entry& other) const {
+      return std::tie(seconds, nanos) < std::tie(other.seconds, other.nanos);
+    }
+    friend bool operator<(const order_entry& x, const order_entry& y) {
+      return std::tie(x.seconds, x.nanos, x.task) < std::tie(y.seconds, y.nanos, y.task);
+    }
+    friend bool operator==(const order_entry& x, const order_entry& y) {
+      return x.seconds == y.seconds && x.nanos == y.nanos && x.task == y.task;
+    }
   };
 
-  /// One event type: its pairs in a flat vector (queries walk it), and where each task's pair is.
+  /// A type's pairs sorted by (newest ts, task), in chunks of at most `chunk_capacity` entries: an append
+  /// (a pair's newest becoming the newest of all) is a push_back on the last chunk, any other move
+  /// costs a binary search and a shift within one chunk, and the plan walks from the back.
+  class pair_order {
+  public:
+    static constexpr size_t chunk_capacity = 128;
+    using chunk = std::vector<order_entry>;
+
+    void insert(order_entry e);
+    void erase(order_entry e);
+    size_t size() const {
+      return size_;
+    }
+    const std::vector<chunk>& chunks() const {
+      return chunks_;
+    }
+    uint64_t heap_bytes() const;
+
+  private:
+    /// The chunk that holds `e`, or where it belongs; chunks_ must not be empty.
+    size_t chunk_for(order_entry e) const;
+
+    std::vector<chunk> chunks_;
+    /// Each chunk's last entry, side by side: the binary search for a chunk reads this one array
+    /// instead of one heap block per probe.
+    std::vector<order_entry> lasts_;
+    size_t size_ = 0;
+  };
+
   struct type_entry {
-    std::string name;
-    std::vector<pair_state> pairs;
-    std::unordered_map<task_id, uint32_t> slot;
+    const std::string* name; // the key of by_name_ (map nodes never move)
+    pair_order order;
   };
 
   struct task_record {
     std::string name;
-    bool live = false;
     uint64_t file_id = 0;
     uint64_t events = 0;
     uint64_t bytes = 0;
-    /// Entries this task has a pair in (map nodes never move).
-    std::vector<type_entry*> types;
+    /// The task's pair records, sorted by type (type_index.cpp, "pair records").
+    std::vector<uint8_t> pairs;
+    bool live = false;
+  };
+
+  /// Where a pair's record starts in its task's bytes, or where it would go.
+  struct record_at {
+    size_t at;
+    bool found;
   };
 
   task_id intern(const std::string& task);
-  type_entry& entry_of(const std::string& type);
+  /// The slot of task_slots_ holding `task`'s id, or the empty slot where it would go.
+  size_t task_slot(std::string_view task) const;
+  const task_record* live_task(std::string_view task) const;
+  type_id type_of(const std::string& type);
+
+  record_at find_record(const std::vector<uint8_t>& bytes, type_id type) const;
+  /// The pair's summary (`out.type` left empty); false if the task has no such pair.
+  bool load(task_id task, type_id type, type_summary& out) const;
+  /// Reads the record at `rec` into `out` if not null; returns the pair's newest ts.
+  timestamp read_record(task_id task, const uint8_t* rec, type_summary* out) const;
+  /// Appends `s`'s record to `out`: compact if it decodes back to `s` exactly, else one that
+  /// points to wide_ (the caller fills that).
+  bool encode(type_id type, const type_summary& s, std::vector<uint8_t>& out);
+  /// Makes `s` the summary of the pair whose record find_record placed at `rec`, adding the pair
+  /// if new: its record, its wide_ entry and its place in the type's order.
+  void store(task_id task, type_id type, record_at rec, const type_summary& s);
   void forget_types_of(task_id id);
 
+  static uint64_t wide_key(task_id task, type_id type) {
+    return uint64_t{task} << 32 | type;
+  }
+
   size_t sketch_size_;
-  std::map<std::string, type_entry, std::less<>> types_;
+  std::map<std::string, type_id, std::less<>> by_name_;
+  std::vector<type_entry> types_;
   std::vector<task_record> tasks_;
-  std::unordered_map<std::string, task_id> task_ids_;
+  /// Open addressing over task ids, at most half full: 4 bytes a slot where an
+  /// unordered_map<string, task_id> costs a node and a second copy of the name (~100 bytes a task).
+  std::vector<task_id> task_slots_;
+  /// Summaries the compact records cannot hold exactly, by wide_key.
+  std::unordered_map<uint64_t, type_summary> wide_;
+  /// Reused by apply(appended) so the hot path allocates nothing.
+  type_summary scratch_;
+  std::vector<uint8_t> scratch_record_;
+  std::vector<uint8_t> scratch_body_;
   uint64_t live_tasks_ = 0;
   uint64_t entries_ = 0;
 };
