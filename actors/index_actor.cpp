@@ -197,9 +197,9 @@ index_actor::behavior_type index_behavior(index_pointer self, index_setup setup)
       st.plan_received = false; // queries wait for this pass
       st.reported_in_pass.clear();
       known_files out;
-      st.index->for_each_task([&](const task_summary& task) {
-        out.tasks.push_back(task.task);
-        out.extents.push_back(file_extent{task.file_id, task.bytes, task.events});
+      st.index->for_each_file([&](const std::string& task, const file_extent& extent) {
+        out.tasks.push_back(task);
+        out.extents.push_back(extent);
       });
       return out;
     },

@@ -564,6 +564,13 @@ void type_index::for_each_task(const std::function<void(const task_summary&)>& f
   }
 }
 
+void type_index::for_each_file(
+  const std::function<void(const std::string&, const file_extent&)>& fn) const {
+  for (const auto& rec : tasks_)
+    if (rec.live)
+      fn(rec.name, file_extent{rec.file_id, rec.bytes, rec.events});
+}
+
 // --- planning ----------------------------------------------------------------------------------
 
 query_plan type_index::plan(const plan_request& req) const {

@@ -56,6 +56,10 @@ public:
   /// back (types in no particular order): what a checkpoint saves.
   void for_each_task(const std::function<void(const task_summary&)>& fn) const;
 
+  /// Calls `fn` once per live task with what is known of its file, without its summaries: what a
+  /// population pass compares with the files on disk.
+  void for_each_file(const std::function<void(const std::string&, const file_extent&)>& fn) const;
+
   /// tasks, types, entries, events, bytes (population fields are the actor's).
   index_stats stats() const;
 
