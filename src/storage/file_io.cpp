@@ -73,4 +73,16 @@ uint64_t inode_of(int fd) {
   return ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_ino) : 0;
 }
 
+uint64_t file_size(int fd) {
+  struct stat sb {};
+  return ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : 0;
+}
+
+bool line_starts_at(int fd, uint64_t offset) {
+  if (offset == 0)
+    return true;
+  char c = 0;
+  return ::pread(fd, &c, 1, static_cast<off_t>(offset - 1)) == 1 && c == '\n';
+}
+
 } // namespace evstore

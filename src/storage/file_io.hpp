@@ -26,4 +26,10 @@ bool read_line_at(int fd, uint64_t offset, size_t max_bytes, std::string& out);
 /// The inode of the file behind `fd` (what identifies a log file across renames), 0 if fstat fails.
 uint64_t inode_of(int fd);
 
+/// The size of the file behind `fd`, 0 if fstat fails.
+uint64_t file_size(int fd);
+
+/// True if a line starts at `offset`: it is 0, or the byte before it is a newline.
+bool line_starts_at(int fd, uint64_t offset);
+
 } // namespace evstore

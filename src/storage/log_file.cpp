@@ -1,8 +1,6 @@
 #include "log_file.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "file_io.hpp"
 
@@ -17,18 +15,6 @@ caf::expected<log_file> log_file::open(const store_root& root, const std::string
 
 uint64_t log_file::inode() const {
   return fd_ ? inode_of(fd_.get()) : 0;
-}
-
-uint64_t log_file::size() const {
-  struct stat sb {};
-  return fd_ && ::fstat(fd_.get(), &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : 0;
-}
-
-bool log_file::line_starts_at(uint64_t offset) const {
-  if (offset == 0)
-    return true;
-  char c = 0;
-  return fd_ && ::pread(fd_.get(), &c, 1, static_cast<off_t>(offset - 1)) == 1 && c == '\n';
 }
 
 } // namespace evstore

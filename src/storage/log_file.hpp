@@ -32,17 +32,11 @@ public:
   /// The file's inode, which tells it from the file a compaction renames over it; 0 if unknown.
   uint64_t inode() const;
 
-  /// The file's size in bytes now, 0 if unknown.
-  uint64_t size() const;
-
-  /// True if a line starts at `offset`: it is 0, or the byte before it is a newline.
-  bool line_starts_at(uint64_t offset) const;
-
-  /// Calls `on_line(const raw_line&)` for every line in file order from byte `start` on (which must
-  /// be where a line starts). As for every reader, a `too_long` line must be counted as corrupt.
+  /// Calls `on_line(const raw_line&)` for every line in file order. As for every reader, a
+  /// `too_long` line must be counted as corrupt.
   template <class OnLine>
-  caf::error for_each_line(OnLine&& on_line, uint64_t start = 0) const {
-    if (int err = evstore::for_each_line(fd_.get(), start, std::forward<OnLine>(on_line)))
+  caf::error for_each_line(OnLine&& on_line) const {
+    if (int err = evstore::for_each_line(fd_.get(), 0, std::forward<OnLine>(on_line)))
       return io_error("cannot read", shown_, err);
     return caf::none;
   }

@@ -90,7 +90,15 @@ bool task_log::changed_behind_our_back_if_due() {
   return changed_behind_our_back();
 }
 
-caf::error task_log::load() {
+caf::error task_log::load(bool keep_fd) {
+  auto err = load_file();
+  // A descriptor without a slot is kept only for the append about to use it.
+  if (!keep_fd && !holds_slot_)
+    close_file();
+  return err;
+}
+
+caf::error task_log::load_file() {
   // Only this writer changes the file, but a person or a tool may delete or truncate it: then what we
   // cached (an open descriptor, counts, offsets) is wrong, and appends must not go to a dead inode.
   // So every append checks, at the cost of an fstat: an event acknowledged into a deleted file
@@ -109,6 +117,7 @@ caf::error task_log::load() {
   if (loaded_)
     return caf::none;
   const std::optional<file_extent> known = std::exchange(known_, std::nullopt);
+  close_file(); // a fetch may hold the file open; the load reads what the name points at now
   count_ = 0;
   size_ = 0;
   file_id_ = 0;
@@ -140,16 +149,17 @@ caf::error task_log::load() {
     else
       observer_->on_loaded(task_summary{task_, file_id_, count_, size_, sketch.finish()});
   };
-  auto log = log_file::open(*cfg_.root, task_);
-  if (!log)
-    return log.error();
-  if (!*log) {
+  // The descriptor the load reads through stays open for the append that usually follows (or is
+  // closed by the caller that has no use for it): a cold append opens its file once.
+  auto opened = open_existing();
+  if (!opened)
+    return opened.error();
+  if (!*opened) {
     report();
     return caf::none;
   }
-  file_id_ = log->inode();
-  if (known && known->file_id == file_id_ && known->bytes <= log->size()
-      && log->line_starts_at(known->bytes)) {
+  if (known && known->file_id == file_id_ && known->bytes <= file_size(fd_)
+      && line_starts_at(fd_, known->bytes)) {
     extending = true;
     known_events = count_ = known->events;
     size_ = known->bytes;
@@ -158,7 +168,8 @@ caf::error task_log::load() {
   uint64_t torn_offset = 0;
   line_header torn_line;
   line_header h;
-  auto err = log->for_each_line(
+  int read_err = for_each_line(
+    fd_, size_,
     [&](const raw_line& line) {
       size_ = line.offset + line.length + (line.terminated ? 1 : 0);
       if (line.too_long) { // unreadable: counted nowhere, never indexed (line_reader.hpp)
@@ -180,10 +191,9 @@ caf::error task_log::load() {
       peek_line(line.text, h);
       if (h.status == line_status::ok)
         add(h.type, line_ref{h.ts, count_++, line.offset});
-    },
-    size_);
-  if (err)
-    return err;
+    });
+  if (read_err)
+    return io_error("cannot read", path_, read_err);
   if (torn && cfg_.read_only)
     size_ = torn_offset; // what we know ends where the torn line starts: read it again once whole
   // What the file held when we read it is durable: written by syncs of ours or of an earlier
@@ -228,17 +238,24 @@ caf::error task_log::load_recent_ids() {
   return caf::none;
 }
 
-bool task_log::open_for_reading() {
+caf::expected<bool> task_log::open_existing() {
   if (fd_ >= 0)
     return true;
   auto opened = cfg_.root->open_file(task_, events_file_name,
                                      cfg_.read_only ? O_RDONLY : O_RDWR | O_APPEND);
-  if (!opened || !*opened)
-    return false; // the scan that follows reports why
+  if (!opened)
+    return opened.error();
+  if (!*opened)
+    return false;
   fd_ = opened->release();
   file_id_ = inode_of(fd_);
   holds_slot_ = cfg_.fds->try_acquire();
   return true;
+}
+
+bool task_log::open_for_reading() {
+  auto opened = open_existing();
+  return opened && *opened; // if not, the scan that follows reports why
 }
 
 caf::error task_log::open_for_append() {
@@ -315,7 +332,16 @@ caf::expected<append_result> task_log::append(append_request req) {
     return make_error(errc::invalid_type,
                       "type '" + ev.type + "' is not one the Rust crate reads, and this store "
                         + "refuses such types (crate_types_only)");
-  if (auto err = load())
+  // The load opens the file and keeps it for the write; whatever happens next, a descriptor
+  // without a slot is closed before we return.
+  struct close_unslotted {
+    task_log* log;
+    ~close_unslotted() {
+      if (!log->holds_slot_)
+        log->close_file();
+    }
+  } closer{this};
+  if (auto err = load(true))
     return err;
   if (!ev.id.empty()) {
     // A retried append: acknowledge the stored copy instead of writing a second one.

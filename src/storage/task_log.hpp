@@ -174,7 +174,9 @@ public:
   }
 
 private:
-  caf::error load();
+  /// Loads the file if needed (load_file); closes it afterwards unless it holds a slot or `keep_fd`.
+  caf::error load(bool keep_fd = false);
+  caf::error load_file();
   /// True if the file is no longer what we loaded and wrote (deleted, replaced or resized).
   bool changed_behind_our_back() const;
   /// changed_behind_our_back(), if a check is due (see task_log_config::external_change_check).
@@ -183,7 +185,10 @@ private:
   /// need it, so loads that serve population, reads and generated ids skip it.
   caf::error load_recent_ids();
   caf::error open_for_append();
-  /// Opens the existing file (read-write unless read-only) if it is not open; false if it cannot.
+  /// Opens the existing file (read-write unless read-only) if it is not open: false if there is
+  /// none, an error if the root refuses it (not a regular file, a symbolic link on the way).
+  caf::expected<bool> open_existing();
+  /// open_existing(), false on any failure.
   bool open_for_reading();
   void close_file();
   /// The log's inode and size now, without following a symlink; false if there is no such file.
