@@ -186,15 +186,16 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
       st.tick_scheduled = false;
       // Idle for a whole period: give back the file and the cached state now, then ask to retire,
       // handing what we know of the file to the task's next writer (or to our own next load).
+      // If the router refuses (a request is on its way), that request starts from the extent too.
       auto extent = st.log->extent();
       st.log->release();
+      if (extent)
+        st.log->assume_known(*extent);
       self->request(st.setup.router, caf::infinite,
                     writer_idle{st.log->task(), st.handled, to_optional(extent)})
         .then([=](bool retire) {
           if (retire)
             self->quit();
-          else if (extent)
-            self->state.log->assume_known(*extent);
         });
     },
   };

@@ -113,7 +113,8 @@ public:
 
   bool apply(const task_extended& note) {
     auto it = tasks_.find(note.task);
-    if (it == tasks_.end() || it->second.events != note.from_events)
+    if (it == tasks_.end() || it->second.events != note.from_events
+        || it->second.bytes != note.from_bytes || it->second.file_id != note.file_id)
       return false;
     for (const auto& line : note.lines)
       apply(appended{note.task, line.type, line.line, note.file_id, note.bytes});
@@ -425,7 +426,7 @@ public:
   }
 
   task_extended extension(uint64_t known_events) {
-    task_extended out{task(), 9, known_events, 0, 0, {}};
+    task_extended out{task(), 9, known_events, 0, 0, 0, {}};
     if (rng_() % 4 == 0)
       out.from_events += 1; // does not follow
     const int lines = static_cast<int>(rng_() % 5);
@@ -455,13 +456,13 @@ private:
 };
 
 /// The events the index knows of `task`, from its dump (0 if unknown).
-uint64_t events_of(const type_index& index, const std::string& task) {
-  uint64_t events = 0;
-  index.for_each_task([&](const task_summary& t) {
-    if (t.task == task)
-      events = t.events;
+file_extent extent_of(const type_index& index, const std::string& task) {
+  file_extent out;
+  index.for_each_file([&](const std::string& t, const file_extent& e) {
+    if (t == task)
+      out = e;
   });
-  return events;
+  return out;
 }
 
 } // namespace
@@ -489,8 +490,12 @@ TEST(TypeIndexRandomTest, PlansLikeTheReferenceOverRandomOperations) {
         }
       } else if (dice < 67) {
         auto note = ops.extension(0);
-        note.from_events += events_of(index, note.task);
-        note.events += events_of(index, note.task);
+        const auto known = extent_of(index, note.task);
+        note.from_events += known.events;
+        note.events += known.events;
+        // Mostly the file and bytes the index knows; now and then another file or length.
+        note.file_id = ops.pick(8) == 0 ? known.file_id + 1 : known.file_id;
+        note.from_bytes = ops.pick(8) == 0 ? known.bytes + 1 : known.bytes;
         ASSERT_EQ(index.apply(note), ref.apply(note)) << "seed " << seed << " op " << op;
       } else if (dice < 70) {
         auto t = ops.task();
@@ -540,13 +545,13 @@ TEST_F(TypeIndexTest, TaskExtendedAddsTheLinesAfterWhatWasKnown) {
   add("a", "x:y", 1);
   add("a", "x:y", 2);
   add("a", "x:z", 3);
-  task_extended note{"a", 9, 3, 5, 777, {}};
+  task_extended note{"a", 1, 3, 0, 5, 777, {}}; // file 1, 0 bytes: what add() told the index
   note.lines.push_back(typed_line{"x:y", line_ref{sec(4), 3, 300}});
   note.lines.push_back(typed_line{"q:new", line_ref{sec(5), 4, 400}});
   ASSERT_TRUE(index_.apply(note));
   task_summary got;
   index_.for_each_task([&](const task_summary& t) { got = t; });
-  EXPECT_EQ(got.file_id, 9u);
+  EXPECT_EQ(got.file_id, 1u);
   EXPECT_EQ(got.events, 5u);
   EXPECT_EQ(got.bytes, 777u);
   auto st = index_.stats();
@@ -559,7 +564,7 @@ TEST_F(TypeIndexTest, TaskExtendedAddsTheLinesAfterWhatWasKnown) {
   ASSERT_EQ(plan.fetches.size(), 1u);
   ASSERT_EQ(plan.fetches[0].lines.size(), 1u);
   EXPECT_EQ(plan.fetches[0].lines[0].offset, 400u);
-  EXPECT_EQ(plan.fetches[0].file_id, 9u);
+  EXPECT_EQ(plan.fetches[0].file_id, 1u);
 }
 
 TEST_F(TypeIndexTest, TaskExtendedThatDoesNotFollowChangesNothing) {
@@ -567,9 +572,15 @@ TEST_F(TypeIndexTest, TaskExtendedThatDoesNotFollowChangesNothing) {
   add("a", "x:y", 2);
   const auto before = dump(index_);
   const auto bytes = index_.stats().bytes;
-  task_extended note{"a", 9, 3, 4, 777, {typed_line{"x:y", line_ref{sec(4), 3, 300}}}};
+  task_extended note{"a", 1, 3, 0, 4, 777, {typed_line{"x:y", line_ref{sec(4), 3, 300}}}};
   EXPECT_FALSE(index_.apply(note)); // the index knows 2 events, not 3
   note.from_events = 1;
+  EXPECT_FALSE(index_.apply(note));
+  note.from_events = 2;
+  note.from_bytes = 5; // the index knows 0 bytes of file 1
+  EXPECT_FALSE(index_.apply(note));
+  note.from_bytes = 0;
+  note.file_id = 2; // another file
   EXPECT_FALSE(index_.apply(note));
   note.task = "unknown";
   note.from_events = 0;

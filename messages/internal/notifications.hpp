@@ -87,12 +87,13 @@ struct typed_line {
 
 /// A writer found its task's file longer than the index knew it (from the checkpoint, or from the
 /// task's previous writer) and read only the lines after what was known: the index extends its
-/// summaries instead of replacing them. `from_events` is what the index must already know of the
-/// task; `events` and `bytes` are the file's totals after `lines`.
+/// summaries instead of replacing them. `from_events` and `from_bytes` of file `file_id` are what
+/// the index must already know of the task; `events` and `bytes` are the file's totals after `lines`.
 struct task_extended {
   std::string task;
   uint64_t file_id = 0;
   uint64_t from_events = 0;
+  uint64_t from_bytes = 0;
   uint64_t events = 0;
   uint64_t bytes = 0;
   std::vector<typed_line> lines;
@@ -134,7 +135,7 @@ typename Inspector::result_type inspect(Inspector& f, typed_line& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_extended& x) {
   return f(caf::meta::type_name("evstore::task_extended"), x.task, x.file_id, x.from_events,
-           x.events, x.bytes, x.lines);
+           x.from_bytes, x.events, x.bytes, x.lines);
 }
 
 template <class Inspector>

@@ -524,7 +524,8 @@ void type_index::apply(const compacted& note) {
 
 bool type_index::apply(const task_extended& note) {
   const task_record* known = live_task(note.task);
-  if (!known || known->events != note.from_events)
+  if (!known || known->events != note.from_events || known->bytes != note.from_bytes
+      || known->file_id != note.file_id)
     return false;
   for (const auto& line : note.lines)
     apply(appended{note.task, line.type, line.line, note.file_id, note.bytes});

@@ -43,7 +43,8 @@ public:
   void apply(const task_summary& summary);
   void apply(const compacted& note);
   /// Adds the lines a writer read past what the index knew. False (and nothing changed) if the
-  /// index does not know exactly `note.from_events` events of the task: the lines would not follow.
+  /// index does not know exactly `note.from_events` events in the first `note.from_bytes` bytes of
+  /// file `note.file_id`: the lines would not follow.
   bool apply(const task_extended& note);
   void remove_task(const std::string& task);
 

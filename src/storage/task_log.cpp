@@ -128,6 +128,7 @@ caf::error task_log::load_file() {
   // the index, which knows the start, is told only of them.
   bool extending = false;
   uint64_t known_events = 0;
+  uint64_t known_bytes = 0;
   std::vector<typed_line> tail;
   auto add = [&](std::string_view type, const line_ref& ref) {
     if (extending)
@@ -142,10 +143,10 @@ caf::error task_log::load_file() {
     if (!observer_)
       return;
     if (extending)
-      observer_->on_extended(
-        task_extended{task_, file_id_, known_events, count_, size_, std::move(tail)});
-    else if (known && known->file_id != 0 && file_id_ == 0)
-      observer_->on_removed(task_removed{task_}); // the file the index knew is gone
+      observer_->on_extended(task_extended{task_, file_id_, known_events, known_bytes, count_,
+                                           size_, std::move(tail)});
+    else if (file_id_ == 0)
+      observer_->on_removed(task_removed{task_}); // no file: no task (it may never have had one)
     else
       observer_->on_loaded(task_summary{task_, file_id_, count_, size_, sketch.finish()});
   };
@@ -162,7 +163,7 @@ caf::error task_log::load_file() {
       && line_starts_at(fd_, known->bytes)) {
     extending = true;
     known_events = count_ = known->events;
-    size_ = known->bytes;
+    known_bytes = size_ = known->bytes;
   }
   bool torn = false;
   uint64_t torn_offset = 0;
@@ -248,7 +249,17 @@ caf::expected<bool> task_log::open_existing() {
   if (!*opened)
     return false;
   fd_ = opened->release();
-  file_id_ = inode_of(fd_);
+  const uint64_t inode = inode_of(fd_);
+  if (loaded_ && inode != file_id_) {
+    // Not the file we loaded (replaced behind our back): what we know of the old one must not be
+    // taken for this one's, nor handed on.
+    loaded_ = false;
+    known_.reset();
+    fetch_cache_.clear();
+    ids_loaded_ = false;
+    recent_.clear();
+  }
+  file_id_ = inode;
   holds_slot_ = cfg_.fds->try_acquire();
   return true;
 }
@@ -469,7 +480,7 @@ caf::expected<uint64_t> task_log::populate() {
     if (file_id_ == 0) // no file: the index forgets the task, as the load reported (or will)
       observer_->on_removed(task_removed{task_});
     else
-      observer_->on_extended(task_extended{task_, file_id_, count_, count_, size_, {}});
+      observer_->on_extended(task_extended{task_, file_id_, count_, size_, count_, size_, {}});
   }
   return size_;
 }
@@ -479,10 +490,9 @@ caf::expected<fetch_result> task_log::fetch(const fetch_request& req) {
   // reloading closes it and reports the file as it is now to the index. Queries check only every
   // external_change_check: answering from the file as it was a moment ago loses nothing, and the
   // fstat was a tenth of a query's cost.
-  if (loaded_ && !cfg_.read_only && changed_behind_our_back_if_due()) {
-    release();
-    std::ignore = load();
-  }
+  // A read-only store's writer learns the same way what the writing process changed.
+  if (loaded_ && changed_behind_our_back_if_due())
+    std::ignore = load(); // reads what changed and tells the index
   bool stale = false;
   if (!req.what.scan && !req.what.lines.empty() && open_for_reading()) {
     // The descriptor is kept while the writer holds a slot: a query then costs one pread per line.
@@ -492,12 +502,6 @@ caf::expected<fetch_result> task_log::fetch(const fetch_request& req) {
     if (planned)
       return std::move(*planned);
     stale = true;
-    // A planned line is missing or different: if the file changed behind our back, tell the index
-    // now, whether or not a check was due, so that the query's next plan is made from the truth.
-    if (loaded_ && !cfg_.read_only && changed_behind_our_back()) {
-      release();
-      std::ignore = load();
-    }
   } else {
     uint64_t inode = 0;
     uint64_t size = 0;
@@ -507,6 +511,11 @@ caf::expected<fetch_result> task_log::fetch(const fetch_request& req) {
       stat_log(inode, size);
     stale = inode != req.what.file_id;
   }
+  // The plan was not made for this file: tell the index what the file holds now, whether or not a
+  // check was due (a log not loaded yet loads), so that the query's next plan is made from the
+  // truth. The notification reaches the index before our reply reaches the query.
+  if (stale)
+    std::ignore = load();
   auto result = scan_for(req); // answers exactly for this file even when the plan was not for it
   if (result)
     result->stale_plan = stale;

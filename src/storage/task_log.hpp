@@ -137,7 +137,8 @@ public:
   /// previous writer). Used only if the file is still that inode, at least that long, and a line
   /// starts where the known bytes end; the load then reads and reports only the lines after.
   void assume_known(const file_extent& known) {
-    known_ = known;
+    if (!loaded_) // a loaded log knows better
+      known_ = known;
   }
 
   /// What this log knows of its file (loaded, or assumed and not yet checked), for the task's
