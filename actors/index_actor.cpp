@@ -24,11 +24,8 @@ struct index_state {
   static inline const char* name = "evstore.index";
   index_setup setup;
   std::shared_ptr<type_index> index;
-  /// A pass started and its plan has not arrived: queries wait, and reports are remembered.
+  /// False from a pass's start until its plan arrives: queries wait.
   bool plan_received = false;
-  bool pass_started = false;
-  /// Tasks reported by their writers since the pass started: they need not be waited for.
-  std::unordered_set<std::string> reported_in_pass;
   uint64_t population_total = 0;
   uint64_t population_loads = 0;
   std::unordered_set<std::string> pending; // tasks of the pass's plan not reported yet
@@ -46,9 +43,12 @@ struct index_state {
   caf::error exit_reason;
 
   caf::expected<query_plan> plan(const plan_request& req) const {
-    if (!failed.empty())
-      return make_error(errc::io_error, "the index is missing task '" + failed.begin()->first
-                                          + "': " + failed.begin()->second);
+    if (!failed.empty()) {
+      const auto& [task, why] = *failed.begin();
+      if (task == listing_failure)
+        return make_error(errc::io_error, "the index could not list the store's tasks: " + why);
+      return make_error(errc::io_error, "the index is missing task '" + task + "': " + why);
+    }
     return index->plan(req);
   }
 
@@ -66,12 +66,12 @@ struct index_state {
     return out;
   }
 
-  // A writer told us about `task`: it counts for the running pass.
+  // A writer told us about `task`. A pass waits for each task of its plan to report after the
+  // plan: the pass's own load of it (populate always reports) comes after the plan, so an earlier
+  // report, of a file that may have changed since, never stands in for it.
   void reported(const std::string& task) {
     dirty = true;
-    if (pass_started && !plan_received)
-      reported_in_pass.insert(task);
-    if (pending.erase(task)) // passes may overlap: one's pending tasks may report during the next
+    if (pending.erase(task))
       maybe_release();
   }
 
@@ -100,7 +100,10 @@ struct index_state {
   std::string encode() const {
     checkpoint_encoder out{checkpoint_scope{static_cast<uint32_t>(setup.sketch_size),
                                             setup.root_device}};
-    index->for_each_task([&](const task_summary& task) { out.add(task); });
+    index->for_each_task([&](const task_summary& task) {
+      if (!failed.count(task.task)) // what we hold of it may not be what its file holds
+        out.add(task);
+    });
     return out.finish();
   }
 };
@@ -193,9 +196,7 @@ index_actor::behavior_type index_behavior(index_pointer self, index_setup setup)
     },
     [=](population_start) -> known_files {
       auto& st = self->state;
-      st.pass_started = true;
       st.plan_received = false; // queries wait for this pass
-      st.reported_in_pass.clear();
       known_files out;
       st.index->for_each_file([&](const std::string& task, const file_extent& extent) {
         out.tasks.push_back(task);
@@ -207,12 +208,11 @@ index_actor::behavior_type index_behavior(index_pointer self, index_setup setup)
       auto& st = self->state;
       st.population_total = plan.listed;
       st.population_loads += plan.tasks.size();
-      // Tasks whose writer reported since the pass began (it loaded for an early append) are done.
       for (auto& task : plan.tasks)
-        if (!st.reported_in_pass.count(task))
-          st.pending.insert(std::move(task));
-      st.reported_in_pass.clear();
-      st.pass_started = false;
+        st.pending.insert(std::move(task));
+      // A failed listing sends its (empty) plan first and the failure after it: any plan clears
+      // an earlier pass's failure to list.
+      st.failed.erase(listing_failure);
       st.plan_received = true;
       st.maybe_release();
     },

@@ -40,7 +40,8 @@ caf::behavior population_behavior(caf::event_based_actor* self, store_internal_a
   auto listed = list_task_files(*root);
   if (!listed) { // the index must not answer as if the store were empty
     self->send(index, population_plan{{}, 0});
-    self->send(index, population_failed{"", render(listed.error())});
+    self->send(index, population_failed{listing_failure, render(listed.error())});
+    self->send(store, population_done{});
     self->quit();
     return {};
   }
@@ -58,7 +59,10 @@ caf::behavior population_behavior(caf::event_based_actor* self, store_internal_a
       // An unreadable file: the index must not answer as if the task were empty.
       self->send(index, population_failed{task, render(err)});
     },
-    [=] { self->quit(); });
+    [=] {
+      self->send(store, population_done{});
+      self->quit();
+    });
   return {[](caf::unit_t) {}};
 }
 

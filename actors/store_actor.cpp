@@ -4,6 +4,8 @@
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -54,9 +56,11 @@ struct store_state {
   /// task's last writer as it retired): a new writer starts from it instead of reading the whole
   /// file again (task_log::assume_known).
   std::unordered_map<std::string, file_extent> known_files;
-  /// When a read-only store last began a population pass: its queries see other processes' writes
-  /// only through passes, and start one when the last is older than external_change_check.
+  /// When the last population pass began, whether one is running, and the queries of a read-only
+  /// store waiting for the next (see read_only_query).
   std::chrono::steady_clock::time_point last_pass{};
+  bool pass_running = false;
+  std::vector<std::pair<query_request, caf::typed_response_promise<query_result>>> held_queries;
 
   // Every way the store ends (an exit, a kill, an exception) destroys its state: its writers end with
   // it, as links made them, and give back the lock.
@@ -249,12 +253,42 @@ task_log_config log_config(const store_options& opts, std::shared_ptr<const stor
 void start_population_pass(store_pointer self) {
   auto& st = self->state;
   st.last_pass = std::chrono::steady_clock::now();
+  st.pass_running = true;
   self->request(st.index, caf::infinite, population_start{})
     .then([=](known_files& known) {
       auto& st = self->state;
       spawn_population_worker(self, st.index, st.log_cfg.root, st.opts.population_window,
                               std::move(known));
     });
+}
+
+// A read-only store hears of no writes (another process makes them): its index learns them by
+// passes, one at a time. A query needs a pass begun at most external_change_check before it (the
+// staleness every query accepts): the last one, if recent enough (its plan then waits for it to
+// complete), else a new one, started now or, while an older pass runs, as soon as it ends.
+caf::result<query_result> read_only_query(store_pointer self, query_request& req) {
+  auto& st = self->state;
+  const bool recent
+    = std::chrono::steady_clock::now() - st.last_pass < st.opts.external_change_check;
+  if (!recent && st.pass_running) {
+    auto promise = self->make_response_promise<query_result>();
+    st.held_queries.emplace_back(std::move(req), promise);
+    return promise;
+  }
+  if (!recent)
+    start_population_pass(self);
+  return self->delegate(spawn_query_actor(self, st.index), std::move(req));
+}
+
+// A pass ended: start the one the held queries wait for, and send them after its start.
+void pass_done(store_pointer self) {
+  auto& st = self->state;
+  st.pass_running = false;
+  if (st.held_queries.empty())
+    return;
+  start_population_pass(self);
+  for (auto& [req, promise] : std::exchange(st.held_queries, {}))
+    promise.delegate(spawn_query_actor(self, st.index), std::move(req));
 }
 
 // The index (fed by the writers, and by `sink` too if a test watches), starting from the
@@ -312,13 +346,10 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
     },
     [=](const list_tasks_request& req) { return list_tasks(self, req); },
     [=](cleanup_request) { return clean_up(self); },
-    [=](query_request& req) -> caf::delegated<query_result> {
+    [=](query_request& req) -> caf::result<query_result> {
       auto& st = self->state;
-      // A read-only store hears of no writes (another process makes them): a pass first, unless
-      // one began within external_change_check, the staleness every query already accepts.
-      if (st.opts.read_only
-          && std::chrono::steady_clock::now() - st.last_pass >= st.opts.external_change_check)
-        start_population_pass(self);
+      if (st.opts.read_only)
+        return read_only_query(self, req);
       return self->delegate(spawn_query_actor(self, st.index), std::move(req));
     },
     [=](subscribe_request& req) -> caf::result<subscribed> {
@@ -344,6 +375,7 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
     [=](stats_request req) { return index_stats_reply(self, req); },
     [=](await_index_request req) { return index_stats_reply(self, req); },
     [=](const writer_idle& idle) { return retire_if_idle(self, idle); },
+    [=](population_done) { pass_done(self); },
   };
 }
 

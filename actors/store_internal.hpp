@@ -21,7 +21,9 @@ using store_internal_actor = store_actor::extend_with<caf::typed_actor<
   // Routed to the task's writer by the population worker.
   caf::replies_to<populate_request>::with<uint64_t>,
   // A writer asks to retire; true means it may quit.
-  caf::replies_to<writer_idle>::with<bool>>>;
+  caf::replies_to<writer_idle>::with<bool>,
+  // The population worker's pass is over.
+  caf::reacts_to<population_done>>>;
 
 /// spawn_store, with every writer's notifications also sent to `sink` (a test watches them there).
 caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const store_options& opts,

@@ -790,3 +790,34 @@ TEST_F(CheckpointReopenTest, AReadOnlyStoreFollowsATruncationAndADeletionBehindI
                                                     base + std::chrono::hours{1}));
   expect_queries_equal_oracle(*reader, "read-only, after changes behind it");
 }
+
+TEST_F(CheckpointReopenTest, AReadOnlyStoreNeverFailsAQueryWhileTheWriterCompactsAndIsExactAfterAPause) {
+  // Queries in a burst may answer from the file as it was up to external_change_check ago, but
+  // must not fail when a compaction makes their plan stale; after a pause they equal the full scan.
+  build_store(options());
+  auto writer = open_store();
+  ASSERT_TRUE(writer);
+  auto ro_opts = options();
+  ro_opts.read_only = true;
+  ro_opts.external_change_check = std::chrono::milliseconds{40};
+  auto reader = open_store(ro_opts);
+  ASSERT_TRUE(reader);
+  std::mt19937_64 rng{17};
+  retention_policy keep;
+  keep.max_age = caf::none;
+  for (int round = 0; round < 12; ++round) {
+    for (int i = 0; i < 10; ++i) {
+      auto ev = make_event(task_names[rng() % task_names.size()], types[rng() % types.size()]);
+      ev.ts = base + std::chrono::seconds{300 + round * 20 + i};
+      must_append(*writer, ev);
+    }
+    keep.max_events = 1 + rng() % 4;
+    ASSERT_TRUE(writer->compact_task(task_names[rng() % task_names.size()], keep));
+    for (int q = 0; q < 5; ++q) { // a burst: each may be stale, none may fail
+      auto got = reader->query_by_type_prefix(q % 2 ? "" : "agent:", 5);
+      ASSERT_TRUE(got) << "round " << round << ": " << render(got.error());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{60});
+    expect_queries_equal_oracle(*reader, "read-only after round " + std::to_string(round));
+  }
+}

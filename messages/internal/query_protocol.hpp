@@ -86,6 +86,10 @@ struct population_plan {
   uint64_t listed = 0;
 };
 
+/// The `task` of a population_failed that says the store's tasks could not be listed: no task id
+/// contains a slash. The next pass that lists them clears it.
+constexpr const char* listing_failure = "/";
+
 /// The population worker could not load a task's file: the index cannot answer exactly, and says so
 /// instead of answering wrong.
 struct population_failed {

@@ -41,6 +41,15 @@ struct populate_request {
   std::string task;
 };
 
+/// The population worker tells the store its pass is over: every load it asked for was answered
+/// (and so reported to the index before), and the next pass may start.
+struct population_done {};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, population_done&) {
+  return f(caf::meta::type_name("evstore::population_done"));
+}
+
 /// Sent to the index's checkpoint saver: write `bytes` as the store's checkpoint (aside, fsync,
 /// rename); with `last`, the saver quits afterwards.
 struct save_checkpoint {

@@ -219,10 +219,12 @@ caf::error decode_checkpoint(std::string_view bytes, const checkpoint_scope& sco
                    + std::to_string(length));
   if (crc32_of(payload) != crc)
     return damaged("checksum mismatch");
+  // Items are added as they parse, never allocated ahead from a count: a count is bounded only by
+  // the bytes left, and a damaged or hostile one must not turn into gigabytes of empty summaries.
   reader in{payload};
-  std::vector<std::string> types(in.count());
-  for (auto& t : types)
-    t = in.string();
+  std::vector<std::string> types;
+  for (uint64_t n = in.count(); n > 0 && in.ok(); --n)
+    types.push_back(in.string());
   auto tasks = in.count();
   task_summary task;
   for (uint64_t i = 0; i < tasks && in.ok(); ++i) {
@@ -230,8 +232,9 @@ caf::error decode_checkpoint(std::string_view bytes, const checkpoint_scope& sco
     task.file_id = in.varint();
     task.events = in.varint();
     task.bytes = in.varint();
-    task.types.resize(in.count());
-    for (auto& s : task.types) {
+    task.types.clear();
+    for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
+      auto& s = task.types.emplace_back();
       auto type = in.varint();
       if (type >= types.size())
         return damaged("a summary names an unknown type");
@@ -242,8 +245,8 @@ caf::error decode_checkpoint(std::string_view bytes, const checkpoint_scope& sco
       if (nanos >= 1'000'000'000u)
         return damaged("a timestamp is out of range");
       s.newest_ts = timestamp::from_parts(secs, static_cast<int64_t>(nanos));
-      s.recent.resize(in.count());
-      for (auto& ref : s.recent) {
+      for (uint64_t refs = in.count(); refs > 0 && in.ok(); --refs) {
+        auto& ref = s.recent.emplace_back();
         ref.ts = in.ts(s.newest_ts);
         ref.position = in.varint();
         ref.offset = in.varint();

@@ -1,6 +1,7 @@
 #include "checkpoint_loader.hpp"
 
 #include "messages/errc.hpp"
+#include "src/format/validation.hpp"
 #include "src/index/index_checkpoint.hpp"
 #include "store_layout.hpp"
 
@@ -16,13 +17,32 @@ loaded_checkpoint load_checkpoint(const store_root& root, size_t sketch_size) {
   }
   if (bytes->empty())
     return out;
-  auto err = decode_checkpoint(
-    *bytes, checkpoint_scope{static_cast<uint32_t>(sketch_size), device_of(root)},
-    [&](task_summary& task) {
-      out.extents.emplace(task.task, file_extent{task.file_id, task.bytes, task.events});
-      out.index->apply(task);
-      ++out.tasks;
-    });
+  caf::error err;
+  caf::error bad_entry;
+  try {
+    err = decode_checkpoint(
+      *bytes, checkpoint_scope{static_cast<uint32_t>(sketch_size), device_of(root)},
+      [&](task_summary& task) {
+        // Only names the store lists, each once: any other entry could never be checked against
+        // a file, and would be trusted or fail every query for as long as it is kept.
+        if (bad_entry)
+          return;
+        if (validate_task_id(task.task))
+          bad_entry = make_error(errc::io_error, "index checkpoint names an invalid task id");
+        else if (!out.extents.emplace(task.task, file_extent{task.file_id, task.bytes, task.events})
+                    .second)
+          bad_entry = make_error(errc::io_error,
+                                 "index checkpoint names task '" + task.task + "' twice");
+        if (bad_entry)
+          return;
+        out.index->apply(task);
+        ++out.tasks;
+      });
+  } catch (const std::bad_alloc&) { // a checkpoint too big for memory is no checkpoint
+    err = make_error(errc::io_error, "index checkpoint does not fit in memory");
+  }
+  if (!err)
+    err = std::move(bad_entry);
   if (err) { // nothing of it may be trusted, not even the tasks read before the damage
     out = loaded_checkpoint{};
     out.index = std::make_shared<type_index>(sketch_size);
