@@ -110,7 +110,7 @@ struct index_state {
 
 using index_pointer = index_actor::stateful_pointer<index_state>;
 
-// Saves a checkpoint if anything changed. Whatever the index holds is true of some file (an inode
+// Saves a checkpoint if anything changed. Whatever the index holds is true of some file (an identity
 // and its first bytes), even mid-pass or for a task that failed to load, and each entry is checked
 // against the file at the next open: so a store closed before its pass completed (a command that
 // appends one event) still saves what it learned.

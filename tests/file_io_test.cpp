@@ -90,12 +90,30 @@ TEST(FileIo, ReadLineAtIsFalseWithoutAWholeLineOrBeyondTheLimit) {
   EXPECT_EQ(out, "0123456789");
 }
 
-TEST(FileIo, InodeOfIsTheFilesInodeAndZeroForABadDescriptor) {
+TEST(FileIo, AFileIdFollowsTheFileNotItsNameAndZeroIsABadDescriptor) {
   evstore::testing::temp_dir dir;
   spit(dir.str("f"), "x");
   auto fd = open_at(dir.str("f"), O_RDONLY);
-  struct stat sb {};
-  ASSERT_EQ(::stat(dir.str("f").c_str(), &sb), 0);
-  EXPECT_EQ(inode_of(fd.get()), static_cast<uint64_t>(sb.st_ino));
-  EXPECT_EQ(inode_of(-1), 0u);
+  const uint64_t id = file_id_of(fd.get());
+  EXPECT_NE(id, 0u);
+  EXPECT_EQ(file_id_of(open_at(dir.str("f"), O_RDONLY).get()), id); // the same file, reopened
+  EXPECT_EQ(file_id_of(-1), 0u);
+}
+
+TEST(FileIo, AFileRecreatedOnAReusedInodeNumberHasAnotherFileId) {
+  // ext4 hands a deleted file's inode number to the next file created; where the file system keeps
+  // birth times, the identity still tells them apart.
+  evstore::testing::temp_dir dir;
+  struct statx one {};
+  struct statx two {};
+  one.stx_ino = two.stx_ino = 1234;
+  one.stx_mask = two.stx_mask = STATX_INO | STATX_BTIME;
+  one.stx_btime = {1'700'000'000, 5, 0};
+  two.stx_btime = {1'700'000'000, 6, 0};
+  EXPECT_NE(file_id_of(one), file_id_of(two));
+  two.stx_btime = one.stx_btime;
+  EXPECT_EQ(file_id_of(one), file_id_of(two));
+  two.stx_mask = STATX_INO; // no birth time: the inode number alone, and never 0
+  two.stx_ino = 0;
+  EXPECT_NE(file_id_of(two), 0u);
 }

@@ -27,7 +27,8 @@ struct appended {
   std::string task;
   std::string type;
   line_ref line;
-  /// Identity (inode) of the file written; offsets are meaningful only for this file.
+  /// Identity of the file written (file_io.hpp's file_id_of: inode and birth time); offsets are
+  /// meaningful only for this file.
   uint64_t file_id = 0;
   /// The file's size after this line: where the next line starts.
   uint64_t end = 0;
@@ -64,7 +65,7 @@ struct compacted {
   task_summary summary;
 };
 
-/// What is known to be in a task's file: its identity (inode; 0: no file) and the `events` valid
+/// What is known to be in a task's file: its identity (file_id_of; 0: no file) and the `events` valid
 /// events in its first `bytes` bytes, which end where a line ends. Kept by the store for a task
 /// whose writer retired, and by the checkpoint, so that the task's next load reads only what came
 /// after.

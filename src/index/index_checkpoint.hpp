@@ -3,7 +3,7 @@
 // The bytes of an index checkpoint: what the index knew of every task (its file's identity, size and
 // event count, and its per-type summaries), so that a store reopening reads only what changed since
 // instead of every file. A cache, never the truth: the population at open compares every entry with
-// the file on disk and uses it only where inode and size still match (docs/FORMAT.md).
+// the file on disk and uses it only where identity and size still match (docs/FORMAT.md).
 //
 // Layout: a fixed 40-byte header (magic, format version, sketch size, the root's device, payload
 // length, CRC-32 of the payload), then the payload: the type names once, then per task its name,
@@ -30,7 +30,7 @@ constexpr uint32_t checkpoint_format_version = 1;
 struct checkpoint_scope {
   /// Line references per (type, task): summaries of another size would plan differently.
   uint32_t sketch_size = 0;
-  /// The device of the store's root: inode numbers mean nothing on another file system (a copy).
+  /// The device of the store's root: file identities mean nothing on another file system (a copy).
   uint64_t root_device = 0;
 };
 

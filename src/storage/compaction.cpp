@@ -45,7 +45,7 @@ caf::expected<uint64_t> write_temp_log(const store_root& root, int dir_fd, const
     ::unlinkat(dir_fd, tmp.c_str(), 0); // a half-written copy only takes the space that was missing
     return io_error("cannot write", shown, err);
   }
-  return inode_of(out->get());
+  return file_id_of(out->get());
 }
 
 // events.corrupt as it was before a compaction appended to it, so that a compaction failing before

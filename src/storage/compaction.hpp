@@ -49,7 +49,7 @@ compaction_plan plan_compaction(std::string_view content, const retention_policy
 /// Makes `kept` `task`'s log, in its directory `dir_fd`: written to a temporary name and fsynced,
 /// `corrupt` appended to events.corrupt and fsynced, renamed over events.jsonl, the directory
 /// fsynced. If a step before the rename fails, nothing has changed: the temporary file is removed
-/// and events.corrupt put back as it was. Returns the new log's inode.
+/// and events.corrupt put back as it was. Returns the new log's identity (file_id_of).
 caf::expected<uint64_t> replace_log(const store_root& root, int dir_fd, const std::string& task,
                                     std::string_view kept, std::string_view corrupt);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,9 +69,31 @@ bool read_line_at(int fd, uint64_t offset, size_t max_bytes, std::string& out) {
   }
 }
 
-uint64_t inode_of(int fd) {
-  struct stat sb {};
-  return ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_ino) : 0;
+namespace {
+
+// splitmix64's finaliser: every input bit moves every output bit.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+} // namespace
+
+uint64_t file_id_of(const struct statx& stx) {
+  uint64_t id = stx.stx_ino;
+  if (stx.stx_mask & STATX_BTIME)
+    id = mix(id ^ mix(static_cast<uint64_t>(stx.stx_btime.tv_sec) * 1'000'000'000u
+                      + stx.stx_btime.tv_nsec));
+  return id != 0 ? id : 1;
+}
+
+uint64_t file_id_of(int fd) {
+  struct statx stx {};
+  if (::statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME, &stx) != 0)
+    return 0;
+  return file_id_of(stx);
 }
 
 uint64_t file_size(int fd) {

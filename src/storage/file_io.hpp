@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include <sys/stat.h>
+
 #include <caf/expected.hpp>
 
 namespace evstore {
@@ -23,8 +25,15 @@ caf::expected<std::string> read_all(int fd, const std::string& shown);
 /// line there, or if it is longer than `max_bytes` (line_too_long, the readers' rule).
 bool read_line_at(int fd, uint64_t offset, size_t max_bytes, std::string& out);
 
-/// The inode of the file behind `fd` (what identifies a log file across renames), 0 if fstat fails.
-uint64_t inode_of(int fd);
+/// What identifies a log file across renames and reopens: its inode number mixed with its birth
+/// time (statx's btime, where the file system keeps one), because an inode number alone comes back
+/// for a file created after the old one was deleted (ext4 reuses the lowest free number), and a
+/// checkpoint or a writer must never take that file for the one it knew. Never 0 for a file; 0 if
+/// `fd` cannot be stat'ed.
+uint64_t file_id_of(int fd);
+
+/// The same identity from a statx result (stx_ino, and stx_btime if its mask says so).
+uint64_t file_id_of(const struct statx& stx);
 
 /// The size of the file behind `fd`, 0 if fstat fails.
 uint64_t file_size(int fd);

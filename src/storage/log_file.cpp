@@ -13,8 +13,8 @@ caf::expected<log_file> log_file::open(const store_root& root, const std::string
   return log_file{std::move(*fd), root.display(task, events_file_name)};
 }
 
-uint64_t log_file::inode() const {
-  return fd_ ? inode_of(fd_.get()) : 0;
+uint64_t log_file::file_id() const {
+  return fd_ ? file_id_of(fd_.get()) : 0;
 }
 
 } // namespace evstore

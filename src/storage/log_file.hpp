@@ -29,8 +29,9 @@ public:
     return static_cast<bool>(fd_);
   }
 
-  /// The file's inode, which tells it from the file a compaction renames over it; 0 if unknown.
-  uint64_t inode() const;
+  /// The file's identity (file_io.hpp's file_id_of), which tells it from the file a compaction
+  /// renames over it; 0 if unknown.
+  uint64_t file_id() const;
 
   /// Calls `on_line(const raw_line&)` for every line in file order. As for every reader, a
   /// `too_long` line must be counted as corrupt.

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "messages/errc.hpp"
@@ -123,7 +124,8 @@ bool is_a(int dir_fd, const std::string& name, unsigned char d_type, mode_t type
 
 } // namespace
 
-bool stat_events_file(const store_root& root, const std::string& task, struct stat& out) {
+bool stat_events_file(const store_root& root, const std::string& task, struct stat& out,
+                      uint64_t* file_id) {
   // fstatat follows every component but the last: check the task directory itself first, so a
   // symbolic link in its place is never looked through.
   if (!task.empty()
@@ -131,7 +133,18 @@ bool stat_events_file(const store_root& root, const std::string& task, struct st
           || !S_ISDIR(out.st_mode)))
     return false;
   const std::string path = task.empty() ? events_file_name : task + "/" + events_file_name;
-  return ::fstatat(root.fd(), path.c_str(), &out, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(out.st_mode);
+  struct statx stx {};
+  if (::statx(root.fd(), path.c_str(), AT_SYMLINK_NOFOLLOW,
+              STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_BTIME, &stx)
+      != 0)
+    return false;
+  out.st_mode = stx.stx_mode;
+  out.st_ino = stx.stx_ino;
+  out.st_size = static_cast<off_t>(stx.stx_size);
+  out.st_dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+  if (file_id)
+    *file_id = file_id_of(stx);
+  return S_ISREG(out.st_mode);
 }
 
 bool task_has_events(const store_root& root, const std::string& task, bool non_empty) {
@@ -190,12 +203,12 @@ caf::expected<std::vector<task_file>> list_task_files(const store_root& root) {
   std::vector<task_file> out;
   out.reserve(dirs->size() + 1);
   struct stat sb {};
-  if (stat_events_file(root, "", sb))
-    out.push_back(task_file{"", static_cast<uint64_t>(sb.st_ino), static_cast<uint64_t>(sb.st_size)});
+  uint64_t id = 0;
+  if (stat_events_file(root, "", sb, &id))
+    out.push_back(task_file{"", id, static_cast<uint64_t>(sb.st_size)});
   for (auto& dir : *dirs)
-    if (stat_events_file(root, dir, sb))
-      out.push_back(
-        task_file{std::move(dir), static_cast<uint64_t>(sb.st_ino), static_cast<uint64_t>(sb.st_size)});
+    if (stat_events_file(root, dir, sb, &id))
+      out.push_back(task_file{std::move(dir), id, static_cast<uint64_t>(sb.st_size)});
   return out;
 }
 

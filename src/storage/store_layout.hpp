@@ -55,6 +55,7 @@ caf::expected<std::vector<std::string>> list_task_ids(const std::string& root);
 /// A task's events file as listed: its identity and size.
 struct task_file {
   std::string task;
+  /// file_io.hpp's file_id_of.
   uint64_t file_id = 0;
   uint64_t bytes = 0;
 };
@@ -67,9 +68,11 @@ caf::expected<std::vector<task_file>> list_task_files(const store_root& root);
 caf::expected<std::vector<std::string>> list_task_dirs(const store_root& root);
 caf::expected<std::vector<std::string>> list_task_dirs(const std::string& root);
 
-/// Stats `task`'s events file into `out` if it is a regular file in a real directory (neither a
-/// symbolic link); false otherwise. Opens nothing.
-bool stat_events_file(const store_root& root, const std::string& task, struct stat& out);
+/// Stats `task`'s events file into `out` (type, mode, inode, size and device) if it is a regular
+/// file in a real directory (neither a symbolic link), and its identity into `*file_id` if given
+/// (file_io.hpp's file_id_of); false otherwise. Opens nothing.
+bool stat_events_file(const store_root& root, const std::string& task, struct stat& out,
+                      uint64_t* file_id = nullptr);
 
 /// True if `task` has an events file (as stat_events_file), and with `non_empty`, not an empty one.
 bool task_has_events(const store_root& root, const std::string& task, bool non_empty = false);

@@ -59,11 +59,10 @@ void task_log::release() {
   recent_.clear();
 }
 
-bool task_log::stat_log(uint64_t& inode, uint64_t& size) const {
+bool task_log::stat_log(uint64_t& file_id, uint64_t& size) const {
   struct stat sb {};
-  if (!stat_events_file(*cfg_.root, task_, sb))
+  if (!stat_events_file(*cfg_.root, task_, sb, &file_id))
     return false;
-  inode = static_cast<uint64_t>(sb.st_ino);
   size = static_cast<uint64_t>(sb.st_size);
   return true;
 }
@@ -73,11 +72,11 @@ bool task_log::changed_behind_our_back() const {
   if (fd_ >= 0) // unlinked, or not the size we wrote
     return ::fstat(fd_, &sb) != 0 || sb.st_nlink == 0
            || static_cast<uint64_t>(sb.st_size) != size_;
-  uint64_t inode = 0;
+  uint64_t id = 0;
   uint64_t size = 0;
-  if (!stat_log(inode, size))
+  if (!stat_log(id, size))
     return file_id_ != 0; // we knew a file; it is gone (or is no longer a regular file)
-  return inode != file_id_ || size != size_;
+  return id != file_id_ || size != size_;
 }
 
 bool task_log::changed_behind_our_back_if_due() {
@@ -249,8 +248,8 @@ caf::expected<bool> task_log::open_existing() {
   if (!*opened)
     return false;
   fd_ = opened->release();
-  const uint64_t inode = inode_of(fd_);
-  if (loaded_ && inode != file_id_) {
+  const uint64_t id = file_id_of(fd_);
+  if (loaded_ && id != file_id_) {
     // Not the file we loaded (replaced behind our back): what we know of the old one must not be
     // taken for this one's, nor handed on.
     loaded_ = false;
@@ -259,7 +258,7 @@ caf::expected<bool> task_log::open_existing() {
     ids_loaded_ = false;
     recent_.clear();
   }
-  file_id_ = inode;
+  file_id_ = id;
   holds_slot_ = cfg_.fds->try_acquire();
   return true;
 }
@@ -288,7 +287,7 @@ caf::error task_log::open_for_append() {
   if (!opened)
     return opened.error();
   fd_ = opened->release();
-  file_id_ = inode_of(fd_);
+  file_id_ = file_id_of(fd_);
   holds_slot_ = cfg_.fds->try_acquire();
   dir_entry_unsynced_ |= created;
   return sync_created_names(dir->get());
@@ -503,13 +502,13 @@ caf::expected<fetch_result> task_log::fetch(const fetch_request& req) {
       return std::move(*planned);
     stale = true;
   } else {
-    uint64_t inode = 0;
+    uint64_t id = 0;
     uint64_t size = 0;
     if (fd_ >= 0)
-      inode = file_id_;
+      id = file_id_;
     else
-      stat_log(inode, size);
-    stale = inode != req.what.file_id;
+      stat_log(id, size);
+    stale = id != req.what.file_id;
   }
   // The plan was not made for this file: tell the index what the file holds now, whether or not a
   // check was due (a log not loaded yet loads), so that the query's next plan is made from the

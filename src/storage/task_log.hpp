@@ -134,7 +134,7 @@ public:
 
   /// What the next load may take as read instead of reading it again: the file's identity and the
   /// events in its first bytes, as the index knows them (from a checkpoint, or from this task's
-  /// previous writer). Used only if the file is still that inode, at least that long, and a line
+  /// previous writer). Used only if the file is still that one (file_id_of), at least that long, and a line
   /// starts where the known bytes end; the load then reads and reports only the lines after.
   void assume_known(const file_extent& known) {
     if (!loaded_) // a loaded log knows better
@@ -192,8 +192,9 @@ private:
   /// open_existing(), false on any failure.
   bool open_for_reading();
   void close_file();
-  /// The log's inode and size now, without following a symlink; false if there is no such file.
-  bool stat_log(uint64_t& inode, uint64_t& size) const;
+  /// The log's identity (file_id_of) and size now, without following a symlink; false if there is
+  /// no such file.
+  bool stat_log(uint64_t& file_id, uint64_t& size) const;
   /// The stored event a retried append names, or id_conflict if the retry differs from it.
   caf::expected<append_result> stored_duplicate(const event& retry, uint64_t position,
                                                 uint64_t offset);
@@ -225,7 +226,7 @@ private:
   std::optional<file_extent> known_;
   uint64_t count_ = 0; // valid events
   uint64_t size_ = 0;  // bytes
-  uint64_t file_id_ = 0; // inode of the file, 0 if there is none
+  uint64_t file_id_ = 0; // identity of the file (file_id_of), 0 if there is none
   std::chrono::steady_clock::time_point last_change_check_{};
   /// Emptied whenever the file may have changed (release()).
   fetch_cache fetch_cache_{cfg_.fetch_cache_lines};
