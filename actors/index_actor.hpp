@@ -1,8 +1,9 @@
 #pragma once
 
 // The index actor: the one place that knows which tasks hold which event types. It learns only from
-// typed messages (writers' summaries and notifications, in disk order per task), holds no lock, evicts
-// nothing, and plans queries. While a population pass runs it holds plan requests back, so a query
+// typed messages (writers' summaries and notifications, in disk order per task), takes no lock of
+// its own (its saver keeps the store's until the last checkpoint is written), evicts nothing, and
+// plans queries. While a population pass runs it holds plan requests back, so a query
 // issued while the index warms up still gets the exact answer. It saves what it knows as a
 // checkpoint (index_checkpoint.hpp) at exit and every checkpoint interval, through a saver on a
 // thread of its own.

@@ -48,11 +48,13 @@ using subscriber_actor
 /// `self->send(caf::actor_cast<bus_ack_receiver>(self->current_sender()), bus_ack{x.subscription})`.
 using bus_ack_receiver = caf::typed_actor<caf::reacts_to<bus_ack>>;
 
-/// Opens the store at `opts.root` (format check; the write lock unless read-only) and spawns its
-/// actor. A writable store also spawns its index actor and starts populating it in the background;
-/// queries are answered by the index (a read-only store, which sees no notifications of the writing
-/// process, answers them by a full scan). The lock is held until the store actor and all its writers
-/// are gone; stop it with `caf::anon_send_exit(h, caf::exit_reason::user_shutdown)`.
+/// Opens the store at `opts.root` (format check; the write lock unless read-only; the index
+/// checkpoint, read before this returns) and spawns its actor, its index actor and a population pass
+/// in the background; queries are answered by the index (a read-only store, which sees no
+/// notifications of the writing process, runs a pass first when the last began more than
+/// external_change_check ago). The lock is held until the store actor, its writers and the index's
+/// last checkpoint save are done (a moment after the store actor ends); stop it with
+/// `caf::anon_send_exit(h, caf::exit_reason::user_shutdown)`.
 /// @pre `sys` was configured with evstore::register_types (evstore::system_config does it).
 EVSTORE_API caf::expected<store_actor> spawn_store(caf::actor_system& sys,
                                                    const store_options& opts);

@@ -50,6 +50,8 @@ struct store_options {
   /// it). Queries answer from the file as it was for at most this long after such a change, or less:
   /// a planned line found missing is checked at once. Appends check every time, so none is ever
   /// acknowledged into a deleted file. 0 checks on every fetch, at about a tenth of query throughput.
+  /// A read-only store's queries are as stale as this at most: one runs a population pass first
+  /// when the last began longer ago.
   std::chrono::milliseconds external_change_check{100};
   /// Files loaded at once while populating the index on open. Small on purpose: appends queue behind
   /// these loads on the scheduler, and two or three keep two cores busy.
