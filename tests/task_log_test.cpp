@@ -563,3 +563,21 @@ TEST_F(TaskLogTest, ARetryOfAnEventStoredWithSpacesInItsDataIsADuplicateNotAConf
   ASSERT_TRUE(res) << render(res.error());
   EXPECT_TRUE(res->duplicate);
 }
+
+TEST_F(TaskLogTest, AFileItMayNotWriteIsStillLoadedAndReadOnlyAppendsFail) {
+  if (::geteuid() == 0)
+    GTEST_SKIP() << "root may write any file";
+  append_ok(*make_log(), make_event("t1", "a:b"));
+  std::filesystem::permissions(file(), std::filesystem::perms::owner_read);
+  seen_ = recorder{};
+  auto log = make_log();
+  ASSERT_TRUE(log->populate());
+  ASSERT_EQ(seen_.loaded.size(), 1u);
+  EXPECT_EQ(seen_.loaded[0].events, 1u);
+  ASSERT_TRUE(log->read(0));
+  auto refused = log->append(append_request{make_event("t1", "a:c"), caf::none});
+  EXPECT_TRUE(is(refused.error(), errc::io_error)) << render(refused.error());
+  std::filesystem::permissions(file(), std::filesystem::perms::owner_read
+                                         | std::filesystem::perms::owner_write);
+  EXPECT_EQ(log->read(0)->events.size(), 1u);
+}

@@ -243,6 +243,13 @@ caf::expected<bool> task_log::open_existing() {
     return true;
   auto opened = cfg_.root->open_file(task_, events_file_name,
                                      cfg_.read_only ? O_RDONLY : O_RDWR | O_APPEND);
+  fd_writable_ = !cfg_.read_only;
+  if (!opened && !cfg_.read_only) {
+    // A file we may read but not write (its mode, its owner) is still read and queried: only an
+    // append to it fails (open_for_append opens it for writing again, and says why).
+    opened = cfg_.root->open_file(task_, events_file_name, O_RDONLY);
+    fd_writable_ = false;
+  }
   if (!opened)
     return opened.error();
   if (!*opened)
@@ -269,6 +276,8 @@ bool task_log::open_for_reading() {
 }
 
 caf::error task_log::open_for_append() {
+  if (fd_ >= 0 && !fd_writable_)
+    close_file();
   if (fd_ >= 0)
     return sync_created_names();
   bool dir_created = false;
@@ -287,6 +296,7 @@ caf::error task_log::open_for_append() {
   if (!opened)
     return opened.error();
   fd_ = opened->release();
+  fd_writable_ = true;
   file_id_ = file_id_of(fd_);
   holds_slot_ = cfg_.fds->try_acquire();
   dir_entry_unsynced_ |= created;

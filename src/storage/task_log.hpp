@@ -210,6 +210,8 @@ private:
   task_log_observer* const observer_;
 
   int fd_ = -1;
+  /// fd_ was opened for writing (a file we may only read is opened read-only for loads and reads).
+  bool fd_writable_ = false;
   bool holds_slot_ = false;
   bool dirty_ = false;
   /// The file's size at the last successful sync (or load): lines beyond it are not yet durable.
