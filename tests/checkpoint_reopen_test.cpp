@@ -18,8 +18,10 @@
 #include "src/format/timestamp_format.hpp"
 #include "src/index/index_checkpoint.hpp"
 #include "src/storage/file_io.hpp"
+#include "src/format/uuid.hpp"
 #include "src/storage/full_scan.hpp"
 #include "src/storage/store_layout.hpp"
+#include "support/external_line.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
@@ -39,25 +41,7 @@ const std::vector<std::string> prefixes = {"", "agent:", "agent:message", "task:
 
 const timestamp base = *parse_rfc3339("2026-11-01T00:00:00Z");
 
-std::string random_uuid(std::mt19937_64& rng) {
-  static const char* hex = "0123456789abcdef";
-  std::string id(36, '-');
-  for (size_t i = 0; i < id.size(); ++i)
-    if (i != 8 && i != 13 && i != 18 && i != 23)
-      id[i] = hex[rng() % 16];
-  id[14] = '4';
-  id[19] = "89ab"[rng() % 4];
-  return id;
-}
-
 // A line as the Rust crate (and evstore) writes it, written by hand: another process's append.
-std::string external_line(std::mt19937_64& rng, const std::string& task, const std::string& type,
-                          timestamp ts, const std::string& pad = "") {
-  return "{\"id\":\"" + random_uuid(rng) + "\",\"type\":\"" + type + "\",\"task\":\"" + task
-         + "\",\"actor\":\"agent\",\"ts\":\"" + to_rfc3339(ts) + "\",\"data\":{\"text\":\"external"
-         + pad + "\"}," + "\"schema_version\":1}\n";
-}
-
 void append_bytes(const std::string& file, const std::string& text) {
   int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
   ASSERT_GE(fd, 0) << file;
@@ -237,7 +221,7 @@ int append_external(CheckpointReopenTest& t, std::mt19937_64& rng, const std::st
   auto& self = static_cast<CheckpointStalenessTest&>(t);
   std::string text;
   for (int i = 0; i < n; ++i)
-    text += external_line(rng, task, type ? type : types[rng() % types.size()],
+    text += external_line(task, type ? type : types[rng() % types.size()],
                           base + std::chrono::seconds{rng() % 400});
   append_bytes(self.events_file(task), text);
   return 1;
@@ -277,12 +261,12 @@ const std::vector<staleness_row> staleness_rows = {
      return append_external(t, rng, "task-4", 1, "agent:message");
    }},
   {"FileAppendedExternallyWithNewestAndOldestTimestamps",
-   [](CheckpointReopenTest& t, std::mt19937_64& rng) {
+   [](CheckpointReopenTest& t, std::mt19937_64&) {
      auto& s = self_of(t);
      append_bytes(s.events_file("task-6"),
-                  external_line(rng, "task-6", "agent:message", base + std::chrono::hours{100})
-                    + external_line(rng, "task-6", "agent:message", base - std::chrono::hours{100})
-                    + external_line(rng, "task-6", "task:state:failed", base));
+                  external_line("task-6", "agent:message", base + std::chrono::hours{100})
+                    + external_line("task-6", "agent:message", base - std::chrono::hours{100})
+                    + external_line("task-6", "task:state:failed", base));
      return 1;
    }},
   {"FileCompactedByAStoreWithoutCheckpoints",
@@ -333,9 +317,9 @@ const std::vector<staleness_row> staleness_rows = {
      fs::resize_file(s.events_file("task-0"), cut);
      std::string more;
      while (cut + more.size() <= text.size() + 5) {
-       auto line = external_line(rng, "task-0", "human:message", base + std::chrono::seconds{rng() % 400});
+       auto line = external_line("task-0", "human:message", base + std::chrono::seconds{rng() % 400});
        if (cut + more.size() + line.size() == text.size()) // a line would end where the old file did
-         line = external_line(rng, "task-0", "human:message", base, "pad");
+         line = external_line("task-0", "human:message", base, "pad");
        more += line;
      }
      append_bytes(s.events_file("task-0"), more);
@@ -530,7 +514,7 @@ TEST_F(CheckpointReopenTest, ADeletedTaskTouchedBeforePopulationReachesItLeavesT
   for (int i = 0; i < 300; ++i) {
     const auto task = "busy-" + std::to_string(i);
     fs::create_directories(root() + "/" + task);
-    append_bytes(events_file(task), external_line(rng, task, "agent:message", base));
+    append_bytes(events_file(task), external_line(task, "agent:message", base));
   }
   fs::remove_all(root() + "/task-2");
   auto opts = options();
@@ -725,7 +709,7 @@ TEST_F(CheckpointReopenTest, AColdAppendReadsNothingItsRetiredWriterKnew) {
   // Another process appends while no writer is live: the next writer reads only that line.
   ASSERT_TRUE(wait_retired());
   std::mt19937_64 rng{3};
-  append_bytes(events_file("t"), external_line(rng, "t", "human:message", base));
+  append_bytes(events_file("t"), external_line("t", "human:message", base));
   append();
   EXPECT_EQ(next(), "extended t from 22 +1");
   EXPECT_EQ(next(), "appended t");
@@ -797,7 +781,7 @@ TEST_F(CheckpointReopenTest, AReadOnlyStoreFollowsATruncationAndADeletionBehindI
   fs::resize_file(events_file("task-2"), starts[starts.size() - 3]);
   fs::remove_all(root() + "/task-5");
   std::mt19937_64 rng{5};
-  append_bytes(events_file("task-3"), external_line(rng, "task-3", "agent:message",
+  append_bytes(events_file("task-3"), external_line("task-3", "agent:message",
                                                     base + std::chrono::hours{1}));
   expect_queries_equal_oracle(*reader, "read-only, after changes behind it");
 }

@@ -12,6 +12,7 @@
 #include <random>
 #include <sys/resource.h>
 
+#include "src/format/uuid.hpp"
 #include "src/storage/full_scan.hpp"
 #include "support/store_fixture.hpp"
 
@@ -28,16 +29,6 @@ int tasks_to_make() {
 #else
   return 100'000;
 #endif
-}
-
-std::string uuid(std::mt19937_64& rng) {
-  std::string id(36, '-');
-  for (size_t i = 0; i < id.size(); ++i)
-    if (i != 8 && i != 13 && i != 18 && i != 23)
-      id[i] = "0123456789abcdef"[rng() % 16];
-  id[14] = '4';
-  id[19] = '8';
-  return id;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -71,7 +62,7 @@ TEST_F(CheckpointScaleTest, ManyTasksUnderAFileLimitReopenFromTheCheckpointReadi
     std::snprintf(ts, sizeof ts, "2026-11-%02dT%02d:%02d:%02dZ", 1 + t % 28, t % 24, t % 60,
                   static_cast<int>(rng() % 60));
     spit(root() + "/" + task + "/events.jsonl",
-         "{\"id\":\"" + uuid(rng) + "\",\"type\":\"" + types[rng() % 4] + "\",\"task\":\"" + task
+         "{\"id\":\"" + make_uuid_v4() + "\",\"type\":\"" + types[rng() % 4] + "\",\"task\":\"" + task
            + "\",\"actor\":\"agent\",\"ts\":\"" + ts + "\",\"data\":{},\"schema_version\":1}\n");
   }
   rlimit lim{};

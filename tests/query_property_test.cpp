@@ -8,7 +8,9 @@
 #include <random>
 #include <unistd.h>
 
+#include "src/format/uuid.hpp"
 #include "src/storage/full_scan.hpp"
+#include "support/external_line.hpp"
 #include "support/store_fixture.hpp"
 #include "src/format/timestamp_format.hpp"
 
@@ -51,20 +53,6 @@ std::string task_file(const std::string& root, const std::string& task) {
 }
 
 // A line as another writer (the Rust crate) appends it.
-std::string external_line(std::mt19937_64& rng, const std::string& task, const std::string& type,
-                          timestamp ts) {
-  static const char* hex = "0123456789abcdef";
-  std::string id(36, '-');
-  for (size_t i = 0; i < id.size(); ++i)
-    if (i != 8 && i != 13 && i != 18 && i != 23)
-      id[i] = hex[rng() % 16];
-  id[14] = '4';
-  id[19] = '8';
-  return "{\"id\":\"" + id + "\",\"type\":\"" + type + "\",\"task\":\"" + task
-         + "\",\"actor\":\"agent\",\"ts\":\"" + to_rfc3339(ts)
-         + "\",\"data\":{\"text\":\"external\"},\"schema_version\":1}\n";
-}
-
 // Changes the closed store behind its back; returns what it did, for the failure message.
 std::string mutate_behind_the_store(const std::string& root, std::mt19937_64& rng, timestamp base) {
   namespace fs = std::filesystem;
@@ -74,7 +62,7 @@ std::string mutate_behind_the_store(const std::string& root, std::mt19937_64& rn
   case 0: { // another writer appends a few lines (a new task if it had none)
     std::string text;
     for (uint64_t n = 1 + rng() % 3; n > 0; --n)
-      text += external_line(rng, task, pick_type(rng), base + std::chrono::seconds{rng() % 200});
+      text += external_line(task, pick_type(rng), base + std::chrono::seconds{rng() % 200});
     fs::create_directories(fs::path(file).parent_path());
     int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
     EXPECT_GE(fd, 0);

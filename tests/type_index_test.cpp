@@ -684,8 +684,8 @@ TEST(TypeIndexMemoryTest, APairCostsUnderOneHundredBytes) {
   // One summary rewritten for every task: the test's own allocations stay out of its time.
   task_summary summary;
   for (size_t k = 0; k < types; ++k)
-    summary.types.push_back(
-      type_summary{(k % 4 == 0 ? "task:state:" : "agent:kind-") + std::to_string(k)});
+    summary.types.emplace_back().type
+      = (k % 4 == 0 ? "task:state:" : "agent:kind-") + std::to_string(k);
   std::vector<uint64_t> positions(tasks, 0);
   const int64_t base = 1'780'000'000;
   for (size_t t = 0; t < tasks; ++t) {
