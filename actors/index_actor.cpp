@@ -110,10 +110,10 @@ struct index_state {
 
 using index_pointer = index_actor::stateful_pointer<index_state>;
 
-// Saves a checkpoint if anything changed. Whatever the index holds is true of some file (an identity
-// and its first bytes), even mid-pass or for a task that failed to load, and each entry is checked
-// against the file at the next open: so a store closed before its pass completed (a command that
-// appends one event) still saves what it learned.
+// Saves a checkpoint if anything changed. Whatever the index holds of a task is true of some file
+// (an identity and its first bytes), even mid-pass, and each entry is checked against the file at
+// the next open: so a store closed before its pass completed (a command that appends one event)
+// still saves what it learned. Only tasks that failed to load are left out (encode).
 void save(index_pointer self, bool last) {
   auto& st = self->state;
   if (!st.saver || (!last && st.saving) || !st.dirty) {
