@@ -39,6 +39,16 @@ void operator delete(void* p) noexcept {
 void operator delete(void* p, size_t) noexcept {
   std::free(p);
 }
+// The nothrow forms too (std::stable_sort's temporary buffer uses them): every new must pair with
+// the delete above, or ASan reports a new/free mismatch.
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  if (tracking && n > largest_allocation)
+    largest_allocation = n;
+  return std::malloc(n ? n : 1);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
 
 using namespace evstore;
 using namespace evstore::testing;
