@@ -211,14 +211,8 @@ void forget_writer(store_pointer self, const caf::down_msg& down) {
 // Asks the index (`Request` is stats_request or await_index_request) and adds the store's counters.
 template <class Request>
 caf::result<index_stats> index_stats_reply(store_pointer self, Request req) {
-  auto& st = self->state;
-  index_stats base;
-  base.fetches_routed = st.fetches_routed;
-  base.live_writers = st.writers.size();
-  if (!st.index)
-    return base;
   auto promise = self->make_response_promise<index_stats>();
-  self->request(st.index, caf::infinite, req)
+  self->request(self->state.index, caf::infinite, req)
     .then(
       [=](index_stats& stats) mutable {
         stats.fetches_routed = self->state.fetches_routed;

@@ -34,7 +34,7 @@ struct writer_setup {
   /// sync the task's names on the first open (task_log::assume_names_unsynced).
   bool names_may_be_unsynced = false;
   /// What the index knows of the task's file (task_log::assume_known), if anything.
-  std::optional<file_extent> known;
+  std::optional<file_extent> known{};
 };
 
 /// A writer's log is as durable as the store acknowledges appends.

@@ -21,9 +21,9 @@ struct loaded_checkpoint {
   /// Tasks taken from the checkpoint.
   uint64_t tasks = 0;
   /// What each task's file held when the checkpoint was made, by task.
-  std::unordered_map<std::string, file_extent> extents;
+  std::unordered_map<std::string, file_extent> extents{};
   /// Why no checkpoint was used, if one existed; empty otherwise.
-  std::string refused;
+  std::string refused{};
 };
 
 loaded_checkpoint load_checkpoint(const store_root& root, size_t sketch_size);
