@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <chrono>
+#include <iterator>
 #include <thread>
 
 #include <sys/mount.h>
@@ -417,6 +419,11 @@ TEST_F(FaultTest, PermissionErrorsAreErrorsAndTheStoreServesWhatItMay) {
     db->reset();
     std::_Exit(0);
   };
+  // The stores opened above end their detached threads (population, checkpoint saver) a moment
+  // after they close; a child forked while one still runs may not start threads under TSan.
+  for (int i = 0; i < 2000 && std::distance(fs::directory_iterator("/proc/self/task"),
+                                            fs::directory_iterator{}) > 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
   EXPECT_EXIT(child(), ::testing::ExitedWithCode(0), "");
   // Back as ourselves: nothing acknowledged earlier was lost, and the child's appends are there.
   if (!root_user)
