@@ -364,10 +364,14 @@ const std::vector<std::string> mix_prefixes = {"",      "agent:", "agent:message
 /// do not follow), removals.
 class random_ops {
 public:
-  random_ops(uint64_t seed, size_t sketch) : rng_(seed), sketch_(sketch) {
+  /// `many_tasks` > 0: that many tasks instead of ten, so each type's order spans many chunks.
+  random_ops(uint64_t seed, size_t sketch, size_t many_tasks = 0)
+    : rng_(seed), sketch_(sketch), many_tasks_(many_tasks) {
   }
 
   std::string task() {
+    if (many_tasks_ > 0)
+      return "m" + std::to_string(rng_() % many_tasks_);
     static const std::vector<std::string> names = {
       "t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7", "a-task-with-a-name-too-long-for-sso", ""};
     return names[rng_() % names.size()];
@@ -452,6 +456,7 @@ public:
 private:
   std::mt19937_64 rng_;
   size_t sketch_;
+  size_t many_tasks_;
   std::map<std::string, std::pair<uint64_t, uint64_t>> files_; // position, offset
 };
 
@@ -538,6 +543,61 @@ TEST(TypeIndexRandomTest, ForEachTaskRoundTripsToAnIndexThatPlansIdentically) {
       ASSERT_EQ(describe(copy.plan(req)), describe(index.plan(req)))
         << "seed " << seed << " prefix '" << req.prefix << "' limit " << req.limit;
     }
+  }
+}
+
+// A checkpoint's load: tasks applied in bulk (each type ordered once at the end), with other changes
+// mixed in before end_bulk(), give an index that plans as the one built a pair at a time, and
+// stays so as both take the same further operations.
+TEST(TypeIndexRandomTest, BulkLoadedIndexPlansIdenticallyNowAndAfterFurtherOperations) {
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    const size_t sketch = 1 + seed % 4;
+    random_ops ops{seed, sketch, 2000};
+    type_index source{sketch};
+    for (int op = 0; op < 20000; ++op) {
+      if (ops.pick(10) == 0)
+        source.apply(ops.summary());
+      else
+        source.apply(ops.append());
+    }
+    std::vector<task_summary> tasks;
+    source.for_each_task([&](const task_summary& t) { tasks.push_back(t); });
+    // The same operations, in the same order, into an index in bulk and one a pair at a time.
+    type_index bulk{sketch};
+    type_index plain{sketch};
+    bulk.begin_bulk();
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      bulk.apply(tasks[i]);
+      plain.apply(tasks[i]);
+      if (i % 7 == 3) { // an append amid the load
+        auto note = ops.append();
+        bulk.apply(note);
+        plain.apply(note);
+      }
+      if (i % 11 == 5) { // a task applied again: its old pairs leave an order not settled yet
+        bulk.apply(tasks[i / 2]);
+        plain.apply(tasks[i / 2]);
+      }
+    }
+    bulk.end_bulk();
+    ASSERT_EQ(dump(bulk), dump(plain)) << "seed " << seed;
+    EXPECT_EQ(bulk.stats().entries, plain.stats().entries);
+    for (int op = 0; op < 2000; ++op) {
+      if (op % 3 == 0) {
+        auto req = ops.request();
+        ASSERT_EQ(describe(bulk.plan(req)), describe(plain.plan(req)))
+          << "seed " << seed << " op " << op << " prefix '" << req.prefix << "'";
+      } else if (ops.pick(10) == 0) {
+        auto t = ops.summary();
+        bulk.apply(t);
+        plain.apply(t);
+      } else {
+        auto note = ops.append();
+        bulk.apply(note);
+        plain.apply(note);
+      }
+    }
+    EXPECT_EQ(dump(bulk), dump(plain)) << "seed " << seed;
   }
 }
 

@@ -128,7 +128,35 @@ size_t type_index::pair_order::chunk_for(order_entry e) const {
   return it == lasts_.end() ? lasts_.size() - 1 : static_cast<size_t>(it - lasts_.begin());
 }
 
+void type_index::pair_order::add_unordered(order_entry e) {
+  unordered_.push_back(e);
+  ++size_;
+}
+
+void type_index::pair_order::settle() {
+  if (unordered_.empty())
+    return;
+  std::vector<order_entry> all;
+  all.reserve(size_);
+  for (const auto& ch : chunks_)
+    all.insert(all.end(), ch.begin(), ch.end());
+  all.insert(all.end(), unordered_.begin(), unordered_.end());
+  std::vector<order_entry>().swap(unordered_);
+  std::sort(all.begin(), all.end());
+  // Full chunks, as appends leave them: the usual move (a pair becoming the newest) pushes onto the
+  // last one, and any other splits a chunk once.
+  chunks_.clear();
+  lasts_.clear();
+  for (size_t at = 0; at < all.size(); at += chunk_capacity) {
+    const size_t end = std::min(all.size(), at + chunk_capacity);
+    chunks_.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(at),
+                         all.begin() + static_cast<std::ptrdiff_t>(end));
+    lasts_.push_back(chunks_.back().back());
+  }
+}
+
 void type_index::pair_order::insert(order_entry e) {
+  settle();
   ++size_;
   if (chunks_.empty() || lasts_.back() < e) {
     // The usual move: the pair's newest event is the type's newest (ts is mostly now). Chunks
@@ -159,6 +187,7 @@ void type_index::pair_order::insert(order_entry e) {
 }
 
 void type_index::pair_order::erase(order_entry e) {
+  settle();
   if (chunks_.empty())
     return;
   const size_t c = chunk_for(e);
@@ -195,7 +224,7 @@ void type_index::pair_order::erase(order_entry e) {
 }
 
 uint64_t type_index::pair_order::heap_bytes() const {
-  uint64_t bytes = vector_bytes(chunks_) + vector_bytes(lasts_);
+  uint64_t bytes = vector_bytes(chunks_) + vector_bytes(lasts_) + vector_bytes(unordered_);
   for (const auto& ch : chunks_)
     bytes += vector_bytes(ch);
   return bytes;
@@ -513,9 +542,22 @@ void type_index::apply(const task_summary& summary) {
   // Exactly as many bytes as the records take: a loaded task rarely grows much.
   std::vector<uint8_t>(scratch_record_.begin(), scratch_record_.end()).swap(rec.pairs);
   for (const auto& [type, s] : by_id) {
-    types_[type].order.insert(order_entry::of(s->newest_ts, id));
+    if (bulk_)
+      types_[type].order.add_unordered(order_entry::of(s->newest_ts, id));
+    else
+      types_[type].order.insert(order_entry::of(s->newest_ts, id));
     ++entries_;
   }
+}
+
+void type_index::begin_bulk() {
+  bulk_ = true;
+}
+
+void type_index::end_bulk() {
+  bulk_ = false;
+  for (auto& t : types_)
+    t.order.settle();
 }
 
 void type_index::apply(const compacted& note) {

@@ -20,6 +20,7 @@ loaded_checkpoint load_checkpoint(const store_root& root, size_t sketch_size) {
   caf::error err;
   caf::error bad_entry;
   try {
+    out.index->begin_bulk();
     err = decode_checkpoint(
       *bytes, checkpoint_scope{static_cast<uint32_t>(sketch_size), device_of(root)},
       [&](task_summary& task) {
@@ -38,6 +39,7 @@ loaded_checkpoint load_checkpoint(const store_root& root, size_t sketch_size) {
         out.index->apply(task);
         ++out.tasks;
       });
+    out.index->end_bulk();
   } catch (const std::bad_alloc&) { // a checkpoint too big for memory is no checkpoint
     err = make_error(errc::io_error, "index checkpoint does not fit in memory");
   }

@@ -122,16 +122,9 @@ bool is_a(int dir_fd, const std::string& name, unsigned char d_type, mode_t type
          && (sb.st_mode & S_IFMT) == type;
 }
 
-} // namespace
-
-bool stat_events_file(const store_root& root, const std::string& task, struct stat& out,
-                      uint64_t* file_id) {
-  // fstatat follows every component but the last: check the task directory itself first, so a
-  // symbolic link in its place is never looked through.
-  if (!task.empty()
-      && (::fstatat(root.fd(), task.c_str(), &out, AT_SYMLINK_NOFOLLOW) != 0
-          || !S_ISDIR(out.st_mode)))
-    return false;
+/// stat_events_file once the task's directory is known to be one (not a symbolic link).
+bool statx_events_file(const store_root& root, const std::string& task, struct stat& out,
+                       uint64_t* file_id) {
   const std::string path = task.empty() ? events_file_name : task + "/" + events_file_name;
   struct statx stx {};
   if (::statx(root.fd(), path.c_str(), AT_SYMLINK_NOFOLLOW,
@@ -145,6 +138,19 @@ bool stat_events_file(const store_root& root, const std::string& task, struct st
   if (file_id)
     *file_id = file_id_of(stx);
   return S_ISREG(out.st_mode);
+}
+
+} // namespace
+
+bool stat_events_file(const store_root& root, const std::string& task, struct stat& out,
+                      uint64_t* file_id) {
+  // statx follows every component but the last: check the task directory itself first, so a
+  // symbolic link in its place is never looked through.
+  if (!task.empty()
+      && (::fstatat(root.fd(), task.c_str(), &out, AT_SYMLINK_NOFOLLOW) != 0
+          || !S_ISDIR(out.st_mode)))
+    return false;
+  return statx_events_file(root, task, out, file_id);
 }
 
 bool task_has_events(const store_root& root, const std::string& task, bool non_empty) {
@@ -206,8 +212,12 @@ caf::expected<std::vector<task_file>> list_task_files(const store_root& root) {
   uint64_t id = 0;
   if (stat_events_file(root, "", sb, &id))
     out.push_back(task_file{"", id, static_cast<uint64_t>(sb.st_size)});
+  // list_task_dirs saw each as a directory, not a symbolic link (from readdir's d_type, or a stat
+  // where the file system gives none): one statx a task instead of two stats. A directory swapped
+  // for a link since is as possible between two stats; what is looked through here is only sizes,
+  // and the writer that loads a file opens every component without following links.
   for (auto& dir : *dirs)
-    if (stat_events_file(root, dir, sb, &id))
+    if (statx_events_file(root, dir, sb, &id))
       out.push_back(task_file{std::move(dir), id, static_cast<uint64_t>(sb.st_size)});
   return out;
 }
