@@ -6,7 +6,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "gather.hpp"
-#include "src/storage/store_layout.hpp"
+#include "messages/errc.hpp"
 
 namespace evstore {
 
@@ -36,8 +36,9 @@ std::vector<std::string> differing(known_files& known, std::vector<task_file>& l
 
 caf::behavior population_behavior(caf::event_based_actor* self, store_internal_actor store,
                                   index_actor index, std::shared_ptr<const store_root> root,
-                                  size_t window, known_files known) {
-  auto listed = list_task_files(*root);
+                                  size_t window, known_files known, task_listing listing) {
+  // Detached, this actor has a thread of its own to wait on a listing begun before it.
+  auto listed = listing.files ? listing.files->get() : list_task_files(*root);
   if (!listed) { // the index must not answer as if the store were empty
     self->send(index, population_plan{{}, 0});
     self->send(index, population_failed{listing_failure, render(listed.error())});
@@ -68,13 +69,27 @@ caf::behavior population_behavior(caf::event_based_actor* self, store_internal_a
 
 } // namespace
 
+task_listing task_listing::start(std::shared_ptr<const store_root> root) {
+  task_listing out;
+  out.began = std::chrono::steady_clock::now();
+  out.files = std::make_shared<std::future<caf::expected<std::vector<task_file>>>>(
+    std::async(std::launch::async, [root]() -> caf::expected<std::vector<task_file>> {
+      try {
+        return list_task_files(*root);
+      } catch (const std::bad_alloc&) { // no exception may reach the actor that waits for it
+        return make_error(errc::io_error, "cannot list the task files: out of memory");
+      }
+    }));
+  return out;
+}
+
 void spawn_population_worker(store_internal_actor::pointer store, index_actor index,
                              std::shared_ptr<const store_root> root, size_t window,
-                             known_files known) {
+                             known_files known, task_listing listing) {
   // Detached: listing and stat-ing 100,000 files takes a while, and the scheduler's threads are the
   // writers' (appends go on during population).
   store->spawn<caf::detached>(population_behavior, caf::actor_cast<store_internal_actor>(store), std::move(index),
-               std::move(root), window, std::move(known));
+               std::move(root), window, std::move(known), std::move(listing));
 }
 
 } // namespace evstore

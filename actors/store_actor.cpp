@@ -60,6 +60,8 @@ struct store_state {
   /// store waiting for the next (see read_only_query).
   std::chrono::steady_clock::time_point last_pass{};
   bool pass_running = false;
+  /// The first pass's listing, begun before the checkpoint was read (task_listing); empty after.
+  task_listing first_listing;
   std::vector<std::pair<query_request, caf::typed_response_promise<query_result>>> held_queries;
 
   // Every way the store ends (an exit, a kill, an exception) destroys its state: its writers end with
@@ -246,13 +248,14 @@ task_log_config log_config(const store_options& opts, std::shared_ptr<const stor
 // back the plans of queries spawned after this call until the pass is complete.
 void start_population_pass(store_pointer self) {
   auto& st = self->state;
-  st.last_pass = std::chrono::steady_clock::now();
+  auto listing = std::exchange(st.first_listing, {});
+  st.last_pass = listing.files ? listing.began : std::chrono::steady_clock::now();
   st.pass_running = true;
   self->request(st.index, caf::infinite, population_start{})
-    .then([=](known_files& known) {
+    .then([=](known_files& known) mutable {
       auto& st = self->state;
       spawn_population_worker(self, st.index, st.log_cfg.root, st.opts.population_window,
-                              std::move(known));
+                              std::move(known), std::move(listing));
     });
 }
 
@@ -316,10 +319,12 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
                                                    notification_sink watcher,
                                                    std::shared_ptr<const store_root> root,
                                                    std::shared_ptr<store_lock> lock,
-                                                   std::shared_ptr<loaded_checkpoint> checkpoint) {
+                                                   std::shared_ptr<loaded_checkpoint> checkpoint,
+                                                   task_listing listing) {
   auto& st = self->state;
   st.log_cfg = log_config(opts, std::move(root), std::move(lock));
   st.opts = std::move(opts);
+  st.first_listing = std::move(listing);
   self->set_down_handler([self](caf::down_msg& down) { forget_writer(self, down); });
   start_index_and_bus(self, std::move(watcher), std::move(checkpoint));
   return {
@@ -394,13 +399,15 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
     if (opts.ack == durability::fsynced && ::syncfs((*root)->fd()) != 0)
       return io_error("cannot syncfs the file system of", opts.root, errno);
   }
+  // The first pass's listing runs beside the checkpoint's decoding (task_listing).
+  auto listing = task_listing::start(*root);
   // Read before any actor runs, so the index and the writers start from the same knowledge.
   auto checkpoint = std::make_shared<loaded_checkpoint>(
     opts.index_checkpoint ? load_checkpoint(**root, opts.index_sketch_size)
                           : loaded_checkpoint{std::make_shared<type_index>(opts.index_sketch_size)});
   return caf::actor_cast<store_actor>(sys.spawn(store_behavior, opts, std::move(sink),
                                                 std::move(*root), std::move(lock),
-                                                std::move(checkpoint)));
+                                                std::move(checkpoint), std::move(listing)));
 }
 
 caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts) {
