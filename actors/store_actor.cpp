@@ -33,6 +33,9 @@ struct live_writer {
   writer_actor handle;
   /// Requests routed to it; compared with what it handled when it asks to retire.
   uint64_t forwarded = 0;
+  /// `forwarded` at the last idle sweep: unchanged at the next one, the writer was idle a whole
+  /// period.
+  uint64_t forwarded_at_sweep = 0;
 };
 
 struct store_state {
@@ -60,6 +63,8 @@ struct store_state {
   /// store waiting for the next (see read_only_query).
   std::chrono::steady_clock::time_point last_pass{};
   bool pass_running = false;
+  /// Whether the idle sweep's timer runs (while any writer lives).
+  bool sweep_scheduled = false;
   /// The first pass's listing, begun before the checkpoint was read (task_listing); empty after.
   task_listing first_listing;
   std::vector<std::pair<query_request, caf::typed_response_promise<query_result>>> held_queries;
@@ -74,14 +79,42 @@ struct store_state {
 
 using store_pointer = store_internal_actor::stateful_pointer<store_state>;
 
+// Idle writers are found by one timer of the store's, not one per writer: a timer is a message through
+// CAF's clock thread (a lock and a wake-up each), and 100,000 cold appends armed 100,000 of them.
+void schedule_idle_sweep(store_pointer self) {
+  auto& st = self->state;
+  if (st.sweep_scheduled)
+    return;
+  st.sweep_scheduled = true;
+  // At least a millisecond: a zero timeout retires writers as soon as possible, not in a busy loop.
+  const auto period = std::max<caf::timespan>(
+    std::chrono::duration_cast<caf::timespan>(st.opts.writer_idle_timeout), std::chrono::milliseconds{1});
+  self->delayed_send(self, period, idle_atom::value);
+}
+
+// Asks each writer routed nothing for a whole period to retire (writer_idle: it answers with what
+// it handled, and retires only if that is all the store routed to it). A writer idle for one
+// period retires after one to two: as long as it idles, at most two sweeps, whatever the number of
+// writers; a sweep visits the live writers, those of the tasks used in the last two periods.
+void sweep_idle_writers(store_pointer self) {
+  auto& st = self->state;
+  st.sweep_scheduled = false;
+  for (auto& [task, writer] : st.writers) {
+    if (writer.forwarded == writer.forwarded_at_sweep)
+      self->send(writer.handle, idle_atom::value);
+    writer.forwarded_at_sweep = writer.forwarded;
+  }
+  if (!st.writers.empty())
+    schedule_idle_sweep(self);
+}
+
 // The writer for `task`, spawned on first use. Counts the request about to be routed to it.
 writer_actor& writer_for(store_pointer self, const std::string& task) {
   auto& st = self->state;
   auto it = st.writers.find(task);
   if (it == st.writers.end()) {
-    writer_setup setup{st.opts.root, task, st.log_cfg,
-                       std::chrono::duration_cast<caf::timespan>(st.opts.writer_idle_timeout),
-                       caf::actor_cast<store_internal_actor>(self), st.sink, st.bus, st.bus_open};
+    writer_setup setup{st.opts.root, task, st.log_cfg, caf::actor_cast<store_internal_actor>(self),
+                       st.sink, st.bus, st.bus_open};
     setup.names_may_be_unsynced = st.writer_died.erase(task) > 0;
     if (auto known = st.known_files.find(task); known != st.known_files.end()) {
       setup.known = known->second;
@@ -94,7 +127,8 @@ writer_actor& writer_for(store_pointer self, const std::string& task) {
     // itself when it ends (~store_state).
     self->monitor(writer);
     st.writer_tasks.emplace(writer.address(), task);
-    it = st.writers.emplace(task, live_writer{std::move(writer), 0}).first;
+    it = st.writers.emplace(task, live_writer{std::move(writer), 0, 0}).first;
+    schedule_idle_sweep(self);
   }
   ++it->second.forwarded;
   return it->second.handle;
@@ -374,6 +408,7 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
     [=](stats_request req) { return index_stats_reply(self, req); },
     [=](await_index_request req) { return index_stats_reply(self, req); },
     [=](const writer_idle& idle) { return retire_if_idle(self, idle); },
+    [=](idle_atom) { sweep_idle_writers(self); },
     [=](population_done) { pass_done(self); },
   };
 }

@@ -11,6 +11,7 @@
 
 #include "actors/notification_sink.hpp"
 #include "actors/store_actor.hpp"
+#include "messages/internal/atoms.hpp"
 #include "messages/internal/store_protocol.hpp"
 
 namespace evstore {
@@ -23,7 +24,9 @@ using store_internal_actor = store_actor::extend_with<caf::typed_actor<
   // A writer asks to retire; true means it may quit.
   caf::replies_to<writer_idle>::with<bool>,
   // The population worker's pass is over.
-  caf::reacts_to<population_done>>>;
+  caf::reacts_to<population_done>,
+  // The store's own timer: ask the writers idle for a whole period to retire.
+  caf::reacts_to<idle_atom>>>;
 
 /// spawn_store, with every writer's notifications also sent to `sink` (a test watches them there).
 caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const store_options& opts,

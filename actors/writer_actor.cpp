@@ -62,8 +62,6 @@ struct writer_state {
   bool sync_scheduled = false;
   /// Requests handled from the router; the router retires us only if it sent exactly this many.
   uint64_t handled = 0;
-  bool busy_since_tick = false;
-  bool tick_scheduled = false;
 };
 
 using writer_pointer = writer_actor::stateful_pointer<writer_state>;
@@ -95,17 +93,11 @@ void sync_waiting(writer_pointer self) {
   st.waiting.clear();
 }
 
-// Called on every request (never on self-messages): counts it and keeps the idle timer running.
-// Every request reaches a writer through the store actor, which counts what it routes; `delegate`
-// keeps the original sender, so the count must not look at senders.
+// Called on every request (never on self-messages): counts it. Every request reaches a writer
+// through the store actor, which counts what it routes; `delegate` keeps the original sender, so
+// the count must not look at senders.
 void touch(writer_pointer self) {
-  auto& st = self->state;
-  ++st.handled;
-  st.busy_since_tick = true;
-  if (!st.tick_scheduled) {
-    st.tick_scheduled = true;
-    self->delayed_send(self, st.setup.idle_timeout, idle_atom::value);
-  }
+  ++self->state.handled;
 }
 
 writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup setup) {
@@ -173,17 +165,11 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
       return cleanup_result{*removed ? 1u : 0u};
     },
     [=](idle_atom) {
+      // The store's idle sweep routed us nothing for a whole period.
       auto& st = self->state;
-      if (st.busy_since_tick) {
-        st.busy_since_tick = false;
-        self->delayed_send(self, st.setup.idle_timeout, idle_atom::value);
+      sync_waiting(self);
+      if (st.log->sync_created_names()) // must not be forgotten: the next sweep asks again
         return;
-      }
-      if (st.log->sync_created_names()) { // must not be forgotten: try again next period
-        self->delayed_send(self, st.setup.idle_timeout, idle_atom::value);
-        return;
-      }
-      st.tick_scheduled = false;
       // Idle for a whole period: give back the file and the cached state now, then ask to retire,
       // handing what we know of the file to the task's next writer (or to our own next load).
       // If the router refuses (a request is on its way), that request starts from the extent too.

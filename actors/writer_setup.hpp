@@ -23,7 +23,6 @@ struct writer_setup {
   std::string root;
   std::string task;
   task_log_config log;
-  caf::timespan idle_timeout;
   store_internal_actor router;
   notification_sink sink;
   /// Where every written event goes for live subscribers (none for a read-only store).
