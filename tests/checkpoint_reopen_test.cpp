@@ -699,12 +699,12 @@ TEST_F(CheckpointReopenTest, AColdAppendReadsNothingItsRetiredWriterKnew) {
              [](caf::error& err) { FAIL() << render(err); });
   EXPECT_EQ(next(), "summary t 20"); // the population pass read the file once
   ASSERT_TRUE(wait_retired());
+  // The file is as the index knows it: the writer says nothing of the load (no summary: it read
+  // nothing; no extension: there was nothing to add), only the append.
   append();
-  EXPECT_EQ(next(), "extended t from 20 +0") << "the cold append's writer read the file again";
-  EXPECT_EQ(next(), "appended t");
+  EXPECT_EQ(next(), "appended t") << "the cold append's writer read the file again";
   ASSERT_TRUE(wait_retired());
   append();
-  EXPECT_EQ(next(), "extended t from 21 +0");
   EXPECT_EQ(next(), "appended t");
   // Another process appends while no writer is live: the next writer reads only that line.
   ASSERT_TRUE(wait_retired());

@@ -184,9 +184,29 @@ TEST_F(TaskLogTest, AfterACompactionTheNextLoadReadsNothing) {
   ASSERT_TRUE(log->compact(keep_two, timestamp::now()));
   seen_ = recorder{};
   EXPECT_EQ(append_ok(*log, make_event("t1", "a:c")).position, 2u);
-  EXPECT_TRUE(seen_.loaded.empty()); // the compaction's summary told the index everything
+  // The compaction's summary told the index everything: the load reads nothing and says nothing.
+  EXPECT_TRUE(seen_.loaded.empty());
+  EXPECT_TRUE(seen_.extensions.empty());
+  ASSERT_EQ(seen_.appends.size(), 1u);
+  EXPECT_EQ(seen_.appends[0].line.position, 2u);
+}
+
+// A populate() of a file as it was known reads nothing, yet reports it (an extension of nothing):
+// the index counts every task a population pass names.
+TEST_F(TaskLogTest, PopulatingAFileAsItWasKnownReportsAnEmptyExtension) {
+  auto first = make_log();
+  for (int i = 0; i < 3; ++i)
+    append_ok(*first, make_event("t1", "a:b"));
+  const auto known = *first->extent();
+  first.reset();
+  seen_ = recorder{};
+  auto next = make_log();
+  next->assume_known(known);
+  ASSERT_TRUE(next->populate());
+  EXPECT_TRUE(seen_.loaded.empty());
   ASSERT_EQ(seen_.extensions.size(), 1u);
-  EXPECT_EQ(seen_.extensions[0].from_events, 2u);
+  EXPECT_EQ(seen_.extensions[0].from_events, 3u);
+  EXPECT_EQ(seen_.extensions[0].events, 3u);
   EXPECT_TRUE(seen_.extensions[0].lines.empty());
 }
 

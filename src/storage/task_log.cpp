@@ -137,8 +137,13 @@ caf::error task_log::load_file() {
   };
   auto report = [&] {
     loaded_ = true;
-    ++reports_;
     last_change_check_ = std::chrono::steady_clock::now(); // what we just read is the truth
+    // The file as the index already knows it (a cold append's usual case): nothing to say, and a
+    // message the index would only compare. populate() still reports it, as it reports any load
+    // that said nothing.
+    if (extending && count_ == known_events && size_ == known_bytes)
+      return;
+    ++reports_;
     if (!observer_)
       return;
     if (extending)
@@ -158,11 +163,17 @@ caf::error task_log::load_file() {
     report();
     return caf::none;
   }
-  if (known && known->file_id == file_id_ && known->bytes <= file_size(fd_)
+  const uint64_t file_bytes = file_size(fd_);
+  if (known && known->file_id == file_id_ && known->bytes <= file_bytes
       && line_starts_at(fd_, known->bytes)) {
     extending = true;
     known_events = count_ = known->events;
     known_bytes = size_ = known->bytes;
+    if (known_bytes == file_bytes) { // nothing past it: no read
+      synced_size_ = size_;
+      report();
+      return caf::none;
+    }
   }
   bool torn = false;
   uint64_t torn_offset = 0;
