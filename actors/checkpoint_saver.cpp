@@ -1,49 +1,43 @@
 #include "checkpoint_saver.hpp"
 
-#include <caf/typed_event_based_actor.hpp>
+#include <caf/event_based_actor.hpp>
 
+#include "messages/errc.hpp"
 #include "src/storage/store_layout.hpp"
 
 namespace evstore {
 
 namespace {
 
-struct saver_state {
-  static inline const char* name = "evstore.checkpoint_saver";
-  /// Ourselves, until we quit: the last save may still be queued when the index, our only other
-  /// reference, is gone.
-  checkpoint_saver keep_alive;
-};
+caf::error save(const checkpoint_job& job) {
+  std::string bytes;
+  try {
+    checkpoint_encoder out{job.scope};
+    job.snapshot->for_each_task([&](const task_summary& task) {
+      if (!job.excluded.count(task.task))
+        out.add(task);
+    });
+    bytes = out.finish();
+  } catch (const std::bad_alloc&) { // no exception leaves an actor
+    return make_error(errc::io_error, "index checkpoint does not fit in memory");
+  }
+  if (auto err = job.lock ? job.lock->verify() : caf::error{})
+    return err;
+  return replace_root_file(*job.root, checkpoint_file_name, checkpoint_temp_file_name, bytes);
+}
 
-checkpoint_saver::behavior_type saver_behavior(checkpoint_saver::stateful_pointer<saver_state> self,
-                                               std::shared_ptr<const store_root> root,
-                                               std::shared_ptr<const store_lock> lock) {
-  self->state.keep_alive = caf::actor_cast<checkpoint_saver>(self);
-  // The index's end (we are linked) overtakes its last save in our mailbox: quit after it.
-  self->set_exit_handler([=](caf::exit_msg&) { self->send(self, close_atom::value); });
-  return {
-    [=](save_checkpoint& req) -> caf::result<bool> {
-      // Another process may have taken the store over (LOCK removed behind us): its checkpoint
-      // must not be replaced by ours.
-      caf::error err = lock ? lock->verify() : caf::error{};
-      if (!err)
-        err = replace_root_file(*root, checkpoint_file_name, checkpoint_temp_file_name, req.bytes);
-      if (req.last)
-        self->quit();
-      if (err)
-        return err;
-      return true;
-    },
-    [=](close_atom) { self->quit(); },
-  };
+void saver(caf::event_based_actor* self, const checkpoint_job& job) {
+  // Detached: blocking here blocks only this actor's own thread.
+  if (auto err = save(job))
+    self->quit(std::move(err));
+  else
+    self->quit();
 }
 
 } // namespace
 
-checkpoint_saver spawn_checkpoint_saver(caf::actor_system& sys,
-                                        std::shared_ptr<const store_root> root,
-                                        std::shared_ptr<const store_lock> lock) {
-  return sys.spawn<caf::detached>(saver_behavior, std::move(root), std::move(lock));
+caf::actor spawn_checkpoint_saver(caf::local_actor* parent, checkpoint_job job) {
+  return parent->spawn<caf::detached + caf::monitored>(saver, std::move(job));
 }
 
 } // namespace evstore

@@ -35,8 +35,10 @@ struct index_state {
   std::map<std::string, std::string> failed;
   /// Something changed since the last checkpoint was made.
   bool dirty = false;
-  bool saving = false;
-  checkpoint_saver saver;
+  /// The save running (checkpoint_saver.hpp), if any: one at a time.
+  caf::actor saver;
+  /// The store ended: quit once the running save (if any) is done and the last one is started.
+  bool closing = false;
   /// Ourselves, until we quit: when the store ends, nothing else refers to us, and CAF would
   /// destroy us as unreachable before the exit handler that saves the last checkpoint runs.
   index_actor keep_alive;
@@ -95,47 +97,46 @@ struct index_state {
     deferred.clear();
   }
 
-  // Everything the index knows, as a checkpoint's bytes. Runs in the index (the index must not
-  // change while it is read); the writing happens on the saver's thread.
-  std::string encode() const {
-    checkpoint_encoder out{checkpoint_scope{static_cast<uint32_t>(setup.sketch_size),
-                                            setup.root_device}};
-    index->for_each_task([&](const task_summary& task) {
-      if (!failed.count(task.task)) // what we hold of it may not be what its file holds
-        out.add(task);
-    });
-    return out.finish();
+  bool saves_checkpoints() const {
+    return setup.root != nullptr;
   }
 };
 
 using index_pointer = index_actor::stateful_pointer<index_state>;
 
-// Saves a checkpoint if anything changed. Whatever the index holds of a task is true of some file
-// (an identity and its first bytes), even mid-pass, and each entry is checked against the file at
-// the next open: so a store closed before its pass completed (a command that appends one event)
-// still saves what it learned. Only tasks that failed to load are left out (encode).
-void save(index_pointer self, bool last) {
+// Saves a checkpoint if anything changed and no save runs. Whatever the index holds of a task is
+// true of some file (an identity and its first bytes), even mid-pass, and each entry is checked
+// against the file at the next open: so a store closed before its pass completed (a command that
+// appends one event) still saves what it learned. Only tasks that failed to load are left out.
+// The index copies itself for the saver, which encodes and writes on a thread of its own.
+void save(index_pointer self) {
   auto& st = self->state;
-  if (!st.saver || (!last && st.saving) || !st.dirty) {
-    if (last && st.saver)
-      caf::anon_send(st.saver, close_atom::value);
+  if (!st.saves_checkpoints() || st.saver || !st.dirty)
+    return;
+  checkpoint_job job;
+  try {
+    job.snapshot = std::make_shared<const type_index>(*st.index);
+  } catch (const std::bad_alloc&) { // not saved: the old checkpoint (or none) stays, as correct
     return;
   }
+  for (const auto& [task, why] : st.failed)
+    job.excluded.insert(task);
+  job.scope = checkpoint_scope{static_cast<uint32_t>(st.setup.sketch_size), st.setup.root_device};
+  job.root = st.setup.root;
+  job.lock = st.setup.lock;
   st.dirty = false;
-  st.saving = true;
-  save_checkpoint req{st.encode(), last};
-  if (last) { // nobody waits for the answer: the store is closing
-    caf::anon_send(st.saver, std::move(req));
-    return;
-  }
-  self->request(st.saver, caf::infinite, std::move(req))
-    .then([=](bool) { self->state.saving = false; },
-          [=](caf::error&) {
-            // Not saved: the old checkpoint (or none) stays, which is as correct, only slower to
-            // open with. Try again at the next tick.
-            self->state.saving = false;
-            self->state.dirty = true;
-          });
+  st.saver = spawn_checkpoint_saver(self, std::move(job));
+}
+
+// The store ended: save what changed, after the save that runs (if any), then quit. The last saver
+// outlives us, holding the lock until it is done.
+void close_when_saved(index_pointer self) {
+  auto& st = self->state;
+  st.closing = true;
+  if (st.saver)
+    return; // its down message comes back here
+  save(self);
+  self->quit(st.exit_reason);
 }
 
 index_actor::behavior_type index_behavior(index_pointer self, index_setup setup) {
@@ -143,17 +144,21 @@ index_actor::behavior_type index_behavior(index_pointer self, index_setup setup)
   st.index = setup.initial ? setup.initial : std::make_shared<type_index>(setup.sketch_size);
   setup.initial = nullptr;
   if (setup.root) {
-    st.saver = spawn_checkpoint_saver(self->system(), setup.root, setup.lock);
-    self->link_to(st.saver); // it learns of our end even if we never send it the last save
     st.keep_alive = caf::actor_cast<index_actor>(self);
     // An exit overtakes the notifications queued before it: save after them, not before.
     self->set_exit_handler([=](caf::exit_msg& msg) {
-      if (msg.source == self->state.saver.address()) { // it failed: go on without checkpoints
-        self->state.saver = nullptr;
-        return;
-      }
       self->state.exit_reason = std::move(msg.reason);
       self->send(self, close_atom::value);
+    });
+    self->set_down_handler([=](caf::down_msg& msg) {
+      auto& st = self->state;
+      if (msg.source != st.saver.address())
+        return;
+      st.saver = nullptr;
+      if (msg.reason) // not saved: the old checkpoint (or none) stays, as correct; try again
+        st.dirty = true;
+      if (st.closing)
+        close_when_saved(self);
     });
     if (setup.checkpoint_interval.count() > 0)
       self->delayed_send(self, setup.checkpoint_interval, checkpoint_atom::value);
@@ -233,12 +238,9 @@ index_actor::behavior_type index_behavior(index_pointer self, index_setup setup)
       st.awaiting.push_back(promise);
       return promise;
     },
-    [=](close_atom) {
-      save(self, true);
-      self->quit(self->state.exit_reason);
-    },
+    [=](close_atom) { close_when_saved(self); },
     [=](checkpoint_atom) {
-      save(self, false);
+      save(self);
       self->delayed_send(self, self->state.setup.checkpoint_interval, checkpoint_atom::value);
     },
   };

@@ -142,7 +142,7 @@ TEST_F(MessagesTest, CommandsAndRepliesRoundTrip) {
   auto qr = round_trip(query_result{{sample_event()}, {}, {42}});
   EXPECT_EQ(qr.events.size(), 1u);
   EXPECT_EQ(qr.positions, std::vector<uint64_t>{42});
-  EXPECT_EQ(round_trip(writer_idle{"t", 9}).handled, 9u);
+  EXPECT_EQ(round_trip(writer_idle{"t", 9, caf::none}).handled, 9u);
 }
 
 TEST_F(MessagesTest, NotificationsRoundTrip) {

@@ -601,6 +601,33 @@ TEST(TypeIndexRandomTest, BulkLoadedIndexPlansIdenticallyNowAndAfterFurtherOpera
   }
 }
 
+// The checkpoint saver encodes a copy while the index goes on changing: the copy must share
+// nothing with it (type names included) and plan as the original did when copied.
+TEST(TypeIndexRandomTest, ACopyPlansAsTheOriginalDidAndIgnoresItsLaterChanges) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    const size_t sketch = 1 + seed % 4;
+    random_ops ops{seed, sketch, 500};
+    auto index = std::make_unique<type_index>(sketch);
+    for (int op = 0; op < 5000; ++op)
+      index->apply(ops.append());
+    const type_index copy{*index};
+    const auto before = dump(*index);
+    std::vector<std::pair<plan_request, std::string>> plans;
+    for (int q = 0; q < 100; ++q) {
+      auto req = ops.request();
+      plans.emplace_back(req, describe(index->plan(req)));
+    }
+    for (int op = 0; op < 5000; ++op) // the original changes, new types included...
+      index->apply(ops.pick(10) == 0 ? appended{"new-task", "brand:new:" + std::to_string(op % 7),
+                                                line_ref{sec(op), uint64_t(op), uint64_t(op)}, 1, 1}
+                                     : ops.append());
+    index.reset(); // ...and is gone
+    EXPECT_EQ(dump(copy), before);
+    for (const auto& [req, want] : plans)
+      ASSERT_EQ(describe(copy.plan(req)), want) << "seed " << seed << " prefix '" << req.prefix << "'";
+  }
+}
+
 TEST_F(TypeIndexTest, TaskExtendedAddsTheLinesAfterWhatWasKnown) {
   add("a", "x:y", 1);
   add("a", "x:y", 2);

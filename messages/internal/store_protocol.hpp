@@ -50,18 +50,6 @@ typename Inspector::result_type inspect(Inspector& f, population_done&) {
   return f(caf::meta::type_name("evstore::population_done"));
 }
 
-/// Sent to the index's checkpoint saver: write `bytes` as the store's checkpoint (aside, fsync,
-/// rename); with `last`, the saver quits afterwards.
-struct save_checkpoint {
-  std::string bytes;
-  bool last = false;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, save_checkpoint& x) {
-  return f(caf::meta::type_name("evstore::save_checkpoint"), x.bytes, x.last);
-}
-
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, writer_idle& x) {
   return f(caf::meta::type_name("evstore::writer_idle"), x.task, x.handled, x.extent);

@@ -236,6 +236,21 @@ type_index::type_index(size_t sketch_size)
   : sketch_size_(std::max<size_t>(sketch_size, 1)), task_slots_(16, no_task) {
 }
 
+type_index::type_index(const type_index& other)
+  : sketch_size_(other.sketch_size_),
+    by_name_(other.by_name_),
+    types_(other.types_),
+    tasks_(other.tasks_),
+    task_slots_(other.task_slots_),
+    wide_(other.wide_),
+    live_tasks_(other.live_tasks_),
+    entries_(other.entries_),
+    bulk_(other.bulk_) {
+  // Each type's name points at its key in by_name_: at ours now, not at the other's.
+  for (auto& t : types_)
+    t.name = &by_name_.find(*t.name)->first;
+}
+
 size_t type_index::task_slot(std::string_view task) const {
   const size_t mask = task_slots_.size() - 1;
   for (size_t i = std::hash<std::string_view>{}(task) & mask;; i = (i + 1) & mask) {

@@ -37,6 +37,10 @@ namespace evstore {
 class type_index {
 public:
   explicit type_index(size_t sketch_size);
+  /// A copy that shares nothing with `other` (a checkpoint is encoded from one, on another thread,
+  /// while the original goes on changing).
+  type_index(const type_index& other);
+  type_index& operator=(const type_index&) = delete;
 
   void apply(const appended& note);
   /// Replaces everything known of the task.

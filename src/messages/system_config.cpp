@@ -48,7 +48,6 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<populate_request>("evstore::populate_request");
   cfg.add_message_type<population_start>("evstore::population_start");
   cfg.add_message_type<population_done>("evstore::population_done");
-  cfg.add_message_type<save_checkpoint>("evstore::save_checkpoint");
   cfg.add_message_type<known_files>("evstore::known_files");
   cfg.add_message_type<resolve_writers>("evstore::resolve_writers");
   cfg.add_message_type<writer_handles>("evstore::writer_handles");
