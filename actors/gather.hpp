@@ -6,6 +6,7 @@
 // is in; a window bounds how many are in flight, so walking 100,000 tasks never floods a mailbox.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -16,14 +17,26 @@ namespace evstore {
 
 namespace detail {
 
-template <class Reply, class Item, class Send, class OnReply, class OnError, class OnDone>
+/// What an item weighs when nothing says otherwise: nothing.
+struct weightless {
+  template <class Item>
+  uint64_t operator()(const Item&) const {
+    return 0;
+  }
+};
+
+template <class Reply, class Item, class Send, class OnReply, class OnError, class OnDone,
+          class Weight = weightless>
 class gathering
-  : public std::enable_shared_from_this<gathering<Reply, Item, Send, OnReply, OnError, OnDone>> {
+  : public std::enable_shared_from_this<
+      gathering<Reply, Item, Send, OnReply, OnError, OnDone, Weight>> {
 public:
   gathering(std::vector<Item> items, size_t window, Send send, OnReply on_reply, OnError on_error,
-            OnDone on_done)
+            OnDone on_done, Weight weight = {}, uint64_t max_weight = 0)
     : items_(std::move(items)),
       window_(window == 0 ? items_.size() : window),
+      weight_(std::move(weight)),
+      max_weight_(max_weight),
       send_(std::move(send)),
       on_reply_(std::move(on_reply)),
       on_error_(std::move(on_error)),
@@ -35,16 +48,21 @@ public:
   void step() {
     auto keep = this->shared_from_this(); // the pending handlers own this gathering
     while (in_flight_ < window_ && next_ < items_.size()) {
+      const uint64_t w = weight_(items_[next_]);
+      // Over the weight limit, wait; but always one in flight, however heavy.
+      if (max_weight_ > 0 && in_flight_ > 0 && weight_in_flight_ + w > max_weight_)
+        break;
       ++in_flight_;
+      weight_in_flight_ += w;
       const size_t i = next_++;
       send_(items_[i]).then(
-        [keep, i](Reply& reply) {
+        [keep, i, w](Reply& reply) {
           keep->on_reply_(keep->items_[i], reply);
-          keep->answered();
+          keep->answered(w);
         },
-        [keep, i](caf::error& err) {
+        [keep, i, w](caf::error& err) {
           keep->on_error_(keep->items_[i], err);
-          keep->answered();
+          keep->answered(w);
         });
     }
     if (in_flight_ == 0 && next_ == items_.size() && !done_) {
@@ -54,13 +72,17 @@ public:
   }
 
 private:
-  void answered() {
+  void answered(uint64_t weight) {
     --in_flight_;
+    weight_in_flight_ -= weight;
     step();
   }
 
   std::vector<Item> items_;
   size_t window_;
+  Weight weight_;
+  uint64_t max_weight_;
+  uint64_t weight_in_flight_ = 0;
   size_t next_ = 0;
   size_t in_flight_ = 0;
   bool done_ = false;
@@ -83,6 +105,20 @@ void gather(std::vector<Item> items, size_t window, Send send, OnReply on_reply,
   using gathering = detail::gathering<Reply, Item, Send, OnReply, OnError, OnDone>;
   std::make_shared<gathering>(std::move(items), window, std::move(send), std::move(on_reply),
                               std::move(on_error), std::move(on_done))
+    ->step();
+}
+
+/// gather, with each item weighing `weight(item)` and at most `max_weight` of them in flight besides
+/// the window (one item is always in flight, however heavy): the population reads at most so many
+/// bytes at once.
+template <class Reply, class Item, class Send, class OnReply, class OnError, class OnDone,
+          class Weight>
+void gather_weighted(std::vector<Item> items, size_t window, Weight weight, uint64_t max_weight,
+                     Send send, OnReply on_reply, OnError on_error, OnDone on_done) {
+  using gathering = detail::gathering<Reply, Item, Send, OnReply, OnError, OnDone, Weight>;
+  std::make_shared<gathering>(std::move(items), window, std::move(send), std::move(on_reply),
+                              std::move(on_error), std::move(on_done), std::move(weight),
+                              max_weight)
     ->step();
 }
 

@@ -12,25 +12,38 @@ namespace evstore {
 
 namespace {
 
+// At most this many bytes of files are being read at once by a pass (besides its window of files):
+// an append arriving meanwhile waits on the scheduler behind at most that much reading (a few ms),
+// while a store of many small files keeps its window full. Three files of 4 MB, or 64 of 40 KB.
+constexpr uint64_t bytes_in_flight = 12 << 20;
+
+// A task whose file the index does not know as it is, and how much of it its writer reads.
+struct to_load {
+  std::string task;
+  uint64_t bytes;
+};
+
 // The tasks whose files the index does not know as they are: listed but unknown or different, and
 // known but no longer listed.
-std::vector<std::string> differing(known_files& known, std::vector<task_file>& listed) {
+std::vector<to_load> differing(known_files& known, std::vector<task_file>& listed) {
   std::unordered_map<std::string, file_extent> by_task;
   by_task.reserve(known.tasks.size());
   for (size_t i = 0; i < known.tasks.size(); ++i)
     by_task.emplace(std::move(known.tasks[i]), known.extents[i]);
-  std::vector<std::string> out;
+  std::vector<to_load> out;
   for (auto& file : listed) {
     auto it = by_task.find(file.task);
-    const bool same = it != by_task.end() && it->second.file_id == file.file_id
-                      && it->second.bytes == file.bytes;
+    const bool known_file = it != by_task.end() && it->second.file_id == file.file_id;
+    const bool same = known_file && it->second.bytes == file.bytes;
+    // A file that grew is read from where the index's knowledge ends.
+    const uint64_t from = known_file && it->second.bytes < file.bytes ? it->second.bytes : 0;
     if (it != by_task.end())
       by_task.erase(it);
     if (!same)
-      out.push_back(std::move(file.task));
+      out.push_back(to_load{std::move(file.task), file.bytes - from});
   }
   for (auto& [task, extent] : by_task)
-    out.push_back(task); // gone: its writer finds no file and tells the index
+    out.push_back(to_load{task, 0}); // gone: its writer finds no file and tells the index
   return out;
 }
 
@@ -47,18 +60,23 @@ caf::behavior population_behavior(caf::event_based_actor* self, store_internal_a
     return {};
   }
   const uint64_t count = listed->size();
-  auto tasks = differing(known, *listed);
+  auto loads = differing(known, *listed);
+  std::vector<std::string> tasks;
+  tasks.reserve(loads.size());
+  for (const auto& load : loads)
+    tasks.push_back(load.task);
   // The plan goes first, so the index knows what "complete" means before any report counts.
-  self->send(index, population_plan{tasks, count});
-  gather<uint64_t>(
-    std::move(tasks), std::max<size_t>(window, 1),
-    [=](const std::string& task) {
-      return self->request(store, caf::infinite, populate_request{task});
+  self->send(index, population_plan{std::move(tasks), count});
+  gather_weighted<uint64_t>(
+    std::move(loads), std::max<size_t>(window, 1), [](const to_load& load) { return load.bytes; },
+    bytes_in_flight,
+    [=](const to_load& load) {
+      return self->request(store, caf::infinite, populate_request{load.task});
     },
-    [](const std::string&, uint64_t) {},
-    [=](const std::string& task, caf::error& err) {
+    [](const to_load&, uint64_t) {},
+    [=](const to_load& load, caf::error& err) {
       // An unreadable file: the index must not answer as if the task were empty.
-      self->send(index, population_failed{task, render(err)});
+      self->send(index, population_failed{load.task, render(err)});
     },
     [=] {
       self->send(store, population_done{});

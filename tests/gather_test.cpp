@@ -37,39 +37,52 @@ struct outcome {
   int done = 0;
 };
 
-// Runs gather from inside an actor and returns what the callbacks saw.
+// Runs gather from inside an actor and returns what the callbacks saw. With `max_weight`, it runs
+// gather_weighted, each item weighing its value, and puts the most weight in flight at once in
+// `most_weight`.
 outcome run_gather(caf::actor_system& sys, std::vector<uint64_t> items, size_t window,
-                   bool fail_odd, size_t* most_in_flight = nullptr) {
+                   bool fail_odd, size_t* most_in_flight = nullptr, uint64_t max_weight = 0,
+                   uint64_t* most_weight = nullptr) {
   auto target = sys.spawn(echo, fail_odd);
   auto result = std::make_shared<outcome>();
   auto in_flight = std::make_shared<size_t>(0);
   auto peak = std::make_shared<size_t>(0);
+  auto weight = std::make_shared<uint64_t>(0);
+  auto peak_weight = std::make_shared<uint64_t>(0);
   {
     caf::scoped_actor waiter{sys};
     // The handle goes in as an argument: CAF 0.17 spawning a function with no arguments binds a
     // reference to a null pointer (UBSan reports it).
     auto gatherer = sys.spawn([=](caf::event_based_actor* self, echo_actor target) {
-      gather<uint64_t>(
-        items, window,
-        [=](uint64_t n) {
-          *peak = std::max(*peak, ++*in_flight);
-          return self->request(target, caf::infinite, n);
-        },
-        [=](uint64_t, uint64_t reply) {
-          --*in_flight;
-          result->replies.push_back(reply);
-        },
-        [=](uint64_t n, caf::error&) {
-          --*in_flight;
-          result->failed.push_back(n);
-        },
-        [=] { ++result->done; });
+      auto send = [=](uint64_t n) {
+        *peak = std::max(*peak, ++*in_flight);
+        *peak_weight = std::max(*peak_weight, *weight += n);
+        return self->request(target, caf::infinite, n);
+      };
+      auto on_reply = [=](uint64_t n, uint64_t reply) {
+        --*in_flight;
+        *weight -= n;
+        result->replies.push_back(reply);
+      };
+      auto on_error = [=](uint64_t n, caf::error&) {
+        --*in_flight;
+        *weight -= n;
+        result->failed.push_back(n);
+      };
+      auto on_done = [=] { ++result->done; };
+      if (max_weight > 0)
+        gather_weighted<uint64_t>(items, window, [](uint64_t n) { return n; }, max_weight, send,
+                                  on_reply, on_error, on_done);
+      else
+        gather<uint64_t>(items, window, send, on_reply, on_error, on_done);
     }, target);
     waiter->wait_for(gatherer);
   }
   caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
   if (most_in_flight)
     *most_in_flight = *peak;
+  if (most_weight)
+    *most_weight = *peak_weight;
   return *result;
 }
 
@@ -116,4 +129,28 @@ TEST_F(GatherTest, TheWindowBoundsRequestsInFlight) {
   size_t unbounded = 0;
   run_gather(sys_, items, 0, false, &unbounded);
   EXPECT_EQ(unbounded, 100u); // window 0: all at once
+}
+
+// The population's byte budget: items weigh their value; at most 10 in flight by weight, besides the
+// window, except an item heavier than that alone, which still goes (alone).
+TEST_F(GatherTest, AWeightLimitBoundsTheWeightInFlightButNeverStopsAHeavyItem) {
+  std::vector<uint64_t> items;
+  for (int round = 0; round < 20; ++round)
+    for (uint64_t n : {1, 2, 3, 4, 0, 6})
+      items.push_back(n);
+  items.push_back(25); // heavier than the limit
+  items.push_back(1);
+  size_t peak = 0;
+  uint64_t peak_weight = 0;
+  auto out = run_gather(sys_, items, 8, false, &peak, 10, &peak_weight);
+  EXPECT_EQ(out.replies.size(), items.size());
+  EXPECT_EQ(out.done, 1);
+  EXPECT_LE(peak, 8u);
+  EXPECT_EQ(peak_weight, 25u); // the heavy item, alone
+  uint64_t peak_without_heavy = 0;
+  items.erase(items.end() - 2);
+  out = run_gather(sys_, items, 8, false, &peak, 10, &peak_without_heavy);
+  EXPECT_EQ(out.replies.size(), items.size());
+  EXPECT_LE(peak_without_heavy, 10u);
+  EXPECT_GE(peak_without_heavy, 5u); // the limit lets several go at once
 }
