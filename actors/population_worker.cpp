@@ -1,5 +1,7 @@
 #include "population_worker.hpp"
 
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 
 #include <caf/event_based_actor.hpp>
@@ -88,16 +90,26 @@ caf::behavior population_behavior(caf::event_based_actor* self, store_internal_a
 } // namespace
 
 task_listing task_listing::start(std::shared_ptr<const store_root> root) {
+  using listing = caf::expected<std::vector<task_file>>;
   task_listing out;
   out.began = std::chrono::steady_clock::now();
-  out.files = std::make_shared<std::future<caf::expected<std::vector<task_file>>>>(
-    std::async(std::launch::async, [root]() -> caf::expected<std::vector<task_file>> {
+  // A thread of its own with a promise, not std::async: the future of std::async blocks in its
+  // destructor until the listing ends, and a store closed before its first pass would destroy it
+  // inside the store actor.
+  auto promise = std::make_shared<std::promise<listing>>();
+  auto files = std::make_shared<std::future<listing>>(promise->get_future());
+  try {
+    std::thread([root, promise] {
       try {
-        return list_task_files(*root);
+        promise->set_value(list_task_files(*root));
       } catch (const std::bad_alloc&) { // no exception may reach the actor that waits for it
-        return make_error(errc::io_error, "cannot list the task files: out of memory");
+        promise->set_value(make_error(errc::io_error, "cannot list the task files: out of memory"));
       }
-    }));
+    }).detach();
+  } catch (const std::system_error&) { // no thread to spare: the pass lists on its own
+    return out;
+  }
+  out.files = std::move(files);
   return out;
 }
 

@@ -30,6 +30,7 @@ namespace evstore {
 /// missed anyway (the next pass sees it).
 struct task_listing {
   std::chrono::steady_clock::time_point began;
+  /// Null: the pass lists the files itself.
   std::shared_ptr<std::future<caf::expected<std::vector<task_file>>>> files;
 
   static task_listing start(std::shared_ptr<const store_root> root);

@@ -203,13 +203,15 @@ caf::result<task_list> list_tasks(store_pointer self, const list_tasks_request& 
 
 // The writers of `req.tasks`, spawned as needed, each counted as routed one request (the asker's).
 caf::result<writer_handles> resolve(store_pointer self, const resolve_writers& req) {
-  writer_handles out;
-  out.writers.reserve(req.tasks.size());
-  for (const auto& task : req.tasks) {
+  // Every id first: a writer counted as routed a request that then never comes would never match
+  // its count again, and never retire.
+  for (const auto& task : req.tasks)
     if (auto err = validate_task_id(task))
       return err;
+  writer_handles out;
+  out.writers.reserve(req.tasks.size());
+  for (const auto& task : req.tasks)
     out.writers.push_back(caf::actor_cast<caf::strong_actor_ptr>(writer_for(self, task)));
-  }
   self->state.fetches_routed += req.tasks.size();
   return out;
 }
@@ -219,7 +221,10 @@ caf::result<writer_handles> resolve(store_pointer self, const resolve_writers& r
 bool retire_if_idle(store_pointer self, const writer_idle& idle) {
   auto& writers = self->state.writers;
   auto it = writers.find(idle.task);
-  if (it == writers.end() || it->second.forwarded != idle.handled)
+  // From the task's live writer only: a late ask of a writer that retired already must not retire
+  // its successor, whose count may well be the same.
+  if (it == writers.end() || it->second.handle.address() != self->current_sender()
+      || it->second.forwarded != idle.handled)
     return false;
   self->demonitor(it->second.handle.address());
   self->state.writer_tasks.erase(it->second.handle.address());

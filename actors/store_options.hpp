@@ -35,7 +35,8 @@ struct store_options {
   size_t max_line_bytes = size_t{1} << 20;
   /// Log files writers may keep open at once; 0 derives it from RLIMIT_NOFILE (a quarter of it).
   size_t max_open_files = 0;
-  /// A writer idle this long closes its file and retires, freeing its memory.
+  /// A writer idle this long (to twice as long: one sweep of the store's per period, at least 1 ms)
+  /// closes its file and retires, freeing its memory.
   std::chrono::milliseconds writer_idle_timeout{1000};
   /// Recent ids per task remembered to acknowledge retried appends as duplicates.
   size_t dedupe_window = 10'000;

@@ -62,6 +62,8 @@ struct writer_state {
   bool sync_scheduled = false;
   /// Requests handled from the router; the router retires us only if it sent exactly this many.
   uint64_t handled = 0;
+  /// Asked to retire and not answered yet: a sweep's idle meanwhile is not asked again.
+  bool retiring = false;
 };
 
 using writer_pointer = writer_actor::stateful_pointer<writer_state>;
@@ -167,6 +169,8 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
     [=](idle_atom) {
       // The store's idle sweep routed us nothing for a whole period.
       auto& st = self->state;
+      if (st.retiring)
+        return;
       sync_waiting(self);
       if (st.log->sync_created_names()) // must not be forgotten: the next sweep asks again
         return;
@@ -177,9 +181,11 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
       st.log->release();
       if (extent)
         st.log->assume_known(*extent);
+      st.retiring = true;
       self->request(st.setup.router, caf::infinite,
                     writer_idle{st.log->task(), st.handled, to_optional(extent)})
         .then([=](bool retire) {
+          self->state.retiring = false;
           if (retire)
             self->quit();
         });

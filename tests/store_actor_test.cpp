@@ -1,7 +1,7 @@
 // The store actor under concurrent actors: appends to one task are totally ordered by its writer,
 // and appends to different tasks proceed in parallel, with every event stored exactly once.
 #include "actors/store_actor.hpp"
-#include "actors/store_internal.hpp" // spawn_store_with_sink
+#include "actors/store_internal.hpp" // spawn_store_with_sink, writer_idle
 
 #include <fcntl.h>
 #include <set>
@@ -210,4 +210,30 @@ TEST_F(StoreActorTest, StoppingTheStoreStopsItsWritersAndReleasesTheLockAtOnce) 
   ASSERT_TRUE(again) << "the lock was still held 2 s after the store stopped: "
                      << render(again.error());
   self->send_exit(*again, caf::exit_reason::user_shutdown);
+}
+
+// The retire handshake answers only the task's live writer: a late writer_idle of a writer that
+// retired already (the store's sweep asked it twice) carries a count its successor may share, and
+// must not retire the successor, or two writers would share the file.
+TEST_F(StoreActorTest, AnAskToRetireFromAnyoneButTheTasksLiveWriterIsRefused) {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  auto opts = options();
+  opts.writer_idle_timeout = std::chrono::minutes{10}; // the live writer never asks on its own
+  auto store = spawn_store(sys, opts);
+  ASSERT_TRUE(store) << render(store.error());
+  self->request(*store, caf::infinite, append_request{make_event("t", "task:created"), caf::none})
+    .receive([](const append_result&) {}, [](caf::error& err) { FAIL() << render(err); });
+  // The writer of "t" handled one request, as the store counted: the count matches, the sender
+  // does not.
+  auto internal = caf::actor_cast<store_internal_actor>(*store);
+  self->request(internal, caf::infinite, writer_idle{"t", 1, caf::none})
+    .receive([](bool retired) { EXPECT_FALSE(retired); },
+             [](caf::error& err) { FAIL() << render(err); });
+  self->request(*store, caf::infinite, stats_request{})
+    .receive([](const index_stats& st) { EXPECT_EQ(st.live_writers, 1u); },
+             [](caf::error& err) { FAIL() << render(err); });
+  self->send_exit(*store, caf::exit_reason::user_shutdown);
+  self->wait_for(*store);
 }

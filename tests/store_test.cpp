@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <random>
 #include <thread>
 
 #include <caf/scoped_actor.hpp>
@@ -257,6 +258,34 @@ TEST_F(StoreTest, IdleWritersCloseTheirFiles) {
   // A retired writer's task still works.
   must_append(*db, make_event("t0", "agent:message"));
   EXPECT_EQ(db->read_task("t0")->events.size(), 2u);
+}
+
+// Writers retiring and respawning all the time (a period of 1 ms, appends a moment apart): a late
+// ask to retire from a writer that already retired must never retire its successor (two writers
+// would then share the file, and the index would be told of lines twice). Every query stays exact.
+TEST_F(StoreTest, WritersRetiringEveryMillisecondNeverShareAFileAndQueriesStayExact) {
+  auto opts = options();
+  opts.writer_idle_timeout = std::chrono::milliseconds{1};
+  auto db = open_store(opts);
+  ASSERT_TRUE(db->wait_for_index());
+  std::mt19937 rng{7};
+  for (int i = 0; i < 600; ++i) {
+    must_append(*db, make_event("t" + std::to_string(rng() % 3), "agent:message"));
+    if (rng() % 4 == 0)
+      std::this_thread::sleep_for(std::chrono::microseconds{rng() % 2500});
+    if (i % 50 == 49) {
+      auto got = db->query_by_type_prefix("agent:", 1000);
+      ASSERT_TRUE(got) << render(got.error());
+      EXPECT_EQ(got->events.size(), static_cast<size_t>(i + 1));
+    }
+  }
+  auto tasks = db->list_tasks();
+  ASSERT_TRUE(tasks);
+  size_t total = 0;
+  for (auto& task : *tasks)
+    total += db->read_task(task)->events.size();
+  EXPECT_EQ(total, 600u);
+  EXPECT_EQ(db->index_statistics()->events, 600u);
 }
 
 TEST_F(StoreTest, TenThousandTasksUnderALowOpenFileLimit) {

@@ -9,7 +9,8 @@ namespace evstore {
 /// Writer self-message: fsync what was written and acknowledge the waiting appends (group commit).
 using sync_atom = caf::atom_constant<caf::atom("evs_sync")>;
 
-/// Writer self-message: close the file and retire if nothing happened since the last tick.
+/// The store's idle sweep: its own timer, and what it tells a writer it routed nothing to for a whole
+/// period (the writer then closes its file and asks to retire).
 using idle_atom = caf::atom_constant<caf::atom("evs_idle")>;
 
 /// The index actor's timer: time to save a checkpoint if anything changed.

@@ -246,7 +246,9 @@ type_index::type_index(const type_index& other)
     live_tasks_(other.live_tasks_),
     entries_(other.entries_),
     bulk_(other.bulk_) {
-  // Each type's name points at its key in by_name_: at ours now, not at the other's.
+  // Every member is listed above (scratch buffers aside, which hold nothing between calls): one added
+  // to the class must be added there too. Each type's name points at its key in by_name_: at ours
+  // now, not at the other's.
   for (auto& t : types_)
     t.name = &by_name_.find(*t.name)->first;
 }

@@ -90,6 +90,16 @@ bool task_log::changed_behind_our_back_if_due() {
 }
 
 caf::error task_log::load(bool keep_fd) {
+  // An append to a loaded log whose descriptor went back to the budget opens the file now, so the
+  // check below is an fstat of the descriptor the append writes through, instead of two stats by
+  // path and then the open (three path lookups fewer per append at 100,000 tasks, where most
+  // writers hold no descriptor). A file gone or replaced is noticed all the same (open_existing,
+  // changed_behind_our_back).
+  if (keep_fd && loaded_ && fd_ < 0 && !cfg_.read_only) {
+    auto opened = open_existing();
+    if (!opened)
+      return opened.error();
+  }
   auto err = load_file();
   // A descriptor without a slot is kept only for the append about to use it.
   if (!keep_fd && !holds_slot_)
