@@ -55,7 +55,7 @@ struct store_options {
   /// when the last began longer ago.
   std::chrono::milliseconds external_change_check{100};
   /// Files loaded at once while populating the index on open, at most; fewer while they add up to
-  /// more than 12 MiB (appends queue behind these loads on the scheduler: behind a few ms of
+  /// more than 2 MiB (appends queue behind these loads on the scheduler: behind a few ms of
   /// reading at most). Many small files need many in flight to keep two cores busy: the hops
   /// between the pass, the store and each file's writer, not the reading, are most of their cost.
   size_t population_window = 64;
