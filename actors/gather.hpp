@@ -5,6 +5,7 @@
 // querying history per pattern. Each sends one request per item and acts once the last reply or error
 // is in; a window bounds how many are in flight, so walking 100,000 tasks never floods a mailbox.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -32,11 +33,12 @@ class gathering
       gathering<Reply, Item, Send, OnReply, OnError, OnDone, Weight>> {
 public:
   gathering(std::vector<Item> items, size_t window, Send send, OnReply on_reply, OnError on_error,
-            OnDone on_done, Weight weight = {}, uint64_t max_weight = 0)
+            OnDone on_done, Weight weight = {}, uint64_t max_weight = 0, size_t min_in_flight = 1)
     : items_(std::move(items)),
       window_(window == 0 ? items_.size() : window),
       weight_(std::move(weight)),
       max_weight_(max_weight),
+      min_in_flight_(std::max<size_t>(min_in_flight, 1)),
       send_(std::move(send)),
       on_reply_(std::move(on_reply)),
       on_error_(std::move(on_error)),
@@ -49,8 +51,8 @@ public:
     auto keep = this->shared_from_this(); // the pending handlers own this gathering
     while (in_flight_ < window_ && next_ < items_.size()) {
       const uint64_t w = weight_(items_[next_]);
-      // Over the weight limit, wait; but always one in flight, however heavy.
-      if (max_weight_ > 0 && in_flight_ > 0 && weight_in_flight_ + w > max_weight_)
+      // Over the weight limit, wait; but always min_in_flight_ in flight, however heavy.
+      if (max_weight_ > 0 && in_flight_ >= min_in_flight_ && weight_in_flight_ + w > max_weight_)
         break;
       ++in_flight_;
       weight_in_flight_ += w;
@@ -82,6 +84,7 @@ private:
   size_t window_;
   Weight weight_;
   uint64_t max_weight_;
+  size_t min_in_flight_;
   uint64_t weight_in_flight_ = 0;
   size_t next_ = 0;
   size_t in_flight_ = 0;
@@ -109,16 +112,17 @@ void gather(std::vector<Item> items, size_t window, Send send, OnReply on_reply,
 }
 
 /// gather, with each item weighing `weight(item)` and at most `max_weight` of them in flight besides
-/// the window (one item is always in flight, however heavy): the population reads at most so many
-/// bytes at once.
+/// the window, except that `min_in_flight` items are always let go, however heavy (within the
+/// window): the population reads at most so many bytes at once, yet keeps the cores busy.
 template <class Reply, class Item, class Send, class OnReply, class OnError, class OnDone,
           class Weight>
-void gather_weighted(std::vector<Item> items, size_t window, Weight weight, uint64_t max_weight,
-                     Send send, OnReply on_reply, OnError on_error, OnDone on_done) {
+void gather_weighted(std::vector<Item> items, size_t window, size_t min_in_flight, Weight weight,
+                     uint64_t max_weight, Send send, OnReply on_reply, OnError on_error,
+                     OnDone on_done) {
   using gathering = detail::gathering<Reply, Item, Send, OnReply, OnError, OnDone, Weight>;
   std::make_shared<gathering>(std::move(items), window, std::move(send), std::move(on_reply),
                               std::move(on_error), std::move(on_done), std::move(weight),
-                              max_weight)
+                              max_weight, min_in_flight)
     ->step();
 }
 

@@ -14,12 +14,13 @@ namespace evstore {
 
 namespace {
 
-// At most this many bytes of files are being read at once by a pass (besides its window of files):
-// an append arriving meanwhile waits on the scheduler behind at most that much reading (a few ms),
-// while a store of many small files keeps its window full. One file of 4 MB, five of 400 KB, or 50 of
-// 40 KB. Measured (evstore-bench, 1,000 tasks of 400 KB): the p99 of appends made during population
+// At most this many bytes of files are being read at once by a pass (besides its window of files),
+// once three are (two or three keep two cores busy, however big): an append arriving meanwhile
+// waits on the scheduler behind little reading (a few ms), while a store of many small files keeps
+// its window full. Three files of 4 MB, five of 400 KB, or 50 of 40 KB. Measured (evstore-bench, 1,000 tasks of 400 KB): the p99 of appends made during population
 // was 5-9 ms at 2 MiB, 15-22 ms at 12 MiB; 100,000 files of 40 KB open as fast at either.
 constexpr uint64_t bytes_in_flight = 2 << 20;
+constexpr size_t files_in_flight_at_least = 3;
 
 // A task whose file the index does not know as it is, and how much of it its writer reads.
 struct to_load {
@@ -72,8 +73,8 @@ caf::behavior population_behavior(caf::event_based_actor* self, store_internal_a
   // The plan goes first, so the index knows what "complete" means before any report counts.
   self->send(index, population_plan{std::move(tasks), count});
   gather_weighted<uint64_t>(
-    std::move(loads), std::max<size_t>(window, 1), [](const to_load& load) { return load.bytes; },
-    bytes_in_flight,
+    std::move(loads), std::max<size_t>(window, 1), files_in_flight_at_least,
+    [](const to_load& load) { return load.bytes; }, bytes_in_flight,
     [=](const to_load& load) {
       return self->request(store, caf::infinite, populate_request{load.task});
     },

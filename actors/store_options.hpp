@@ -54,9 +54,9 @@ struct store_options {
   /// A read-only store's queries are as stale as this at most: one runs a population pass first
   /// when the last began longer ago.
   std::chrono::milliseconds external_change_check{100};
-  /// Files loaded at once while populating the index on open, at most; fewer while they add up to
-  /// more than 2 MiB (appends queue behind these loads on the scheduler: behind a few ms of
-  /// reading at most). Many small files need many in flight to keep two cores busy: the hops
+  /// Files loaded at once while populating the index on open, at most; beyond three, fewer while
+  /// they add up to more than 2 MiB (appends queue behind these loads on the scheduler: behind a
+  /// few ms of reading at most). Many small files need many in flight to keep two cores busy: the hops
   /// between the pass, the store and each file's writer, not the reading, are most of their cost.
   size_t population_window = 64;
   /// Keep the index's checkpoint (<root>/index.checkpoint): load it on open, so the store reads only

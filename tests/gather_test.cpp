@@ -42,7 +42,7 @@ struct outcome {
 // `most_weight`.
 outcome run_gather(caf::actor_system& sys, std::vector<uint64_t> items, size_t window,
                    bool fail_odd, size_t* most_in_flight = nullptr, uint64_t max_weight = 0,
-                   uint64_t* most_weight = nullptr) {
+                   uint64_t* most_weight = nullptr, size_t min_in_flight = 1) {
   auto target = sys.spawn(echo, fail_odd);
   auto result = std::make_shared<outcome>();
   auto in_flight = std::make_shared<size_t>(0);
@@ -71,8 +71,8 @@ outcome run_gather(caf::actor_system& sys, std::vector<uint64_t> items, size_t w
       };
       auto on_done = [=] { ++result->done; };
       if (max_weight > 0)
-        gather_weighted<uint64_t>(items, window, [](uint64_t n) { return n; }, max_weight, send,
-                                  on_reply, on_error, on_done);
+        gather_weighted<uint64_t>(items, window, min_in_flight, [](uint64_t n) { return n; },
+                                  max_weight, send, on_reply, on_error, on_done);
       else
         gather<uint64_t>(items, window, send, on_reply, on_error, on_done);
     }, target);
@@ -153,4 +153,20 @@ TEST_F(GatherTest, AWeightLimitBoundsTheWeightInFlightButNeverStopsAHeavyItem) {
   EXPECT_EQ(out.replies.size(), items.size());
   EXPECT_LE(peak_without_heavy, 10u);
   EXPECT_GE(peak_without_heavy, 5u); // the limit lets several go at once
+}
+
+// However heavy, `min_in_flight` items go at once (the population keeps two cores busy on big
+// files), and no more than the window.
+TEST_F(GatherTest, AWeightLimitStillLetsTheMinimumNumberOfHeavyItemsGo) {
+  std::vector<uint64_t> items(30, 100); // each over the limit of 10 on its own
+  size_t peak = 0;
+  uint64_t peak_weight = 0;
+  auto out = run_gather(sys_, items, 8, false, &peak, 10, &peak_weight, 3);
+  EXPECT_EQ(out.replies.size(), items.size());
+  EXPECT_EQ(out.done, 1);
+  EXPECT_EQ(peak, 3u);
+  EXPECT_EQ(peak_weight, 300u);
+  out = run_gather(sys_, items, 2, false, &peak, 10, &peak_weight, 3);
+  EXPECT_EQ(out.replies.size(), items.size());
+  EXPECT_EQ(peak, 2u); // the window still bounds it
 }
