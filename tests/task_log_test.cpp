@@ -91,10 +91,7 @@ TEST_F(TaskLogTest, AKnownExtentIsNotReadAgainOnlyTheLinesAfterIt) {
   auto fourth = append_ok(*first, make_event("t1", "a:c"));
   append_ok(*first, make_event("t1", "a:b"));
   first.reset();
-  seen_ = recorder{};
-  auto next = make_log();
-  next->assume_known(known);
-  ASSERT_TRUE(next->populate());
+  auto next = populated_from(known);
   EXPECT_TRUE(seen_.loaded.empty());
   ASSERT_EQ(seen_.extensions.size(), 1u);
   const auto& ext = seen_.extensions[0];
@@ -147,10 +144,7 @@ TEST_F(TaskLogTest, AKnownExtentThatNoLongerFitsTheFileIsIgnoredAndTheFileReadWh
     const auto known = *first->extent();
     first.reset();
     r.change(known);
-    seen_ = recorder{};
-    auto next = make_log();
-    next->assume_known(known);
-    ASSERT_TRUE(next->populate());
+    auto next = populated_from(known);
     EXPECT_TRUE(seen_.extensions.empty());
     ASSERT_EQ(seen_.loaded.size(), 1u);
     auto read = next->read(0);
@@ -165,10 +159,7 @@ TEST_F(TaskLogTest, AKnownFileThatIsGoneIsReportedRemoved) {
   const auto known = *first->extent();
   first.reset();
   std::filesystem::remove_all(dir_.path() / "t1");
-  seen_ = recorder{};
-  auto next = make_log();
-  next->assume_known(known);
-  ASSERT_TRUE(next->populate());
+  auto next = populated_from(known);
   EXPECT_TRUE(seen_.loaded.empty());
   ASSERT_EQ(seen_.removals.size(), 1u);
   EXPECT_EQ(seen_.removals[0].task, "t1");
@@ -199,10 +190,7 @@ TEST_F(TaskLogTest, PopulatingAFileAsItWasKnownReportsAnEmptyExtension) {
     append_ok(*first, make_event("t1", "a:b"));
   const auto known = *first->extent();
   first.reset();
-  seen_ = recorder{};
-  auto next = make_log();
-  next->assume_known(known);
-  ASSERT_TRUE(next->populate());
+  auto next = populated_from(known);
   EXPECT_TRUE(seen_.loaded.empty());
   ASSERT_EQ(seen_.extensions.size(), 1u);
   EXPECT_EQ(seen_.extensions[0].from_events, 3u);

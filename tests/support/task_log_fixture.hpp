@@ -60,6 +60,16 @@ protected:
     return std::make_unique<task_log>(dir_.str(), task, cfg, &seen_);
   }
 
+  /// A new log of t1 that starts from `known` (as a retiring writer hands it on) and populates, with
+  /// only what that reports in seen_.
+  std::unique_ptr<task_log> populated_from(const file_extent& known) {
+    seen_ = recorder{};
+    auto next = make_log();
+    next->assume_known(known);
+    EXPECT_TRUE(next->populate());
+    return next;
+  }
+
   static event make_event(const std::string& task, const std::string& type,
                           caf::optional<timestamp> ts = caf::none) {
     event ev;
