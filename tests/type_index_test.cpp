@@ -449,6 +449,16 @@ public:
     return req;
   }
 
+  /// `count` random operations on `index`: appends, one in ten a whole summary.
+  void apply_some(type_index& index, int count) {
+    for (int op = 0; op < count; ++op) {
+      if (pick(10) == 0)
+        index.apply(summary());
+      else
+        index.apply(append());
+    }
+  }
+
   uint64_t pick(uint64_t n) {
     return rng_() % n;
   }
@@ -526,12 +536,7 @@ TEST(TypeIndexRandomTest, ForEachTaskRoundTripsToAnIndexThatPlansIdentically) {
     const size_t sketch = 1 + seed % 4;
     random_ops ops{seed, sketch};
     type_index index{sketch};
-    for (int op = 0; op < 1000; ++op) {
-      if (ops.pick(10) == 0)
-        index.apply(ops.summary());
-      else
-        index.apply(ops.append());
-    }
+    ops.apply_some(index, 1000);
     type_index copy{sketch};
     index.for_each_task([&](const task_summary& t) { copy.apply(t); });
     EXPECT_EQ(dump(copy), dump(index));
@@ -554,12 +559,7 @@ TEST(TypeIndexRandomTest, BulkLoadedIndexPlansIdenticallyNowAndAfterFurtherOpera
     const size_t sketch = 1 + seed % 4;
     random_ops ops{seed, sketch, 2000};
     type_index source{sketch};
-    for (int op = 0; op < 20000; ++op) {
-      if (ops.pick(10) == 0)
-        source.apply(ops.summary());
-      else
-        source.apply(ops.append());
-    }
+    ops.apply_some(source, 20000);
     std::vector<task_summary> tasks;
     source.for_each_task([&](const task_summary& t) { tasks.push_back(t); });
     // The same operations, in the same order, into an index in bulk and one a pair at a time.

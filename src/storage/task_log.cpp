@@ -179,17 +179,13 @@ caf::error task_log::load_file() {
     extending = true;
     known_events = count_ = known->events;
     known_bytes = size_ = known->bytes;
-    if (known_bytes == file_bytes) { // nothing past it: no read
-      synced_size_ = size_;
-      report();
-      return caf::none;
-    }
   }
   bool torn = false;
   uint64_t torn_offset = 0;
   line_header torn_line;
   line_header h;
-  int read_err = for_each_line(
+  // A file that ends where what is known ends is not read at all.
+  int read_err = extending && size_ == file_bytes ? 0 : for_each_line(
     fd_, size_,
     [&](const raw_line& line) {
       size_ = line.offset + line.length + (line.terminated ? 1 : 0);
