@@ -23,6 +23,7 @@
 #include "population_worker.hpp"
 #include "query_actor.hpp"
 #include "src/format/validation.hpp"
+#include "src/node/serve.hpp"
 #include "writer_setup.hpp"
 
 namespace evstore {
@@ -424,6 +425,9 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
                                                  notification_sink sink) {
   if (auto err = validate(opts))
     return err;
+  if (opts.serve)
+    if (auto err = check_node_ready(sys))
+      return err;
   auto root = open_store_root(opts.root, opts.read_only);
   if (!root)
     return root.error();
@@ -445,9 +449,19 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
   auto checkpoint = std::make_shared<loaded_checkpoint>(
     opts.index_checkpoint ? load_checkpoint(**root, opts.index_sketch_size)
                           : loaded_checkpoint{std::make_shared<type_index>(opts.index_sketch_size)});
-  return caf::actor_cast<store_actor>(sys.spawn(store_behavior, opts, std::move(sink),
-                                                std::move(*root), std::move(lock),
-                                                std::move(checkpoint), std::move(listing)));
+  auto shared_root = *root;
+  auto store = caf::actor_cast<store_actor>(sys.spawn(store_behavior, opts, std::move(sink),
+                                                      std::move(*root), std::move(lock),
+                                                      std::move(checkpoint), std::move(listing)));
+  if (opts.serve) {
+    auto served = serve_store(sys, store, std::move(shared_root), opts.listen_host,
+                              opts.listen_port);
+    if (!served) {
+      caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+      return served.error();
+    }
+  }
+  return store;
 }
 
 caf::expected<store_actor> spawn_store(caf::actor_system& sys, const store_options& opts) {

@@ -71,6 +71,15 @@ struct store_options {
   /// shared with tools still on the crate, which skips other lines and whose compaction deletes them.
   /// Off by default: evstore itself accepts any well-formed type.
   bool crate_types_only = false;
+  /// Serve the store to other processes as a CAF node (a writable store only): the store actor's
+  /// public interface is published through CAF's middleman over TLS on listen_host:listen_port,
+  /// and <root>/NODE names the endpoint while it serves. The actor system must have been prepared
+  /// with configure_node (node.hpp); store::open does that itself. Clients: store::connect.
+  bool serve = false;
+  /// Loopback by default: nothing listens beyond this machine unless asked.
+  std::string listen_host = "127.0.0.1";
+  /// 0 lets the system pick a free port (NODE says which).
+  uint16_t listen_port = 0;
 };
 
 /// Refuses options that make no sense (errc::invalid_argument naming the field): sizes of zero

@@ -24,11 +24,15 @@ struct delivery_queue {
   bus_actor bus;
   /// The proxy ended (its store stopped or the callback threw).
   bool closed = false;
+  /// Why, if it ended for any reason but an unsubscribe: the store stopped, the connection to its
+  /// node was lost, the callback threw.
+  caf::error ended_by;
 };
 
 /// Spawns the proxy. With a callback, it calls it for each delivery; otherwise it fills `queue`.
-/// A callback that throws ends the subscription (the exception never crosses into CAF).
-subscriber_actor spawn_subscriber_proxy(caf::actor_system& sys,
+/// A callback that throws ends the subscription (the exception never crosses into CAF). It
+/// monitors `store` (a local store actor, or a connected node's) and ends when that does.
+subscriber_actor spawn_subscriber_proxy(caf::actor_system& sys, const store_actor& store,
                                         std::shared_ptr<delivery_queue> queue,
                                         std::function<void(const delivery&)> callback);
 

@@ -31,6 +31,8 @@ enum class errc : uint8_t {
   id_conflict,          // a retried id names a stored event with different content
   not_regular_file,     // a store path is a symlink, FIFO, device or directory, not a regular file
   lock_lost,            // the LOCK file this process holds was removed or replaced behind it
+  node_unavailable,     // no node serves the store, or it refused, dropped or did not answer in time
+  bad_credential,       // a node credential that is missing, unreadable, too open or not a key pair
 };
 
 /// Returns the enumerator's name, e.g. "invalid_task_id".

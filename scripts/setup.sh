@@ -7,7 +7,8 @@ set -euo pipefail
 
 packages=(
   g++ make cmake pkg-config         # toolchain
-  libcaf-dev                        # C++ Actor Framework 0.17
+  libcaf-dev                        # C++ Actor Framework 0.17 (core, io: the middleman, openssl)
+  libssl-dev                        # OpenSSL: CAF's TLS module links it, evstore makes credentials
   libboost-json1.81-dev             # Boost.JSON
   libgtest-dev                      # GoogleTest
   libsqlite3-dev                    # the benchmark's SQLite baseline

@@ -3,6 +3,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/subscriber_proxy.hpp"
+#include "src/node/node_errors.hpp"
 
 namespace evstore {
 
@@ -16,7 +17,20 @@ store::store(std::unique_ptr<system_config> cfg, std::unique_ptr<caf::actor_syst
 }
 
 caf::expected<std::unique_ptr<store>> store::open(store_options opts) {
+  return open_own(std::move(opts));
+}
+
+caf::expected<std::unique_ptr<store>> store::open_own(store_options opts) {
+  if (auto err = validate(opts))
+    return err;
   auto cfg = std::make_unique<system_config>();
+  if (opts.serve) {
+    auto credential = ensure_node_credential(opts.root);
+    if (!credential)
+      return credential.error();
+    if (auto err = configure_node(*cfg, *credential))
+      return err;
+  }
   auto sys = std::make_unique<caf::actor_system>(*cfg);
   auto handle = spawn_store(*sys, opts);
   if (!handle)
@@ -34,7 +48,9 @@ caf::expected<std::unique_ptr<store>> store::open(caf::actor_system& sys, store_
 }
 
 store::~store() {
-  caf::anon_send_exit(handle_, caf::exit_reason::user_shutdown);
+  // A connected store's node serves others too: only this process's actor system ends.
+  if (!remote_)
+    caf::anon_send_exit(handle_, caf::exit_reason::user_shutdown);
   handle_ = nullptr;
   // With an own system, its destructor waits for the store and the writers it stops to finish, which
   // closes (and, under durability::fsynced, syncs) every file and releases the lock.
@@ -45,9 +61,10 @@ template <class Reply, class Request>
 caf::expected<Reply> store::ask(Request req) {
   caf::scoped_actor self{*sys_};
   caf::expected<Reply> out{caf::error{}};
-  self->request(handle_, caf::infinite, std::move(req))
+  caf::duration timeout = remote_ ? caf::duration{timeout_} : caf::infinite;
+  self->request(handle_, timeout, std::move(req))
     .receive([&](Reply& reply) { out = std::move(reply); },
-             [&](caf::error& err) { out = std::move(err); });
+             [&](caf::error& err) { out = remote_ ? node_error(err, timeout_) : std::move(err); });
   return out;
 }
 
@@ -107,7 +124,7 @@ namespace evstore {
 caf::expected<std::unique_ptr<subscription>>
 store::subscribe(subscribe_options opts, std::function<void(const delivery&)> on_delivery) {
   auto queue = std::make_shared<delivery_queue>();
-  auto proxy = spawn_subscriber_proxy(*sys_, queue, std::move(on_delivery));
+  auto proxy = spawn_subscriber_proxy(*sys_, handle_, queue, std::move(on_delivery));
   subscribe_request req{std::move(opts.filter), caf::actor_cast<caf::strong_actor_ptr>(proxy),
                         opts.buffer, opts.drop_on_overflow, std::move(opts.catch_up)};
   auto res = ask<subscribed>(std::move(req));
@@ -117,6 +134,11 @@ store::subscribe(subscribe_options opts, std::function<void(const delivery&)> on
   }
   return std::unique_ptr<subscription>{
     new subscription(*sys_, handle_, std::move(proxy), std::move(queue), res->id)};
+}
+
+caf::error subscription::error() const {
+  std::lock_guard<std::mutex> guard{queue_->mtx};
+  return queue_->ended_by;
 }
 
 caf::expected<std::unique_ptr<subscription>> store::subscribe(subscribe_options opts) {

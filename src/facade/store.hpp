@@ -22,6 +22,7 @@
 #include "messages/commands.hpp"
 #include "messages/export.hpp"
 #include "messages/system_config.hpp"
+#include "node.hpp"
 
 namespace evstore {
 
@@ -62,6 +63,11 @@ public:
   /// store has stopped. Taking an event acknowledges it, making room in the buffer.
   std::optional<delivery> next(std::chrono::milliseconds timeout);
 
+  /// Why the subscription ended, if it ended by itself: errc::node_unavailable when its store
+  /// stopped or the connection to the store's node was lost, CAF's runtime_error when the callback
+  /// threw. No error while it runs.
+  caf::error error() const;
+
 private:
   friend class store;
   subscription(caf::actor_system& sys, store_actor store, subscriber_actor proxy,
@@ -80,8 +86,19 @@ public:
   static caf::expected<std::unique_ptr<store>> open(store_options opts);
 
   /// Opens the store on the embedding program's actor system.
-  /// @pre `sys` was configured with evstore::register_types.
+  /// @pre `sys` was configured with evstore::register_types (and with opts.serve, configure_node).
   static caf::expected<std::unique_ptr<store>> open(caf::actor_system& sys, store_options opts);
+
+  /// Connects to the node serving a store (opts.serve, or `evstore serve`), on an actor system of
+  /// its own with CAF's middleman and OpenSSL module: the same calls, answered by the node's store
+  /// and index. Every call fails with errc::node_unavailable if the node is gone, the connection
+  /// drops or no answer comes within opts.timeout. Destroying it leaves the node running.
+  static caf::expected<std::unique_ptr<store>> connect(connect_options opts);
+
+  /// True for a store reached through store::connect.
+  bool connected() const {
+    return remote_;
+  }
 
   /// Stops the store actor and its writers; with its own actor system, waits until they are gone.
   ~store();
@@ -153,6 +170,9 @@ private:
   store(std::unique_ptr<system_config> cfg, std::unique_ptr<caf::actor_system> own,
         caf::actor_system* sys, store_actor handle, store_options opts);
 
+  /// A store opened on an actor system of its own (with the node modules if opts.serve).
+  static caf::expected<std::unique_ptr<store>> open_own(store_options opts);
+
   template <class Reply, class Request>
   caf::expected<Reply> ask(Request req);
 
@@ -161,6 +181,9 @@ private:
   caf::actor_system* sys_;
   store_actor handle_;
   store_options opts_;
+  /// Reached through connect: requests time out after timeout_, and the node is not stopped here.
+  bool remote_ = false;
+  std::chrono::milliseconds timeout_{0};
 };
 
 } // namespace evstore

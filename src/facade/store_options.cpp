@@ -47,6 +47,11 @@ caf::error validate(const store_options& opts) {
     return negative("checkpoint_interval");
   if (opts.root.empty())
     return make_error(errc::invalid_argument, "root must name a directory");
+  if (opts.serve && opts.read_only)
+    return make_error(errc::invalid_argument,
+                      "serve needs a writable store: the node is the store's one writer");
+  if (opts.serve && opts.listen_host.empty())
+    return make_error(errc::invalid_argument, "listen_host must name an address to listen on");
   return caf::none;
 }
 

@@ -24,6 +24,8 @@ std::string to_string(errc code) {
     case errc::id_conflict: return "id_conflict";
     case errc::not_regular_file: return "not_regular_file";
     case errc::lock_lost: return "lock_lost";
+    case errc::node_unavailable: return "node_unavailable";
+    case errc::bad_credential: return "bad_credential";
   }
   return "unknown";
 }

@@ -1,0 +1,56 @@
+#include "serve.hpp"
+
+#include <unistd.h>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/send.hpp>
+
+#include "actors/node_gate.hpp"
+#include "messages/errc.hpp"
+
+namespace evstore {
+
+caf::error check_node_ready(caf::actor_system& sys) {
+  if (!sys.has_middleman() || !sys.has_openssl_manager()
+      || sys.config().openssl_certificate.empty())
+    return make_error(errc::invalid_argument,
+                      "serving a store needs an actor system prepared with evstore::configure_node "
+                      "(CAF's middleman and OpenSSL module, and the store's credential)");
+  return caf::none;
+}
+
+caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_actor& store,
+                                         std::shared_ptr<const store_root> root,
+                                         const std::string& host, uint16_t port) {
+  if (auto err = check_node_ready(sys))
+    return err;
+  auto gate = spawn_node_gate(sys, store);
+  auto bound = caf::openssl::publish(gate, port, host.c_str(), false);
+  if (!bound) {
+    caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+    return make_error(errc::node_unavailable, "cannot listen on " + host + ":"
+                                                + std::to_string(port) + ": "
+                                                + sys.render(bound.error()));
+  }
+  node_endpoint where{host, *bound, static_cast<int64_t>(::getpid())};
+  if (auto err = write_endpoint(*root, where)) {
+    caf::anon_send(sys.openssl_manager().actor_handle(), caf::unpublish_atom::value,
+                   caf::actor_cast<caf::actor_addr>(gate), *bound);
+    caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+    return err;
+  }
+  // Runs as the gate ends (after its store did): nothing blocks there, the port is closed by a
+  // message to the middleman and the file removal is a few system calls.
+  auto mm = sys.openssl_manager().actor_handle();
+  auto addr = caf::actor_cast<caf::actor_addr>(gate);
+  caf::actor_cast<caf::abstract_actor*>(gate)->attach_functor([mm, addr, root, where] {
+    caf::anon_send(mm, caf::unpublish_atom::value, addr, where.port);
+    remove_endpoint(*root, where);
+  });
+  return where;
+}
+
+} // namespace evstore

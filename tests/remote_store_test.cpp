@@ -1,0 +1,323 @@
+// A store served as a CAF node and reached through store::connect, over real sockets on loopback:
+// the same calls give the same answers as in-process, errors stay values, and a node that stops or
+// stalls gives its clients node_unavailable, never a hang.
+#include "src/facade/store.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "src/node/endpoint_file.hpp"
+#include "src/storage/full_scan.hpp"
+#include "support/store_fixture.hpp"
+
+using namespace evstore;
+using namespace evstore::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+class RemoteStoreTest : public StoreTest {
+protected:
+  std::unique_ptr<store> serve(store_options opts = {}) {
+    if (opts.root == store_options{}.root)
+      opts.root = root();
+    opts.serve = true;
+    auto db = store::open(opts);
+    EXPECT_TRUE(db) << render(db.error());
+    return db ? std::move(*db) : nullptr;
+  }
+
+  std::unique_ptr<store> connect(std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+    connect_options opts;
+    opts.root = root();
+    opts.timeout = timeout;
+    auto db = store::connect(opts);
+    EXPECT_TRUE(db) << render(db.error());
+    return db ? std::move(*db) : nullptr;
+  }
+};
+
+} // namespace
+
+TEST_F(RemoteStoreTest, AppendsThroughAClientAreReadByTheNodeAndTheClient) {
+  auto node = serve();
+  auto client = connect();
+  ASSERT_TRUE(node && client);
+  EXPECT_TRUE(client->connected());
+  for (int i = 0; i < 5; ++i)
+    must_append(*client, make_event("t1", "task:state:running"));
+  auto local = node->read_task("t1");
+  auto remote = client->read_task("t1");
+  ASSERT_TRUE(local && remote);
+  ASSERT_EQ(local->events.size(), 5u);
+  ASSERT_EQ(remote->events.size(), 5u);
+  for (size_t i = 0; i < 5; ++i)
+    EXPECT_EQ(remote->events[i].id, local->events[i].id);
+}
+
+TEST_F(RemoteStoreTest, QueriesThroughAClientEqualTheFullScan) {
+  auto node = serve();
+  for (int t = 0; t < 20; ++t)
+    for (int i = 0; i < 10; ++i)
+      must_append(*node, make_event("task-" + std::to_string(t),
+                                    i % 2 ? "task:state:running" : "agent:message"));
+  auto client = connect();
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->wait_for_index());
+  for (const char* prefix : {"task:", "task:state:", "agent:", "", "none:"}) {
+    auto got = client->query_by_type_prefix(prefix, 7);
+    ASSERT_TRUE(got) << render(got.error());
+    auto want = full_scan_query(root(), prefix, 7);
+    ASSERT_TRUE(want);
+    ASSERT_EQ(got->events.size(), want->events.size()) << prefix;
+    for (size_t i = 0; i < want->events.size(); ++i)
+      EXPECT_EQ(got->events[i].id, want->events[i].id) << prefix << " #" << i;
+  }
+}
+
+TEST_F(RemoteStoreTest, TheStoresErrorsReachTheClientUnchanged) {
+  auto node = serve();
+  auto client = connect();
+  ASSERT_TRUE(client);
+  auto bad = client->append(make_event("a/b", "task:state:running"));
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(is(bad.error(), errc::invalid_task_id)) << render(bad.error());
+  must_append(*client, make_event("t", "task:state:running"));
+  auto conflict = client->append(make_event("t", "task:state:done"), uint64_t{5});
+  ASSERT_FALSE(conflict);
+  EXPECT_TRUE(is(conflict.error(), errc::version_conflict)) << render(conflict.error());
+}
+
+TEST_F(RemoteStoreTest, ListStatsCompactAndCleanupWorkThroughAClient) {
+  auto node = serve();
+  auto client = connect();
+  ASSERT_TRUE(client);
+  for (int i = 0; i < 30; ++i)
+    must_append(*client, make_event("t", "task:state:running"));
+  fs::create_directories(fs::path(root()) / "empty-task");
+  auto tasks = client->list_tasks();
+  ASSERT_TRUE(tasks);
+  EXPECT_EQ(*tasks, std::vector<std::string>{"t"});
+  retention_policy keep10;
+  keep10.max_events = 10;
+  keep10.max_age = caf::none;
+  auto compacted = client->compact_task("t", keep10);
+  ASSERT_TRUE(compacted) << render(compacted.error());
+  EXPECT_EQ(node->read_task("t")->events.size(), 10u);
+  auto removed = client->cleanup_orphaned_tasks();
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(*removed, 1u);
+  auto stats = client->index_statistics();
+  ASSERT_TRUE(stats);
+  auto bus = client->bus_statistics();
+  EXPECT_TRUE(bus);
+}
+
+TEST_F(RemoteStoreTest, ACatchUpSubscriptionThroughAClientSeesHistoryThenLiveWithNoGap) {
+  auto node = serve();
+  for (int i = 0; i < 50; ++i)
+    must_append(*node, make_event("t", "task:state:running"));
+  auto client = connect();
+  ASSERT_TRUE(client);
+  subscribe_options so;
+  so.filter.patterns = {"task:*"};
+  so.catch_up = catch_up_spec{};
+  auto sub = client->subscribe(so);
+  ASSERT_TRUE(sub) << render(sub.error());
+  // Appends race the catch-up, from the node's own process.
+  std::thread writer{[&] {
+    for (int i = 0; i < 50; ++i)
+      must_append(*node, make_event("t", "task:state:done"));
+  }};
+  std::vector<uint64_t> positions;
+  bool caught_up = false;
+  while (positions.size() < 100) {
+    auto d = (*sub)->next(std::chrono::seconds{10});
+    ASSERT_TRUE(d) << "after " << positions.size() << " events";
+    if (d->what == delivery::kind::caught_up)
+      caught_up = true;
+    else if (d->what == delivery::kind::event)
+      positions.push_back(d->position);
+  }
+  writer.join();
+  EXPECT_TRUE(caught_up);
+  for (size_t i = 0; i < positions.size(); ++i)
+    EXPECT_EQ(positions[i], i) << "a gap or a duplicate at " << i;
+}
+
+TEST_F(RemoteStoreTest, AStoppedNodeGivesItsClientsNodeUnavailableAndEndsTheirSubscriptions) {
+  auto node = serve();
+  auto client = connect(std::chrono::seconds{2});
+  ASSERT_TRUE(client);
+  subscribe_options so;
+  so.filter.patterns = {"*"};
+  auto sub = client->subscribe(so);
+  ASSERT_TRUE(sub);
+  node.reset();
+  auto start = std::chrono::steady_clock::now();
+  auto res = client->append(make_event("t", "task:state:running"));
+  ASSERT_FALSE(res);
+  EXPECT_TRUE(is(res.error(), errc::node_unavailable)) << render(res.error());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{4});
+  EXPECT_FALSE((*sub)->next(std::chrono::seconds{5}));
+  EXPECT_TRUE(is((*sub)->error(), errc::node_unavailable)) << render((*sub)->error());
+}
+
+TEST_F(RemoteStoreTest, TheNodeFileNamesTheEndpointWhileServingAndGoesWithTheNode) {
+  auto node = serve();
+  ASSERT_TRUE(node);
+  auto text = slurp(fs::path(root()) / "NODE");
+  EXPECT_NE(text.find("host 127.0.0.1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("pid " + std::to_string(::getpid()) + "\n"), std::string::npos) << text;
+  node.reset();
+  EXPECT_FALSE(fs::exists(fs::path(root()) / "NODE"));
+  connect_options co;
+  co.root = root();
+  auto client = store::connect(co);
+  ASSERT_FALSE(client);
+  EXPECT_TRUE(is(client.error(), errc::node_unavailable)) << render(client.error());
+}
+
+TEST_F(RemoteStoreTest, AStaleNodeFileOfADeadProcessIsIgnoredAndReplaced) {
+  fs::create_directories(root());
+  pid_t child = ::fork();
+  if (child == 0)
+    ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  spit(fs::path(root()) / "NODE", "evstore-node 1\nhost 127.0.0.1\nport 1\npid "
+                                      + std::to_string(child) + "\n");
+  connect_options co;
+  co.root = root();
+  auto refused = store::connect(co);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(render(refused.error()).find("gone"), std::string::npos) << render(refused.error());
+  auto node = serve();
+  ASSERT_TRUE(node);
+  auto client = connect();
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(client->list_tasks());
+}
+
+TEST_F(RemoteStoreTest, ANodeThatStallsGivesItsClientAnErrorWithinTheTimeout) {
+  // The node in a child process, stopped with SIGSTOP after the client connected: its socket stays
+  // open and nothing answers.
+  fs::create_directories(root());
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    store_options opts;
+    opts.root = root();
+    opts.serve = true;
+    auto db = store::open(opts);
+    char c = db ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  auto client = connect(std::chrono::milliseconds{500});
+  ASSERT_TRUE(client);
+  must_append(*client, make_event("t", "task:state:running"));
+  ::kill(child, SIGSTOP);
+  auto start = std::chrono::steady_clock::now();
+  auto res = client->read_task("t");
+  auto took = std::chrono::steady_clock::now() - start;
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_FALSE(res);
+  EXPECT_TRUE(is(res.error(), errc::node_unavailable)) << render(res.error());
+  EXPECT_LT(took, std::chrono::seconds{3});
+}
+
+namespace {
+
+/// What a peer gets when it connects to `port` on loopback with the actor system `sys`: the remote
+/// store actor, or the error. Bounded, so a test never hangs on a handshake.
+caf::expected<store_actor> raw_connect(caf::actor_system& sys, bool tls, uint16_t port) {
+  caf::scoped_actor self{sys};
+  caf::expected<store_actor> out{caf::error{}};
+  auto mm = tls ? caf::actor_cast<caf::actor>(sys.openssl_manager().actor_handle())
+                : caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
+  self->request(mm, std::chrono::seconds{5}, caf::connect_atom::value, std::string{"127.0.0.1"}, port)
+    .receive(
+      [&](const caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>&) {
+        out = caf::actor_cast<store_actor>(std::move(ptr));
+      },
+      [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
+uint16_t served_port(const std::string& root) {
+  auto dir = store_root::open(root, false);
+  auto where = read_endpoint(**dir);
+  return (*where)->port;
+}
+
+} // namespace
+
+TEST_F(RemoteStoreTest, APeerWithoutTheCredentialCannotConnectNorReadAnEvent) {
+  auto node = serve();
+  ASSERT_TRUE(node);
+  must_append(*node, make_event("secret", "task:state:running"));
+  auto before = snapshot_tree(root());
+  auto port = served_port(root());
+  // TLS without a certificate (CAF's anonymous mode), and CAF's plain middleman without TLS.
+  for (bool tls : {true, false}) {
+    system_config cfg;
+    cfg.load<caf::io::middleman>();
+    if (tls)
+      cfg.load<caf::openssl::manager>();
+    caf::actor_system sys{cfg};
+    auto peer = raw_connect(sys, tls, port);
+    EXPECT_FALSE(peer) << (tls ? "anonymous TLS" : "plain BASP") << " connected";
+  }
+  EXPECT_EQ(snapshot_tree(root()), before);
+  EXPECT_EQ(node->read_task("secret")->events.size(), 1u);
+}
+
+TEST_F(RemoteStoreTest, APeerWithAnotherStoresCredentialCannotConnect) {
+  auto node = serve();
+  ASSERT_TRUE(node);
+  temp_dir other;
+  auto wrong = ensure_node_credential(other.str("store"));
+  ASSERT_TRUE(wrong) << render(wrong.error());
+  connect_options co;
+  co.host = "127.0.0.1";
+  co.port = served_port(root());
+  co.credential = *wrong;
+  co.timeout = std::chrono::seconds{3};
+  auto client = store::connect(co);
+  ASSERT_FALSE(client);
+  EXPECT_TRUE(is(client.error(), errc::node_unavailable)) << render(client.error());
+  // The right one, copied elsewhere, connects by host and port.
+  co.credential = node_credential_path(root());
+  auto ok = store::connect(co);
+  ASSERT_TRUE(ok) << render(ok.error());
+  EXPECT_TRUE((*ok)->list_tasks());
+}
+
+TEST_F(RemoteStoreTest, ANodeListensOnLoopbackUnlessAsked) {
+  auto node = serve();
+  ASSERT_TRUE(node);
+  auto port = served_port(root());
+  // /proc/net/tcp lists listening sockets (state 0A) as hex address:port; loopback is 0100007F.
+  char want[32];
+  std::snprintf(want, sizeof want, "0100007F:%04X", port);
+  auto tcp = slurp("/proc/net/tcp") + slurp("/proc/net/tcp6");
+  EXPECT_NE(tcp.find(want), std::string::npos) << "not listening on 127.0.0.1:" << port;
+  char any[32];
+  std::snprintf(any, sizeof any, "00000000:%04X", port);
+  EXPECT_EQ(tcp.find(any), std::string::npos) << "listening on every address";
+}
