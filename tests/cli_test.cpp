@@ -6,6 +6,9 @@
 #include <map>
 #include <thread>
 
+#include <csignal>
+
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -611,4 +614,66 @@ TEST_F(CliTest, TheEpochIsStoredAsGivenAndAnEmptyTsOnStdinIsAnError) {
   EXPECT_EQ(r.rc, 1) << r.err;
   EXPECT_NE(r.err.find("invalid_timestamp"), std::string::npos) << r.err;
   EXPECT_EQ(lines(cli("read t").out), 1u);
+}
+
+namespace {
+
+/// `evstore serve` on the test's store, as a child process; the endpoint file tells when it listens.
+pid_t start_serve(const std::string& root, const fs::path& err) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 2);
+    ::execl(EVSTORE_CLI, EVSTORE_CLI, "--root", root.c_str(), "serve", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 1000 && !fs::exists(fs::path(root) / "NODE"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  return child;
+}
+
+} // namespace
+
+TEST_F(CliTest, WhileANodeServesTheStoreCommandsGoThroughItAndSigtermStopsItCleanly) {
+  ASSERT_EQ(cli("append --task t1 --type task:state:running --actor agent").rc, 0);
+  auto serve_err = dir_.path() / "serve.err";
+  pid_t node = start_serve(root(), serve_err);
+  ASSERT_TRUE(fs::exists(fs::path(root()) / "NODE")) << slurp(serve_err);
+  // The node holds the lock, yet appends work: they go through it.
+  auto appended = cli("-v append --task t2 --type task:state:done --actor agent");
+  EXPECT_EQ(appended.rc, 0) << appended.err;
+  EXPECT_TRUE(has(appended.err, "answered by the node")) << appended.err;
+  auto via_node = cli("--verbose query task:state:");
+  EXPECT_EQ(via_node.rc, 0) << via_node.err;
+  EXPECT_EQ(lines(via_node.out), 2u) << via_node.out;
+  EXPECT_TRUE(has(via_node.err, "answered by the node")) << via_node.err;
+  auto files = cli("--no-node -v query task:state:");
+  EXPECT_EQ(files.out, via_node.out);
+  EXPECT_TRUE(has(files.err, "reading the files (--no-node)")) << files.err;
+  // Stopping: exit 0, the endpoint file gone, the lock free for the next writer.
+  ::kill(node, SIGTERM);
+  int status = 0;
+  ::waitpid(node, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(serve_err);
+  EXPECT_FALSE(fs::exists(fs::path(root()) / "NODE"));
+  auto after = cli("-v append --task t3 --type task:state:done --actor agent");
+  EXPECT_EQ(after.rc, 0) << after.err;
+  EXPECT_TRUE(has(after.err, "reading the files")) << after.err;
+  EXPECT_EQ(lines(cli("query task:state:").out), 3u);
+}
+
+TEST_F(CliTest, ConnectNeedsAHostAndAPortAndANodeThatAnswers) {
+  ASSERT_EQ(cli("append --task t --type task:state:done --actor agent").rc, 0);
+  for (const char* bad : {"--connect nowhere query task:", "--connect host:99999 query task:",
+                          "--connect :80 query task:", "serve --listen localhost"})
+    EXPECT_EQ(cli(bad).rc, 2) << bad;
+  // Without a credential: refused before connecting.
+  auto no_credential = cli("--connect 127.0.0.1:1 query task:");
+  EXPECT_EQ(no_credential.rc, 1);
+  EXPECT_TRUE(has(no_credential.err, "bad_credential")) << no_credential.err;
+  // Nothing listens there: an error, not the files.
+  ASSERT_TRUE(ensure_node_credential(root()));
+  auto refused = cli("--connect 127.0.0.1:1 query task:");
+  EXPECT_EQ(refused.rc, 1);
+  EXPECT_TRUE(has(refused.err, "node_unavailable")) << refused.err;
 }

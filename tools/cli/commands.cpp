@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <pthread.h>
+#include <signal.h>
 #include <cstdlib>
 #include <iostream>
 #include <limits>
@@ -50,7 +52,7 @@ std::string task_label(const std::string& task) {
   return task.empty() ? std::string{"(system)"} : "\"" + task + "\"";
 }
 
-std::unique_ptr<store> open_store(const common& c, bool writable) {
+std::unique_ptr<store> open_files(const common& c, bool writable) {
   store_options opts;
   opts.root = c.root;
   opts.read_only = !writable;
@@ -62,6 +64,38 @@ std::unique_ptr<store> open_store(const common& c, bool writable) {
     return nullptr;
   }
   return std::move(*db);
+}
+
+/// The store a command works on: the node named by --connect; else the node serving the root, if
+/// one does (its live index answers queries, and it is the one writer, so writes go through it);
+/// else the files themselves (--no-node forces them). --verbose says which, on stderr.
+std::unique_ptr<store> open_store(const common& c, bool writable) {
+  if (!c.connect.empty() || !c.no_node) {
+    connect_options co;
+    co.root = c.root;
+    co.credential = c.credential;
+    if (!c.connect.empty()) {
+      auto colon = c.connect.rfind(':');
+      co.host = c.connect.substr(0, colon);
+      co.port = static_cast<uint16_t>(std::stoul(c.connect.substr(colon + 1)));
+    }
+    auto db = store::connect(co);
+    if (db) {
+      if (c.verbose)
+        std::cerr << "evstore: answered by the node serving " << c.root << "\n";
+      return std::move(*db);
+    }
+    // A node named explicitly must answer; a root's node is used when there is one.
+    if (!c.connect.empty()) {
+      fail(db.error());
+      return nullptr;
+    }
+    if (c.verbose)
+      std::cerr << "evstore: reading the files (" << reason(db.error()) << ")\n";
+  } else if (c.verbose) {
+    std::cerr << "evstore: reading the files (--no-node)\n";
+  }
+  return open_files(c, writable);
 }
 
 caf::expected<timestamp> parse_ts(const std::string& text, const char* field) {
@@ -660,6 +694,57 @@ int run_verify(const common& c, bool crate) {
   else
     std::cerr << bad << " bad lines, " << unreadable << " logs the store cannot read\n";
   return bad || unreadable ? exit_failure : exit_success;
+}
+
+parsed<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text, bool zero_ok) {
+  parsed<std::pair<std::string, uint16_t>> out;
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    out.problem = "\"" + text + "\" is not HOST:PORT";
+    return out;
+  }
+  auto port = parse_whole_number(text.substr(colon + 1), zero_ok ? 0 : 1, 65535);
+  if (!port) {
+    out.problem = "the port of \"" + text + "\": " + port.error();
+    return out;
+  }
+  out.value = std::make_pair(text.substr(0, colon), static_cast<uint16_t>(*port));
+  return out;
+}
+
+int run_serve(const common& c, const std::string& listen) {
+  auto where = parse_host_port(listen, true);
+  if (!where) {
+    std::cerr << "evstore: usage: --listen " << where.error() << "\n";
+    return exit_usage;
+  }
+  // SIGINT and SIGTERM are taken by sigwait below: blocked before the actor system starts, so
+  // none of its threads is chosen to run a handler.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  store_options opts;
+  opts.root = c.root;
+  opts.ack = c.ack;
+  opts.crate_types_only = c.crate_types_only;
+  opts.serve = true;
+  opts.listen_host = (*where).first;
+  opts.listen_port = (*where).second;
+  auto db = store::open(opts);
+  if (!db)
+    return fail(db.error());
+  std::cerr << "evstore: serving " << c.root << " (the endpoint is in " << c.root
+            << "/NODE); stop with SIGINT or SIGTERM\n";
+  int sig = 0;
+  sigwait(&stop, &sig);
+  // Stops accepting, lets the writers finish and sync what they acknowledged, releases the lock
+  // and removes NODE.
+  db->reset();
+  if (c.verbose)
+    std::cerr << "evstore: stopped serving on signal " << sig << "\n";
+  return 0;
 }
 
 } // namespace evstore::cli

@@ -64,7 +64,20 @@ struct common {
   durability ack = durability::written;
   /// --crate-types: refuse types the Rust crate does not read (store_options::crate_types_only).
   bool crate_types_only = false;
+  /// --no-node: work on the files even when a node serves the store.
+  bool no_node = false;
+  /// --connect HOST:PORT: the node to use (checked by the parser); --credential: its credential
+  /// file (default <root>/node.pem).
+  std::string connect, credential;
+  /// --verbose: say on stderr whether a node or the files answered.
+  bool verbose = false;
 };
+
+/// HOST:PORT with a port in 0..65535 (0 only where `zero_ok`: a listener's "any free port").
+parsed<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text, bool zero_ok);
+
+/// evstore serve: serves the store as a CAF node until SIGINT or SIGTERM, then shuts down cleanly.
+int run_serve(const common& c, const std::string& listen);
 
 struct append_args {
   bool from_stdin = false;

@@ -1,6 +1,8 @@
-// evstore: the command-line tool over a store directory. Reading commands open the store read-only
-// (no lock, so they work while another process writes); append, compact and cleanup take the write
-// lock (compact --dry-run only reads).
+// evstore: the command-line tool over a store directory. When a node serves the store (`evstore
+// serve`, or an orchestrator with store_options::serve), every command goes through it: queries
+// answer from its live index, writes go through the store's one writer. Otherwise reading commands
+// open the store read-only (no lock, so they work while another process writes); append, compact
+// and cleanup take the write lock (compact --dry-run only reads).
 //
 // Exit status: 0 success; 1 a command failed (see stderr); 2 a usage error (unknown command or flag,
 // a number that is negative, too large or not a number, ...), nothing was done; 3 `append` found an
@@ -61,6 +63,21 @@ int main(int argc, char** argv) {
   app.add_option("--format", fmt, "output: jsonl (default) or table")
     ->check(CLI::IsMember({"jsonl", "table"}));
   std::string durability = "written";
+  app.add_flag("--no-node", c.no_node, "work on the files even when a node serves the store");
+  app.add_option_function<std::string>(
+      "--connect",
+      [&](const std::string& text) {
+        auto where = parse_host_port(text, false);
+        if (!where)
+          throw CLI::ValidationError("--connect", where.error());
+        c.connect = text;
+      },
+      "use the node at HOST:PORT (with --credential, or the root's node.pem)")
+    ->type_name("HOST:PORT");
+  app.add_option("--credential", c.credential,
+                 "the store's node credential (default <root>/node.pem)");
+  app.add_flag("-v,--verbose", c.verbose,
+               "say on stderr whether a node or the files answered");
 
   append_args ap;
   auto* append = app.add_subcommand("append", "append one event, or JSON Lines from stdin with '-'");
@@ -169,6 +186,16 @@ int main(int argc, char** argv) {
                    "also report lines the Rust crate would skip (types outside its list, no data, "
                    "ids that are not uuids)");
 
+  std::string listen = "127.0.0.1:0";
+  auto* serve = app.add_subcommand(
+    "serve", "serve the store to other processes as a CAF node until SIGINT or SIGTERM");
+  serve->footer("Only processes that can read <root>/node.pem (created mode 0600) can connect. "
+                "The endpoint is written to <root>/NODE; reading commands use it by themselves.");
+  serve->add_option("--listen", listen,
+                    "address to listen on (default 127.0.0.1:0: loopback, any free port)")
+    ->type_name("HOST:PORT");
+  add_durability(serve, durability);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -195,6 +222,8 @@ int main(int argc, char** argv) {
     rc = run_stats(c);
   else if (*verify)
     rc = run_verify(c, verify_crate);
+  else if (*serve)
+    rc = run_serve(c, listen);
   // Output that never arrived (a full disk, a closed pipe) is a failure, not a success.
   std::cout.flush();
   if (!std::cout) {
