@@ -1,30 +1,103 @@
 #include "node_gate.hpp"
 
+#include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 namespace evstore {
 
 namespace {
 
+// CAF's middleman makes every local actor that sends a message to a peer addressable by that peer
+// (it registers the sender so replies can find it). So nothing but the gate and the relays below
+// ever sends to a peer: a reply is relayed by the gate, never delegated (the store would answer
+// the peer itself, and the peer could then send the store its internal protocol).
+
+/// Ignores exit messages from other nodes: a peer must not stop the gate or a relay, nor can a lost
+/// connection to one peer (remote_link_unreachable through a link it made) stop them.
+template <class Self>
+void refuse_remote_exits(Self* self) {
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (msg.source && msg.source.node() != self->node())
+      return;
+    self->quit(msg.reason);
+  });
+}
+
+/// Stands between the bus and one remote subscriber: it forwards what the bus delivers and the
+/// subscriber's acknowledgements, so the subscriber only ever learns the relay's address. It ends
+/// when the subscriber does (or its connection drops); the bus, which monitors its subscribers,
+/// then drops the subscription.
+caf::behavior relay_behavior(caf::event_based_actor* self, caf::actor subscriber) {
+  refuse_remote_exits(self);
+  self->monitor(subscriber);
+  auto bus = std::make_shared<caf::actor>();
+  self->set_down_handler([=](caf::down_msg& down) {
+    if (down.source == subscriber)
+      self->quit();
+  });
+  auto from_bus = [=] {
+    if (!*bus)
+      *bus = caf::actor_cast<caf::actor>(self->current_sender());
+  };
+  return {
+    [=](bus_event& x) {
+      from_bus();
+      self->send(subscriber, std::move(x));
+    },
+    [=](caught_up& x) {
+      from_bus();
+      self->send(subscriber, x);
+    },
+    [=](lagged& x) {
+      from_bus();
+      self->send(subscriber, x);
+    },
+    [=](bus_ack& x) {
+      if (*bus)
+        self->send(*bus, x);
+    },
+  };
+}
+
+/// Asks the store and relays its answer (or error) to the peer through `promise`.
+template <class Reply, class Request>
+caf::typed_response_promise<Reply> relay(store_actor::pointer self, const store_actor& store,
+                                         Request&& x) {
+  auto promise = self->template make_response_promise<Reply>();
+  self->request(store, caf::infinite, std::forward<Request>(x))
+    .then([promise](Reply& reply) mutable { promise.deliver(std::move(reply)); },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+  return promise;
+}
+
 store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor store) {
+  refuse_remote_exits(self);
   self->monitor(store);
   self->set_down_handler([=](caf::down_msg& down) {
     if (down.source == store)
       self->quit(down.reason);
   });
   return {
-    [=](append_request& x) { return self->delegate(store, std::move(x)); },
-    [=](read_request& x) { return self->delegate(store, std::move(x)); },
-    [=](compact_request& x) { return self->delegate(store, std::move(x)); },
-    [=](compact_all_request& x) { return self->delegate(store, std::move(x)); },
-    [=](list_tasks_request& x) { return self->delegate(store, std::move(x)); },
-    [=](cleanup_request& x) { return self->delegate(store, std::move(x)); },
-    [=](query_request& x) { return self->delegate(store, std::move(x)); },
-    [=](stats_request& x) { return self->delegate(store, std::move(x)); },
-    [=](await_index_request& x) { return self->delegate(store, std::move(x)); },
-    [=](subscribe_request& x) { return self->delegate(store, std::move(x)); },
-    [=](unsubscribe_request& x) { return self->delegate(store, std::move(x)); },
-    [=](bus_stats_request& x) { return self->delegate(store, std::move(x)); },
+    [=](append_request& x) { return relay<append_result>(self, store, std::move(x)); },
+    [=](read_request& x) { return relay<read_result>(self, store, std::move(x)); },
+    [=](compact_request& x) { return relay<compact_result>(self, store, std::move(x)); },
+    [=](compact_all_request& x) { return relay<compact_result>(self, store, std::move(x)); },
+    [=](list_tasks_request& x) { return relay<task_list>(self, store, std::move(x)); },
+    [=](cleanup_request& x) { return relay<cleanup_result>(self, store, std::move(x)); },
+    [=](query_request& x) { return relay<query_result>(self, store, std::move(x)); },
+    [=](stats_request& x) { return relay<index_stats>(self, store, std::move(x)); },
+    [=](await_index_request& x) { return relay<index_stats>(self, store, std::move(x)); },
+    [=](subscribe_request& x) {
+      // A local subscriber (an actor of this process) talks to the bus directly.
+      if (x.subscriber && x.subscriber->node() != self->node()) {
+        auto relay_actor = self->home_system().spawn(
+          relay_behavior, caf::actor_cast<caf::actor>(std::move(x.subscriber)));
+        x.subscriber = caf::actor_cast<caf::strong_actor_ptr>(relay_actor);
+      }
+      return relay<subscribed>(self, store, std::move(x));
+    },
+    [=](unsubscribe_request& x) { self->send(store, std::move(x)); },
+    [=](bus_stats_request& x) { return relay<bus_stats>(self, store, std::move(x)); },
   };
 }
 

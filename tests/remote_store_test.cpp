@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "messages/internal/store_protocol.hpp"
 #include "src/node/endpoint_file.hpp"
 #include "src/storage/full_scan.hpp"
 #include "support/store_fixture.hpp"
@@ -320,4 +321,61 @@ TEST_F(RemoteStoreTest, ANodeListensOnLoopbackUnlessAsked) {
   char any[32];
   std::snprintf(any, sizeof any, "00000000:%04X", port);
   EXPECT_EQ(tcp.find(any), std::string::npos) << "listening on every address";
+}
+
+TEST_F(RemoteStoreTest, APeerWhoTrustsTheNodeButPresentsAnotherKeyIsRefusedByTheNode) {
+  auto node = serve();
+  ASSERT_TRUE(node);
+  temp_dir other;
+  auto wrong = ensure_node_credential(other.str("store"));
+  ASSERT_TRUE(wrong);
+  // The client's own check of the node passes (it trusts node.pem); only the node can refuse.
+  system_config cfg;
+  cfg.load<caf::io::middleman>();
+  cfg.load<caf::openssl::manager>();
+  cfg.openssl_certificate = *wrong;
+  cfg.openssl_key = *wrong;
+  cfg.openssl_cafile = node_credential_path(root());
+  caf::actor_system sys{cfg};
+  auto peer = raw_connect(sys, true, served_port(root()));
+  ASSERT_FALSE(peer);
+  EXPECT_NE(peer.error(), caf::sec::request_timeout) << "refused by a hang, not by the node";
+}
+
+TEST_F(RemoteStoreTest, APeerReachesOnlyTheGateNeverTheStoresInternalProtocol) {
+  auto node = serve();
+  ASSERT_TRUE(node);
+  must_append(*node, make_event("t", "task:state:running"));
+  system_config cfg;
+  ASSERT_FALSE(configure_node(cfg, node_credential_path(root())));
+  caf::actor_system sys{cfg};
+  auto gate = raw_connect(sys, true, served_port(root()));
+  ASSERT_TRUE(gate) << sys.render(gate.error());
+  caf::scoped_actor self{sys};
+  // Whoever answers a request is who the peer learns of: it must be the gate itself.
+  caf::strong_actor_ptr answered_by;
+  self->request(*gate, std::chrono::seconds{5}, read_request{"t", 0})
+    .receive([&](read_result&) { answered_by = self->current_sender(); },
+             [&](caf::error& err) { FAIL() << sys.render(err); });
+  ASSERT_TRUE(answered_by);
+  EXPECT_EQ(answered_by, caf::actor_cast<caf::strong_actor_ptr>(*gate));
+  // The store's internal protocol is not in the gate's interface.
+  bool refused = false;
+  self->request(caf::actor_cast<caf::actor>(answered_by), std::chrono::seconds{5},
+                resolve_writers{{"t"}})
+    .receive([&](writer_handles&) { ADD_FAILURE() << "a peer got writer handles"; },
+             [&](caf::error&) { refused = true; });
+  EXPECT_TRUE(refused);
+  // A subscription's deliveries come from a relay of the node, not from its bus.
+  subscribe_options so;
+  connect_options co;
+  co.root = root();
+  auto client = store::connect(co);
+  ASSERT_TRUE(client);
+  auto sub = (*client)->subscribe(so);
+  ASSERT_TRUE(sub);
+  must_append(*node, make_event("t", "task:state:done"));
+  auto d = (*sub)->next(std::chrono::seconds{5});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->ev.type, "task:state:done");
 }

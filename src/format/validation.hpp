@@ -24,7 +24,9 @@ constexpr size_t max_type_bytes = 255;
 /// Keep in step with store_layout.hpp and docs/FORMAT.md.
 constexpr const char* reserved_task_ids[] = {
   "events.jsonl", "events.corrupt", "events.jsonl.compact.tmp", "LOCK", "format_version",
-  "format_version.tmp", "index.checkpoint", "index.checkpoint.tmp"};
+  "format_version.tmp", "index.checkpoint", "index.checkpoint.tmp",
+  // A served store's endpoint and credential (src/node/).
+  "NODE", "NODE.tmp", "node.pem", "node.pem.tmp"};
 
 /// "" (system-wide) or 1-255 bytes of valid UTF-8 without '/', '\\', NUL or control characters,
 /// not "." or "..", and none of reserved_task_ids.

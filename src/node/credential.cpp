@@ -3,9 +3,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,9 +102,12 @@ caf::error ensure_credential(const store_root& root) {
   auto pem = make_credential_pem();
   if (pem.empty())
     return bad(root.display("", credential_file_name), "OpenSSL could not make a key pair");
-  // A name of this process's own, so two processes creating the credential never share a temporary.
-  const std::string tmp = std::string{credential_file_name} + ".tmp." + std::to_string(::getpid());
-  ::unlinkat(root.fd(), tmp.c_str(), 0);
+  // A leftover of a crash is removed (never followed: unlinkat does not follow a symbolic link).
+  // Two processes creating the first credential at once: one may remove the other's temporary, and
+  // that one fails; the next attempt finds the credential in place.
+  const std::string tmp = credential_temp_file_name;
+  if (::unlinkat(root.fd(), tmp.c_str(), 0) != 0 && errno != ENOENT)
+    return io_error("cannot remove", root.display("", tmp), errno);
   unique_fd fd{::openat(root.fd(), tmp.c_str(),
                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)};
   if (!fd)
@@ -127,6 +133,11 @@ caf::error ensure_credential(const store_root& root) {
 }
 
 caf::error check_credential(const std::string& path) {
+  auto text = read_credential(path);
+  return text ? caf::none : text.error();
+}
+
+caf::expected<std::string> read_credential(const std::string& path) {
   unique_fd fd{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)};
   if (!fd) {
     if (errno == ELOOP)
@@ -157,7 +168,36 @@ caf::error check_credential(const std::string& path) {
     return bad(path, "holds no certificate in PEM");
   if (X509_check_private_key(cert.get(), key.get()) != 1)
     return bad(path, "its certificate is not the certificate of its key");
-  return caf::none;
+  return std::move(*text);
+}
+
+caf::expected<std::string> sealed_credential_copy(const std::string& path) {
+  auto text = read_credential(path);
+  if (!text)
+    return text.error();
+  // One sealed copy per distinct credential for the life of the process, however many actor systems
+  // are configured with it (a program that connects again and again holds one descriptor).
+  static std::mutex mtx;
+  static std::map<std::string, std::string> copies;
+  std::lock_guard<std::mutex> guard{mtx};
+  if (auto known = copies.find(*text); known != copies.end())
+    return known->second;
+  int fd = ::memfd_create("evstore-node-credential", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
+    return io_error("cannot create a memory file for", path, errno);
+  size_t done = 0;
+  int err = write_all(fd, text->data(), text->size(), done);
+  if (err == 0
+      && ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+    err = errno;
+  if (err != 0) {
+    ::close(fd);
+    return io_error("cannot copy", path, err);
+  }
+  // Deliberately left open: CAF opens the path whenever it builds a TLS context.
+  auto proc_path = "/proc/self/fd/" + std::to_string(fd);
+  copies.emplace(std::move(*text), proc_path);
+  return proc_path;
 }
 
 } // namespace evstore

@@ -23,15 +23,16 @@ caf::expected<std::string> ensure_node_credential(const std::string& root) {
 }
 
 caf::error configure_node(caf::actor_system_config& cfg, const std::string& credential) {
-  if (auto err = check_credential(credential))
-    return err;
+  auto sealed = sealed_credential_copy(credential);
+  if (!sealed)
+    return sealed.error();
   cfg.load<caf::io::middleman>();
   cfg.load<caf::openssl::manager>();
   // One file is the key, the certificate and the only trust anchor: a peer must present this very
   // certificate and prove it holds its key.
-  cfg.openssl_certificate = credential;
-  cfg.openssl_key = credential;
-  cfg.openssl_cafile = credential;
+  cfg.openssl_certificate = *sealed;
+  cfg.openssl_key = *sealed;
+  cfg.openssl_cafile = *sealed;
   return caf::none;
 }
 
