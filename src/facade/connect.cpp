@@ -6,6 +6,7 @@
 #include <caf/openssl/manager.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actors/node_client.hpp"
 #include "messages/errc.hpp"
 #include "src/node/endpoint_file.hpp"
 #include "src/node/node_errors.hpp"
@@ -102,6 +103,7 @@ caf::expected<std::unique_ptr<store>> store::connect(connect_options opts) {
   }
   if (!handle)
     return handle.error();
+  *handle = spawn_node_client(*sys, *handle);
   store_options shown;
   shown.root = opts.root;
   auto* raw = sys.get();

@@ -48,9 +48,9 @@ caf::expected<std::unique_ptr<store>> store::open(caf::actor_system& sys, store_
 }
 
 store::~store() {
-  // A connected store's node serves others too: only this process's actor system ends.
-  if (!remote_)
-    caf::anon_send_exit(handle_, caf::exit_reason::user_shutdown);
+  // A connected store's handle is its local node client (node_client.hpp): stopping it leaves
+  // the node, which serves others too, running.
+  caf::anon_send_exit(handle_, caf::exit_reason::user_shutdown);
   handle_ = nullptr;
   // With an own system, its destructor waits for the store and the writers it stops to finish, which
   // closes (and, under durability::fsynced, syncs) every file and releases the lock.
