@@ -677,3 +677,63 @@ TEST_F(CliTest, ConnectNeedsAHostAndAPortAndANodeThatAnswers) {
   EXPECT_EQ(refused.rc, 1);
   EXPECT_TRUE(has(refused.err, "node_unavailable")) << refused.err;
 }
+
+TEST_F(CliTest, TailThroughANodePrintsTheLastNThenFollowsAcrossACompactionWithNoGap) {
+  for (int i = 1; i <= 6; ++i)
+    ASSERT_EQ(cli("append --task t1 --type task:state:s" + std::to_string(i) + " --actor agent").rc,
+              0);
+  ASSERT_EQ(cli("append --task t2 --type agent:message --actor agent").rc, 0);
+  auto serve_err = dir_.path() / "serve.err";
+  pid_t node = start_serve(root(), serve_err);
+  ASSERT_TRUE(fs::exists(fs::path(root()) / "NODE")) << slurp(serve_err);
+  // tail in the background: the last 3, then 3 live ones, then it exits (--count 6).
+  auto tail_out = dir_.path() / "tail.out";
+  auto tail_err = dir_.path() / "tail.err";
+  pid_t tail = ::fork();
+  if (tail == 0) {
+    int out = ::open(tail_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(tail_err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execl(EVSTORE_CLI, EVSTORE_CLI, "--root", root().c_str(), "-v", "tail", "task:*", "-n", "3",
+            "--count", "6", "--timeout", "30", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 500 && slurp(tail_out).empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  EXPECT_EQ(cli("compact t1 --max-events 2 --max-age none").rc, 0);
+  for (int i = 7; i <= 9; ++i)
+    ASSERT_EQ(cli("append --task t1 --type task:state:s" + std::to_string(i) + " --actor agent").rc,
+              0);
+  int status = 0;
+  ::waitpid(tail, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(tail_err);
+  auto printed = slurp(tail_out);
+  EXPECT_TRUE(has(slurp(tail_err), "answered by the node")) << slurp(tail_err);
+  ASSERT_EQ(lines(printed), 6u) << printed;
+  size_t at = 0;
+  for (int i = 4; i <= 9; ++i) {
+    auto next = printed.find("\"task:state:s" + std::to_string(i) + "\"", at);
+    EXPECT_NE(next, std::string::npos) << "s" << i << " missing or out of order:\n" << printed;
+    at = next == std::string::npos ? at : next;
+  }
+  ::kill(node, SIGTERM);
+  ::waitpid(node, nullptr, 0);
+}
+
+TEST_F(CliTest, TailWithoutANodePrintsTheLastNMatchingEventsFirst) {
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_EQ(cli("append --task t1 --type task:state:s" + std::to_string(i) + " --actor agent").rc,
+              0);
+    ASSERT_EQ(cli("append --task t2 --type task:statex --actor agent").rc, 0);
+  }
+  // An exact type among others sharing its prefix, across tasks and in one task.
+  auto across = cli("tail task:state:s2 -n 3 --count 1");
+  EXPECT_EQ(across.rc, 0) << across.err;
+  EXPECT_EQ(lines(across.out), 1u);
+  EXPECT_TRUE(has(across.out, "\"task:state:s2\"")) << across.out;
+  auto one_task = cli("tail 'task:*' --task t1 -n 2 --count 2");
+  EXPECT_EQ(one_task.rc, 0) << one_task.err;
+  ASSERT_EQ(lines(one_task.out), 2u) << one_task.out;
+  EXPECT_LT(one_task.out.find("s4"), one_task.out.find("s5")) << one_task.out;
+}

@@ -412,19 +412,141 @@ int run_query(const common& c, const std::string& prefix, uint64_t limit, const 
   return 0;
 }
 
+namespace {
+
+/// The last `n` events matching `filter`, oldest first: of the task if the filter names one, else
+/// across all tasks through the index (a query by the pattern's prefix, widened until `n` events
+/// of the filter are found or there are no more).
+caf::expected<std::vector<event>> last_matching(store& db, const subscription_filter& filter,
+                                                uint64_t n) {
+  std::vector<event> out;
+  if (n == 0)
+    return out;
+  if (filter.task) {
+    auto res = db.read_task(*filter.task);
+    if (!res)
+      return res.error();
+    for (auto& ev : res->events)
+      if (matches(filter, ev))
+        out.push_back(std::move(ev));
+    if (out.size() > n)
+      out.erase(out.begin(), out.end() - static_cast<ptrdiff_t>(n));
+    return out;
+  }
+  const auto& pattern = filter.patterns.front();
+  std::string prefix = pattern == "*" ? std::string{} : pattern;
+  if (prefix.size() >= 2 && prefix.compare(prefix.size() - 2, 2, ":*") == 0)
+    prefix.pop_back(); // "a:b:*" is the prefix "a:b:"
+  for (uint64_t limit = n;; limit *= 4) {
+    auto res = db.query_by_type_prefix(prefix, limit);
+    if (!res)
+      return res.error();
+    out.clear();
+    for (auto& ev : res->events)
+      if (matches(filter, ev))
+        out.push_back(std::move(ev));
+    if (out.size() >= n || res->events.size() < limit) {
+      // Queries answer newest first.
+      if (out.size() > n)
+        out.resize(n);
+      std::reverse(out.begin(), out.end());
+      return out;
+    }
+  }
+}
+
+/// tail through a node: one subscription, history (with -n) then live, no polling, no gap, no
+/// duplicate, and compactions change nothing for it.
+int tail_subscribed(const common& c, store& db, const tail_args& a,
+                    const subscription_filter& filter) {
+  subscribe_options so;
+  so.filter = filter;
+  if (a.last > 0) {
+    catch_up_spec cu;
+    if (filter.task) {
+      auto res = db.read_task(*filter.task);
+      if (!res)
+        return fail(res.error());
+      // A task's catch-up starts at a position; the filter then picks the types. The last N of
+      // the pattern may lie further back than N positions: start where they do.
+      uint64_t seen = 0, from = res->events.size();
+      while (from > 0 && seen < a.last)
+        if (matches(filter, res->events[--from]))
+          ++seen;
+      cu.from = from;
+    } else {
+      cu.limit = a.last;
+    }
+    so.catch_up = cu;
+  }
+  auto sub = db.subscribe(so);
+  if (!sub)
+    return fail(sub.error());
+  event_printer out{c.fmt};
+  uint64_t printed = 0;
+  auto start = std::chrono::steady_clock::now();
+  while (!interrupted) {
+    if (a.timeout_s > 0
+        && std::chrono::steady_clock::now() - start > std::chrono::duration<double>(a.timeout_s))
+      break;
+    auto d = (*sub)->next(std::chrono::milliseconds{100});
+    if (!d) {
+      if (auto err = (*sub)->error()) {
+        out.flush();
+        return fail(err);
+      }
+      out.flush();
+      continue;
+    }
+    if (d->what == delivery::kind::lagged) {
+      std::cerr << "evstore: tail fell behind and skipped " << d->missed << " events\n";
+      continue;
+    }
+    if (d->what != delivery::kind::event)
+      continue;
+    out.print(d->ev);
+    if (a.count && ++printed >= a.count)
+      break;
+  }
+  out.flush();
+  return 0;
+}
+
+} // namespace
+
 int run_tail(const common& c, const tail_args& a) {
   subscription_filter filter; // the tool reads the tasks itself; the filter judges types
   filter.patterns = {a.pattern};
+  if (a.has_task)
+    filter.task = a.task;
   if (auto err = validate(filter))
     return fail(err);
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
+  std::signal(SIGINT, [](int) { interrupted = true; });
+  std::signal(SIGTERM, [](int) { interrupted = true; });
+  if (db->connected())
+    return tail_subscribed(c, *db, a, filter);
+  // --count counts the history too, as through a node.
+  uint64_t printed = 0;
+  if (a.last > 0) {
+    auto history = last_matching(*db, filter, a.last);
+    if (!history)
+      return fail(history.error());
+    event_printer first{c.fmt};
+    for (const auto& ev : *history) {
+      first.print(ev);
+      if (a.count && ++printed >= a.count)
+        break;
+    }
+    first.flush();
+    if (a.count && printed >= a.count)
+      return 0;
+  }
   auto logs = log_inspector::open(c.root);
   if (!logs)
     return fail(logs.error());
-  std::signal(SIGINT, [](int) { interrupted = true; });
-  std::signal(SIGTERM, [](int) { interrupted = true; });
   // Another process writes; we poll: a file whose size changed is read from the last event we saw.
   struct seen {
     uint64_t bytes = 0;
@@ -432,7 +554,6 @@ int run_tail(const common& c, const tail_args& a) {
   };
   std::map<std::string, seen> files;
   event_printer out{c.fmt};
-  uint64_t printed = 0;
   auto start = std::chrono::steady_clock::now();
   for (bool first = true; !interrupted; first = false) {
     auto tasks = chosen_tasks(*db, a.has_task, a.task);

@@ -98,6 +98,8 @@ struct tail_args {
   uint64_t interval_ms = 200;
   /// Stop after printing this many events (0: follow until interrupted).
   uint64_t count = 0;
+  /// -n: print the last N matching events first (0: start at the end).
+  uint64_t last = 0;
   double timeout_s = 0;
 };
 int run_tail(const common& c, const tail_args& a);

@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
   query->add_option("--since", since, "only events at or after this RFC 3339 time");
 
   tail_args tl;
-  auto* tail = app.add_subcommand("tail", "follow new events as other processes write them");
+  auto* tail = app.add_subcommand(
+    "tail", "follow new events: through the node's bus when one serves the store, else by polling");
   tail->add_option("pattern", tl.pattern, "\"*\" (default), a:b:* or an exact type");
   tail->add_option("--task", tl.task, "only this task")->each([&](const std::string&) {
     tl.has_task = true;
@@ -120,6 +121,8 @@ int main(int argc, char** argv) {
   add_number(tail, "--interval-ms", tl.interval_ms, "how often to look (default 200, at most 3600000)",
              1, 3'600'000);
   add_number(tail, "--count", tl.count, "exit after printing N events (default 0: follow)");
+  add_number(tail, "-n,--last", tl.last,
+             "first print the last N matching events (default 0: start at the end)");
   tail->add_option_function<std::string>(
         "--timeout",
         [&](const std::string& text) {
