@@ -452,3 +452,41 @@ TEST_F(RemoteStoreTest, APeerReachesOnlyTheGateNeverTheStoresInternalProtocol) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->ev.type, "task:state:done");
 }
+
+TEST_F(RemoteStoreTest, ASlowSubscriberThroughAClientMissesNothingAndADroppingOneIsToldHowMany) {
+  auto node = serve();
+  auto client = connect();
+  ASSERT_TRUE(node && client);
+  subscribe_options slow;
+  slow.filter.patterns = {"*"};
+  slow.buffer = 4;
+  auto recovering = client->subscribe(slow);
+  slow.drop_on_overflow = true;
+  auto dropping = client->subscribe(slow);
+  ASSERT_TRUE(recovering && dropping);
+  for (int i = 0; i < 200; ++i)
+    must_append(*node, make_event("t", "task:state:running"));
+  // The bus reads what the slow one could not hold back from disk: every event, in order.
+  for (uint64_t want = 0; want < 200; ++want) {
+    auto d = (*recovering)->next(std::chrono::seconds{10});
+    ASSERT_TRUE(d) << "event " << want << " never came";
+    ASSERT_EQ(d->what, delivery::kind::event);
+    ASSERT_EQ(d->position, want);
+  }
+  // The dropping one: what it holds, then (once it has room) a last event, which comes after a
+  // lagged that counts whatever it skipped.
+  uint64_t events = 0, missed = 0;
+  auto drain = [&](std::chrono::milliseconds wait) {
+    while (auto d = (*dropping)->next(wait)) {
+      if (d->what == delivery::kind::lagged)
+        missed += d->missed;
+      else if (d->what == delivery::kind::event)
+        ++events;
+    }
+  };
+  drain(std::chrono::milliseconds{500});
+  must_append(*node, make_event("t", "task:state:done"));
+  drain(std::chrono::milliseconds{2000});
+  EXPECT_EQ(events + missed, 201u);
+  EXPECT_GT(missed, 0u);
+}
