@@ -12,10 +12,13 @@ namespace {
 // ever sends to a peer: a reply is relayed by the gate, never delegated (the store would answer
 // the peer itself, and the peer could then send the store its internal protocol).
 
-/// Ignores exit messages from other nodes: a peer must not stop the gate or a relay, nor can a lost
+/// Ignores exit messages from other nodes, and drops unexpected messages quietly: a peer must not stop the gate or a relay, nor can a lost
 /// connection to one peer (remote_link_unreachable through a link it made) stop them.
 template <class Self>
 void refuse_remote_exits(Self* self) {
+  // What a peer sends outside the interface is answered with unexpected_message, silently: CAF's
+  // default handler would print each one on the node's stderr.
+  self->set_default_handler(caf::drop);
   self->set_exit_handler([=](caf::exit_msg& msg) {
     if (msg.source && msg.source.node() != self->node())
       return;

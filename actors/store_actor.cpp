@@ -450,12 +450,13 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
     opts.index_checkpoint ? load_checkpoint(**root, opts.index_sketch_size)
                           : loaded_checkpoint{std::make_shared<type_index>(opts.index_sketch_size)});
   auto shared_root = *root;
+  auto served_lock = lock;
   auto store = caf::actor_cast<store_actor>(sys.spawn(store_behavior, opts, std::move(sink),
                                                       std::move(*root), std::move(lock),
                                                       std::move(checkpoint), std::move(listing)));
   if (opts.serve) {
-    auto served = serve_store(sys, store, std::move(shared_root), opts.listen_host,
-                              opts.listen_port);
+    auto served = serve_store(sys, store, std::move(shared_root), std::move(served_lock),
+                              opts.listen_host, opts.listen_port);
     if (!served) {
       caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
       return served.error();

@@ -14,7 +14,10 @@
 #include <caf/openssl/manager.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -489,4 +492,46 @@ TEST_F(RemoteStoreTest, ASlowSubscriberThroughAClientMissesNothingAndADroppingOn
   drain(std::chrono::milliseconds{2000});
   EXPECT_EQ(events + missed, 201u);
   EXPECT_GT(missed, 0u);
+}
+
+TEST_F(RemoteStoreTest, ServingOnASystemConfiguredWithAnotherStoresCredentialIsRefused) {
+  temp_dir other;
+  auto foreign = ensure_node_credential(other.str("store"));
+  ASSERT_TRUE(foreign);
+  ASSERT_TRUE(ensure_node_credential(root()));
+  system_config cfg;
+  ASSERT_FALSE(configure_node(cfg, *foreign));
+  caf::actor_system sys{cfg};
+  auto opts = options();
+  opts.serve = true;
+  auto served = spawn_store(sys, opts);
+  ASSERT_FALSE(served);
+  EXPECT_TRUE(is(served.error(), errc::bad_credential)) << render(served.error());
+  EXPECT_FALSE(fs::exists(fs::path(root()) / "NODE"));
+}
+
+TEST_F(RemoteStoreTest, ConnectingToAHostThatNeverAnswersFailsWithinTheTimeout) {
+  ASSERT_TRUE(ensure_node_credential(root()));
+  // A listening socket that never accepts: the TCP handshake completes (the backlog), TLS never
+  // starts.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  connect_options co;
+  co.root = root();
+  co.host = "127.0.0.1";
+  co.port = ntohs(addr.sin_port);
+  co.timeout = std::chrono::milliseconds{300};
+  auto start = std::chrono::steady_clock::now();
+  auto client = store::connect(co);
+  auto took = std::chrono::steady_clock::now() - start;
+  ::close(listener);
+  ASSERT_FALSE(client);
+  EXPECT_TRUE(is(client.error(), errc::node_unavailable)) << render(client.error());
+  EXPECT_LT(took, std::chrono::seconds{2});
 }

@@ -1,6 +1,8 @@
 // store::connect: the facade over a store served by another process (src/node/serve.cpp).
 #include "store.hpp"
 
+#include <thread>
+
 #include <caf/atom.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
@@ -101,8 +103,16 @@ caf::expected<std::unique_ptr<store>> store::connect(connect_options opts) {
                                 + ": " + sys->render(err));
         });
   }
-  if (!handle)
+  if (!handle) {
+    // CAF connects in a blocking call of a detached actor, which the actor system's destructor
+    // waits for: to a host that drops packets, that is the kernel's connect timeout (minutes).
+    // The caller gets its error within its own timeout; the system ends on a thread of its own.
+    std::thread([sys = std::move(sys), cfg = std::move(cfg)]() mutable {
+      sys.reset();
+      cfg.reset();
+    }).detach();
     return handle.error();
+  }
   *handle = spawn_node_client(*sys, *handle);
   store_options shown;
   shown.root = opts.root;

@@ -1,5 +1,8 @@
 #include "serve.hpp"
 
+#include <cerrno>
+
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <caf/actor_system_config.hpp>
@@ -9,9 +12,24 @@
 #include <caf/send.hpp>
 
 #include "actors/node_gate.hpp"
+#include "credential.hpp"
 #include "messages/errc.hpp"
+#include "src/storage/file_io.hpp"
+#include "src/storage/store_layout.hpp"
 
 namespace evstore {
+
+namespace {
+
+/// The bytes of the credential CAF was configured with (a sealed copy; see credential.hpp).
+caf::expected<std::string> read_configured_credential(const std::string& path) {
+  unique_fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (!fd)
+    return io_error("cannot open", path, errno);
+  return read_all(fd.get(), path);
+}
+
+} // namespace
 
 caf::error check_node_ready(caf::actor_system& sys) {
   if (!sys.has_middleman() || !sys.has_openssl_manager()
@@ -24,9 +42,19 @@ caf::error check_node_ready(caf::actor_system& sys) {
 
 caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_actor& store,
                                          std::shared_ptr<const store_root> root,
+                                         std::shared_ptr<store_lock> lock,
                                          const std::string& host, uint16_t port) {
   if (auto err = check_node_ready(sys))
     return err;
+  auto own = read_credential(root->display("", credential_file_name));
+  if (!own)
+    return own.error();
+  auto configured = read_configured_credential(sys.config().openssl_certificate);
+  if (!configured || *configured != *own)
+    return make_error(errc::bad_credential,
+                      "the actor system is configured with another credential than "
+                        + root->display("", credential_file_name)
+                        + " (configure_node with this store's credential)");
   auto gate = spawn_node_gate(sys, store);
   auto bound = caf::openssl::publish(gate, port, host.c_str(), false);
   if (!bound) {
@@ -46,7 +74,7 @@ caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_act
   // message to the middleman and the file removal is a few system calls.
   auto mm = sys.openssl_manager().actor_handle();
   auto addr = caf::actor_cast<caf::actor_addr>(gate);
-  caf::actor_cast<caf::abstract_actor*>(gate)->attach_functor([mm, addr, root, where] {
+  caf::actor_cast<caf::abstract_actor*>(gate)->attach_functor([mm, addr, root, where, lock] {
     caf::anon_send(mm, caf::unpublish_atom::value, addr, where.port);
     remove_endpoint(*root, where);
   });
