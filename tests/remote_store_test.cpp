@@ -535,3 +535,52 @@ TEST_F(RemoteStoreTest, ConnectingToAHostThatNeverAnswersFailsWithinTheTimeout) 
   EXPECT_TRUE(is(client.error(), errc::node_unavailable)) << render(client.error());
   EXPECT_LT(took, std::chrono::seconds{2});
 }
+
+TEST_F(RemoteStoreTest, AClientProcessThatDiesLeavesNoSubscriptionOnTheNode) {
+  // The client: another process that subscribes twice and exits without unsubscribing. Forked
+  // before this process starts any thread; it starts when the node serves.
+  int go[2], ready[2];
+  ASSERT_EQ(::pipe(go), 0);
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    char start = 0;
+    if (::read(go[0], &start, 1) != 1)
+      ::_exit(1);
+    connect_options co;
+    co.root = root();
+    auto client = store::connect(co);
+    bool ok = false;
+    if (client) {
+      subscribe_options so;
+      auto a = (*client)->subscribe(so);
+      so.catch_up = catch_up_spec{};
+      auto b = (*client)->subscribe(so);
+      ok = a && b;
+    }
+    char c = ok ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    ::_exit(0); // no destructor runs: nothing is unsubscribed
+  }
+  auto node = serve();
+  ASSERT_TRUE(node);
+  ASSERT_EQ(::write(go[1], "g", 1), 1);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  ::waitpid(child, nullptr, 0);
+  uint64_t left = 1;
+  for (int i = 0; i < 500 && left > 0; ++i) {
+    auto stats = node->bus_statistics();
+    ASSERT_TRUE(stats);
+    left = stats->subscriptions;
+    if (left > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  EXPECT_EQ(left, 0u) << "subscriptions of a dead client are still on the node";
+  // The node serves on.
+  must_append(*node, make_event("t", "task:state:running"));
+  auto client = connect();
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(client->list_tasks());
+}
