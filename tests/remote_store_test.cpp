@@ -584,3 +584,41 @@ TEST_F(RemoteStoreTest, AClientProcessThatDiesLeavesNoSubscriptionOnTheNode) {
   ASSERT_TRUE(client);
   EXPECT_TRUE(client->list_tasks());
 }
+
+TEST_F(RemoteStoreTest, PeersThatFailOrVanishNeverCostAnotherClientItsConnection) {
+  auto node = serve();
+  auto client = connect();
+  ASSERT_TRUE(node && client);
+  subscribe_options so;
+  so.filter.patterns = {"*"};
+  auto sub = client->subscribe(so);
+  ASSERT_TRUE(sub);
+  auto port = served_port(root());
+  for (int round = 0; round < 12; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    // On the node's one multiplexer thread: a peer that speaks no TLS, or one that vanishes
+    // without closing its TLS session. Each leaves an error in OpenSSL's queue of that thread.
+    if (round % 2 == 0) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(port);
+      ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+      (void)!::write(fd, "GET / HTTP/1.0\r\n\r\n", 18);
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+      ::close(fd);
+    } else {
+      auto brief = connect();
+      ASSERT_TRUE(brief);
+      ASSERT_TRUE(brief->list_tasks());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    // The long-lived client still works, and its subscription still delivers.
+    must_append(*node, make_event("t", "task:state:running"));
+    auto d = (*sub)->next(std::chrono::seconds{5});
+    ASSERT_TRUE(d) << render((*sub)->error());
+    auto tasks = client->list_tasks();
+    ASSERT_TRUE(tasks) << render(tasks.error());
+  }
+}

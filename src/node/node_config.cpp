@@ -9,6 +9,8 @@
 
 namespace evstore {
 
+void openssl_error_queue_anchor(); // openssl_error_queue.cpp
+
 std::string node_credential_path(const std::string& root) {
   return root + "/" + credential_file_name;
 }
@@ -23,6 +25,7 @@ caf::expected<std::string> ensure_node_credential(const std::string& root) {
 }
 
 caf::error configure_node(caf::actor_system_config& cfg, const std::string& credential) {
+  openssl_error_queue_anchor();
   auto sealed = sealed_credential_copy(credential);
   if (!sealed)
     return sealed.error();
