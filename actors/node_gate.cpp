@@ -29,13 +29,16 @@ void refuse_remote_exits(Self* self) {
 /// Stands between the bus and one remote subscriber: it forwards what the bus delivers and the
 /// subscriber's acknowledgements, so the subscriber only ever learns the relay's address. It ends
 /// when the subscriber does (or its connection drops); the bus, which monitors its subscribers,
-/// then drops the subscription.
-caf::behavior relay_behavior(caf::event_based_actor* self, caf::actor subscriber) {
+/// then drops the subscription. It also ends with the store, so a node always shuts down, whatever
+/// the middleman knows of the peer.
+caf::behavior relay_behavior(caf::event_based_actor* self, caf::actor subscriber,
+                             store_actor store) {
   refuse_remote_exits(self);
   self->monitor(subscriber);
+  self->monitor(store);
   auto bus = std::make_shared<caf::actor>();
   self->set_down_handler([=](caf::down_msg& down) {
-    if (down.source == subscriber)
+    if (down.source == subscriber || down.source == store)
       self->quit();
   });
   auto from_bus = [=] {
@@ -94,7 +97,7 @@ store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor 
       // A local subscriber (an actor of this process) talks to the bus directly.
       if (x.subscriber && x.subscriber->node() != self->node()) {
         auto relay_actor = self->home_system().spawn(
-          relay_behavior, caf::actor_cast<caf::actor>(std::move(x.subscriber)));
+          relay_behavior, caf::actor_cast<caf::actor>(std::move(x.subscriber)), store);
         x.subscriber = caf::actor_cast<caf::strong_actor_ptr>(relay_actor);
       }
       return relay<subscribed>(self, store, std::move(x));

@@ -632,6 +632,21 @@ pid_t start_serve(const std::string& root, const fs::path& err) {
   return child;
 }
 
+/// SIGTERM to a node, and its exit status; a node that has not exited after 20 s is killed and
+/// reported as -1, so a hang fails the test instead of stopping the suite.
+int stop_node(pid_t node) {
+  ::kill(node, SIGTERM);
+  for (int i = 0; i < 2000; ++i) {
+    int status = 0;
+    if (::waitpid(node, &status, WNOHANG) == node)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  ::kill(node, SIGKILL);
+  ::waitpid(node, nullptr, 0);
+  return -1;
+}
+
 } // namespace
 
 TEST_F(CliTest, WhileANodeServesTheStoreCommandsGoThroughItAndSigtermStopsItCleanly) {
@@ -651,10 +666,7 @@ TEST_F(CliTest, WhileANodeServesTheStoreCommandsGoThroughItAndSigtermStopsItClea
   EXPECT_EQ(files.out, via_node.out);
   EXPECT_TRUE(has(files.err, "reading the files (--no-node)")) << files.err;
   // Stopping: exit 0, the endpoint file gone, the lock free for the next writer.
-  ::kill(node, SIGTERM);
-  int status = 0;
-  ::waitpid(node, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(serve_err);
+  EXPECT_EQ(stop_node(node), 0) << slurp(serve_err);
   EXPECT_FALSE(fs::exists(fs::path(root()) / "NODE"));
   auto after = cli("-v append --task t3 --type task:state:done --actor agent");
   EXPECT_EQ(after.rc, 0) << after.err;
@@ -707,7 +719,8 @@ TEST_F(CliTest, TailThroughANodePrintsTheLastNThenFollowsAcrossACompactionWithNo
               0);
   int status = 0;
   ::waitpid(tail, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(tail_err);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    << slurp(tail_err) << "\nthe node said:\n" << slurp(serve_err);
   auto printed = slurp(tail_out);
   EXPECT_TRUE(has(slurp(tail_err), "answered by the node")) << slurp(tail_err);
   ASSERT_EQ(lines(printed), 6u) << printed;
@@ -717,8 +730,7 @@ TEST_F(CliTest, TailThroughANodePrintsTheLastNThenFollowsAcrossACompactionWithNo
     EXPECT_NE(next, std::string::npos) << "s" << i << " missing or out of order:\n" << printed;
     at = next == std::string::npos ? at : next;
   }
-  ::kill(node, SIGTERM);
-  ::waitpid(node, nullptr, 0);
+  EXPECT_EQ(stop_node(node), 0) << slurp(serve_err);
 }
 
 TEST_F(CliTest, TailWithoutANodePrintsTheLastNMatchingEventsFirst) {
