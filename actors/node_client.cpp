@@ -54,6 +54,9 @@ store_actor::behavior_type client_behavior(stateful_pointer self, store_actor ga
   });
   return {
     [=](append_request& x) { return forward<append_result>(self, gate, std::move(x)); },
+    [=](append_batch_request& x) {
+      return forward<append_batch_result>(self, gate, std::move(x));
+    },
     [=](read_request& x) { return forward<read_result>(self, gate, std::move(x)); },
     [=](compact_request& x) { return forward<compact_result>(self, gate, std::move(x)); },
     [=](compact_all_request& x) { return forward<compact_result>(self, gate, std::move(x)); },

@@ -85,6 +85,9 @@ store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor 
   });
   return {
     [=](append_request& x) { return relay<append_result>(self, store, std::move(x)); },
+    [=](append_batch_request& x) {
+      return relay<append_batch_result>(self, store, std::move(x));
+    },
     [=](read_request& x) { return relay<read_result>(self, store, std::move(x)); },
     [=](compact_request& x) { return relay<compact_result>(self, store, std::move(x)); },
     [=](compact_all_request& x) { return relay<compact_result>(self, store, std::move(x)); },

@@ -146,6 +146,47 @@ caf::delegated<Reply> route(store_pointer self, const std::string& task, Request
   return self->delegate(writer_for(self, task), std::forward<Request>(req));
 }
 
+// Each append of a batch goes to its task's writer as a request of the store's own, in the batch's
+// order (a writer's mailbox keeps it); the reply waits for them all.
+caf::result<append_batch_result> append_batch(store_pointer self, append_batch_request& req) {
+  const size_t n = req.appends.size();
+  if (n == 0)
+    return append_batch_result{};
+  struct batch {
+    append_batch_result out;
+    size_t pending = 0;
+    caf::typed_response_promise<append_batch_result> promise;
+  };
+  auto state = std::make_shared<batch>();
+  state->out.outcomes.resize(n);
+  state->pending = n;
+  state->promise = self->make_response_promise<append_batch_result>();
+  auto settle = [state] {
+    if (--state->pending == 0)
+      state->promise.deliver(std::move(state->out));
+  };
+  for (size_t i = 0; i < n; ++i) {
+    auto& one = req.appends[i];
+    if (auto err = validate_task_id(one.ev.task)) {
+      state->out.outcomes[i].error = std::move(err);
+      settle();
+      continue;
+    }
+    auto writer = writer_for(self, one.ev.task);
+    self->request(writer, caf::infinite, std::move(one))
+      .then(
+        [state, settle, i](append_result& res) {
+          state->out.outcomes[i].result = std::move(res);
+          settle();
+        },
+        [state, settle, i](caf::error& err) {
+          state->out.outcomes[i].error = std::move(err);
+          settle();
+        });
+  }
+  return state->promise;
+}
+
 // True if cleanup could remove `task`: its events file is missing or empty, or a live writer may be
 // about to change that (only the writer can tell, in order with its appends and compactions).
 bool cleanup_candidate(store_pointer self, const std::string& task) {
@@ -372,6 +413,7 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
       auto task = req.ev.task;
       return route<append_result>(self, task, std::move(req));
     },
+    [=](append_batch_request& req) { return append_batch(self, req); },
     [=](read_request& req) {
       auto task = req.task;
       return route<read_result>(self, task, std::move(req));

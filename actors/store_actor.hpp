@@ -23,6 +23,7 @@ namespace evstore {
 
 using store_actor = caf::typed_actor<
   caf::replies_to<append_request>::with<append_result>,
+  caf::replies_to<append_batch_request>::with<append_batch_result>,
   caf::replies_to<read_request>::with<read_result>,
   caf::replies_to<compact_request>::with<compact_result>,
   caf::replies_to<compact_all_request>::with<compact_result>,

@@ -32,6 +32,25 @@ struct append_result {
   bool duplicate = false;
 };
 
+/// Appends many events with one request, each exactly as its own append_request (validation,
+/// expected version, retried ids), in order (so in order per task), and every one of them whatever
+/// happens to the others. Replies `append_batch_result`. For a client of a node, one round trip
+/// instead of one per event.
+struct append_batch_request {
+  std::vector<append_request> appends;
+};
+
+/// One append of a batch: its result, or why it failed.
+struct append_outcome {
+  caf::optional<append_result> result;
+  caf::error error;
+};
+
+/// The outcomes of a batch, in the order of its appends.
+struct append_batch_result {
+  std::vector<append_outcome> outcomes;
+};
+
 /// Counters a read reports beside its events, so bad lines are never silent.
 struct read_stats {
   /// Lines that are not JSON or not a valid event; skipped.
@@ -128,6 +147,21 @@ typename Inspector::result_type inspect(Inspector& f, append_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, append_result& x) {
   return f(caf::meta::type_name("evstore::append_result"), x.ev, x.position, x.duplicate);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, append_batch_request& x) {
+  return f(caf::meta::type_name("evstore::append_batch_request"), x.appends);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, append_outcome& x) {
+  return f(caf::meta::type_name("evstore::append_outcome"), x.result, x.error);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, append_batch_result& x) {
+  return f(caf::meta::type_name("evstore::append_batch_result"), x.outcomes);
 }
 
 template <class Inspector>

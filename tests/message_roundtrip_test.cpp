@@ -131,6 +131,9 @@ TEST(MessageRoundtripTest, EveryRegisteredTypeIsEchoedUnchangedBetweenTwoSystems
   ev.task = "t";
   ev.type = "task:state:running";
   echo_all(ev, retention_policy{}, append_request{ev, uint64_t{3}}, append_result{},
+           append_batch_request{{append_request{ev, caf::none}}},
+           append_outcome{append_result{}, make_error(errc::invalid_type, "x")},
+           append_batch_result{},
            read_stats{}, read_request{}, read_result{}, compact_request{}, compact_result{},
            compact_all_request{}, list_tasks_request{}, task_list{}, cleanup_request{},
            cleanup_result{}, query_request{"task:", 5, caf::none}, query_result{}, appended{},

@@ -1,7 +1,7 @@
 // A connected store answers exactly as a local one: the same random operation sequences (appends
 // with fixed ids and timestamps, expected versions right and wrong, retried ids, reads from random
 // positions, listings, queries with and without `since`, compactions, cleanups, bad input) applied
-// to a store in this process and, through store::connect, to a node serving another root. Every
+// and batches of them, to a store in this process and, through store::connect, to a node serving another root. Every
 // answer and every error must be equal, and every query through the client equal the full scan.
 #include <random>
 
@@ -71,7 +71,39 @@ TEST_P(RemoteEquivalenceTest, AConnectedStoreAnswersEveryOperationAsALocalOne) {
   for (int step = 0; step < 300; ++step) {
     SCOPED_TRACE("step " + std::to_string(step));
     const auto op = rng() % 100;
-    if (op < 55) {
+    if (op < 10) {
+      // A batch: new events, some for a bad task, some retries of earlier ones.
+      std::vector<append_request> batch;
+      for (size_t k = 1 + rng() % 8; k > 0; --k) {
+        event ev;
+        if (!appended.empty() && rng() % 6 == 0) {
+          ev = appended[rng() % appended.size()];
+        } else {
+          ev.id = make_uuid_v4();
+          ev.task = rng() % 15 == 0 ? "bad/task" : task_of();
+          ev.type = types[rng() % std::size(types)];
+          ev.actor = actor_kind::agent;
+          ev.ts = base + std::chrono::milliseconds{static_cast<int64_t>(rng() % 3000)};
+        }
+        batch.push_back(append_request{ev, caf::none});
+      }
+      auto ra = a.append_batch(batch);
+      auto rb = b.append_batch(batch);
+      ASSERT_EQ(code_of(ra), code_of(rb));
+      ASSERT_TRUE(ra) << render(ra.error());
+      ASSERT_EQ(ra->size(), batch.size());
+      ASSERT_EQ(rb->size(), batch.size());
+      for (size_t k = 0; k < batch.size(); ++k) {
+        EXPECT_EQ(code_of((*ra)[k].error), code_of((*rb)[k].error)) << "batch item " << k;
+        ASSERT_EQ(bool((*ra)[k].result), bool((*rb)[k].result)) << "batch item " << k;
+        if ((*ra)[k].result) {
+          EXPECT_EQ((*ra)[k].result->position, (*rb)[k].result->position);
+          EXPECT_EQ((*ra)[k].result->duplicate, (*rb)[k].result->duplicate);
+          if (!(*ra)[k].result->duplicate)
+            appended.push_back(batch[k].ev);
+        }
+      }
+    } else if (op < 55) {
       event ev;
       // A retry of an earlier id now and then: a duplicate, or a conflict if the content differs.
       if (!appended.empty() && rng() % 12 == 0) {

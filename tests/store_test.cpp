@@ -471,3 +471,37 @@ TEST_F(StoreTest, AppendRefusesATimestampNoReaderCouldParse) {
   EXPECT_EQ(read->events[0].ts, earliest_writable_timestamp);
   EXPECT_EQ(read->events[1].ts, latest_writable_timestamp);
 }
+
+TEST_F(StoreTest, ABatchAppendsEachEventAsItsOwnAppendWouldInOrder) {
+  auto db = open_store();
+  auto first = must_append(*db, make_event("t", "task:state:running"));
+  std::vector<append_request> batch;
+  batch.push_back({make_event("t", "task:state:testing"), caf::none});
+  batch.push_back({make_event("bad/task", "task:state:testing"), caf::none}); // refused alone
+  batch.push_back({make_event("t", "task:state:done"), uint64_t{7}});         // wrong version
+  batch.push_back({first.ev, caf::none});                                     // a retry
+  batch.push_back({make_event("u", "agent:message"), caf::none});
+  batch.push_back({make_event("t", "task:state:done"), uint64_t{2}});         // right version
+  auto res = db->append_batch(batch);
+  ASSERT_TRUE(res) << render(res.error());
+  ASSERT_EQ(res->size(), 6u);
+  ASSERT_TRUE((*res)[0].result);
+  EXPECT_EQ((*res)[0].result->position, 1u);
+  EXPECT_TRUE(is((*res)[1].error, errc::invalid_task_id)) << render((*res)[1].error);
+  EXPECT_TRUE(is((*res)[2].error, errc::version_conflict)) << render((*res)[2].error);
+  ASSERT_TRUE((*res)[3].result);
+  EXPECT_TRUE((*res)[3].result->duplicate);
+  EXPECT_EQ((*res)[3].result->position, 0u);
+  ASSERT_TRUE((*res)[4].result);
+  EXPECT_EQ((*res)[4].result->position, 0u);
+  ASSERT_TRUE((*res)[5].result) << render((*res)[5].error);
+  EXPECT_EQ((*res)[5].result->position, 2u);
+  auto t = db->read_task("t");
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->events.size(), 3u);
+  EXPECT_EQ(t->events[1].type, "task:state:testing");
+  EXPECT_EQ(t->events[2].type, "task:state:done");
+  auto empty = db->append_batch({});
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+}

@@ -72,6 +72,14 @@ caf::expected<append_result> store::append(event ev, caf::optional<uint64_t> exp
   return ask<append_result>(append_request{std::move(ev), expected_version});
 }
 
+caf::expected<std::vector<append_outcome>>
+store::append_batch(std::vector<append_request> appends) {
+  auto res = ask<append_batch_result>(append_batch_request{std::move(appends)});
+  if (!res)
+    return res.error();
+  return std::move(res->outcomes);
+}
+
 caf::expected<read_result> store::read_task(const std::string& task, uint64_t from) {
   return ask<read_result>(read_request{task, from});
 }

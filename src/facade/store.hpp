@@ -109,6 +109,11 @@ public:
   /// errc::version_conflict unless the task holds exactly that many events.
   caf::expected<append_result> append(event ev, caf::optional<uint64_t> expected_version = caf::none);
 
+  /// Appends many events with one request (to a connected store: one round trip), each exactly as
+  /// append() would, in order; their outcomes in the same order. Fails as a whole only if the store
+  /// cannot be asked.
+  caf::expected<std::vector<append_outcome>> append_batch(std::vector<append_request> appends);
+
   /// Events of `task` in file order, from the `from`-th valid event on.
   caf::expected<read_result> read_task(const std::string& task, uint64_t from = 0);
 

@@ -16,6 +16,9 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<retention_policy>("evstore::retention_policy");
   cfg.add_message_type<append_request>("evstore::append_request");
   cfg.add_message_type<append_result>("evstore::append_result");
+  cfg.add_message_type<append_batch_request>("evstore::append_batch_request");
+  cfg.add_message_type<append_outcome>("evstore::append_outcome");
+  cfg.add_message_type<append_batch_result>("evstore::append_batch_result");
   cfg.add_message_type<read_stats>("evstore::read_stats");
   cfg.add_message_type<read_request>("evstore::read_request");
   cfg.add_message_type<read_result>("evstore::read_result");
