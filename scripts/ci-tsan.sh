@@ -8,7 +8,9 @@
 # a race. Suppressing CAF's frames instead would hide every report, because all actor code runs under
 # them. So this stage builds the very CAF version Debian ships (0.17.6) from the upstream tarball of
 # Debian's source package, checked against the SHA-256 in the package's .dsc, with -fsanitize=thread
-# (core, io and openssl: about 3 minutes on 2 cores; cached in build-caf-tsan/). No suppressions are needed.
+# (core, io and openssl: about 3 minutes on 2 cores; cached in build-caf-tsan/). `-include limits`:
+# the upstream libcaf_io uses std::numeric_limits without <limits>, which GCC 12 no longer pulls in
+# through other headers (Debian's package patches that; the upstream tarball alone does not).. No suppressions are needed.
 #
 # InstalledPackageIsConsumable is skipped: it builds a program against the installed package, which
 # links Debian's uninstrumented CAF; it tests packaging, not concurrency, and runs in the other stages.
@@ -38,7 +40,8 @@ build_caf() {
   tar -xzf "$caf_dir/src/$tarball" -C "$caf_dir/src"
   src=$(find "$caf_dir/src" -maxdepth 1 -type d -name 'actor-framework-*' | head -1)
   cmake -S "$src" -B "$caf_dir/build" -DCMAKE_BUILD_TYPE=None \
-    -DCMAKE_CXX_FLAGS="-fsanitize=thread -O1 -g1" -DCMAKE_INSTALL_PREFIX="$caf_dir/install" \
+    -DCMAKE_CXX_FLAGS="-fsanitize=thread -O1 -g1 -include limits" \
+    -DCMAKE_INSTALL_PREFIX="$caf_dir/install" \
     -DCAF_NO_EXAMPLES=yes -DCAF_NO_UNIT_TESTS=yes \
     -DCAF_NO_OPENCL=yes -DCAF_NO_PYTHON=yes -DCAF_NO_TOOLS=yes >"$caf_dir/configure.log" 2>&1 || {
     tail -20 "$caf_dir/configure.log"
