@@ -10,7 +10,7 @@
 # Debian's source package, checked against the SHA-256 in the package's .dsc, with -fsanitize=thread
 # (core, io and openssl: about 3 minutes on 2 cores; cached in build-caf-tsan/). `-include limits`:
 # the upstream libcaf_io uses std::numeric_limits without <limits>, which GCC 12 no longer pulls in
-# through other headers (Debian's package patches that; the upstream tarball alone does not).. No suppressions are needed.
+# through other headers (Debian's package patches that; the upstream tarball alone does not). No suppressions are needed.
 #
 # InstalledPackageIsConsumable is skipped: it builds a program against the installed package, which
 # links Debian's uninstrumented CAF; it tests packaging, not concurrency, and runs in the other stages.
