@@ -12,15 +12,18 @@ namespace {
 // ever sends to a peer: a reply is relayed by the gate, never delegated (the store would answer
 // the peer itself, and the peer could then send the store its internal protocol).
 
-/// Ignores exit messages from other nodes, and drops unexpected messages quietly: a peer must not stop the gate or a relay, nor can a lost
-/// connection to one peer (remote_link_unreachable through a link it made) stop them.
+/// Accepts exit messages only from a sender of this process, and drops unexpected messages
+/// quietly. A peer can address the gate (and a relay) and send it an exit, which CAF marks with the
+/// gate's own address as its source; only the sender tells where it came from. (An exit with
+/// exit_reason::kill skips every handler: serve.cpp stops the store when its gate dies.)
 template <class Self>
 void refuse_remote_exits(Self* self) {
   // What a peer sends outside the interface is answered with unexpected_message, silently: CAF's
   // default handler would print each one on the node's stderr.
   self->set_default_handler(caf::drop);
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    if (msg.source && msg.source.node() != self->node())
+    const auto& sender = self->current_sender();
+    if (!sender || sender->node() != self->node())
       return;
     self->quit(msg.reason);
   });

@@ -156,6 +156,14 @@ caf::result<append_batch_result> append_batch(store_pointer self, append_batch_r
     append_batch_result out;
     size_t pending = 0;
     caf::typed_response_promise<append_batch_result> promise;
+    // The store ended with appends of the batch unanswered (their handlers went with it): CAF 0.17
+    // sends nothing for a promise that is dropped, so the asker would wait forever.
+    ~batch() {
+      if (pending > 0 && promise.pending())
+        promise.deliver(make_error(errc::node_unavailable, "the store stopped before the batch was done; "
+                                                   "appends of it may have been written (a retry "
+                                                   "with the same ids is safe)"));
+    }
   };
   auto state = std::make_shared<batch>();
   state->out.outcomes.resize(n);

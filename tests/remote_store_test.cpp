@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -43,7 +44,7 @@ protected:
     return db ? std::move(*db) : nullptr;
   }
 
-  std::unique_ptr<store> connect(std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+  std::unique_ptr<store> connect(std::chrono::milliseconds timeout = std::chrono::seconds{30}) {
     connect_options opts;
     opts.root = root();
     opts.timeout = timeout;
@@ -163,7 +164,7 @@ TEST_F(RemoteStoreTest, ACatchUpSubscriptionThroughAClientSeesHistoryThenLiveWit
 
 TEST_F(RemoteStoreTest, AStoppedNodeGivesItsClientsNodeUnavailableAndEndsTheirSubscriptions) {
   auto node = serve();
-  auto client = connect(std::chrono::seconds{2});
+  auto client = connect(std::chrono::seconds{20});
   ASSERT_TRUE(client);
   subscribe_options so;
   so.filter.patterns = {"*"};
@@ -174,8 +175,9 @@ TEST_F(RemoteStoreTest, AStoppedNodeGivesItsClientsNodeUnavailableAndEndsTheirSu
   auto res = client->append(make_event("t", "task:state:running"));
   ASSERT_FALSE(res);
   EXPECT_TRUE(is(res.error(), errc::node_unavailable)) << render(res.error());
-  // Learnt from the connection, well before the 2 s request timeout.
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{1});
+  // Learnt from the connection, well before the 20 s request timeout (the bound leaves room for a
+  // sanitizer build on a loaded machine).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{10});
   EXPECT_FALSE((*sub)->next(std::chrono::seconds{5}));
   EXPECT_TRUE(is((*sub)->error(), errc::node_unavailable)) << render((*sub)->error());
 }
@@ -219,6 +221,15 @@ namespace {
 
 /// A node in a child process (forked before the test starts any thread of its own), serving
 /// `root` until killed. Returns its pid once it listens, or -1.
+/// One byte from `fd` within 30 s; 0 if the writer closed its end (it crashed) or took longer.
+char read_byte_within(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  char c = 0;
+  if (::poll(&p, 1, 30'000) != 1 || ::read(fd, &c, 1) != 1)
+    return 0;
+  return c;
+}
+
 pid_t fork_node(const std::string& root) {
   fs::create_directories(root);
   int ready[2];
@@ -226,6 +237,7 @@ pid_t fork_node(const std::string& root) {
     return -1;
   pid_t child = ::fork();
   if (child == 0) {
+    ::close(ready[0]);
     store_options opts;
     opts.root = root;
     opts.serve = true;
@@ -235,11 +247,15 @@ pid_t fork_node(const std::string& root) {
     for (;;)
       ::pause();
   }
-  char c = 0;
-  bool ok = ::read(ready[0], &c, 1) == 1 && c == 'y';
+  ::close(ready[1]); // so a child that dies before writing is an end of file, not a hang
+  bool ok = read_byte_within(ready[0]) == 'y';
   ::close(ready[0]);
-  ::close(ready[1]);
-  return ok ? child : -1;
+  if (!ok) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    return -1;
+  }
+  return child;
 }
 
 } // namespace
@@ -256,7 +272,7 @@ TEST_F(RemoteStoreTest, ANodeKilledMidAppendLosesNoAcknowledgedEventAndEveryClie
     clients.emplace_back([&, c] {
       connect_options co;
       co.root = root();
-      co.timeout = std::chrono::seconds{3};
+      co.timeout = std::chrono::seconds{30};
       auto db = store::connect(co);
       if (!db) {
         ended[c] = db.error();
@@ -274,14 +290,14 @@ TEST_F(RemoteStoreTest, ANodeKilledMidAppendLosesNoAcknowledgedEventAndEveryClie
     });
   while (started < 3 && std::all_of(ended.begin(), ended.end(), [](auto& e) { return !e; }))
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
-  std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  std::this_thread::sleep_for(std::chrono::milliseconds{500});
   auto killed_at = std::chrono::steady_clock::now();
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
   for (auto& t : clients)
     t.join();
-  // Every client learnt it, from the connection, well within its 3 s timeout.
-  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, std::chrono::seconds{2});
+  // Every client learnt it, from the connection, well within its 30 s timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, std::chrono::seconds{10});
   for (int c = 0; c < 3; ++c) {
     EXPECT_TRUE(is(ended[c], errc::node_unavailable)) << render(ended[c]);
     EXPECT_GT(acked[c].size(), 0u);
@@ -315,7 +331,7 @@ TEST_F(RemoteStoreTest, ANodeThatStallsGivesItsClientAnErrorWithinTheTimeout) {
   ::waitpid(child, nullptr, 0);
   ASSERT_FALSE(res);
   EXPECT_TRUE(is(res.error(), errc::node_unavailable)) << render(res.error());
-  EXPECT_LT(took, std::chrono::seconds{3});
+  EXPECT_LT(took, std::chrono::seconds{10});
 }
 
 namespace {
@@ -489,7 +505,17 @@ TEST_F(RemoteStoreTest, ASlowSubscriberThroughAClientMissesNothingAndADroppingOn
   };
   drain(std::chrono::milliseconds{500});
   must_append(*node, make_event("t", "task:state:done"));
-  drain(std::chrono::milliseconds{2000});
+  // Until the last event (the one of type task:state:done), which comes after every lagged.
+  for (bool last = false; !last;) {
+    auto d = (*dropping)->next(std::chrono::seconds{30});
+    ASSERT_TRUE(d) << "the last event never came";
+    if (d->what == delivery::kind::lagged)
+      missed += d->missed;
+    else if (d->what == delivery::kind::event) {
+      ++events;
+      last = d->ev.type == "task:state:done";
+    }
+  }
   EXPECT_EQ(events + missed, 201u);
   EXPECT_GT(missed, 0u);
 }
@@ -533,7 +559,7 @@ TEST_F(RemoteStoreTest, ConnectingToAHostThatNeverAnswersFailsWithinTheTimeout) 
   ::close(listener);
   ASSERT_FALSE(client);
   EXPECT_TRUE(is(client.error(), errc::node_unavailable)) << render(client.error());
-  EXPECT_LT(took, std::chrono::seconds{2});
+  EXPECT_LT(took, std::chrono::seconds{10});
 }
 
 TEST_F(RemoteStoreTest, AClientProcessThatDiesLeavesNoSubscriptionOnTheNode) {
@@ -544,6 +570,8 @@ TEST_F(RemoteStoreTest, AClientProcessThatDiesLeavesNoSubscriptionOnTheNode) {
   ASSERT_EQ(::pipe(ready), 0);
   pid_t child = ::fork();
   if (child == 0) {
+    ::close(go[1]);
+    ::close(ready[0]);
     char start = 0;
     if (::read(go[0], &start, 1) != 1)
       ::_exit(1);
@@ -562,15 +590,21 @@ TEST_F(RemoteStoreTest, AClientProcessThatDiesLeavesNoSubscriptionOnTheNode) {
     (void)!::write(ready[1], &c, 1);
     ::_exit(0); // no destructor runs: nothing is unsubscribed
   }
+  ::close(go[0]);
+  ::close(ready[1]);
   auto node = serve();
-  ASSERT_TRUE(node);
-  ASSERT_EQ(::write(go[1], "g", 1), 1);
-  char c = 0;
-  ASSERT_EQ(::read(ready[0], &c, 1), 1);
-  ASSERT_EQ(c, 'y');
+  // The child is released either way (closing `go` ends its wait), and reaped.
+  bool released = node && ::write(go[1], "g", 1) == 1;
+  ::close(go[1]);
+  char c = read_byte_within(ready[0]);
+  ::close(ready[0]);
+  if (c != 'y')
+    ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
+  ASSERT_TRUE(released);
+  ASSERT_EQ(c, 'y');
   uint64_t left = 1;
-  for (int i = 0; i < 500 && left > 0; ++i) {
+  for (int i = 0; i < 3000 && left > 0; ++i) {
     auto stats = node->bus_statistics();
     ASSERT_TRUE(stats);
     left = stats->subscriptions;
@@ -621,4 +655,34 @@ TEST_F(RemoteStoreTest, PeersThatFailOrVanishNeverCostAnotherClientItsConnection
     auto tasks = client->list_tasks();
     ASSERT_TRUE(tasks) << render(tasks.error());
   }
+}
+
+TEST_F(RemoteStoreTest, APeersExitMessagesCannotStopTheGateAndAKilledGateStopsItsStore) {
+  auto node = serve();
+  ASSERT_TRUE(node);
+  system_config cfg;
+  ASSERT_FALSE(configure_node(cfg, node_credential_path(root())));
+  caf::actor_system sys{cfg};
+  auto gate = raw_connect(sys, true, served_port(root()));
+  ASSERT_TRUE(gate) << sys.render(gate.error());
+  {
+    caf::scoped_actor self{sys};
+    self->send_exit(*gate, caf::exit_reason::user_shutdown);
+  }
+  caf::anon_send_exit(*gate, caf::exit_reason::user_shutdown);
+  std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  auto client = connect();
+  ASSERT_TRUE(client) << "the gate stopped on a peer's exit message";
+  EXPECT_TRUE(client->list_tasks());
+  // kill passes every handler: the gate ends, and takes its store with it rather than leaving a
+  // store nobody can reach while it holds the lock.
+  caf::anon_send_exit(*gate, caf::exit_reason::kill);
+  bool stopped = false;
+  for (int i = 0; i < 3000 && !stopped; ++i) {
+    stopped = !node->list_tasks();
+    if (!stopped)
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  EXPECT_TRUE(stopped);
+  EXPECT_FALSE(fs::exists(fs::path(root()) / "NODE"));
 }

@@ -11,6 +11,9 @@
 // Newer CAF versions (libcaf_net) clear the queue before each call, as OpenSSL documents; these
 // definitions do the same for CAF 0.17 by taking the place of OpenSSL's four entry points, which
 // they then call (dlsym RTLD_NEXT). They change nothing else.
+#include <cstdio>
+#include <cstdlib>
+
 #include <dlfcn.h>
 
 #include <openssl/err.h>
@@ -29,7 +32,14 @@ namespace {
 
 template <class Fn>
 Fn next_definition(const char* name) {
-  return reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
+  auto fn = reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
+  if (fn == nullptr) {
+    // Only reachable if a program calls CAF's TLS without libssl loaded behind us: nothing sane
+    // to fall back to.
+    std::fprintf(stderr, "evstore: OpenSSL's %s cannot be found (dlsym: %s)\n", name, ::dlerror());
+    std::abort();
+  }
+  return fn;
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/publish.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "actors/node_gate.hpp"
@@ -56,9 +57,14 @@ caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_act
                         + root->display("", credential_file_name)
                         + " (configure_node with this store's credential)");
   auto gate = spawn_node_gate(sys, store);
+  // The gate accepts exits only from a local sender (node_gate.cpp); anon_send_exit has none.
+  auto stop_gate = [&] {
+    caf::scoped_actor self{sys};
+    self->send_exit(gate, caf::exit_reason::user_shutdown);
+  };
   auto bound = caf::openssl::publish(gate, port, host.c_str(), false);
   if (!bound) {
-    caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+    stop_gate();
     return make_error(errc::node_unavailable, "cannot listen on " + host + ":"
                                                 + std::to_string(port) + ": "
                                                 + sys.render(bound.error()));
@@ -67,17 +73,21 @@ caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_act
   if (auto err = write_endpoint(*root, where)) {
     caf::anon_send(sys.openssl_manager().actor_handle(), caf::unpublish_atom::value,
                    caf::actor_cast<caf::actor_addr>(gate), *bound);
-    caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+    stop_gate();
     return err;
   }
   // Runs as the gate ends (after its store did): nothing blocks there, the port is closed by a
   // message to the middleman and the file removal is a few system calls.
   auto mm = sys.openssl_manager().actor_handle();
   auto addr = caf::actor_cast<caf::actor_addr>(gate);
-  caf::actor_cast<caf::abstract_actor*>(gate)->attach_functor([mm, addr, root, where, lock] {
-    caf::anon_send(mm, caf::unpublish_atom::value, addr, where.port);
-    remove_endpoint(*root, where);
-  });
+  // The store too: the gate ends with its store, and a gate that ended first (a peer may send it
+  // an exit with exit_reason::kill, which no handler can refuse) leaves no store unreachable.
+  caf::actor_cast<caf::abstract_actor*>(gate)->attach_functor(
+    [mm, addr, root, where, lock, store] {
+      caf::anon_send(mm, caf::unpublish_atom::value, addr, where.port);
+      remove_endpoint(*root, where);
+      caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+    });
   return where;
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <deque>
 #include <pthread.h>
 #include <signal.h>
 #include <cstdlib>
@@ -414,21 +415,27 @@ int run_query(const common& c, const std::string& prefix, uint64_t limit, const 
 
 namespace {
 
+/// An event and its position among its task's events.
+struct positioned {
+  event ev;
+  uint64_t position = 0;
+};
+
 /// The last `n` events matching `filter`, oldest first: of the task if the filter names one, else
 /// across all tasks through the index (a query by the pattern's prefix, widened until `n` events
 /// of the filter are found or there are no more).
-caf::expected<std::vector<event>> last_matching(store& db, const subscription_filter& filter,
-                                                uint64_t n) {
-  std::vector<event> out;
+caf::expected<std::vector<positioned>> last_matching(store& db, const subscription_filter& filter,
+                                                     uint64_t n) {
+  std::vector<positioned> out;
   if (n == 0)
     return out;
   if (filter.task) {
     auto res = db.read_task(*filter.task);
     if (!res)
       return res.error();
-    for (auto& ev : res->events)
-      if (matches(filter, ev))
-        out.push_back(std::move(ev));
+    for (size_t i = 0; i < res->events.size(); ++i)
+      if (matches(filter, res->events[i]))
+        out.push_back({std::move(res->events[i]), i});
     if (out.size() > n)
       out.erase(out.begin(), out.end() - static_cast<ptrdiff_t>(n));
     return out;
@@ -442,9 +449,9 @@ caf::expected<std::vector<event>> last_matching(store& db, const subscription_fi
     if (!res)
       return res.error();
     out.clear();
-    for (auto& ev : res->events)
-      if (matches(filter, ev))
-        out.push_back(std::move(ev));
+    for (size_t i = 0; i < res->events.size(); ++i)
+      if (matches(filter, res->events[i]))
+        out.push_back({std::move(res->events[i]), i < res->positions.size() ? res->positions[i] : 0});
     if (out.size() >= n || res->events.size() < limit) {
       // Queries answer newest first.
       if (out.size() > n)
@@ -461,22 +468,17 @@ int tail_subscribed(const common& c, store& db, const tail_args& a,
                     const subscription_filter& filter) {
   subscribe_options so;
   so.filter = filter;
+  // A task's history is its events from a position on; the last N of the pattern are kept here
+  // until caught_up, so no position is ever computed from a read that a compaction could make stale
+  // before the subscription starts. Across tasks the bus keeps the last N itself.
+  std::deque<event> held;
+  const bool hold = a.last > 0 && filter.task;
   if (a.last > 0) {
     catch_up_spec cu;
-    if (filter.task) {
-      auto res = db.read_task(*filter.task);
-      if (!res)
-        return fail(res.error());
-      // A task's catch-up starts at a position; the filter then picks the types. The last N of
-      // the pattern may lie further back than N positions: start where they do.
-      uint64_t seen = 0, from = res->events.size();
-      while (from > 0 && seen < a.last)
-        if (matches(filter, res->events[--from]))
-          ++seen;
-      cu.from = from;
-    } else {
+    if (filter.task)
+      cu.from = 0;
+    else
       cu.limit = a.last;
-    }
     so.catch_up = cu;
   }
   auto sub = db.subscribe(so);
@@ -484,6 +486,11 @@ int tail_subscribed(const common& c, store& db, const tail_args& a,
     return fail(sub.error());
   event_printer out{c.fmt};
   uint64_t printed = 0;
+  bool holding = hold;
+  auto show = [&](const event& ev) {
+    out.print(ev);
+    return a.count && ++printed >= a.count;
+  };
   auto start = std::chrono::steady_clock::now();
   while (!interrupted) {
     if (a.timeout_s > 0
@@ -502,10 +509,26 @@ int tail_subscribed(const common& c, store& db, const tail_args& a,
       std::cerr << "evstore: tail fell behind and skipped " << d->missed << " events\n";
       continue;
     }
+    if (d->what == delivery::kind::caught_up && holding) {
+      holding = false;
+      bool done = false;
+      for (const auto& ev : held)
+        if ((done = show(ev)))
+          break;
+      held.clear();
+      if (done)
+        break;
+      continue;
+    }
     if (d->what != delivery::kind::event)
       continue;
-    out.print(d->ev);
-    if (a.count && ++printed >= a.count)
+    if (holding) {
+      held.push_back(std::move(d->ev));
+      if (held.size() > a.last)
+        held.pop_front();
+      continue;
+    }
+    if (show(d->ev))
       break;
   }
   out.flush();
@@ -530,20 +553,6 @@ int run_tail(const common& c, const tail_args& a) {
     return tail_subscribed(c, *db, a, filter);
   // --count counts the history too, as through a node.
   uint64_t printed = 0;
-  if (a.last > 0) {
-    auto history = last_matching(*db, filter, a.last);
-    if (!history)
-      return fail(history.error());
-    event_printer first{c.fmt};
-    for (const auto& ev : *history) {
-      first.print(ev);
-      if (a.count && ++printed >= a.count)
-        break;
-    }
-    first.flush();
-    if (a.count && printed >= a.count)
-      return 0;
-  }
   auto logs = log_inspector::open(c.root);
   if (!logs)
     return fail(logs.error());
@@ -583,6 +592,23 @@ int run_tail(const common& c, const tail_args& a) {
         if (!matches(filter, ev))
           continue;
         out.print(ev);
+        if (a.count && ++printed >= a.count) {
+          out.flush();
+          return 0;
+        }
+      }
+    }
+    // History after the first look, and only what that look counted: an event appended since is
+    // printed by the next look, never twice and never skipped.
+    if (first && a.last > 0) {
+      auto history = last_matching(*db, filter, a.last);
+      if (!history)
+        return fail(history.error());
+      for (const auto& h : *history) {
+        auto f = files.find(h.ev.task);
+        if (f == files.end() || h.position >= f->second.events)
+          continue;
+        out.print(h.ev);
         if (a.count && ++printed >= a.count) {
           out.flush();
           return 0;
