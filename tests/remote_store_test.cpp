@@ -360,6 +360,23 @@ uint16_t served_port(const std::string& root) {
   return (*where)->port;
 }
 
+/// A peer holding the store's credential that talks CAF's protocol to the gate itself, as any actor
+/// code may (remote_actor), rather than through the facade.
+struct trusted_peer {
+  system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::expected<store_actor> gate{caf::error{}};
+
+  explicit trusted_peer(const std::string& root) {
+    if (auto err = configure_node(cfg, node_credential_path(root))) {
+      gate = std::move(err);
+      return;
+    }
+    sys = std::make_unique<caf::actor_system>(cfg);
+    gate = raw_connect(*sys, true, served_port(root));
+  }
+};
+
 } // namespace
 
 TEST_F(RemoteStoreTest, APeerWithoutTheCredentialCannotConnectNorReadAnEvent) {
@@ -440,11 +457,10 @@ TEST_F(RemoteStoreTest, APeerReachesOnlyTheGateNeverTheStoresInternalProtocol) {
   auto node = serve();
   ASSERT_TRUE(node);
   must_append(*node, make_event("t", "task:state:running"));
-  system_config cfg;
-  ASSERT_FALSE(configure_node(cfg, node_credential_path(root())));
-  caf::actor_system sys{cfg};
-  auto gate = raw_connect(sys, true, served_port(root()));
-  ASSERT_TRUE(gate) << sys.render(gate.error());
+  trusted_peer peer{root()};
+  ASSERT_TRUE(peer.gate) << render(peer.gate.error());
+  auto& sys = *peer.sys;
+  auto& gate = peer.gate;
   caf::scoped_actor self{sys};
   // Whoever answers a request is who the peer learns of: it must be the gate itself.
   caf::strong_actor_ptr answered_by;
@@ -662,13 +678,11 @@ TEST_F(RemoteStoreTest, PeersThatFailOrVanishNeverCostAnotherClientItsConnection
 TEST_F(RemoteStoreTest, APeersExitMessagesCannotStopTheGateAndAKilledGateStopsItsStore) {
   auto node = serve();
   ASSERT_TRUE(node);
-  system_config cfg;
-  ASSERT_FALSE(configure_node(cfg, node_credential_path(root())));
-  caf::actor_system sys{cfg};
-  auto gate = raw_connect(sys, true, served_port(root()));
-  ASSERT_TRUE(gate) << sys.render(gate.error());
+  trusted_peer peer{root()};
+  ASSERT_TRUE(peer.gate) << render(peer.gate.error());
+  auto& gate = peer.gate;
   {
-    caf::scoped_actor self{sys};
+    caf::scoped_actor self{*peer.sys};
     self->send_exit(*gate, caf::exit_reason::user_shutdown);
   }
   caf::anon_send_exit(*gate, caf::exit_reason::user_shutdown);
