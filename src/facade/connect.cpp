@@ -1,6 +1,7 @@
 // store::connect: the facade over a store served by another process (src/node/serve.cpp).
 #include "store.hpp"
 
+#include <future>
 #include <thread>
 
 #include <caf/atom.hpp>
@@ -106,11 +107,17 @@ caf::expected<std::unique_ptr<store>> store::connect(connect_options opts) {
   if (!handle) {
     // CAF connects in a blocking call of a detached actor, which the actor system's destructor
     // waits for: to a host that drops packets, that is the kernel's connect timeout (minutes).
-    // The caller gets its error within its own timeout; the system ends on a thread of its own.
-    std::thread([sys = std::move(sys), cfg = std::move(cfg)]() mutable {
+    // The system ends on a thread of its own; the caller waits for that at most one more timeout,
+    // so usually (a refused or reset connection) nothing of it outlives the call, and a process
+    // that exits right after does not free OpenSSL's state under CAF's multiplexer.
+    auto ended = std::make_shared<std::promise<void>>();
+    auto done = ended->get_future();
+    std::thread([sys = std::move(sys), cfg = std::move(cfg), ended]() mutable {
       sys.reset();
       cfg.reset();
+      ended->set_value();
     }).detach();
+    done.wait_for(opts.timeout);
     return handle.error();
   }
   *handle = spawn_node_client(*sys, *handle);
