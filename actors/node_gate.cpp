@@ -1,7 +1,11 @@
 #include "node_gate.hpp"
 
+#include <type_traits>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+
+#include "store_forwarding.hpp"
 
 namespace evstore {
 
@@ -86,31 +90,19 @@ store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor 
     if (down.source == store)
       self->quit(down.reason);
   });
-  return {
-    [=](append_request& x) { return relay<append_result>(self, store, std::move(x)); },
-    [=](append_batch_request& x) {
-      return relay<append_batch_result>(self, store, std::move(x));
-    },
-    [=](read_request& x) { return relay<read_result>(self, store, std::move(x)); },
-    [=](compact_request& x) { return relay<compact_result>(self, store, std::move(x)); },
-    [=](compact_all_request& x) { return relay<compact_result>(self, store, std::move(x)); },
-    [=](list_tasks_request& x) { return relay<task_list>(self, store, std::move(x)); },
-    [=](cleanup_request& x) { return relay<cleanup_result>(self, store, std::move(x)); },
-    [=](query_request& x) { return relay<query_result>(self, store, std::move(x)); },
-    [=](stats_request& x) { return relay<index_stats>(self, store, std::move(x)); },
-    [=](await_index_request& x) { return relay<index_stats>(self, store, std::move(x)); },
-    [=](subscribe_request& x) {
+  auto ask = [=](auto&& x, auto tag) {
+    using request_type = std::decay_t<decltype(x)>;
+    if constexpr (std::is_same_v<request_type, subscribe_request>) {
       // A local subscriber (an actor of this process) talks to the bus directly.
       if (x.subscriber && x.subscriber->node() != self->node()) {
         auto relay_actor = self->home_system().spawn(
           relay_behavior, caf::actor_cast<caf::actor>(std::move(x.subscriber)), store);
         x.subscriber = caf::actor_cast<caf::strong_actor_ptr>(relay_actor);
       }
-      return relay<subscribed>(self, store, std::move(x));
-    },
-    [=](unsubscribe_request& x) { self->send(store, std::move(x)); },
-    [=](bus_stats_request& x) { return relay<bus_stats>(self, store, std::move(x)); },
+    }
+    return relay<typename decltype(tag)::type>(self, store, std::move(x));
   };
+  return forwarding_behavior(ask, [=](unsubscribe_request&& x) { self->send(store, std::move(x)); });
 }
 
 } // namespace

@@ -18,6 +18,7 @@
 
 #include "bench_util.hpp"
 #include "dataset.hpp"
+#include "sqlite_baseline.hpp"
 #include "src/facade/store.hpp"
 
 using namespace bench;
@@ -68,6 +69,19 @@ double batch_throughput(evstore::store& db, int total, int tasks, int batch, int
   return per_thread * threads / std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
+/// Lines a shell command prints; exits if it fails.
+size_t command_lines(const std::string& cmd) {
+  FILE* out = popen(cmd.c_str(), "r");
+  size_t lines = 0;
+  for (int c; out && (c = std::fgetc(out)) != EOF;)
+    lines += c == '\n';
+  if (!out || pclose(out) != 0) {
+    std::cerr << "node-bench: `" << cmd << "` failed\n";
+    std::exit(1);
+  }
+  return lines;
+}
+
 /// Median wall time of `runs` runs of a shell command, process start to exit.
 double command_ms(const std::string& cmd, int runs) {
   std::vector<double> ms;
@@ -104,6 +118,17 @@ int main(int argc, char** argv) {
   auto info = generate_dataset(dir, spec);
   std::cout << "store: " << spec.tasks << " tasks x " << spec.events_per_task << " events, "
             << info.events << " events, " << info.bytes / 1e6 << " MB\n";
+  // The same events in SQLite, for the sqlite3 shell's wall time on the same query (before the
+  // appends below, so it holds what the store held then).
+  const std::string db_path = dir + "-baseline.sqlite";
+  const bool sqlite_shell = std::system("command -v sqlite3 >/dev/null 2>&1") == 0;
+  if (sqlite_shell) {
+    fs::remove(db_path);
+    bench::sqlite_baseline load(dir, db_path);
+    std::cout << "sqlite: loaded in " << load.load_seconds() << " s\n";
+  } else {
+    std::cout << "sqlite: no sqlite3 shell on PATH; its column is left out\n";
+  }
   evstore::store_options opts;
   opts.root = dir;
   opts.serve = true;
@@ -159,14 +184,27 @@ int main(int argc, char** argv) {
   node->reset();
   // Without a node at all: the reading process opens the store itself (checkpoint plus tails).
   double no_node = command_ms(query_cmd, std::max(1, cli_runs / 3));
-  std::printf("\n%-28s %12s %12s %12s %8s\n", "`evstore query` process", "node", "--no-node",
-              "no node", "ratio");
-  std::printf("%-28s %10.1fms %10.1fms %10.1fms %8.1f\n", "task:state: --limit 100", with_node,
-              files, no_node, no_node / with_node);
+  double shell = 0;
+  if (sqlite_shell) {
+    auto sqlite_cmd = "sqlite3 -readonly " + db_path + " \""
+                      + sqlite_baseline::query_text("task:state:", 100) + "\"";
+    if (command_lines(sqlite_cmd) != 100) {
+      std::cerr << "node-bench: the sqlite3 shell did not print 100 rows\n";
+      return 1;
+    }
+    shell = command_ms(sqlite_cmd, cli_runs);
+  }
+  std::printf("\n%-28s %12s %12s %12s %12s %8s\n", "query process, start to exit", "node",
+              "--no-node", "no node", "sqlite3", "node/sq");
+  std::printf("%-28s %10.1fms %10.1fms %10.1fms %10.1fms %8.2f\n", "task:state: --limit 100",
+              with_node, files, no_node, shell, sqlite_shell ? with_node / shell : 0.0);
   figures["cli_query"] = {{"node_ms", with_node}, {"no_node_flag_ms", files},
                           {"without_node_ms", no_node}};
+  if (sqlite_shell)
+    figures["cli_query"].as_object()["sqlite3_shell_ms"] = shell;
   if (!json_path.empty())
     std::ofstream(json_path) << boost::json::serialize(figures) << "\n";
   fs::remove_all(dir);
+  fs::remove(db_path);
   return 0;
 }

@@ -21,6 +21,9 @@ public:
   /// Ids of the answer, oldest first (the order query_by_type_prefix returns).
   std::vector<std::string> query(const std::string& prefix, int limit);
 
+  /// The same query as SQL text for the `sqlite3` shell (the prefix must hold no quote).
+  static std::string query_text(const std::string& prefix, int limit);
+
   double load_seconds() const {
     return load_seconds_;
   }

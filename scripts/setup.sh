@@ -11,7 +11,7 @@ packages=(
   libssl-dev                        # OpenSSL: CAF's TLS module links it, evstore makes credentials
   libboost-json1.81-dev             # Boost.JSON
   libgtest-dev                      # GoogleTest
-  libsqlite3-dev                    # the benchmark's SQLite baseline
+  libsqlite3-dev sqlite3            # the benchmarks' SQLite baselines (library and shell)
   libcli11-dev                      # command-line parsing for the tools
   python3                           # the layout check (tests/layout/check_includes.py)
 )

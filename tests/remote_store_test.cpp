@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <set>
 #include <filesystem>
 #include <thread>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "messages/internal/store_protocol.hpp"
+#include "src/format/uuid.hpp"
 #include "src/node/endpoint_file.hpp"
 #include "src/storage/full_scan.hpp"
 #include "support/store_fixture.hpp"
@@ -103,6 +105,73 @@ TEST_F(RemoteStoreTest, TheStoresErrorsReachTheClientUnchanged) {
   auto conflict = client->append(make_event("t", "task:state:done"), uint64_t{5});
   ASSERT_FALSE(conflict);
   EXPECT_TRUE(is(conflict.error(), errc::version_conflict)) << render(conflict.error());
+}
+
+// The client carries appends that arrive while others are on the wire as batches; each asker must
+// still get exactly its own append's answer, in the order sent, and a request sent after appends
+// must not overtake them.
+TEST_F(RemoteStoreTest, PipelinedAppendsThroughAClientKeepTheirOrderAndEachGetsItsOwnAnswer) {
+  auto node = serve();
+  auto client = connect();
+  ASSERT_TRUE(node && client);
+  constexpr uint64_t n = 2000;
+  caf::scoped_actor self{client->system()};
+  auto store = client->handle();
+  // Sent without waiting: expected versions 0..n-1 hold only if they are applied in this order.
+  // Every 100th append names an invalid task, and every 250th expects a wrong version: they fail
+  // alone, and the others do not notice (the version they expect counts only what was written).
+  std::vector<int> want_failure(n, 0);
+  std::vector<std::string> ids;
+  uint64_t written = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    append_request req;
+    if (i % 100 == 99) {
+      req.ev = make_event("no/such", "task:state:running");
+      want_failure[i] = 1;
+    } else if (i % 250 == 7) {
+      req.ev = make_event("t", "task:state:running");
+      req.expected_version = written + 1000;
+      want_failure[i] = 2;
+    } else {
+      req.ev = make_event("t", "task:state:running");
+      req.expected_version = written++;
+    }
+    req.ev.id = make_uuid_v4();
+    ids.push_back(req.ev.id);
+    self->send(store, std::move(req));
+  }
+  // Sent right behind the appends: it must see every one of them.
+  self->send(store, read_request{"t", 0});
+  std::map<std::string, uint64_t> positions;
+  size_t invalid = 0, conflicts = 0, other = 0;
+  for (uint64_t i = 0; i < n; ++i)
+    self->receive([&](append_result& res) { positions[res.ev.id] = res.position; },
+                  [&](caf::error& err) {
+                    if (is(err, errc::invalid_task_id))
+                      ++invalid;
+                    else if (is(err, errc::version_conflict))
+                      ++conflicts;
+                    else
+                      ADD_FAILURE() << render(err), ++other;
+                  },
+                  caf::after(std::chrono::seconds{30}) >> [&] { ADD_FAILURE() << "no answer"; });
+  EXPECT_EQ(invalid, size_t(std::count(want_failure.begin(), want_failure.end(), 1)));
+  EXPECT_EQ(conflicts, size_t(std::count(want_failure.begin(), want_failure.end(), 2)));
+  EXPECT_EQ(positions.size(), written);
+  uint64_t position = 0;
+  for (uint64_t i = 0; i < n; ++i)
+    if (!want_failure[i]) {
+      EXPECT_EQ(positions[ids[i]], position++) << i;
+    }
+  read_result seen;
+  self->receive([&](read_result& res) { seen = std::move(res); },
+                caf::after(std::chrono::seconds{30}) >> [&] { ADD_FAILURE() << "no read"; });
+  ASSERT_EQ(seen.events.size(), written);
+  uint64_t k = 0;
+  for (uint64_t i = 0; i < n; ++i)
+    if (!want_failure[i]) {
+      EXPECT_EQ(seen.events[k++].id, ids[i]);
+    }
 }
 
 TEST_F(RemoteStoreTest, ListStatsCompactAndCleanupWorkThroughAClient) {
