@@ -89,8 +89,8 @@ void send_ready_and_read_more(bus_pointer self, uint64_t id) {
 
 // Pattern catch-up across tasks: one index query per pattern, merged in SPEC §3 order, the last
 // `limit` kept. The subscription is live (holding events) from the start, so `promise` (the reply to
-// subscribe) waits only for the history to be queued. An exact pattern is asked for as a prefix, so
-// longer types starting with it take room in that query's limit: its history may hold fewer.
+// subscribe) waits only for the history to be queued. An exact pattern asks for its one type, so
+// longer types starting with it ("a:bc" for "a:b") take no room in its limit.
 void fetch_history(bus_pointer self, uint64_t id, const subscription_filter& filter,
                    const catch_up_spec& spec, caf::typed_response_promise<subscribed> promise) {
   std::vector<std::string> patterns = filter.patterns;
@@ -106,7 +106,8 @@ void fetch_history(bus_pointer self, uint64_t id, const subscription_filter& fil
     std::move(patterns), 0,
     [=](const std::string& p) {
       return self->request(self->state.store, caf::infinite,
-                           query_request{std::string{pattern_prefix(p)}, spec.limit, spec.since});
+                           query_request{std::string{pattern_prefix(p)}, spec.limit, spec.since,
+                                         pattern_is_exact(p)});
     },
     [=](const std::string&, query_result& res) {
       for (size_t i = 0; i < res.events.size(); ++i)

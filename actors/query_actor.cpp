@@ -57,7 +57,7 @@ void fan_out(query_pointer self, store_internal_actor store, index_actor index,
       const auto& st = self->state;
       return self->request(caf::actor_cast<writer_actor>(handles->writers[i]), caf::infinite,
                            fetch_request{st.req.prefix, st.req.limit, plan->bound,
-                                         std::move(plan->fetches[i])});
+                                         std::move(plan->fetches[i]), st.req.exact_type});
     },
     [=](size_t, fetch_result& res) {
       auto& st = self->state;
@@ -87,7 +87,7 @@ void run(query_pointer self, store_internal_actor store, index_actor index) {
   ++st.attempts;
   st.stale = false;
   st.best = std::make_unique<latest_events>(st.req.limit);
-  self->request(index, caf::infinite, plan_request{st.req.prefix, st.req.limit, st.req.since})
+  self->request(index, caf::infinite, plan_request{st.req.prefix, st.req.limit, st.req.since, st.req.exact_type})
     .then(
       [=](query_plan& plan) {
         if (plan.fetches.empty())

@@ -129,6 +129,9 @@ struct query_request {
   uint64_t limit = 0;
   /// If set, only events with ts >= since qualify (for orchestrators resuming from a checkpoint).
   caf::optional<timestamp> since;
+  /// Only events whose type is exactly `prefix` (what a subscription's exact pattern catches up
+  /// on), not every type starting with it.
+  bool exact_type = false;
 };
 
 struct query_result {
@@ -217,7 +220,8 @@ typename Inspector::result_type inspect(Inspector& f, cleanup_result& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, query_request& x) {
-  return f(caf::meta::type_name("evstore::query_request"), x.prefix, x.limit, x.since);
+  return f(caf::meta::type_name("evstore::query_request"), x.prefix, x.limit, x.since,
+           x.exact_type);
 }
 
 template <class Inspector>

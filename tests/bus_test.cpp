@@ -1,5 +1,6 @@
 // The live bus through the facade and as an actor: filters, per-task order, catch-up racing
 // publishes, slow subscribers (recovery from disk or drops with `lagged`), and subscriber lifetimes.
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -198,6 +199,38 @@ TEST_F(BusTest, PatternCatchUpRacingPublishesHasNoGapAndNoDuplicate) {
     expect_per_task_order(got);
     EXPECT_EQ(delivered_ids(got), stored_ids(*db, patterns));
   }
+}
+
+// An exact pattern's history is the newest `limit` events of that one type, however many newer
+// events of longer types sharing its spelling ("task:state:run" is the start of
+// "task:state:running") the store holds.
+TEST_F(BusTest, AnExactPatternCatchesUpOnItsOwnTypeNotOnLongerTypesThatStartWithIt) {
+  auto db = open_store();
+  std::vector<std::string> want;
+  for (int i = 0; i < 6; ++i) {
+    auto ev = make_event("t" + std::to_string(i % 3), "task:state:run");
+    auto res = db->publish(ev);
+    ASSERT_TRUE(res);
+    want.push_back(res->ev.id);
+  }
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(db->publish(make_event("t" + std::to_string(i % 4), "task:state:running")));
+  auto opts = watch({"task:state:run"});
+  opts.catch_up = catch_up_spec{0, 4, caf::none};
+  auto sub = db->subscribe(opts);
+  ASSERT_TRUE(sub) << render(sub.error());
+  auto got = drain(**sub);
+  std::vector<std::string> history;
+  for (const auto& d : got) {
+    if (d.what == delivery::kind::caught_up)
+      break;
+    if (d.what == delivery::kind::event)
+      history.push_back(d.ev.id);
+  }
+  std::sort(history.begin(), history.end());
+  std::vector<std::string> newest4(want.end() - 4, want.end());
+  std::sort(newest4.begin(), newest4.end());
+  EXPECT_EQ(history, newest4);
 }
 
 TEST_F(BusTest, TaskCatchUpRacingPublishesHasNoGapAndNoDuplicate) {

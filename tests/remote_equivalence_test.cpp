@@ -140,8 +140,9 @@ TEST_P(RemoteEquivalenceTest, AConnectedStoreAnswersEveryOperationAsALocalOne) {
       auto ra = a.read_task(task, from);
       auto rb = b.read_task(task, from);
       ASSERT_EQ(code_of(ra), code_of(rb));
-      if (ra)
+      if (ra) {
         EXPECT_EQ(ids_of(ra->events), ids_of(rb->events));
+      }
     } else if (op < 88) {
       std::string prefix = prefixes[rng() % std::size(prefixes)];
       uint64_t limit = 1 + rng() % 12;
@@ -163,8 +164,9 @@ TEST_P(RemoteEquivalenceTest, AConnectedStoreAnswersEveryOperationAsALocalOne) {
       auto ra = a.list_tasks(system);
       auto rb = b.list_tasks(system);
       ASSERT_EQ(code_of(ra), code_of(rb));
-      if (ra)
+      if (ra) {
         EXPECT_EQ(*ra, *rb);
+      }
     } else if (op < 97) {
       retention_policy policy;
       policy.max_events = 1 + rng() % 6;
@@ -174,22 +176,25 @@ TEST_P(RemoteEquivalenceTest, AConnectedStoreAnswersEveryOperationAsALocalOne) {
         auto ra = a.compact_all(policy, dry);
         auto rb = b.compact_all(policy, dry);
         ASSERT_EQ(code_of(ra), code_of(rb));
-        if (ra)
+        if (ra) {
           EXPECT_EQ(std::tie(ra->removed, ra->kept), std::tie(rb->removed, rb->kept));
+        }
       } else {
         auto task = task_of();
         auto ra = a.compact_task(task, policy, dry);
         auto rb = b.compact_task(task, policy, dry);
         ASSERT_EQ(code_of(ra), code_of(rb));
-        if (ra)
+        if (ra) {
           EXPECT_EQ(std::tie(ra->removed, ra->kept), std::tie(rb->removed, rb->kept));
+        }
       }
     } else {
       auto ra = a.cleanup_orphaned_tasks();
       auto rb = b.cleanup_orphaned_tasks();
       ASSERT_EQ(code_of(ra), code_of(rb));
-      if (ra)
+      if (ra) {
         EXPECT_EQ(*ra, *rb);
+      }
     }
   }
 }

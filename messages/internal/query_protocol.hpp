@@ -33,6 +33,7 @@ struct plan_request {
   std::string prefix;
   uint64_t limit = 0;
   caf::optional<timestamp> since;
+  bool exact_type = false; // as in query_request
 };
 
 /// What to ask one writer.
@@ -58,6 +59,7 @@ struct fetch_request {
   uint64_t limit = 0;
   caf::optional<rank_key> bound;
   task_fetch what;
+  bool exact_type = false; // as in query_request
 };
 
 struct fetch_result {
@@ -109,7 +111,8 @@ typename Inspector::result_type inspect(Inspector& f, located_event& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, plan_request& x) {
-  return f(caf::meta::type_name("evstore::plan_request"), x.prefix, x.limit, x.since);
+  return f(caf::meta::type_name("evstore::plan_request"), x.prefix, x.limit, x.since,
+           x.exact_type);
 }
 
 template <class Inspector>
@@ -124,7 +127,8 @@ typename Inspector::result_type inspect(Inspector& f, query_plan& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fetch_request& x) {
-  return f(caf::meta::type_name("evstore::fetch_request"), x.prefix, x.limit, x.bound, x.what);
+  return f(caf::meta::type_name("evstore::fetch_request"), x.prefix, x.limit, x.bound, x.what,
+           x.exact_type);
 }
 
 template <class Inspector>

@@ -26,6 +26,10 @@ std::string_view pattern_prefix(std::string_view pattern) {
   return pattern;
 }
 
+bool pattern_is_exact(std::string_view pattern) {
+  return pattern != "*" && !is_prefix_pattern(pattern);
+}
+
 bool pattern_matches(std::string_view pattern, std::string_view type) {
   if (pattern == "*")
     return true;

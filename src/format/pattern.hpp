@@ -16,6 +16,15 @@ bool pattern_matches(std::string_view pattern, std::string_view type);
 /// catching up on the pattern ("" for "*", "a:b:" for "a:b:*", the type itself for an exact pattern).
 std::string_view pattern_prefix(std::string_view pattern);
 
+/// True for a pattern that names one type (neither "*" nor "a:b:*").
+bool pattern_is_exact(std::string_view pattern);
+
+/// True if a query for `prefix` selects `type`: every type starting with it, or, if `exact`, that
+/// one type only.
+inline bool query_selects(std::string_view prefix, bool exact, std::string_view type) {
+  return exact ? type == prefix : type.substr(0, prefix.size()) == prefix;
+}
+
 /// A pattern is "*", a valid type, or a valid type followed by ":*".
 caf::error validate_pattern(std::string_view pattern);
 

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "type_sketch.hpp"
+#include "src/format/pattern.hpp"
 
 // Pair records. A task's `pairs` holds one record per type it has, sorted by type id, in bytes:
 //   varint    the length of the rest of the record, so a walk skips it without decoding it
@@ -652,7 +653,7 @@ query_plan type_index::plan(const plan_request& req) const {
   auto lower_next = [](const cursor& x, const cursor& y) { return x.entry < y.entry; };
   std::priority_queue<cursor, std::vector<cursor>, decltype(lower_next)> next(lower_next);
   for (auto it = by_name_.lower_bound(req.prefix);
-       it != by_name_.end() && it->first.compare(0, req.prefix.size(), req.prefix) == 0; ++it) {
+       it != by_name_.end() && query_selects(req.prefix, req.exact_type, it->first); ++it) {
     const auto& chunks = types_[it->second].order.chunks();
     if (!chunks.empty() && !chunks.back().back().older_than(since_entry))
       next.push(cursor{it->second, chunks.size() - 1, chunks.back().size() - 1,

@@ -13,6 +13,7 @@
 #include "src/format/line_codec.hpp"
 #include "src/format/line_header.hpp"
 #include "src/format/line_reader.hpp"
+#include "src/format/pattern.hpp"
 #include "src/format/timestamp_format.hpp"
 #include "src/format/uuid.hpp"
 #include "src/format/validation.hpp"
@@ -554,7 +555,7 @@ std::optional<fetch_result> task_log::read_planned(const fetch_request& req) {
   fetch_result result;
   std::string line;
   auto as_planned = [&](const event& ev, const line_ref& ref) {
-    return ev.ts == ref.ts && ev.type.compare(0, req.prefix.size(), req.prefix) == 0;
+    return ev.ts == ref.ts && query_selects(req.prefix, req.exact_type, ev.type);
   };
   for (const auto& ref : req.what.lines) {
     if (const event* cached = fetch_cache_.find(ref.offset); cached && as_planned(*cached, ref)) {
@@ -588,7 +589,7 @@ caf::expected<fetch_result> task_log::scan_for(const fetch_request& req) {
     if (h.status != line_status::ok)
       return;
     auto pos = position++;
-    if (h.type.compare(0, req.prefix.size(), req.prefix) != 0)
+    if (!query_selects(req.prefix, req.exact_type, h.type))
       return;
     if (req.bound
         && std::tie(h.ts, task_, pos)
