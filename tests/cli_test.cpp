@@ -674,6 +674,77 @@ TEST_F(CliTest, WhileANodeServesTheStoreCommandsGoThroughItAndSigtermStopsItClea
   EXPECT_EQ(lines(cli("query task:state:").out), 3u);
 }
 
+namespace {
+
+/// `count` events over 7 tasks, numbered from `first` in their data; line `bad` (1-based, 0: none)
+/// is not an event.
+std::string numbered_events(int first, int count, int bad = 0) {
+  std::string text;
+  for (int i = 0; i < count; ++i) {
+    const int n = first + i;
+    if (i + 1 == bad)
+      text += "{\"task\":\"t0\",\"type\":\"Not A Type\",\"actor\":\"agent\"}\n";
+    else
+      text += "{\"task\":\"t" + std::to_string(n % 7) + "\",\"type\":\"agent:message\","
+              + "\"actor\":\"agent\",\"data\":{\"n\":" + std::to_string(n) + "}}\n";
+  }
+  return text;
+}
+
+/// The data.n of each event `read` prints, in file order.
+std::vector<int> numbers_in(const std::string& jsonl) {
+  std::vector<int> out;
+  for (size_t at = jsonl.find("\"n\":"); at != std::string::npos; at = jsonl.find("\"n\":", at + 1))
+    out.push_back(std::stoi(jsonl.substr(at + 4)));
+  return out;
+}
+
+} // namespace
+
+// `append -` sends batches with several in flight; each task's events must still land in input
+// order, every line up to a bad one must be written and none after it, locally and through a node.
+TEST_F(CliTest, AppendFromStdinPipelinesBatchesInInputOrderPerTaskLocallyAndThroughANode) {
+  auto local = cli("append -", numbered_events(0, 5000, 4001));
+  EXPECT_EQ(local.rc, 1) << local.err;
+  EXPECT_TRUE(has(local.err, "stdin line 4001: ")) << local.err;
+  EXPECT_TRUE(has(local.err, "appended 4000, duplicates 0, failed 1 (stopped at stdin line 4001"))
+    << local.err;
+  EXPECT_EQ(lines(local.out), 4000u);
+  auto serve_err = dir_.path() / "serve.err";
+  pid_t node = start_serve(root(), serve_err);
+  ASSERT_TRUE(fs::exists(fs::path(root()) / "NODE")) << slurp(serve_err);
+  auto remote = cli("-v append -", numbered_events(5000, 3000));
+  EXPECT_EQ(remote.rc, 0) << remote.err;
+  EXPECT_TRUE(has(remote.err, "answered by the node")) << remote.err;
+  EXPECT_TRUE(has(remote.err, "appended 3000, duplicates 0, failed 0")) << remote.err;
+  EXPECT_EQ(stop_node(node), 0) << slurp(serve_err);
+  for (int t = 0; t < 7; ++t) {
+    std::vector<int> want;
+    for (int n = 0; n < 8000; ++n)
+      if (n % 7 == t && (n < 4000 || n >= 5000))
+        want.push_back(n);
+    EXPECT_EQ(numbers_in(cli("read t" + std::to_string(t)).out), want) << "t" << t;
+  }
+}
+
+// What only the store refuses (here a line over its size limit) is learnt a batch later: the line
+// is named, nothing is sent after its batch (here the only one), and every line sent is reported.
+TEST_F(CliTest, AppendFromStdinNamesALineOnlyTheStoreRefusesAndReportsEveryLineItSent) {
+  const std::string big(1 << 20, 'x');
+  std::string input = numbered_events(0, 2);
+  input += "{\"task\":\"t1\",\"type\":\"agent:message\",\"actor\":\"agent\",\"data\":{\"s\":\""
+           + big + "\"}}\n";
+  input += numbered_events(2, 1);
+  auto r = cli("append -", input);
+  EXPECT_EQ(r.rc, 1) << r.err.substr(0, 400);
+  EXPECT_TRUE(has(r.err, "stdin line 3: ")) << r.err.substr(0, 400);
+  EXPECT_TRUE(has(r.err, "appended 3, duplicates 0, failed 1 (the store refused stdin line 3"))
+    << r.err.substr(0, 400);
+  EXPECT_EQ(numbers_in(cli("read t0").out), std::vector<int>{0});
+  EXPECT_EQ(numbers_in(cli("read t1").out), std::vector<int>{1});
+  EXPECT_EQ(numbers_in(cli("read t2").out), std::vector<int>{2});
+}
+
 TEST_F(CliTest, ConnectNeedsAHostAndAPortAndANodeThatAnswers) {
   ASSERT_EQ(cli("append --task t --type task:state:done --actor agent").rc, 0);
   for (const char* bad : {"--connect nowhere query task:", "--connect host:99999 query task:",

@@ -505,3 +505,46 @@ TEST_F(StoreTest, ABatchAppendsEachEventAsItsOwnAppendWouldInOrder) {
   ASSERT_TRUE(empty);
   EXPECT_TRUE(empty->empty());
 }
+
+// Batches in flight together still reach each task in the order given (expected versions prove
+// it: each holds only if every earlier event of its task is written), their outcomes come back in
+// that order, and `done` returning false stops the sending.
+TEST_F(StoreTest, PipelinedBatchesKeepEachTasksOrderAndStopWhenDoneSaysSo) {
+  auto db = open_store();
+  constexpr int batches = 40, per_batch = 25, tasks = 3;
+  int made = 0;
+  std::vector<uint64_t> versions(tasks, 0);
+  auto next = [&](std::vector<append_request>& batch) {
+    for (int i = 0; i < per_batch; ++i, ++made) {
+      const int t = made % tasks;
+      batch.push_back({make_event("t" + std::to_string(t), "agent:message"), versions[t]++});
+    }
+    return made < batches * per_batch;
+  };
+  int seen = 0;
+  auto done = [&](std::vector<append_outcome>& outcomes) {
+    for (auto& o : outcomes) {
+      EXPECT_TRUE(o.result) << render(o.error);
+      if (o.result) {
+        EXPECT_EQ(o.result->position, uint64_t(seen / tasks)) << seen;
+      }
+      ++seen;
+    }
+    return true;
+  };
+  ASSERT_FALSE(db->append_pipelined(next, done, 4));
+  EXPECT_EQ(seen, batches * per_batch);
+  for (int t = 0; t < tasks; ++t)
+    EXPECT_EQ(db->read_task("t" + std::to_string(t))->events.size(), versions[t]);
+  // With one batch in flight, a `done` that says stop after the second batch ends it there.
+  int answered = 0;
+  made = 0;
+  auto stop_after_two = [&](std::vector<append_outcome>&) { return ++answered < 2; };
+  auto more = [&](std::vector<append_request>& batch) {
+    batch.push_back({make_event("s", "agent:message"), caf::none});
+    return ++made < 10;
+  };
+  ASSERT_FALSE(db->append_pipelined(more, stop_after_two, 1));
+  EXPECT_EQ(answered, 2);
+  EXPECT_EQ(db->read_task("s")->events.size(), 2u);
+}

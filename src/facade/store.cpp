@@ -1,5 +1,8 @@
 #include "store.hpp"
 
+#include <algorithm>
+#include <deque>
+
 #include <caf/scoped_actor.hpp>
 
 #include "actors/subscriber_proxy.hpp"
@@ -78,6 +81,40 @@ store::append_batch(std::vector<append_request> appends) {
   if (!res)
     return res.error();
   return std::move(res->outcomes);
+}
+
+caf::error
+store::append_pipelined(const std::function<bool(std::vector<append_request>&)>& next,
+                        const std::function<bool(std::vector<append_outcome>&)>& done,
+                        size_t window) {
+  caf::scoped_actor self{*sys_};
+  caf::duration timeout = remote_ ? caf::duration{timeout_} : caf::infinite;
+  using handle = decltype(self->request(handle_, timeout, append_batch_request{}));
+  // One sender, so the store receives the batches in the order sent; their answers are taken in
+  // that order too, whichever finishes first.
+  std::deque<handle> in_flight;
+  bool more = true;
+  caf::error failure;
+  while (!failure && (more || !in_flight.empty())) {
+    while (more && in_flight.size() < std::max<size_t>(window, 1)) {
+      std::vector<append_request> batch;
+      more = next(batch);
+      if (!batch.empty())
+        in_flight.push_back(self->request(handle_, timeout, append_batch_request{std::move(batch)}));
+    }
+    if (in_flight.empty())
+      break;
+    auto answer = std::move(in_flight.front());
+    in_flight.pop_front();
+    std::move(answer).receive(
+      [&](append_batch_result& res) {
+        if (!done(res.outcomes))
+          more = false;
+      },
+      [&](caf::error& err) { failure = remote_ ? node_error(err, timeout_) : std::move(err); });
+  }
+  // After a failure, the answers still due are left to the scoped actor's end: they are dropped.
+  return failure;
 }
 
 caf::expected<read_result> store::read_task(const std::string& task, uint64_t from) {

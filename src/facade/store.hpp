@@ -114,6 +114,16 @@ public:
   /// cannot be asked.
   caf::expected<std::vector<append_outcome>> append_batch(std::vector<append_request> appends);
 
+  /// Appends a stream of batches with up to `window` of them in flight, sent in the order `next`
+  /// gives them (so each task's events are written in that order). `next` fills its (empty)
+  /// argument and returns false when there is nothing more; `done` gets each batch's outcomes, in
+  /// the order sent, and returns false to stop sending (batches already in flight still complete
+  /// and reach `done`). Fails only if the store cannot be asked; batches then in flight may or may
+  /// not have been written (a retry with the same ids is safe).
+  caf::error append_pipelined(const std::function<bool(std::vector<append_request>&)>& next,
+                              const std::function<bool(std::vector<append_outcome>&)>& done,
+                              size_t window = 4);
+
   /// Events of `task` in file order, from the `from`-th valid event on.
   caf::expected<read_result> read_task(const std::string& task, uint64_t from = 0);
 

@@ -26,6 +26,7 @@
 #include "messages/timestamp.hpp"
 #include "src/facade/log_inspection.hpp"
 #include "src/facade/store.hpp"
+#include "src/format/validation.hpp"
 
 namespace evstore::cli {
 
@@ -311,6 +312,90 @@ parsed<double> parse_seconds(const std::string& text) {
   return out;
 }
 
+// `append -`: lines are parsed and checked here, in input order, and sent in batches with several
+// in flight (one round trip per batch, not per line); the store writes a batch's events in order,
+// so each task's events keep the input's order. A line that is not a valid event stops the
+// reading, and nothing after it is sent. What only the store can refuse (a line over its size
+// limit, a type outside the Rust crate's under crate_types_only, a failing disk) is learnt a batch
+// later: sending stops there, and every line sent is still reported, written or not.
+static void append_lines(store& db, event_printer& out, uint64_t& appended, uint64_t& duplicates,
+                         uint64_t& failed) {
+  constexpr size_t batch_size = 1024;
+  std::string line;
+  uint64_t n = 0;
+  std::string bad_line;           // why the reading stopped, said after what came before it
+  uint64_t store_refused = 0;     // the first line the store refused
+  std::deque<std::vector<uint64_t>> lines_in_flight; // the line number of each append sent
+  auto next = [&](std::vector<append_request>& batch) {
+    std::vector<uint64_t> lines;
+    while (batch.size() < batch_size && bad_line.empty() && std::getline(std::cin, line)) {
+      ++n;
+      if (is_blank_line(line))
+        continue;
+      auto ev = event_from_json(line);
+      caf::error err = ev ? validate_for_append(*ev) : ev.error();
+      if (err) {
+        bad_line = "stdin line " + std::to_string(n) + ": " + reason(err);
+        break;
+      }
+      lines.push_back(n);
+      batch.push_back(append_request{std::move(*ev), caf::none});
+    }
+    if (!batch.empty())
+      lines_in_flight.push_back(std::move(lines));
+    return bad_line.empty() && std::cin.good();
+  };
+  auto done = [&](std::vector<append_outcome>& outcomes) {
+    auto lines = std::move(lines_in_flight.front());
+    lines_in_flight.pop_front();
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      const auto where = "stdin line " + std::to_string(lines[i]) + ": ";
+      auto& o = outcomes[i];
+      if (o.error || !o.result) {
+        ++failed;
+        if (store_refused == 0)
+          store_refused = lines[i];
+        out.flush();
+        fail(where + reason(o.error));
+        continue;
+      }
+      out.print(o.result->ev);
+      if (o.result->duplicate) {
+        ++duplicates;
+        out.flush(); // the event before the notice about it
+        std::cerr << "evstore: " << where << "duplicate: event " << o.result->ev.id
+                  << " already stored at position " << o.result->position << "; nothing written\n";
+      } else {
+        ++appended;
+      }
+    }
+    return store_refused == 0;
+  };
+  auto err = db.append_pipelined(next, done);
+  out.flush();
+  if (err) {
+    ++failed;
+    fail("stdin: " + reason(err) + " (events sent but unanswered may have been written; appending "
+                                   "them again is safe)");
+  }
+  if (!bad_line.empty()) {
+    ++failed;
+    fail(bad_line);
+  }
+  if (std::cin.bad()) {
+    ++failed;
+    fail("cannot read standard input");
+  }
+  std::cerr << "evstore: appended " << appended << ", duplicates " << duplicates << ", failed "
+            << failed;
+  if (!bad_line.empty())
+    std::cerr << " (stopped at stdin line " << n << "; the lines after it were not read)";
+  else if (store_refused)
+    std::cerr << " (the store refused stdin line " << store_refused
+              << "; the lines after it sent with it are reported above, later ones were not sent)";
+  std::cerr << "\n";
+}
+
 int run_append(const common& c, const append_args& a) {
   auto db = open_store(c, true);
   if (!db)
@@ -344,24 +429,7 @@ int run_append(const common& c, const append_args& a) {
   if (!a.from_stdin) {
     append_one(make_event(a), "");
   } else {
-    // Stops at the first line that fails: later lines may depend on it (per-task order).
-    std::string line;
-    uint64_t n = 1;
-    for (; std::getline(std::cin, line); ++n) {
-      const auto where = "stdin line " + std::to_string(n) + ": ";
-      if (!is_blank_line(line) && !append_one(event_from_json(line), where))
-        break;
-    }
-    if (std::cin.bad()) {
-      ++failed;
-      fail("cannot read standard input");
-    }
-    out.flush();
-    std::cerr << "evstore: appended " << appended << ", duplicates " << duplicates << ", failed "
-              << failed;
-    if (failed)
-      std::cerr << " (stopped at stdin line " << n << "; the lines after it were not read)";
-    std::cerr << "\n";
+    append_lines(*db, out, appended, duplicates, failed);
   }
   out.flush();
   return failed ? exit_failure : duplicates ? exit_duplicate : exit_success;
