@@ -796,7 +796,7 @@ int run_cleanup(const common& c) {
   return 0;
 }
 
-int run_stats(const common& c) {
+int run_stats(const common& c, bool raw_bytes) {
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
@@ -837,7 +837,17 @@ int run_stats(const common& c) {
   }
   printer out{c.fmt, {"tasks", "events", "bytes", "types", "corrupt_lines", "future_schema_lines",
                       "torn_tails", "unreadable_tasks"}};
-  out.counts({tasks->size(), events, bytes, types.size(), corrupt, future, torn, unreadable});
+  const std::vector<uint64_t> values{tasks->size(), events, bytes, types.size(),
+                                     corrupt,       future, torn,  unreadable};
+  if (c.fmt == format::table && !raw_bytes) {
+    // For people: sizes in IEC units and counts with separators; JSON keeps the numbers.
+    std::vector<std::string> cells;
+    for (size_t i = 0; i < values.size(); ++i)
+      cells.push_back(i == 2 ? human_bytes(values[i]) : human_count(values[i]));
+    out.row(std::move(cells), {});
+  } else {
+    out.counts(values);
+  }
   out.flush();
   if (unreadable)
     return fail(std::to_string(unreadable) + " of " + std::to_string(tasks->size())

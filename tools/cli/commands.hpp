@@ -121,7 +121,7 @@ struct compact_args {
 int run_compact(const common& c, const compact_args& a);
 
 int run_cleanup(const common& c);
-int run_stats(const common& c);
+int run_stats(const common& c, bool raw_bytes);
 /// With `crate`, also reports valid lines the Rust crate would skip (and its compaction delete).
 int run_verify(const common& c, bool crate = false);
 

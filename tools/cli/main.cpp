@@ -7,12 +7,15 @@
 // Exit status: 0 success; 1 a command failed (see stderr); 2 a usage error (unknown command or flag,
 // a number that is negative, too large or not a number, ...), nothing was done; 3 `append` found an
 // event already stored under its id (a duplicate: nothing written for it) and nothing failed.
+#include <algorithm>
+#include <clocale>
 #include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "src/facade/version.hpp"
 
 namespace {
 
@@ -44,9 +47,101 @@ void add_durability(CLI::App* cmd, std::string& out) {
     ->check(CLI::IsMember({"written", "fsynced"}));
 }
 
+/// The options every subcommand takes, before or after its name, and shows in its --help.
+struct global_options {
+  common& c;
+  std::string& fmt;
+
+  void add_to(CLI::App* cmd) const {
+    auto& common = c;
+    cmd->add_option("--root", common.root,
+                    "store directory (default $EVSTORE_ROOT, else ./events)");
+    cmd->add_option("-o,--output,--format", fmt, "output: jsonl (default), json or table")
+      ->check(CLI::IsMember({"jsonl", "json", "table"}));
+    cmd->add_flag("--no-node", common.no_node, "work on the files even when a node serves the store");
+    cmd->add_option_function<std::string>(
+          "--connect",
+          [&common](const std::string& text) {
+            auto where = parse_host_port(text, false);
+            if (!where)
+              throw CLI::ValidationError("--connect", where.error());
+            common.connect = text;
+          },
+          "use the node at HOST:PORT (with --credential, or the root's node.pem)")
+      ->type_name("HOST:PORT");
+    cmd->add_option("--credential", common.credential,
+                    "the store's node credential (default <root>/node.pem)");
+    cmd->add_flag("-v,--verbose", common.verbose,
+                  "say on stderr whether a node or the files answered");
+  }
+
+  /// Global options that take a value: a word after one is its value, not a command.
+  static bool takes_value(const std::string& arg) {
+    for (const char* name : {"--root", "-o", "--output", "--format", "--connect", "--credential"})
+      if (arg == name)
+        return true;
+    return false;
+  }
+};
+
+/// Edits (insertions, deletions, substitutions) between two words.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// The first word of the command line that is not an option or an option's value, if it names no
+/// subcommand: "unknown command 'quer'; did you mean 'query'?" (git's habit). Empty if the
+/// command line has no such word.
+std::string unknown_command(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--")
+      return {};
+    if (!arg.empty() && arg[0] == '-') {
+      if (global_options::takes_value(arg))
+        ++i;
+      continue;
+    }
+    std::string best;
+    size_t best_distance = 3; // at most two edits away, or no suggestion
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->get_name() == arg)
+        return {};
+      size_t d = edit_distance(arg, sub->get_name());
+      if (d < best_distance) {
+        best_distance = d;
+        best = sub->get_name();
+      }
+      // A prefix of exactly one command ("comp" for compact) is a clear intent too.
+      if (best.empty() && sub->get_name().rfind(arg, 0) == 0 && arg.size() >= 2)
+        best = sub->get_name();
+    }
+    std::string msg = "unknown command '" + arg + "'";
+    if (!best.empty())
+      msg += "; did you mean '" + best + "'?";
+    return msg;
+  }
+  return {};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+  // Character widths for tables (wcwidth) need a UTF-8 character type; nothing else is localised.
+  if (!std::setlocale(LC_CTYPE, "C.UTF-8"))
+    std::setlocale(LC_CTYPE, "");
   CLI::App app{"evstore: read, query, follow and maintain an evstore event store"};
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return "evstore: usage: " + std::string{e.what()} + "\nRun with --help for more information.\n";
@@ -58,26 +153,13 @@ int main(int argc, char** argv) {
   c.root = "./events";
   if (const char* env = std::getenv("EVSTORE_ROOT"); env && *env)
     c.root = env;
-  app.add_option("--root", c.root, "store directory (default $EVSTORE_ROOT, else ./events)");
   std::string fmt = "jsonl";
-  app.add_option("--format", fmt, "output: jsonl (default) or table")
-    ->check(CLI::IsMember({"jsonl", "table"}));
+  const global_options globals{c, fmt};
+  globals.add_to(&app);
+  app.set_version_flag("--version", std::string{"evstore "} + evstore::version()
+                                      + " (store format version "
+                                      + std::to_string(evstore::format_version()) + ")");
   std::string durability = "written";
-  app.add_flag("--no-node", c.no_node, "work on the files even when a node serves the store");
-  app.add_option_function<std::string>(
-      "--connect",
-      [&](const std::string& text) {
-        auto where = parse_host_port(text, false);
-        if (!where)
-          throw CLI::ValidationError("--connect", where.error());
-        c.connect = text;
-      },
-      "use the node at HOST:PORT (with --credential, or the root's node.pem)")
-    ->type_name("HOST:PORT");
-  app.add_option("--credential", c.credential,
-                 "the store's node credential (default <root>/node.pem)");
-  app.add_flag("-v,--verbose", c.verbose,
-               "say on stderr whether a node or the files answered");
 
   append_args ap;
   auto* append = app.add_subcommand("append", "append one event, or JSON Lines from stdin with '-'");
@@ -183,6 +265,8 @@ int main(int argc, char** argv) {
   auto* cleanup = app.add_subcommand("cleanup", "remove task directories holding no events");
   add_durability(cleanup, durability);
   auto* stats = app.add_subcommand("stats", "tasks, events, bytes, types and bad lines");
+  bool raw_bytes = false;
+  stats->add_flag("--bytes", raw_bytes, "in a table, sizes in bytes instead of KiB, MiB, GiB");
   auto* verify = app.add_subcommand("verify", "check every line; print file:line of each bad one");
   bool verify_crate = false;
   verify->add_flag("--crate", verify_crate,
@@ -199,12 +283,21 @@ int main(int argc, char** argv) {
     ->type_name("HOST:PORT");
   add_durability(serve, durability);
 
+  for (auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    globals.add_to(sub);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : exit_usage; // --help exits 0
+    if (e.get_exit_code() != 0) {
+      if (auto unknown = unknown_command(app, argc, argv); !unknown.empty()) {
+        std::cerr << "evstore: usage: " << unknown << "\nRun with --help for more information.\n";
+        return exit_usage;
+      }
+    }
+    return app.exit(e) == 0 ? 0 : exit_usage; // --help and --version exit 0
   }
-  c.fmt = fmt == "table" ? format::table : format::jsonl;
+  c.fmt = fmt == "table" ? format::table : fmt == "json" ? format::json : format::jsonl;
   c.ack = durability == "fsynced" ? evstore::durability::fsynced : evstore::durability::written;
   int rc = exit_usage;
   if (*append)
@@ -222,7 +315,7 @@ int main(int argc, char** argv) {
   else if (*cleanup)
     rc = run_cleanup(c);
   else if (*stats)
-    rc = run_stats(c);
+    rc = run_stats(c, raw_bytes);
   else if (*verify)
     rc = run_verify(c, verify_crate);
   else if (*serve)

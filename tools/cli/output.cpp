@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include <wchar.h>
 #include <iostream>
+#include <iterator>
 
 #include <boost/json/serialize.hpp>
 #include <unistd.h>
@@ -13,13 +18,122 @@
 
 namespace evstore::cli {
 
+namespace {
+
+/// The code point at `text[at]` and its length in bytes; 0 bytes if it is not valid UTF-8 there.
+std::pair<char32_t, size_t> decode_utf8(std::string_view text, size_t at) {
+  const auto b = static_cast<unsigned char>(text[at]);
+  size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || at + len > text.size())
+    return {0, 0};
+  char32_t cp = len == 1 ? b : b & (0x7F >> len);
+  for (size_t i = 1; i < len; ++i) {
+    const auto c = static_cast<unsigned char>(text[at + i]);
+    if ((c >> 6) != 0x2)
+      return {0, 0};
+    cp = (cp << 6) | (c & 0x3F);
+  }
+  return {cp, len};
+}
+
+/// One character's columns, and how it is shown: itself, or '?' for what a terminal would act on.
+std::pair<size_t, bool> char_columns(char32_t cp) {
+  const int w = ::wcwidth(static_cast<wchar_t>(cp));
+  if (w < 0)
+    return {1, false};
+  return {static_cast<size_t>(w), true};
+}
+
+bool colour_wanted() {
+  const char* no_color = std::getenv("NO_COLOR");
+  return ::isatty(STDOUT_FILENO) != 0 && !(no_color && *no_color);
+}
+
+} // namespace
+
+size_t display_width(std::string_view text) {
+  size_t columns = 0;
+  for (size_t at = 0; at < text.size();) {
+    auto [cp, len] = decode_utf8(text, at);
+    if (len == 0) {
+      ++columns;
+      ++at;
+      continue;
+    }
+    columns += char_columns(cp).first;
+    at += len;
+  }
+  return columns;
+}
+
+std::string fit_to_width(std::string_view text, size_t columns) {
+  const bool cut = display_width(text) > columns;
+  const size_t room = cut ? (columns > 0 ? columns - 1 : 0) : columns; // the ellipsis takes one
+  std::string out;
+  size_t used = 0;
+  for (size_t at = 0; at < text.size();) {
+    auto [cp, len] = decode_utf8(text, at);
+    auto [w, printable] = len ? char_columns(cp) : std::pair<size_t, bool>{1, false};
+    if (used + w > room)
+      break;
+    if (printable && len)
+      out.append(text.substr(at, len));
+    else
+      out += '?';
+    used += w;
+    at += len ? len : 1;
+  }
+  if (cut && columns > 0)
+    out += "\u2026";
+  return out;
+}
+
+std::string human_bytes(uint64_t bytes) {
+  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (bytes < 1024)
+    return std::to_string(bytes) + " B";
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(units)) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f %s", value, units[unit]);
+  return text;
+}
+
+std::string human_count(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0)
+      out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 printer::printer(format fmt, std::vector<std::string> columns)
   : fmt_(fmt), columns_(std::move(columns)) {
+}
+
+printer::~printer() {
+  if (fmt_ == format::json)
+    std::cout << (json_rows_ == 0 ? "[]\n" : "\n]\n");
+}
+
+void printer::json_row(const std::string& serialized) {
+  std::cout << (json_rows_++ == 0 ? "[\n  " : ",\n  ") << serialized;
 }
 
 void printer::row(std::vector<std::string> cells, boost::json::object as_json) {
   if (fmt_ == format::jsonl) {
     std::cout << boost::json::serialize(as_json) << '\n';
+    return;
+  }
+  if (fmt_ == format::json) {
+    json_row(boost::json::serialize(as_json));
     return;
   }
   rows_.push_back(std::move(cells));
@@ -36,25 +150,37 @@ void printer::counts(const std::vector<uint64_t>& values) {
 }
 
 void printer::flush() {
-  if (fmt_ == format::jsonl) {
+  if (fmt_ != format::table) {
     std::cout.flush();
     return;
   }
-  std::vector<size_t> width(columns_.size());
+  // A cell is shown as fit_to_width would show it whole: control characters as '?'.
+  auto shown = [](const std::string& cell) { return fit_to_width(cell, display_width(cell)); };
+  widths_.resize(columns_.size());
   for (size_t c = 0; c < columns_.size(); ++c) {
-    width[c] = columns_[c].size();
-    for (const auto& r : rows_)
-      width[c] = std::max(width[c], r[c].size());
+    widths_[c] = std::max(widths_[c], display_width(columns_[c]));
+    for (auto& r : rows_) {
+      r[c] = shown(r[c]);
+      widths_[c] = std::max(widths_[c], display_width(r[c]));
+    }
   }
   auto line = [&](const std::vector<std::string>& cells) {
     for (size_t c = 0; c < cells.size(); ++c) {
       std::cout << cells[c];
       if (c + 1 < cells.size())
-        std::cout << std::string(width[c] - cells[c].size() + 2, ' ');
+        std::cout << std::string(widths_[c] - display_width(cells[c]) + 2, ' ');
     }
     std::cout << '\n';
   };
-  line(columns_);
+  if (!header_printed_) {
+    header_printed_ = true;
+    const bool bold = colour_wanted();
+    if (bold)
+      std::cout << "\x1b[1m";
+    line(columns_);
+    if (bold)
+      std::cout << "\x1b[0m";
+  }
   for (const auto& r : rows_)
     line(r);
   rows_.clear();
@@ -70,19 +196,19 @@ void event_printer::print(const event& ev) {
     std::cout << to_log_line(ev);
     return;
   }
-  auto data = ev.data.text();
-  if (data.size() > 60)
-    data = data.substr(0, 57) + "...";
-  table_.row({ev.ts ? to_rfc3339(*ev.ts) : std::string{"-"}, ev.task.empty() ? "(system)" : ev.task, ev.type,
-              to_string(ev.actor), data},
+  if (fmt_ == format::json) {
+    auto line = to_log_line(ev); // one JSON object and its newline
+    line.pop_back();
+    table_.json_row(line);
+    return;
+  }
+  table_.row({ev.ts ? to_rfc3339(*ev.ts) : std::string{"-"}, ev.task.empty() ? "(system)" : ev.task,
+              ev.type, to_string(ev.actor), fit_to_width(ev.data.text(), 60)},
              {});
 }
 
 void event_printer::flush() {
-  if (fmt_ == format::table)
-    table_.flush();
-  else
-    std::cout.flush();
+  table_.flush();
 }
 
 progress::progress(std::string label, uint64_t total)

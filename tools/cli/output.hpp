@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -14,25 +15,51 @@
 
 namespace evstore::cli {
 
-enum class format { jsonl, table };
+enum class format { jsonl, json, table };
 
-/// Rows of the same columns, printed as JSON objects per line or as an aligned table.
+/// Columns a UTF-8 string takes on a terminal (wcwidth: 2 for wide characters, 0 for combining
+/// ones; a control character or a byte that is not UTF-8 counts 1, as the '?' it is shown as).
+size_t display_width(std::string_view text);
+
+/// `text` cut on a character boundary to at most `columns` display columns, ending in an ellipsis
+/// when cut; control characters shown as '?', so a cell never moves the cursor.
+std::string fit_to_width(std::string_view text, size_t columns);
+
+/// 1536 -> "1.5 KiB", 0 -> "0 B" (IEC units, one decimal).
+std::string human_bytes(uint64_t bytes);
+
+/// 1234567 -> "1,234,567".
+std::string human_count(uint64_t n);
+
+/// Rows of the same columns, printed as JSON objects per line (jsonl), one JSON array (json), or
+/// an aligned table for people: widths by display columns, the header once (in bold on a terminal,
+/// unless NO_COLOR is set), each flush printing the rows since the last.
 class printer {
 public:
   printer(format fmt, std::vector<std::string> columns);
+  ~printer();
+  printer(const printer&) = delete;
+  printer& operator=(const printer&) = delete;
   void row(std::vector<std::string> cells, boost::json::object as_json);
   /// One row of named counts, in the columns' order.
   void counts(const std::vector<uint64_t>& values);
-  /// Prints the table (for JSON Lines, rows went out as they came).
+  /// With format::json, one element of the array, already serialized.
+  void json_row(const std::string& serialized);
+  /// Prints the table rows held (for JSON, rows went out as they came).
   void flush();
 
 private:
+
   format fmt_;
   std::vector<std::string> columns_;
   std::vector<std::vector<std::string>> rows_;
+  std::vector<size_t> widths_;   // never narrower than before, so later rows stay aligned
+  bool header_printed_ = false;
+  size_t json_rows_ = 0;
 };
 
-/// Prints events: their JSONL lines, or a table of ts, task, type, actor, data.
+/// Prints events: their JSONL lines, a JSON array of them, or a table of ts, task, type, actor,
+/// data.
 class event_printer {
 public:
   explicit event_printer(format fmt);
