@@ -1,5 +1,10 @@
 // The evstore command-line tool, end to end: the built binary run on a temporary store.
 #include <array>
+#include <clocale>
+#include <cstdint>
+#include <cstdlib>
+#include <cwchar>
+#include <set>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
+
+#include "messages/timestamp.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
@@ -359,7 +367,12 @@ TEST_F(CliTest, NumbersOutOfTheirRangeAndBadChoicesAreUsageErrors) {
     {"compact --durability sometimes", "--durability"},
     {"append --task t --type a:b --actor agent --durability sometimes", "--durability"},
     {"cleanup --durability ''", "--durability"},
-    {"query a: --since yesterday", "--since is not an RFC 3339 timestamp"},
+    {"query a: --since lastweek", "--since takes an RFC 3339 time, a time ago"},
+    {"query a: --until 5y", "--until takes an RFC 3339 time, a time ago"},
+    {"query Not:A:Pattern", "is not a type pattern"},
+    {"tail 'a:*:b' --count 1", "is not a type pattern"},
+    {"query a: --actor robot", "--actor must be human"},
+    {"read t --from 3 --follow", "--from and --follow do not go together"},
   };
   for (const auto& [args, says] : rows) {
     const auto before = disk();
@@ -820,4 +833,164 @@ TEST_F(CliTest, TailWithoutANodePrintsTheLastNMatchingEventsFirst) {
   EXPECT_EQ(one_task.rc, 0) << one_task.err;
   ASSERT_EQ(lines(one_task.out), 2u) << one_task.out;
   EXPECT_LT(one_task.out.find("s4"), one_task.out.find("s5")) << one_task.out;
+}
+
+// --- The conventions of git, journalctl and kubectl (issue 14) ---
+
+TEST_F(CliTest, VersionNamesTheLibraryAndTheStoreFormat) {
+  auto r = cli("--version");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "evstore 0.1.0 (store format version 1)")) << r.out;
+}
+
+TEST_F(CliTest, AMistypedCommandIsAUsageErrorThatSuggestsTheNearOne) {
+  auto typo = cli("quer task:");
+  EXPECT_EQ(typo.rc, 2);
+  EXPECT_TRUE(has(typo.err, "unknown command 'quer'; did you mean 'query'?")) << typo.err;
+  auto prefix = cli("-o table comp");
+  EXPECT_EQ(prefix.rc, 2);
+  EXPECT_TRUE(has(prefix.err, "did you mean 'compact'?")) << prefix.err;
+  auto far = cli("frobnicate");
+  EXPECT_EQ(far.rc, 2);
+  EXPECT_TRUE(has(far.err, "unknown command 'frobnicate'")) << far.err;
+  EXPECT_FALSE(has(far.err, "did you mean")) << far.err;
+}
+
+TEST_F(CliTest, GlobalOptionsShowInEverySubcommandsHelpAndWorkAfterIt) {
+  for (const char* sub : {"append", "read", "query", "tail", "tasks", "stats", "compact", "serve"}) {
+    auto help = cli(std::string{sub} + " --help");
+    EXPECT_EQ(help.rc, 0) << sub;
+    for (const char* option : {"--root", "-o,--output,--format", "--no-node", "-v,--verbose"})
+      EXPECT_TRUE(has(help.out, option)) << sub << " --help lacks " << option;
+  }
+  append_n("t", 2);
+  auto r = cli("query 'a:*' -n 1 -o json");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  auto parsed = boost::json::parse(r.out);
+  ASSERT_TRUE(parsed.is_array()) << r.out;
+  EXPECT_EQ(parsed.as_array().size(), 1u);
+  auto empty = cli("query 'none:*' --output json");
+  EXPECT_EQ(boost::json::parse(empty.out), boost::json::array{}) << empty.out;
+}
+
+TEST_F(CliTest, QueryTakesTailsPatternSyntaxWithThePrefixFormKept) {
+  for (const char* type : {"a:b", "a:bc", "a:b:c", "x:y"})
+    ASSERT_EQ(cli(std::string{"append --task t --type "} + type + " --actor agent").rc, 0);
+  auto count = [&](const std::string& args) { return lines(cli(args).out); };
+  EXPECT_EQ(count("query a:b"), 1u);     // exactly that type
+  EXPECT_EQ(count("query 'a:*'"), 3u);   // every type under a:
+  EXPECT_EQ(count("query a:b:"), 1u);    // the prefix form: a:b:*
+  EXPECT_EQ(count("query 'a:b:*'"), 1u);
+  EXPECT_EQ(count("query '*'"), 4u);
+  EXPECT_EQ(count("query ''"), 4u);
+  EXPECT_EQ(count("query '*' -n 2"), 2u);
+}
+
+TEST_F(CliTest, RelativeTimesAndTaskAndActorFiltersNarrowQueriesAndReads) {
+  const auto two_days_ago = to_rfc3339(timestamp::now() - std::chrono::hours{48});
+  ASSERT_EQ(cli("append --task t --type a:b --actor human --ts " + two_days_ago).rc, 0);
+  ASSERT_EQ(cli("append --task t --type a:b --actor agent").rc, 0);
+  ASSERT_EQ(cli("append --task u --type a:b --actor agent").rc, 0);
+  auto count = [&](const std::string& args) {
+    auto r = cli(args);
+    EXPECT_EQ(r.rc, 0) << args << ": " << r.err;
+    return lines(r.out);
+  };
+  EXPECT_EQ(count("query 'a:*' --since 1h"), 2u);
+  EXPECT_EQ(count("query 'a:*' --since 3d"), 3u);
+  EXPECT_EQ(count("query 'a:*' --until 1d"), 1u);
+  EXPECT_EQ(count("query 'a:*' --since yesterday"), 2u);
+  EXPECT_EQ(count("query 'a:*' --task t"), 2u);
+  EXPECT_EQ(count("query 'a:*' --actor agent"), 2u);
+  EXPECT_EQ(count("query 'a:*' --actor agent --task t -n 5"), 1u);
+  EXPECT_EQ(count("read t --actor human"), 1u);
+  EXPECT_EQ(count("read t --since 1h"), 1u);
+  EXPECT_EQ(count("read t -n 1"), 1u);
+  EXPECT_TRUE(has(cli("read t -n 1").out, "\"actor\":\"agent\""));
+}
+
+TEST_F(CliTest, ReadingATaskThatDoesNotExistIsAnErrorLikeAnUnknownRef) {
+  append_n("t", 1);
+  auto r = cli("read no-such-task");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(has(r.err, "no such task 'no-such-task'")) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(cli("read t").rc, 0);
+}
+
+namespace {
+
+/// Display columns of UTF-8 text, as a terminal counts them.
+size_t columns_of(const std::string& text) {
+  std::setlocale(LC_CTYPE, "C.UTF-8");
+  std::mbstate_t state{};
+  size_t cols = 0;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    wchar_t wc;
+    size_t n = std::mbrtowc(&wc, p, static_cast<size_t>(end - p), &state);
+    if (n == 0 || n > static_cast<size_t>(end - p))
+      return SIZE_MAX; // not valid UTF-8
+    cols += static_cast<size_t>(std::max(0, ::wcwidth(wc)));
+    p += n;
+  }
+  return cols;
+}
+
+} // namespace
+
+TEST_F(CliTest, TablesAlignWideAndCombiningCharactersAndCutOnlyBetweenCharacters) {
+  // A wide task id, one with a combining accent, and data far wider than its 60 columns in
+  // characters of three bytes and two columns each.
+  std::string wide_data = "{\"text\":\"";
+  for (int i = 0; i < 50; ++i)
+    wide_data += "\xe6\xbc\xa2"; // 漢
+  wide_data += "\"}";
+  ASSERT_EQ(cli("append --task \xe4\xbb\xbb\xe5\x8a\xa1 --type a:b --actor agent --data "
+                + quote(wide_data)).rc, 0);
+  ASSERT_EQ(cli("append --task 'cafe\xcc\x81' --type a:b --actor agent").rc, 0);
+  ASSERT_EQ(cli("append --task plain --type a:b --actor agent").rc, 0);
+  auto r = cli("query 'a:*' -o table");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::vector<std::string> rows;
+  for (size_t at = 0, nl; (nl = r.out.find('\n', at)) != std::string::npos; at = nl + 1)
+    rows.push_back(r.out.substr(at, nl - at));
+  ASSERT_EQ(rows.size(), 4u) << r.out;
+  // The type column starts at the same display column on every row, header included.
+  std::set<size_t> type_columns;
+  for (const auto& row : rows) {
+    auto at = row.find(row == rows.front() ? "type" : "a:b");
+    ASSERT_NE(at, std::string::npos) << row;
+    type_columns.insert(columns_of(row.substr(0, at)));
+  }
+  EXPECT_EQ(type_columns.size(), 1u) << r.out;
+  for (const auto& row : rows)
+    EXPECT_NE(columns_of(row), SIZE_MAX) << "not valid UTF-8: " << row;
+  EXPECT_TRUE(has(r.out, "\xe2\x80\xa6")) << "no ellipsis where the data was cut: " << r.out;
+}
+
+TEST_F(CliTest, StatsInATableGivesHumanSizesAndBytesOnRequest) {
+  append_n("t", 3);
+  auto human = cli("stats -o table");
+  EXPECT_EQ(human.rc, 0) << human.err;
+  EXPECT_TRUE(has(human.out, " B ") || has(human.out, "KiB")) << human.out;
+  auto raw = cli("stats -o table --bytes");
+  EXPECT_FALSE(has(raw.out, "KiB")) << raw.out;
+  auto json = boost::json::parse(cli("stats").out);
+  EXPECT_TRUE(json.as_object().at("bytes").is_number());
+}
+
+TEST_F(CliTest, ReadFollowPrintsTheTaskThenItsNewEventsUntilSigterm) {
+  append_n("t", 2);
+  auto out = dir_.path() / "follow.out";
+  auto script = std::string{EVSTORE_CLI} + " --root " + quote(root()) + " read t -f >" + quote(out.string())
+                + " 2>&1 & p=$!; for i in $(seq 100); do [ -s " + quote(out.string())
+                + " ] && break; sleep 0.1; done; " + EVSTORE_CLI + " --root " + quote(root())
+                + " append --task t --type a:c --actor agent >/dev/null; sleep 1.5; kill -TERM $p; wait $p";
+  int status = std::system(("timeout -k 5 60 sh -c " + quote(script)).c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(out);
+  auto printed = slurp(out);
+  EXPECT_EQ(lines(printed), 3u) << printed;
+  EXPECT_TRUE(has(printed, "\"type\":\"a:c\"")) << printed;
 }

@@ -134,6 +134,11 @@ caf::expected<query_result> store::query_by_type_prefix(const std::string& prefi
   return ask<query_result>(query_request{prefix, limit, since});
 }
 
+caf::expected<query_result> store::query_by_type(const std::string& type, uint64_t limit,
+                                                 caf::optional<timestamp> since) {
+  return ask<query_result>(query_request{type, limit, since, /*exact_type=*/true});
+}
+
 caf::expected<index_stats> store::index_statistics() {
   return ask<index_stats>(stats_request{});
 }

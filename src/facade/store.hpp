@@ -136,6 +136,10 @@ public:
   caf::expected<query_result> query_by_type_prefix(const std::string& prefix, uint64_t limit,
                                                    caf::optional<timestamp> since = caf::none);
 
+  /// The same for one type exactly: "task:state:run" without "task:state:running".
+  caf::expected<query_result> query_by_type(const std::string& type, uint64_t limit,
+                                            caf::optional<timestamp> since = caf::none);
+
   /// The index's size and population progress, and how many writer fetches queries caused.
   caf::expected<index_stats> index_statistics();
 

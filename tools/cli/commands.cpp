@@ -18,6 +18,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <boost/json/parse.hpp>
 
@@ -26,6 +27,7 @@
 #include "messages/timestamp.hpp"
 #include "src/facade/log_inspection.hpp"
 #include "src/facade/store.hpp"
+#include "src/format/pattern.hpp"
 #include "src/format/validation.hpp"
 
 namespace evstore::cli {
@@ -105,6 +107,30 @@ caf::expected<timestamp> parse_ts(const std::string& text, const char* field) {
     return *ts;
   return make_error(errc::invalid_timestamp,
                     std::string{field} + " is not an RFC 3339 timestamp: \"" + text + "\"");
+}
+
+// --since and --until: RFC 3339, a time ago ("45s", "30m", "1h", "2d"), today or yesterday (from
+// midnight UTC).
+parsed<timestamp> parse_when(const std::string& text, const char* flag) {
+  parsed<timestamp> out;
+  if (auto ts = parse_rfc3339(text)) {
+    out.value = *ts;
+    return out;
+  }
+  const auto now = timestamp::now();
+  const int64_t midnight = now.seconds_since_epoch() - (now.seconds_since_epoch() % 86400 + 86400) % 86400;
+  if (text == "today" || text == "yesterday") {
+    out.value = timestamp::from_parts(midnight - (text == "yesterday" ? 86400 : 0), 0);
+    return out;
+  }
+  auto ago = parse_age(text);
+  if (!ago || !*ago) {
+    out.problem = std::string{flag} + " takes an RFC 3339 time, a time ago (45s, 30m, 1h, 2d), "
+                  + "today or yesterday; got \"" + text + "\"";
+    return out;
+  }
+  out.value = now - **ago;
+  return out;
 }
 
 // An event from the command line's fields or a stdin line's JSON object; errors name the field.
@@ -294,6 +320,20 @@ parsed<caf::optional<caf::timespan>> parse_age(const std::string& text) {
   return out;
 }
 
+parsed<std::string> parse_type_pattern(const std::string& text) {
+  parsed<std::string> out;
+  std::string pattern = text.empty() ? "*" : text;
+  if (pattern.back() == ':')
+    pattern += '*'; // the prefix form "a:b:" is "a:b:*"
+  if (auto err = validate_pattern(pattern)) {
+    out.problem = "\"" + text + "\" is not a type pattern: *, a:b:* (or a:b:), or an exact type "
+                  + "such as task:state:running";
+    return out;
+  }
+  out.value = std::move(pattern);
+  return out;
+}
+
 parsed<double> parse_seconds(const std::string& text) {
   parsed<double> out;
   const auto dot = text.find('.');
@@ -435,51 +475,6 @@ int run_append(const common& c, const append_args& a) {
   return failed ? exit_failure : duplicates ? exit_duplicate : exit_success;
 }
 
-// Lines a read or query skipped are said on stderr, never silently dropped.
-static void warn_skipped(const read_stats& stats) {
-  if (stats.corrupt_lines || stats.future_schema_lines)
-    std::cerr << "evstore: skipped " << stats.corrupt_lines << " corrupt and "
-              << stats.future_schema_lines << " future-schema lines (see `evstore verify`)\n";
-}
-
-int run_read(const common& c, const std::string& task, uint64_t from) {
-  auto db = open_store(c, false);
-  if (!db)
-    return exit_failure;
-  auto res = db->read_task(task, from);
-  if (!res)
-    return fail(res.error());
-  event_printer out{c.fmt};
-  for (const auto& ev : res->events)
-    out.print(ev);
-  out.flush();
-  warn_skipped(res->stats);
-  return 0;
-}
-
-int run_query(const common& c, const std::string& prefix, uint64_t limit, const std::string& since) {
-  caf::optional<timestamp> from;
-  if (!since.empty()) {
-    auto ts = parse_ts(since, "--since");
-    if (!ts) {
-      fail(ts.error());
-      return exit_usage;
-    }
-    from = *ts;
-  }
-  auto db = open_store(c, false);
-  if (!db)
-    return exit_failure;
-  auto res = db->query_by_type_prefix(prefix, limit, from);
-  if (!res)
-    return fail(res.error());
-  event_printer out{c.fmt};
-  for (const auto& ev : res->events)
-    out.print(ev);
-  out.flush();
-  warn_skipped(res->stats);
-  return 0;
-}
 
 namespace {
 
@@ -489,11 +484,31 @@ struct positioned {
   uint64_t position = 0;
 };
 
-/// The last `n` events matching `filter`, oldest first: of the task if the filter names one, else
-/// across all tasks through the index (a query by the pattern's prefix, widened until `n` events
-/// of the filter are found or there are no more).
-caf::expected<std::vector<positioned>> last_matching(store& db, const subscription_filter& filter,
-                                                     uint64_t n) {
+/// Everything the listing commands filter on, parsed.
+struct resolved_filter {
+  std::string pattern = "*"; // as parse_type_pattern returns it
+  caf::optional<std::string> task;
+  caf::optional<actor_kind> actor;
+  caf::optional<timestamp> since, until;
+
+  bool keeps(const event& ev) const {
+    if (task && ev.task != *task)
+      return false;
+    if (actor && ev.actor != *actor)
+      return false;
+    if ((since || until) && !ev.ts)
+      return false;
+    if ((since && *ev.ts < *since) || (until && *until < *ev.ts))
+      return false;
+    return pattern_matches(pattern, ev.type);
+  }
+};
+
+/// The last `n` events `filter` keeps, oldest first: of the task if the filter names one (read
+/// whole), else across all tasks through the index (a query for the pattern, widened until `n`
+/// events of the filter are found or there are no more).
+caf::expected<std::vector<positioned>> last_matching(store& db, const resolved_filter& filter,
+                                                     uint64_t n, read_stats* stats = nullptr) {
   std::vector<positioned> out;
   if (n == 0)
     return out;
@@ -501,33 +516,71 @@ caf::expected<std::vector<positioned>> last_matching(store& db, const subscripti
     auto res = db.read_task(*filter.task);
     if (!res)
       return res.error();
+    if (stats)
+      *stats = res->stats;
     for (size_t i = 0; i < res->events.size(); ++i)
-      if (matches(filter, res->events[i]))
+      if (filter.keeps(res->events[i]))
         out.push_back({std::move(res->events[i]), i});
     if (out.size() > n)
       out.erase(out.begin(), out.end() - static_cast<ptrdiff_t>(n));
     return out;
   }
-  const auto& pattern = filter.patterns.front();
-  std::string prefix = pattern == "*" ? std::string{} : pattern;
-  if (prefix.size() >= 2 && prefix.compare(prefix.size() - 2, 2, ":*") == 0)
-    prefix.pop_back(); // "a:b:*" is the prefix "a:b:"
-  for (uint64_t limit = n;; limit *= 4) {
-    auto res = db.query_by_type_prefix(prefix, limit);
+  const auto& pattern = filter.pattern;
+  const bool exact = pattern_is_exact(pattern);
+  const std::string target{pattern_prefix(pattern)};
+  for (uint64_t limit = n;; limit = limit > max_count / 4 ? max_count : limit * 4) {
+    auto res = exact ? db.query_by_type(target, limit, filter.since)
+                     : db.query_by_type_prefix(target, limit, filter.since);
     if (!res)
       return res.error();
+    if (stats)
+      *stats = res->stats;
     out.clear();
-    for (size_t i = 0; i < res->events.size(); ++i)
-      if (matches(filter, res->events[i]))
+    // Queries answer oldest first; the newest n kept are the answer.
+    for (size_t i = res->events.size(); i-- > 0 && out.size() < n;)
+      if (filter.keeps(res->events[i]))
         out.push_back({std::move(res->events[i]), i < res->positions.size() ? res->positions[i] : 0});
-    if (out.size() >= n || res->events.size() < limit) {
-      // Queries answer newest first.
-      if (out.size() > n)
-        out.resize(n);
+    if (out.size() >= n || res->events.size() < limit || limit == max_count) {
       std::reverse(out.begin(), out.end());
       return out;
     }
   }
+}
+
+/// Parses --since, --until, --task and --actor; a usage problem otherwise.
+parsed<resolved_filter> resolve(const event_filter& f, std::string pattern = "*") {
+  parsed<resolved_filter> out;
+  resolved_filter r;
+  r.pattern = std::move(pattern);
+  for (auto [text, into, flag] : {std::tuple{&f.since, &r.since, "--since"},
+                                  std::tuple{&f.until, &r.until, "--until"}}) {
+    if (text->empty())
+      continue;
+    auto when = parse_when(*text, flag);
+    if (!when) {
+      out.problem = when.error();
+      return out;
+    }
+    *into = *when;
+  }
+  if (f.has_task) {
+    if (auto err = validate_task_id(f.task)) {
+      out.problem = reason(err);
+      return out;
+    }
+    r.task = f.task;
+  }
+  if (!f.actor.empty()) {
+    actor_kind kind;
+    if (!from_string(f.actor, kind)) {
+      out.problem = "--actor must be human, orchestrator, scheduler, agent or system; got \""
+                    + f.actor + "\"";
+      return out;
+    }
+    r.actor = kind;
+  }
+  out.value = std::move(r);
+  return out;
 }
 
 /// tail through a node: one subscription, history (with -n) then live, no polling, no gap, no
@@ -605,13 +658,105 @@ int tail_subscribed(const common& c, store& db, const tail_args& a,
 
 } // namespace
 
+// Lines a read or query skipped are said on stderr, never silently dropped.
+static void warn_skipped(const read_stats& stats) {
+  if (stats.corrupt_lines || stats.future_schema_lines)
+    std::cerr << "evstore: skipped " << stats.corrupt_lines << " corrupt and "
+              << stats.future_schema_lines << " future-schema lines (see `evstore verify`)\n";
+}
+
+int run_read(const common& c, const read_args& a) {
+  auto filter = resolve(a.filter);
+  if (!filter) {
+    fail(filter.error());
+    return exit_usage;
+  }
+  if (a.follow && a.from > 0) {
+    fail("--from and --follow do not go together (--follow starts with the task's first event)");
+    return exit_usage;
+  }
+  if (a.follow) {
+    // A task's events, then its new ones: what tail does for one task, with all its history.
+    if (filter->since || filter->until || filter->actor) {
+      fail("--follow takes no --since, --until or --actor (use tail for live filtering)");
+      return exit_usage;
+    }
+    tail_args t;
+    t.task = a.task;
+    t.has_task = true;
+    t.last = a.last > 0 ? a.last : max_count;
+    return run_tail(c, t);
+  }
+  auto db = open_store(c, false);
+  if (!db)
+    return exit_failure;
+  auto res = db->read_task(a.task, a.from);
+  if (!res)
+    return fail(res.error());
+  if (res->events.empty() && !a.task.empty()) {
+    // As git does for an unknown ref: a task that does not exist is an error, not an empty answer.
+    auto tasks = db->list_tasks();
+    if (!tasks)
+      return fail(tasks.error());
+    if (!std::binary_search(tasks->begin(), tasks->end(), a.task))
+      return fail("no such task '" + a.task + "'");
+  }
+  std::vector<const event*> kept;
+  for (const auto& ev : res->events)
+    if (filter->keeps(ev))
+      kept.push_back(&ev);
+  if (a.last > 0 && kept.size() > a.last)
+    kept.erase(kept.begin(), kept.end() - static_cast<ptrdiff_t>(a.last));
+  event_printer out{c.fmt};
+  for (const auto* ev : kept)
+    out.print(*ev);
+  out.flush();
+  warn_skipped(res->stats);
+  return 0;
+}
+
+int run_query(const common& c, const std::string& pattern_text, uint64_t limit,
+              const event_filter& f) {
+  auto pattern = parse_type_pattern(pattern_text);
+  if (!pattern) {
+    fail(pattern.error());
+    return exit_usage;
+  }
+  auto filter = resolve(f, *pattern);
+  if (!filter) {
+    fail(filter.error());
+    return exit_usage;
+  }
+  auto db = open_store(c, false);
+  if (!db)
+    return exit_failure;
+  read_stats skipped;
+  auto res = last_matching(*db, *filter, limit, &skipped);
+  if (!res)
+    return fail(res.error());
+  event_printer out{c.fmt};
+  for (const auto& p : *res)
+    out.print(p.ev);
+  out.flush();
+  warn_skipped(skipped);
+  return 0;
+}
+
 int run_tail(const common& c, const tail_args& a) {
+  auto pattern = parse_type_pattern(a.pattern);
+  if (!pattern) {
+    fail(pattern.error());
+    return exit_usage;
+  }
   subscription_filter filter; // the tool reads the tasks itself; the filter judges types
-  filter.patterns = {a.pattern};
+  filter.patterns = {*pattern};
   if (a.has_task)
     filter.task = a.task;
   if (auto err = validate(filter))
     return fail(err);
+  resolved_filter history_filter;
+  history_filter.pattern = *pattern;
+  history_filter.task = filter.task;
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
@@ -669,7 +814,7 @@ int run_tail(const common& c, const tail_args& a) {
     // History after the first look, and only what that look counted: an event appended since is
     // printed by the next look, never twice and never skipped.
     if (first && a.last > 0) {
-      auto history = last_matching(*db, filter, a.last);
+      auto history = last_matching(*db, history_filter, a.last);
       if (!history)
         return fail(history.error());
       for (const auto& h : *history) {

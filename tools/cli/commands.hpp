@@ -40,6 +40,9 @@ struct parsed {
   const T& operator*() const {
     return *value;
   }
+  const T* operator->() const {
+    return &*value;
+  }
   const std::string& error() const {
     return problem;
   }
@@ -87,9 +90,31 @@ struct append_args {
 };
 int run_append(const common& c, const append_args& a);
 
-int run_read(const common& c, const std::string& task, uint64_t from);
+/// What the listing commands keep, as given on the command line: --since and --until (RFC 3339,
+/// or a time ago: 45s, 30m, 1h, 2d; or today, yesterday: midnight UTC), --task, --actor.
+struct event_filter {
+  std::string since, until;
+  std::string task;
+  bool has_task = false;
+  std::string actor;
+};
 
-int run_query(const common& c, const std::string& prefix, uint64_t limit, const std::string& since);
+/// One pattern syntax for query and tail: "*" (or ""), "a:b:*" (or the prefix form "a:b:"), or an
+/// exact type. Returns it as "*", "a:b:*" or the type; a usage problem otherwise.
+parsed<std::string> parse_type_pattern(const std::string& text);
+
+struct read_args {
+  std::string task;
+  uint64_t from = 0;
+  /// -n: only the last N (0: all).
+  uint64_t last = 0;
+  /// -f: then follow the task's new events.
+  bool follow = false;
+  event_filter filter;
+};
+int run_read(const common& c, const read_args& a);
+
+int run_query(const common& c, const std::string& pattern, uint64_t limit, const event_filter& f);
 
 struct tail_args {
   std::string pattern = "*";

@@ -29,14 +29,24 @@ CLI::Option* add_number(CLI::App* cmd, const std::string& name, uint64_t& out,
   return cmd
     ->add_option_function<std::string>(
       name,
-      [&out, name, min, max](const std::string& text) {
+      [&out, flag = name.substr(name.rfind(',') + 1), min, max](const std::string& text) {
         auto n = parse_whole_number(text, min, max);
         if (!n)
-          throw CLI::ValidationError(name, n.error());
+          throw CLI::ValidationError(flag, n.error()); // "--limit", not "-n,--limit"
         out = *n;
       },
       help)
     ->type_name("N");
+}
+
+/// --since and --until on a listing command.
+void add_time_filters(CLI::App* cmd, event_filter& f) {
+  cmd->add_option("--since", f.since,
+                  "only events at or after: RFC 3339, a time ago (45s, 30m, 1h, 2d), today or "
+                  "yesterday")
+    ->type_name("TIME");
+  cmd->add_option("--until", f.until, "only events at or before (the same forms)")
+    ->type_name("TIME");
 }
 
 /// `--durability` on a writing command.
@@ -180,30 +190,44 @@ int main(int argc, char** argv) {
   append->add_flag("--crate-types", c.crate_types_only,
                    "refuse types the Rust crate does not read (for a store shared with it)");
 
-  std::string read_task;
-  uint64_t read_from = 0;
+  read_args rd;
   auto* read = app.add_subcommand("read", "print a task's events in file order");
-  read->add_option("task", read_task, "task id (\"\" for the system-wide log)")->required();
-  add_number(read, "--from", read_from, "skip the first N events");
+  read->add_option("task", rd.task, "task id (\"\" for the system-wide log)")->required();
+  add_number(read, "--from", rd.from, "skip the first N events");
+  add_number(read, "-n,--limit", rd.last, "only the last N events (after the filters)");
+  read->add_flag("-f,--follow", rd.follow, "then print the task's new events as they come");
+  add_time_filters(read, rd.filter);
+  read->add_option("--actor", rd.filter.actor, "only events of this actor");
 
-  std::string prefix, since;
+  std::string pattern;
+  event_filter qf;
   uint64_t limit = 100;
-  auto* query = app.add_subcommand("query", "the latest events whose type starts with PREFIX");
-  query->add_option("prefix", prefix, "type prefix, e.g. task:state:")->required();
-  add_number(query, "--limit", limit, "how many events (default 100)");
-  query->add_option("--since", since, "only events at or after this RFC 3339 time");
+  auto* query = app.add_subcommand(
+    "query", "the latest events, across all tasks, whose type matches PATTERN");
+  query->add_option("pattern", pattern,
+                    "*, a:b:* (or a:b:, every type starting with it) or an exact type")
+    ->required();
+  add_number(query, "-n,--limit", limit, "how many events (default 100)");
+  add_time_filters(query, qf);
+  query->add_option("--task", qf.task, "only events of this task")->each([&](const std::string&) {
+    qf.has_task = true;
+  });
+  query->add_option("--actor", qf.actor, "only events of this actor");
 
   tail_args tl;
   auto* tail = app.add_subcommand(
     "tail", "follow new events: through the node's bus when one serves the store, else by polling");
-  tail->add_option("pattern", tl.pattern, "\"*\" (default), a:b:* or an exact type");
+  tail->add_option("pattern", tl.pattern,
+                   "* (default), a:b:* (or a:b:) or an exact type");
+  bool follow_flag = false;
+  tail->add_flag("-f,--follow", follow_flag, "follow (what tail always does; for journalctl's habit)");
   tail->add_option("--task", tl.task, "only this task")->each([&](const std::string&) {
     tl.has_task = true;
   });
   add_number(tail, "--interval-ms", tl.interval_ms, "how often to look (default 200, at most 3600000)",
              1, 3'600'000);
   add_number(tail, "--count", tl.count, "exit after printing N events (default 0: follow)");
-  add_number(tail, "-n,--last", tl.last,
+  add_number(tail, "-n,--last,--limit", tl.last,
              "first print the last N matching events (default 0: start at the end)");
   tail->add_option_function<std::string>(
         "--timeout",
@@ -303,9 +327,9 @@ int main(int argc, char** argv) {
   if (*append)
     rc = run_append(c, ap);
   else if (*read)
-    rc = run_read(c, read_task, read_from);
+    rc = run_read(c, rd);
   else if (*query)
-    rc = run_query(c, prefix, limit, since);
+    rc = run_query(c, pattern, limit, qf);
   else if (*tail)
     rc = run_tail(c, tl);
   else if (*tasks)
