@@ -994,3 +994,31 @@ TEST_F(CliTest, ReadFollowPrintsTheTaskThenItsNewEventsUntilSigterm) {
   EXPECT_EQ(lines(printed), 3u) << printed;
   EXPECT_TRUE(has(printed, "\"type\":\"a:c\"")) << printed;
 }
+
+// Through a pseudo-terminal (util-linux's script(1)): the progress line with its rate and time
+// left, and the table's bold header; NO_COLOR keeps the colour off; without a terminal, neither.
+TEST_F(CliTest, OnATerminalLongWorkShowsProgressAndTablesColourUnlessNoColor) {
+  for (int t = 0; t < 3; ++t)
+    append_n("t" + std::to_string(t), 1);
+  auto on_terminal = [&](const std::string& env, const std::string& args) {
+    auto out = dir_.path() / "pty.out";
+    auto cmd = env + " " + EVSTORE_CLI + " --root " + quote(root()) + " " + args;
+    auto shell = "timeout -k 5 60 script -qec " + quote(cmd) + " /dev/null >" + quote(out.string())
+                 + " 2>&1";
+    EXPECT_EQ(std::system(shell.c_str()), 0) << shell;
+    return slurp(out);
+  };
+  auto stats = on_terminal("", "stats -o table");
+  EXPECT_TRUE(has(stats, "scanning [")) << stats;
+  EXPECT_TRUE(has(stats, "/s ")) << stats;
+  EXPECT_TRUE(has(stats, " left")) << stats;
+  EXPECT_TRUE(has(stats, "\x1b[1mtasks")) << stats;
+  auto verify = on_terminal("", "verify");
+  EXPECT_TRUE(has(verify, "verifying [")) << verify;
+  auto plain = on_terminal("NO_COLOR=1", "stats -o table");
+  EXPECT_FALSE(has(plain, "\x1b[")) << plain;
+  EXPECT_TRUE(has(plain, "scanning [")) << plain; // progress is not colour
+  auto piped = cli("stats -o table");
+  EXPECT_FALSE(has(piped.out + piped.err, "\x1b[")) << piped.out;
+  EXPECT_FALSE(has(piped.err, "scanning")) << piped.err;
+}

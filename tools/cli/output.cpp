@@ -212,29 +212,55 @@ void event_printer::flush() {
 }
 
 progress::progress(std::string label, uint64_t total)
-  : label_(std::move(label)), total_(total), enabled_(::isatty(STDERR_FILENO) != 0) {
+  : label_(std::move(label)),
+    total_(total),
+    enabled_(::isatty(STDERR_FILENO) != 0),
+    start_ms_(now_ms()) {
 }
 
 progress::~progress() {
   if (enabled_ && last_draw_ms_ != 0)
-    std::fprintf(stderr, "\r%*s\r", 60, "");
+    std::fprintf(stderr, "\r%*s\r", static_cast<int>(drawn_), "");
+}
+
+int64_t progress::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
 }
 
 void progress::advance(uint64_t n) {
   done_ += n;
   if (!enabled_)
     return;
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::steady_clock::now().time_since_epoch())
-                  .count();
-  if (now_ms - last_draw_ms_ < 100 && done_ < total_)
+  const int64_t now = now_ms();
+  if (now - last_draw_ms_ < 100 && done_ < total_)
     return;
-  last_draw_ms_ = now_ms;
+  last_draw_ms_ = now;
   constexpr int bar = 30;
-  int filled = total_ ? static_cast<int>(bar * done_ / total_) : bar;
-  std::fprintf(stderr, "\r%s [%s%s] %llu/%llu", label_.c_str(), std::string(filled, '#').c_str(),
-               std::string(bar - filled, '.').c_str(), static_cast<unsigned long long>(done_),
-               static_cast<unsigned long long>(total_));
+  const int filled = total_ ? static_cast<int>(bar * std::min(done_, total_) / total_) : bar;
+  // The rate so far, and the time left at that rate (once there is a rate to speak of).
+  const double seconds = static_cast<double>(now - start_ms_) / 1000;
+  const double rate = seconds > 0 ? static_cast<double>(done_) / seconds : 0;
+  std::string left = "--:--";
+  if (rate > 0 && done_ <= total_) {
+    const auto s = static_cast<uint64_t>(static_cast<double>(total_ - done_) / rate + 0.5);
+    char text[32];
+    std::snprintf(text, sizeof text, "%llu:%02llu", static_cast<unsigned long long>(s / 60),
+                  static_cast<unsigned long long>(s % 60));
+    left = text;
+  }
+  char line[256];
+  int len = std::snprintf(line, sizeof line, "\r%s [%s%s] %s/%s  %s/s  %s left", label_.c_str(),
+                          std::string(filled, '#').c_str(), std::string(bar - filled, '.').c_str(),
+                          human_count(done_).c_str(), human_count(total_).c_str(),
+                          human_count(static_cast<uint64_t>(rate)).c_str(), left.c_str());
+  if (len > 0) {
+    // Blank what a longer line drawn before left behind.
+    const size_t width = std::min(static_cast<size_t>(len), sizeof line - 1) - 1;
+    std::fprintf(stderr, "%s%*s", line, static_cast<int>(drawn_ > width ? drawn_ - width : 0), "");
+    drawn_ = std::max(drawn_, width);
+  }
 }
 
 } // namespace evstore::cli

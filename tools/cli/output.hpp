@@ -71,20 +71,26 @@ private:
   printer table_;
 };
 
-/// "done/total" as a bar on stderr, redrawn at most every 100 ms; silent unless stderr is a
-/// terminal.
+/// "done/total" as a bar on stderr with the rate and the time left at it, redrawn at most every
+/// 100 ms; silent unless stderr is a terminal.
 class progress {
 public:
   progress(std::string label, uint64_t total);
   ~progress();
+  progress(const progress&) = delete;
+  progress& operator=(const progress&) = delete;
   void advance(uint64_t n = 1);
 
 private:
+  static int64_t now_ms();
+
   std::string label_;
   uint64_t total_;
   uint64_t done_ = 0;
   bool enabled_;
+  int64_t start_ms_;
   int64_t last_draw_ms_ = 0;
+  size_t drawn_ = 0; // the widest line drawn, in characters
 };
 
 } // namespace evstore::cli
