@@ -13,6 +13,7 @@ packages=(
   libgtest-dev                      # GoogleTest
   libsqlite3-dev sqlite3            # the benchmarks' SQLite baselines (library and shell)
   libcli11-dev                      # command-line parsing for the tools
+  help2man                          # the evstore man page, from its --help
   python3                           # the layout check (tests/layout/check_includes.py)
 )
 if [ "${1:-}" = "--sanitizers" ]; then

@@ -1022,3 +1022,49 @@ TEST_F(CliTest, OnATerminalLongWorkShowsProgressAndTablesColourUnlessNoColor) {
   EXPECT_FALSE(has(piped.out + piped.err, "\x1b[")) << piped.out;
   EXPECT_FALSE(has(piped.err, "scanning")) << piped.err;
 }
+
+// The bash completion, sourced in bash and driven as bash drives it: commands, a subcommand's
+// options, an option's values and the store's task ids. The zsh one must at least parse.
+TEST_F(CliTest, CompletionScriptsCompleteCommandsOptionsValuesAndTaskIds) {
+  append_n("build-42", 1);
+  append_n("deploy-7", 1);
+  auto script = dir_.path() / "evstore.bash";
+  auto generated = cli("completion bash");
+  ASSERT_EQ(generated.rc, 0) << generated.err;
+  spit(script, generated.out);
+  const std::string bin_dir = fs::path(EVSTORE_CLI).parent_path().string();
+  auto complete = [&](const std::string& line) {
+    // COMP_WORDS as bash splits the line; the last word is the one being completed.
+    auto cmd = "PATH=" + quote(bin_dir) + ":$PATH; . " + quote(script.string())
+               + "; COMP_WORDS=(" + line + "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _evstore; "
+               + "printf '%s\\n' \"${COMPREPLY[@]}\"";
+    FILE* p = ::popen(("bash -c " + quote(cmd)).c_str(), "r");
+    std::string out;
+    std::array<char, 4096> buf{};
+    for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;)
+      out.append(buf.data(), n);
+    ::pclose(p);
+    return out;
+  };
+  EXPECT_EQ(complete("evstore qu"), "query\n");
+  EXPECT_TRUE(has(complete("evstore query --li"), "--limit\n"));
+  EXPECT_EQ(complete("evstore query -o t"), "table\n");
+  EXPECT_EQ(complete("evstore --root " + quote(root()) + " read d"), "deploy-7\n");
+  EXPECT_EQ(complete("evstore --root " + quote(root()) + " query a: --task b"), "build-42\n");
+  if (std::system("command -v zsh >/dev/null 2>&1") == 0) {
+    auto zsh = dir_.path() / "_evstore";
+    spit(zsh, cli("completion zsh").out);
+    EXPECT_EQ(std::system(("zsh -n " + quote(zsh.string())).c_str()), 0);
+  }
+}
+
+// The man page help2man builds (when it is installed) names the tool and its options.
+TEST_F(CliTest, TheManPageDescribesTheToolWhenHelp2manBuiltIt) {
+  const auto page = fs::path(EVSTORE_CLI).parent_path() / "evstore.1";
+  if (!fs::exists(page))
+    GTEST_SKIP() << "no help2man at build time";
+  auto text = slurp(page);
+  EXPECT_TRUE(has(text, ".TH EVSTORE")) << text.substr(0, 200);
+  EXPECT_TRUE(has(text, "\\-\\-root")) << text.substr(0, 400);
+  EXPECT_TRUE(has(text, "evstore 0.1.0")) << text.substr(0, 400);
+}

@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "completion.hpp"
 #include "src/facade/version.hpp"
 
 namespace {
@@ -307,6 +308,15 @@ int main(int argc, char** argv) {
     ->type_name("HOST:PORT");
   add_durability(serve, durability);
 
+  std::string shell;
+  auto* completion = app.add_subcommand("completion", "print a shell completion script");
+  completion->footer("bash: evstore completion bash > ~/.local/share/bash-completion/completions/"
+                     "evstore; zsh: evstore completion zsh > a directory on $fpath, as _evstore. "
+                     "cmake --install installs both.");
+  completion->add_option("shell", shell, "bash or zsh")
+    ->required()
+    ->check(CLI::IsMember({"bash", "zsh"}));
+
   for (auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
     globals.add_to(sub);
 
@@ -344,6 +354,10 @@ int main(int argc, char** argv) {
     rc = run_verify(c, verify_crate);
   else if (*serve)
     rc = run_serve(c, listen);
+  else if (*completion) {
+    std::cout << (shell == "bash" ? bash_completion(app) : zsh_completion(app));
+    rc = exit_success;
+  }
   // Output that never arrived (a full disk, a closed pipe) is a failure, not a success.
   std::cout.flush();
   if (!std::cout) {
