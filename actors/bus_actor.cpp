@@ -6,7 +6,6 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
-#include "gather.hpp"
 #include "src/bus/bus_gate.hpp"
 #include "messages/errc.hpp"
 #include "src/format/pattern.hpp"
@@ -90,53 +89,80 @@ void send_ready_and_read_more(bus_pointer self, uint64_t id) {
 // Pattern catch-up across tasks: one index query per pattern, merged in SPEC §3 order, the last
 // `limit` kept. The subscription is live (holding events) from the start, so `promise` (the reply to
 // subscribe) waits only for the history to be queued. An exact pattern asks for its one type, so
-// longer types starting with it ("a:bc" for "a:b") take no room in its limit.
+// longer types starting with it ("a:bc" for "a:b") take no room in its limit. What the index cannot
+// select (an actor filter) is judged here: while a pattern's answer came back full and the filter
+// kept fewer than `limit` of it, that pattern is asked again for four times as many.
+struct history_fetch {
+  uint64_t id;
+  subscription_filter filter;
+  catch_up_spec spec;
+  latest_events best;
+  std::unordered_set<std::string> seen;
+  size_t patterns_left = 0;
+  caf::typed_response_promise<subscribed> promise; // one copy, so pending() is shared
+};
+
+void history_done(bus_pointer self, const std::shared_ptr<history_fetch>& acc) {
+  auto& promise = acc->promise;
+  if (!promise.pending())
+    return;
+  auto it = self->state.subs.find(acc->id);
+  if (it == self->state.subs.end()) {
+    promise.deliver(make_error(errc::not_found, "subscription ended"));
+    return;
+  }
+  query_result merged;
+  acc->best.take_into(merged);
+  it->second.sub.on_history(std::move(merged.events), std::move(merged.positions));
+  send_ready_and_read_more(self, acc->id);
+  promise.deliver(subscribed{acc->id});
+}
+
+// NOLINTNEXTLINE(misc-no-recursion): the reply handler asks again, later, from the mailbox.
+void fetch_pattern_history(bus_pointer self, std::shared_ptr<history_fetch> acc,
+                           std::string pattern, uint64_t ask) {
+  query_request req{std::string{pattern_prefix(pattern)}, ask, acc->spec.since,
+                    pattern_is_exact(pattern)};
+  self->request(self->state.store, caf::infinite, std::move(req))
+    .then(
+      [=](query_result& res) {
+        if (!acc->promise.pending())
+          return;
+        uint64_t kept = 0;
+        for (size_t i = 0; i < res.events.size(); ++i) {
+          if (!matches(acc->filter, res.events[i]))
+            continue;
+          ++kept;
+          if (acc->seen.insert(res.events[i].id).second)
+            acc->best.offer(ranked_event{i < res.positions.size() ? res.positions[i] : 0,
+                                         std::move(res.events[i])});
+        }
+        const bool maybe_more = res.events.size() >= ask && ask < (uint64_t{1} << 62);
+        if (kept < acc->spec.limit && maybe_more)
+          return fetch_pattern_history(self, acc, pattern, ask * 4);
+        if (--acc->patterns_left == 0)
+          history_done(self, acc);
+      },
+      [=](caf::error& err) {
+        // The first error ends the subscription at once; the other patterns' answers are dropped.
+        if (!acc->promise.pending())
+          return;
+        end_subscription(self, acc->id);
+        acc->promise.deliver(std::move(err));
+      });
+}
+
 void fetch_history(bus_pointer self, uint64_t id, const subscription_filter& filter,
                    const catch_up_spec& spec, caf::typed_response_promise<subscribed> promise) {
   std::vector<std::string> patterns = filter.patterns;
   if (patterns.empty())
     patterns.push_back("*");
-  struct history {
-    latest_events best;
-    std::unordered_set<std::string> seen;
-    caf::typed_response_promise<subscribed> promise; // one copy, so pending() is shared
-  };
-  auto acc = std::make_shared<history>(history{latest_events{spec.limit}, {}, promise});
-  gather<query_result>(
-    std::move(patterns), 0,
-    [=](const std::string& p) {
-      return self->request(self->state.store, caf::infinite,
-                           query_request{std::string{pattern_prefix(p)}, spec.limit, spec.since,
-                                         pattern_is_exact(p)});
-    },
-    [=](const std::string&, query_result& res) {
-      for (size_t i = 0; i < res.events.size(); ++i)
-        if (acc->seen.insert(res.events[i].id).second)
-          acc->best.offer(ranked_event{i < res.positions.size() ? res.positions[i] : 0,
-                                       std::move(res.events[i])});
-    },
-    [=](const std::string&, caf::error& err) {
-      // The first error ends the subscription at once; the other patterns' answers are dropped.
-      if (!acc->promise.pending())
-        return;
-      end_subscription(self, id);
-      acc->promise.deliver(std::move(err));
-    },
-    [=] {
-      auto& promise = acc->promise;
-      if (!promise.pending())
-        return;
-      auto it = self->state.subs.find(id);
-      if (it == self->state.subs.end()) {
-        promise.deliver(make_error(errc::not_found, "subscription ended"));
-        return;
-      }
-      query_result merged;
-      acc->best.take_into(merged);
-      it->second.sub.on_history(std::move(merged.events), std::move(merged.positions));
-      send_ready_and_read_more(self, id);
-      promise.deliver(subscribed{id});
-    });
+  auto acc = std::make_shared<history_fetch>(
+    history_fetch{id, filter, spec, latest_events{spec.limit}, {}, patterns.size(), promise});
+  if (spec.limit == 0)
+    return history_done(self, acc);
+  for (auto& p : patterns)
+    fetch_pattern_history(self, acc, std::move(p), spec.limit);
 }
 
 bus_actor::behavior_type bus_behavior(bus_pointer self, store_actor store, std::shared_ptr<bus_gate> gate) {

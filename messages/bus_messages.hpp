@@ -25,10 +25,13 @@ namespace evstore {
 struct subscription_filter {
   std::vector<std::string> patterns;
   caf::optional<std::string> task;
+  /// Only events of this actor.
+  caf::optional<actor_kind> actor;
 };
 
-/// True if `filter` wants `ev`: of its task, if it names one, and of a type one of its patterns
-/// matches ("*" every type, "a:b:*" the types starting with "a:b:", any other exactly that type).
+/// True if `filter` wants `ev`: of its task and actor, if it names them, and of a type one of its
+/// patterns matches ("*" every type, "a:b:*" the types starting with "a:b:", any other exactly that
+/// type).
 EVSTORE_API bool matches(const subscription_filter& filter, const event& ev);
 
 /// Checks a filter as subscribing does: a valid task id, and every pattern "*", a valid type, or a
@@ -107,7 +110,7 @@ struct bus_stats {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, subscription_filter& x) {
-  return f(caf::meta::type_name("evstore::subscription_filter"), x.patterns, x.task);
+  return f(caf::meta::type_name("evstore::subscription_filter"), x.patterns, x.task, x.actor);
 }
 
 template <class Inspector>

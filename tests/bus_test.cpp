@@ -233,6 +233,43 @@ TEST_F(BusTest, AnExactPatternCatchesUpOnItsOwnTypeNotOnLongerTypesThatStartWith
   EXPECT_EQ(history, newest4);
 }
 
+// An actor filter is judged by the bus, not the index: the catch-up must keep asking until it holds
+// `limit` events of that actor, however many newer events of other actors come first.
+TEST_F(BusTest, AnActorFilteredCatchUpHoldsTheLastNEventsOfThatActor) {
+  auto db = open_store();
+  std::vector<std::string> human_ids;
+  for (int i = 0; i < 5; ++i) {
+    auto ev = make_event("t" + std::to_string(i % 2), "agent:message");
+    ev.actor = actor_kind::human;
+    auto res = db->publish(ev);
+    ASSERT_TRUE(res);
+    human_ids.push_back(res->ev.id);
+  }
+  for (int i = 0; i < 300; ++i)
+    ASSERT_TRUE(db->publish(make_event("t" + std::to_string(i % 3), "agent:message")));
+  auto opts = watch({"agent:*"});
+  opts.filter.actor = actor_kind::human;
+  opts.catch_up = catch_up_spec{0, 3, caf::none};
+  auto sub = db->subscribe(opts);
+  ASSERT_TRUE(sub) << render(sub.error());
+  std::vector<std::string> history;
+  for (const auto& d : drain(**sub)) {
+    if (d.what == delivery::kind::caught_up)
+      break;
+    if (d.what == delivery::kind::event) {
+      EXPECT_EQ(d.ev.actor, actor_kind::human);
+      history.push_back(d.ev.id);
+    }
+  }
+  std::sort(history.begin(), history.end());
+  std::vector<std::string> want(human_ids.end() - 3, human_ids.end());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(history, want);
+  // Live events of other actors do not reach it.
+  ASSERT_TRUE(db->publish(make_event("t0", "agent:message")));
+  EXPECT_FALSE((*sub)->next(300ms));
+}
+
 TEST_F(BusTest, TaskCatchUpRacingPublishesHasNoGapAndNoDuplicate) {
   for (unsigned seed = 0; seed < 8; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));

@@ -1068,3 +1068,15 @@ TEST_F(CliTest, TheManPageDescribesTheToolWhenHelp2manBuiltIt) {
   EXPECT_TRUE(has(text, "\\-\\-root")) << text.substr(0, 400);
   EXPECT_TRUE(has(text, "evstore 0.1.0")) << text.substr(0, 400);
 }
+
+TEST_F(CliTest, TailWithAnActorPrintsTheLastNOfThatActorOnly) {
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(cli("append --task t" + std::to_string(i) + " --type a:b --actor human").rc, 0);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(cli("append --task t" + std::to_string(i) + " --type a:b --actor agent").rc, 0);
+  auto r = cli("tail 'a:*' --actor human -n 2 --count 2 --timeout 20");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(lines(r.out), 2u) << r.out;
+  EXPECT_FALSE(has(r.out, "\"actor\":\"agent\"")) << r.out;
+  EXPECT_EQ(cli("tail --actor robot --count 1").rc, 2);
+}

@@ -201,13 +201,14 @@ TEST_F(MessagesTest, QueryMessagesRoundTrip) {
 
 TEST_F(MessagesTest, BusMessagesRoundTrip) {
   subscribe_request req;
-  req.filter = subscription_filter{{"task:state:*", "*"}, std::string{"t-1"}};
+  req.filter = subscription_filter{{"task:state:*", "*"}, std::string{"t-1"}, actor_kind::agent};
   req.buffer = 16;
   req.drop_on_overflow = true;
   req.catch_up = catch_up_spec{3, 50, sample_event().ts};
   auto req2 = round_trip(req);
   EXPECT_EQ(req2.filter.patterns, req.filter.patterns);
   EXPECT_EQ(req2.filter.task, req.filter.task);
+  EXPECT_EQ(req2.filter.actor, req.filter.actor);
   EXPECT_EQ(req2.buffer, 16u);
   EXPECT_TRUE(req2.drop_on_overflow);
   ASSERT_TRUE(req2.catch_up);

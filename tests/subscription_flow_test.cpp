@@ -39,7 +39,7 @@ using strings = std::vector<std::string>;
 } // namespace
 
 TEST(SubscriptionFlowTest, LiveEventsAreSentUpToTheBufferThenWaitForAcks) {
-  subscription_flow sub{1, {{"agent:*"}, {}}, 2, false};
+  subscription_flow sub{1, {{"agent:*"}, {}, {}}, 2, false};
   sub.on_live(make_event("t", "agent:message", 0), 0);
   sub.on_live(make_event("t", "task:state:x", 1), 1); // filtered out
   sub.on_live(make_event("t", "agent:message", 2), 2);
@@ -118,7 +118,7 @@ TEST(SubscriptionFlowTest, DropPolicyReportsLaggedOnceThereIsRoomEvenWithoutNewE
 }
 
 TEST(SubscriptionFlowTest, HistoryComesFirstThenCaughtUpThenHeldEventsItDidNotContain) {
-  subscription_flow sub{1, {{"task:state:*"}, {}}, 10, false};
+  subscription_flow sub{1, {{"task:state:*"}, {}, {}}, 10, false};
   sub.start_history_catch_up();
   sub.on_live(make_event("a", "task:state:run", 3), 3); // raced the history: in it too
   sub.on_live(make_event("b", "task:state:run", 7), 7); // after the history was read
@@ -144,7 +144,7 @@ TEST(SubscriptionFlowTest, HeldEventsBeyondTheBufferAreReadFromDiskAfterTheHisto
 }
 
 TEST(SubscriptionFlowTest, TaskCatchUpReadsFromTheGivenPositionThenSendsCaughtUp) {
-  subscription_flow sub{1, {{}, std::string{"t"}}, 10, false};
+  subscription_flow sub{1, {{}, std::string{"t"}, {}}, 10, false};
   sub.start_task_catch_up(1);
   sub.on_live(make_event("t", "a", 2), 2); // on disk before the read: the read has it
   auto read = sub.next_read();

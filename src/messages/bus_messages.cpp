@@ -10,6 +10,8 @@ namespace evstore {
 bool matches(const subscription_filter& filter, const event& ev) {
   if (filter.task && ev.task != *filter.task)
     return false;
+  if (filter.actor && ev.actor != *filter.actor)
+    return false;
   if (filter.patterns.empty())
     return true;
   return std::any_of(filter.patterns.begin(), filter.patterns.end(),

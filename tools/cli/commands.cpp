@@ -752,11 +752,21 @@ int run_tail(const common& c, const tail_args& a) {
   filter.patterns = {*pattern};
   if (a.has_task)
     filter.task = a.task;
+  if (!a.actor.empty()) {
+    actor_kind kind;
+    if (!from_string(a.actor, kind)) {
+      fail("--actor must be human, orchestrator, scheduler, agent or system; got \"" + a.actor
+           + "\"");
+      return exit_usage;
+    }
+    filter.actor = kind;
+  }
   if (auto err = validate(filter))
     return fail(err);
   resolved_filter history_filter;
   history_filter.pattern = *pattern;
   history_filter.task = filter.task;
+  history_filter.actor = filter.actor;
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;

@@ -126,6 +126,8 @@ struct tail_args {
   /// -n: print the last N matching events first (0: start at the end).
   uint64_t last = 0;
   double timeout_s = 0;
+  /// --actor: only events of this actor (empty: any).
+  std::string actor;
 };
 int run_tail(const common& c, const tail_args& a);
 

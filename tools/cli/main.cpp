@@ -222,6 +222,7 @@ int main(int argc, char** argv) {
                    "* (default), a:b:* (or a:b:) or an exact type");
   bool follow_flag = false;
   tail->add_flag("-f,--follow", follow_flag, "follow (what tail always does; for journalctl's habit)");
+  tail->add_option("--actor", tl.actor, "only events of this actor");
   tail->add_option("--task", tl.task, "only this task")->each([&](const std::string&) {
     tl.has_task = true;
   });
