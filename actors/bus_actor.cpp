@@ -138,7 +138,8 @@ void fetch_pattern_history(bus_pointer self, std::shared_ptr<history_fetch> acc,
                                          std::move(res.events[i])});
         }
         const bool maybe_more = res.events.size() >= ask && ask < (uint64_t{1} << 62);
-        if (kept < acc->spec.limit && maybe_more)
+        // Asking again costs the pattern's history once more: only for a subscription still there.
+        if (kept < acc->spec.limit && maybe_more && self->state.subs.count(acc->id))
           return fetch_pattern_history(self, acc, pattern, ask * 4);
         if (--acc->patterns_left == 0)
           history_done(self, acc);

@@ -32,6 +32,21 @@ struct client_state {
   std::vector<append_request> held;
   std::vector<caf::typed_response_promise<append_result>> held_promises;
   size_t batches_in_flight = 0;
+  /// The client is ending (node lost, or told to exit): nothing more is sent.
+  bool ending = false;
+
+  /// Fails everything still waiting or held with `why`, once.
+  void fail_all(const caf::error& why) {
+    ending = true;
+    auto unanswered = std::move(waiting); // a failure handler must not see the map it is in
+    waiting.clear();
+    for (auto& [id, fail] : unanswered)
+      fail(why);
+    for (auto& promise : held_promises)
+      promise.deliver(why);
+    held.clear();
+    held_promises.clear();
+  }
 };
 
 using stateful_pointer = store_actor::stateful_pointer<client_state>;
@@ -87,9 +102,9 @@ void send_batch(stateful_pointer self, const store_actor& gate, size_t n) {
       auto& outcomes = res.outcomes;
       for (size_t i = 0; i < promises->size(); ++i) {
         auto& promise = (*promises)[i];
-        if (i >= outcomes.size())
+        if (i >= outcomes.size() || (!outcomes[i].error && !outcomes[i].result))
           promise.deliver(make_error(errc::node_unavailable, "the node answered a batch short"));
-        else if (outcomes[i].error || !outcomes[i].result)
+        else if (outcomes[i].error)
           promise.deliver(std::move(outcomes[i].error));
         else
           promise.deliver(std::move(*outcomes[i].result));
@@ -97,25 +112,29 @@ void send_batch(stateful_pointer self, const store_actor& gate, size_t n) {
       --self->state.batches_in_flight;
       send_held_appends(self, gate);
     },
-    [self, promises](const caf::error& err) {
+    [self, gate, promises](const caf::error& err) {
       for (auto& promise : *promises)
         promise.deliver(err);
       --self->state.batches_in_flight;
-      // Held appends go out with the next request or fail with the node.
+      send_held_appends(self, gate); // the window has room again, whatever this batch's fate
     });
 }
 
-/// Sends what is held while the window allows.
+/// Sends what is held while the window allows, and a full batch in any case: a batch answers
+/// when its slowest append does, so batches stuck behind a busy writer (a compaction, a cold load)
+/// must not hold back a stream of appends to other tasks beyond one batch's worth.
 void send_held_appends(stateful_pointer self, const store_actor& gate) {
   auto& st = self->state;
-  while (!st.held.empty() && st.batches_in_flight < append_window)
+  if (st.ending)
+    return;
+  while (!st.held.empty() && (st.batches_in_flight < append_window || st.held.size() >= max_batch))
     send_batch(self, gate, std::min(st.held.size(), max_batch));
 }
 
 /// Sends every held append now, window or not: a request that follows appends must not overtake
 /// them (a read after an append sees it, as it would locally).
 void flush_held_appends(stateful_pointer self, const store_actor& gate) {
-  while (!self->state.held.empty())
+  while (!self->state.ending && !self->state.held.empty())
     send_batch(self, gate, std::min(self->state.held.size(), max_batch));
 }
 
@@ -124,13 +143,14 @@ store_actor::behavior_type client_behavior(stateful_pointer self, store_actor ga
   self->set_down_handler([=](caf::down_msg& down) {
     if (down.source != gate)
       return;
-    auto lost = make_error(errc::node_unavailable, "the connection to the node was lost");
-    for (auto& [id, fail] : self->state.waiting)
-      fail(lost);
-    self->state.waiting.clear();
-    for (auto& promise : self->state.held_promises)
-      promise.deliver(lost);
+    self->state.fail_all(make_error(errc::node_unavailable, "the connection to the node was lost"));
     self->quit(caf::exit_reason::remote_link_unreachable);
+  });
+  // Told to end (the facade's store closing): CAF 0.17 answers nothing for a promise that is
+  // dropped, so every asker still waiting would wait forever.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    self->state.fail_all(make_error(errc::node_unavailable, "the connection to the node was closed"));
+    self->quit(msg.reason);
   });
   // Appends are coalesced: while `append_window` batches are on the wire, new appends wait and
   // leave together as the next batch when one returns (Nagle's rule, for round trips instead of

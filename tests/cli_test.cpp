@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cwchar>
+#include <regex>
 #include <set>
 #include <cstdio>
 #include <filesystem>
@@ -847,9 +848,12 @@ TEST_F(CliTest, AMistypedCommandIsAUsageErrorThatSuggestsTheNearOne) {
   auto typo = cli("quer task:");
   EXPECT_EQ(typo.rc, 2);
   EXPECT_TRUE(has(typo.err, "unknown command 'quer'; did you mean 'query'?")) << typo.err;
-  auto prefix = cli("-o table comp");
+  auto prefix = cli("-o table verif");
   EXPECT_EQ(prefix.rc, 2);
-  EXPECT_TRUE(has(prefix.err, "did you mean 'compact'?")) << prefix.err;
+  EXPECT_TRUE(has(prefix.err, "did you mean 'verify'?")) << prefix.err;
+  auto ambiguous = cli("comp"); // compact or completion
+  EXPECT_EQ(ambiguous.rc, 2);
+  EXPECT_FALSE(has(ambiguous.err, "did you mean")) << ambiguous.err;
   auto far = cli("frobnicate");
   EXPECT_EQ(far.rc, 2);
   EXPECT_TRUE(has(far.err, "unknown command 'frobnicate'")) << far.err;
@@ -984,12 +988,19 @@ TEST_F(CliTest, StatsInATableGivesHumanSizesAndBytesOnRequest) {
 TEST_F(CliTest, ReadFollowPrintsTheTaskThenItsNewEventsUntilSigterm) {
   append_n("t", 2);
   auto out = dir_.path() / "follow.out";
-  auto script = std::string{EVSTORE_CLI} + " --root " + quote(root()) + " read t -f >" + quote(out.string())
-                + " 2>&1 & p=$!; for i in $(seq 100); do [ -s " + quote(out.string())
-                + " ] && break; sleep 0.1; done; " + EVSTORE_CLI + " --root " + quote(root())
-                + " append --task t --type a:c --actor agent >/dev/null; sleep 1.5; kill -TERM $p; wait $p";
+  auto err = dir_.path() / "follow.err";
+  // Waits (up to 30 s each) for the history, then for the new event, before the SIGTERM.
+  auto lines_are = [&](int n) {
+    return "for i in $(seq 300); do [ \"$(wc -l < " + quote(out.string()) + ")\" -ge " + std::to_string(n)
+           + " ] && break; sleep 0.1; done; ";
+  };
+  auto script = std::string{EVSTORE_CLI} + " --root " + quote(root()) + " read t -f >"
+                + quote(out.string()) + " 2>" + quote(err.string()) + " & p=$!; " + lines_are(2)
+                + EVSTORE_CLI + " --root " + quote(root())
+                + " append --task t --type a:c --actor agent >/dev/null; " + lines_are(3)
+                + "kill -TERM $p; wait $p";
   int status = std::system(("timeout -k 5 60 sh -c " + quote(script)).c_str());
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(out);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(out) << slurp(err);
   auto printed = slurp(out);
   EXPECT_EQ(lines(printed), 3u) << printed;
   EXPECT_TRUE(has(printed, "\"type\":\"a:c\"")) << printed;
@@ -1010,8 +1021,9 @@ TEST_F(CliTest, OnATerminalLongWorkShowsProgressAndTablesColourUnlessNoColor) {
   };
   auto stats = on_terminal("", "stats -o table");
   EXPECT_TRUE(has(stats, "scanning [")) << stats;
-  EXPECT_TRUE(has(stats, "/s ")) << stats;
-  EXPECT_TRUE(has(stats, " left")) << stats;
+  // The last line drawn: all three tasks, a rate in digits and the time left as m:ss.
+  EXPECT_TRUE(std::regex_search(stats, std::regex{R"(\] 3/3  [0-9,]+/s  [0-9]+:[0-5][0-9] left)"}))
+    << stats;
   EXPECT_TRUE(has(stats, "\x1b[1mtasks")) << stats;
   auto verify = on_terminal("", "verify");
   EXPECT_TRUE(has(verify, "verifying [")) << verify;
@@ -1079,4 +1091,17 @@ TEST_F(CliTest, TailWithAnActorPrintsTheLastNOfThatActorOnly) {
   EXPECT_EQ(lines(r.out), 2u) << r.out;
   EXPECT_FALSE(has(r.out, "\"actor\":\"agent\"")) << r.out;
   EXPECT_EQ(cli("tail --actor robot --count 1").rc, 2);
+}
+
+// A producer that writes a line now and then: each is written when it comes, not when 1,024 have
+// or stdin closes.
+TEST_F(CliTest, AppendFromASlowProducerWritesEachLineAsItComes) {
+  const std::string line = "{\"task\":\"t\",\"type\":\"a:b\",\"actor\":\"agent\"}";
+  auto script = "(echo '" + line + "'; sleep 20; echo '" + line + "') 2>/dev/null | " + EVSTORE_CLI
+                + " --root " + quote(root()) + " append - >/dev/null 2>&1 & p=$!; "
+                + "for i in $(seq 100); do " + EVSTORE_CLI + " --root " + quote(root())
+                + " read t 2>/dev/null | grep -q . && { kill $p; exit 0; }; sleep 0.1; done; "
+                + "kill $p; exit 1";
+  EXPECT_EQ(std::system(("timeout -k 5 60 sh -c " + quote(script)).c_str()), 0)
+    << "the first line was not written within 10 s while the producer waited";
 }

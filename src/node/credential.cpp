@@ -14,6 +14,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -37,6 +38,17 @@ using pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_deleter<EVP_PKEY, EVP_PKEY_fr
 using x509_ptr = std::unique_ptr<X509, openssl_deleter<X509, X509_free>>;
 using bio_ptr = std::unique_ptr<BIO, openssl_deleter<BIO, BIO_free_all>>;
 using bn_ptr = std::unique_ptr<BIGNUM, openssl_deleter<BIGNUM, BN_free>>;
+
+// OpenSSL frees its global state (locks included) in an exit handler of its own. CAF's multiplexer
+// thread of a connection still ending (a failed connect's actor system ends on a thread of its
+// own, src/facade/connect.cpp) may be inside OpenSSL at that moment: a use after free that TSan
+// reported at exit. So OpenSSL is started without that handler, before anything else of it runs
+// here; the process's exit releases the memory anyway. (If the embedding program started OpenSSL
+// first, its choice stands.)
+void start_openssl_without_exit_cleanup() {
+  static const bool started = OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr) == 1;
+  (void)started;
+}
 
 bool add_extension(X509* cert, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -94,6 +106,7 @@ caf::error bad(const std::string& path, const std::string& why) {
 } // namespace
 
 caf::error ensure_credential(const store_root& root) {
+  start_openssl_without_exit_cleanup();
   struct stat sb {};
   if (::fstatat(root.fd(), credential_file_name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
     return check_credential(root.display("", credential_file_name));
@@ -138,6 +151,7 @@ caf::error check_credential(const std::string& path) {
 }
 
 caf::expected<std::string> read_credential(const std::string& path) {
+  start_openssl_without_exit_cleanup();
   unique_fd fd{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)};
   if (!fd) {
     if (errno == ELOOP)

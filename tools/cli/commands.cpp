@@ -10,6 +10,7 @@
 #include <atomic>
 #include <csignal>
 #include <deque>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <cstdlib>
@@ -352,6 +353,14 @@ parsed<double> parse_seconds(const std::string& text) {
   return out;
 }
 
+// True if a line (or part of one) can be read from stdin without waiting.
+static bool input_ready() {
+  if (std::cin.rdbuf()->in_avail() > 0)
+    return true;
+  pollfd p{STDIN_FILENO, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
+}
+
 // `append -`: lines are parsed and checked here, in input order, and sent in batches with several
 // in flight (one round trip per batch, not per line); the store writes a batch's events in order,
 // so each task's events keep the input's order. A line that is not a valid event stops the
@@ -380,6 +389,10 @@ static void append_lines(store& db, event_printer& out, uint64_t& appended, uint
       }
       lines.push_back(n);
       batch.push_back(append_request{std::move(*ev), caf::none});
+      // A producer that writes a line now and then must not wait for 1,024 of them: what has
+      // been read goes out as soon as no more input is ready.
+      if (!input_ready())
+        break;
     }
     if (!batch.empty())
       lines_in_flight.push_back(std::move(lines));
@@ -388,6 +401,13 @@ static void append_lines(store& db, event_printer& out, uint64_t& appended, uint
   auto done = [&](std::vector<append_outcome>& outcomes) {
     auto lines = std::move(lines_in_flight.front());
     lines_in_flight.pop_front();
+    if (outcomes.size() != lines.size()) {
+      ++failed;
+      fail("the store answered a batch of " + std::to_string(lines.size()) + " appends with "
+           + std::to_string(outcomes.size()) + " outcomes");
+      store_refused = lines.empty() ? 1 : lines.front();
+      return false;
+    }
     for (size_t i = 0; i < outcomes.size(); ++i) {
       const auto where = "stdin line " + std::to_string(lines[i]) + ": ";
       auto& o = outcomes[i];
@@ -681,6 +701,16 @@ int run_read(const common& c, const read_args& a) {
       fail("--follow takes no --since, --until or --actor (use tail for live filtering)");
       return exit_usage;
     }
+    if (!a.task.empty()) {
+      auto db = open_store(c, false);
+      if (!db)
+        return exit_failure;
+      auto tasks = db->list_tasks();
+      if (!tasks)
+        return fail(tasks.error());
+      if (!std::binary_search(tasks->begin(), tasks->end(), a.task))
+        return fail("no such task '" + a.task + "'");
+    }
     tail_args t;
     t.task = a.task;
     t.has_task = true;
@@ -761,8 +791,10 @@ int run_tail(const common& c, const tail_args& a) {
     }
     filter.actor = kind;
   }
-  if (auto err = validate(filter))
-    return fail(err);
+  if (auto err = validate(filter)) {
+    fail(err);
+    return exit_usage;
+  }
   resolved_filter history_filter;
   history_filter.pattern = *pattern;
   history_filter.task = filter.task;
@@ -893,7 +925,10 @@ int run_compact(const common& c, const compact_args& a) {
   }
   compact_result total;
   std::vector<std::string> failed;
-  printer per_task{c.fmt, {"task", "would_remove", "would_keep", "would_move_corrupt"}};
+  // Rows only in a dry run; otherwise a JSON Lines printer that prints nothing, so -o json gives one
+  // document (the totals), not an empty array after it.
+  printer per_task{a.dry_run ? c.fmt : format::jsonl,
+                   {"task", "would_remove", "would_keep", "would_move_corrupt"}};
   {
     progress bar{a.dry_run ? "counting" : "compacting", tasks->size()};
     // One task failing does not stop the others; the failures are listed at the end.

@@ -127,6 +127,7 @@ std::string unknown_command(const CLI::App& app, int argc, char** argv) {
     }
     std::string best;
     size_t best_distance = 3; // at most two edits away, or no suggestion
+    std::vector<std::string> starting_with_it;
     for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
       if (sub->get_name() == arg)
         return {};
@@ -135,10 +136,12 @@ std::string unknown_command(const CLI::App& app, int argc, char** argv) {
         best_distance = d;
         best = sub->get_name();
       }
-      // A prefix of exactly one command ("comp" for compact) is a clear intent too.
-      if (best.empty() && sub->get_name().rfind(arg, 0) == 0 && arg.size() >= 2)
-        best = sub->get_name();
+      if (arg.size() >= 2 && sub->get_name().rfind(arg, 0) == 0)
+        starting_with_it.push_back(sub->get_name());
     }
+    // A prefix of exactly one command ("verif" for verify) is a clear intent too; "comp" is not.
+    if (best.empty() && starting_with_it.size() == 1)
+      best = starting_with_it.front();
     std::string msg = "unknown command '" + arg + "'";
     if (!best.empty())
       msg += "; did you mean '" + best + "'?";
@@ -150,6 +153,9 @@ std::string unknown_command(const CLI::App& app, int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // std::cin with a buffer of its own, so `append -` can tell whether a line is already waiting
+  // (in_avail); nothing here reads stdin through stdio.
+  std::ios::sync_with_stdio(false);
   // Character widths for tables (wcwidth) need a UTF-8 character type; nothing else is localised.
   if (!std::setlocale(LC_CTYPE, "C.UTF-8"))
     std::setlocale(LC_CTYPE, "");

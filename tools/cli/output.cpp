@@ -94,7 +94,8 @@ std::string human_bytes(uint64_t bytes) {
     return std::to_string(bytes) + " B";
   double value = static_cast<double>(bytes);
   size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(units)) {
+  // 1023.95 KiB prints as "1024.0 KiB": move up a unit whenever the rounded figure would.
+  while (value >= 1023.95 && unit + 1 < std::size(units)) {
     value /= 1024;
     ++unit;
   }
@@ -121,6 +122,8 @@ printer::printer(format fmt, std::vector<std::string> columns)
 printer::~printer() {
   if (fmt_ == format::json)
     std::cout << (json_rows_ == 0 ? "[]\n" : "\n]\n");
+  else if (fmt_ == format::table && !header_printed_)
+    flush_table(true); // a table with no rows still names its columns
 }
 
 void printer::json_row(const std::string& serialized) {
@@ -151,6 +154,16 @@ void printer::counts(const std::vector<uint64_t>& values) {
 
 void printer::flush() {
   if (fmt_ != format::table) {
+    std::cout.flush();
+    return;
+  }
+  flush_table(false);
+}
+
+void printer::flush_table(bool header_alone) {
+  // A stream (tail, read -f) flushes while idle: the header waits for the first rows, so its
+  // widths are theirs.
+  if (rows_.empty() && !header_alone) {
     std::cout.flush();
     return;
   }
@@ -240,8 +253,9 @@ void progress::advance(uint64_t n) {
   constexpr int bar = 30;
   const int filled = total_ ? static_cast<int>(bar * std::min(done_, total_) / total_) : bar;
   // The rate so far, and the time left at that rate (once there is a rate to speak of).
-  const double seconds = static_cast<double>(now - start_ms_) / 1000;
-  const double rate = seconds > 0 ? static_cast<double>(done_) / seconds : 0;
+  // At least a millisecond: work done within the first one is counted as done in it.
+  const double seconds = std::max(static_cast<double>(now - start_ms_), 1.0) / 1000;
+  const double rate = static_cast<double>(done_) / seconds;
   std::string left = "--:--";
   if (rate > 0 && done_ <= total_) {
     const auto s = static_cast<uint64_t>(static_cast<double>(total_ - done_) / rate + 0.5);

@@ -49,6 +49,7 @@ public:
   void flush();
 
 private:
+  void flush_table(bool header_alone);
 
   format fmt_;
   std::vector<std::string> columns_;
