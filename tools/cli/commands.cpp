@@ -685,6 +685,19 @@ static void warn_skipped(const read_stats& stats) {
               << stats.future_schema_lines << " future-schema lines (see `evstore verify`)\n";
 }
 
+// As git does for an unknown ref: a task that does not exist is an error (exit 1), not an empty
+// answer. The system-wide log ("") always exists.
+static int require_task(store& db, const std::string& task) {
+  if (task.empty())
+    return exit_success;
+  auto tasks = db.list_tasks();
+  if (!tasks)
+    return fail(tasks.error());
+  if (!std::binary_search(tasks->begin(), tasks->end(), task))
+    return fail("no such task '" + task + "'");
+  return exit_success;
+}
+
 int run_read(const common& c, const read_args& a) {
   auto filter = resolve(a.filter);
   if (!filter) {
@@ -701,15 +714,12 @@ int run_read(const common& c, const read_args& a) {
       fail("--follow takes no --since, --until or --actor (use tail for live filtering)");
       return exit_usage;
     }
-    if (!a.task.empty()) {
-      auto db = open_store(c, false);
+    {
+      auto db = open_store(c, false); // closed before tail opens its own
       if (!db)
         return exit_failure;
-      auto tasks = db->list_tasks();
-      if (!tasks)
-        return fail(tasks.error());
-      if (!std::binary_search(tasks->begin(), tasks->end(), a.task))
-        return fail("no such task '" + a.task + "'");
+      if (int rc = require_task(*db, a.task); rc != exit_success)
+        return rc;
     }
     tail_args t;
     t.task = a.task;
@@ -723,14 +733,9 @@ int run_read(const common& c, const read_args& a) {
   auto res = db->read_task(a.task, a.from);
   if (!res)
     return fail(res.error());
-  if (res->events.empty() && !a.task.empty()) {
-    // As git does for an unknown ref: a task that does not exist is an error, not an empty answer.
-    auto tasks = db->list_tasks();
-    if (!tasks)
-      return fail(tasks.error());
-    if (!std::binary_search(tasks->begin(), tasks->end(), a.task))
-      return fail("no such task '" + a.task + "'");
-  }
+  if (res->events.empty())
+    if (int rc = require_task(*db, a.task); rc != exit_success)
+      return rc;
   std::vector<const event*> kept;
   for (const auto& ev : res->events)
     if (filter->keeps(ev))
