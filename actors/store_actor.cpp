@@ -50,6 +50,9 @@ struct store_state {
   std::shared_ptr<bus_gate> bus_open = std::make_shared<bus_gate>();
   /// Writers handed to query actors: how wide queries fan out.
   uint64_t fetches_routed = 0;
+  /// The running (or last) cleanup's progress, for stats.
+  uint64_t cleanup_done = 0;
+  uint64_t cleanup_total = 0;
   std::unordered_map<std::string, live_writer> writers;
   /// The task of each live writer by its address, to forget a writer that died (its down message).
   std::unordered_map<caf::actor_addr, std::string> writer_tasks;
@@ -220,6 +223,8 @@ caf::result<cleanup_result> clean_up(store_pointer self) {
   };
   auto acc = std::make_shared<outcome>();
   auto promise = self->make_response_promise<cleanup_result>();
+  self->state.cleanup_done = 0;
+  self->state.cleanup_total = candidates.size();
   // A window, as compact_all keeps: every candidate needs its writer, and a store of 100,000 empty
   // tasks must not spawn 100,000 writers at once.
   constexpr size_t cleanup_window = 8;
@@ -228,10 +233,14 @@ caf::result<cleanup_result> clean_up(store_pointer self) {
     [=](const std::string& task) {
       return self->request(writer_for(self, task), caf::infinite, cleanup_request{});
     },
-    [=](const std::string&, const cleanup_result& r) { acc->total.removed += r.removed; },
+    [=](const std::string&, const cleanup_result& r) {
+      acc->total.removed += r.removed;
+      ++self->state.cleanup_done;
+    },
     [=](const std::string&, caf::error& err) {
       if (!acc->first_error)
         acc->first_error = std::move(err);
+      ++self->state.cleanup_done;
     },
     [=]() mutable {
       if (acc->first_error)
@@ -308,6 +317,8 @@ caf::result<index_stats> index_stats_reply(store_pointer self, Request req) {
       [=](index_stats& stats) mutable {
         stats.fetches_routed = self->state.fetches_routed;
         stats.live_writers = self->state.writers.size();
+        stats.cleanup_done = self->state.cleanup_done;
+        stats.cleanup_total = self->state.cleanup_total;
         promise.deliver(stats);
       },
       [=](caf::error& err) mutable { promise.deliver(err); });

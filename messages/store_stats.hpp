@@ -33,6 +33,10 @@ struct index_stats {
   /// Task files population passes had to read (all of them or only their new lines) because the
   /// index did not know them as they are on disk.
   uint64_t population_loads = 0;
+  /// The running (or last) cleanup: tasks it has checked so far, of how many it must check (what
+  /// a progress line shows while cleanup_request waits for them all).
+  uint64_t cleanup_done = 0;
+  uint64_t cleanup_total = 0;
 };
 
 template <class Inspector>
@@ -49,7 +53,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, index_stats& x) {
   return f(caf::meta::type_name("evstore::index_stats"), x.tasks, x.types, x.entries, x.events,
            x.bytes, x.population_done, x.population_total, x.complete, x.fetches_routed,
-           x.live_writers, x.checkpoint_tasks, x.population_loads);
+           x.live_writers, x.checkpoint_tasks, x.population_loads, x.cleanup_done,
+           x.cleanup_total);
 }
 
 } // namespace evstore

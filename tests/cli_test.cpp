@@ -1105,3 +1105,26 @@ TEST_F(CliTest, AppendFromASlowProducerWritesEachLineAsItComes) {
   EXPECT_EQ(std::system(("timeout -k 5 60 sh -c " + quote(script)).c_str()), 0)
     << "the first line was not written within 10 s while the producer waited";
 }
+
+// cleanup is one request to the store; on a terminal its progress comes from the store's
+// counters, polled meanwhile. Without a terminal, nothing is drawn.
+TEST_F(CliTest, CleanupOfManyEmptyTasksShowsProgressOnATerminal) {
+  append_n("keep", 1);
+  for (int i = 0; i < 3000; ++i)
+    fs::create_directories(fs::path(root()) / ("empty-" + std::to_string(i)));
+  auto out = dir_.path() / "pty.out";
+  auto cmd = std::string{EVSTORE_CLI} + " --root " + quote(root()) + " cleanup";
+  auto shell = "timeout -k 5 60 script -qec " + quote(cmd) + " /dev/null >" + quote(out.string())
+               + " 2>&1";
+  ASSERT_EQ(std::system(shell.c_str()), 0);
+  auto drawn = slurp(out);
+  EXPECT_TRUE(std::regex_search(drawn, std::regex{R"(cleaning up \[[#.]+\] [0-9,]+/3,000  [0-9,]+/s)"}))
+    << drawn.substr(0, 300);
+  EXPECT_TRUE(has(drawn, "{\"removed\":3000}")) << drawn.substr(drawn.size() > 300 ? drawn.size() - 300 : 0);
+  append_n("keep", 1);
+  for (int i = 0; i < 10; ++i)
+    fs::create_directories(fs::path(root()) / ("again-" + std::to_string(i)));
+  auto piped = cli("cleanup");
+  EXPECT_EQ(piped.rc, 0) << piped.err;
+  EXPECT_FALSE(has(piped.err, "cleaning up")) << piped.err;
+}

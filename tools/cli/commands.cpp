@@ -982,7 +982,23 @@ int run_cleanup(const common& c) {
   auto db = open_store(c, true);
   if (!db)
     return exit_failure;
-  auto removed = db->cleanup_orphaned_tasks();
+  // One request does the whole cleanup; on a terminal, the store's counters of it are polled
+  // meanwhile for the progress line (each stats request is answered at once, beside it).
+  caf::expected<uint64_t> removed{caf::error{}};
+  {
+    progress bar{"cleaning up", 0};
+    std::atomic<bool> done{false};
+    std::thread worker([&] {
+      removed = db->cleanup_orphaned_tasks();
+      done = true;
+    });
+    while (bar.shown() && !done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+      if (auto s = db->index_statistics(); s && s->cleanup_total > 0)
+        bar.update(s->cleanup_done, s->cleanup_total);
+    }
+    worker.join();
+  }
   if (!removed)
     return fail(removed.error());
   printer out{c.fmt, {"removed"}};

@@ -242,6 +242,11 @@ int64_t progress::now_ms() {
     .count();
 }
 
+void progress::update(uint64_t done, uint64_t total) {
+  total_ = total;
+  advance(done - std::min(done, done_));
+}
+
 void progress::advance(uint64_t n) {
   done_ += n;
   if (!enabled_)

@@ -81,6 +81,12 @@ public:
   progress(const progress&) = delete;
   progress& operator=(const progress&) = delete;
   void advance(uint64_t n = 1);
+  /// Progress known as a count of a total (which may change as the work learns its size).
+  void update(uint64_t done, uint64_t total);
+  /// True if it is drawn at all (stderr is a terminal).
+  bool shown() const {
+    return enabled_;
+  }
 
 private:
   static int64_t now_ms();
