@@ -50,6 +50,31 @@ void expect_per_task_order(const std::vector<delivery>& ds) {
   }
 }
 
+/// The events delivered before caught_up (the history), and their ids sorted.
+std::vector<delivery> history_of(subscription& sub) {
+  std::vector<delivery> out;
+  for (auto& d : drain(sub)) {
+    if (d.what == delivery::kind::caught_up)
+      break;
+    if (d.what == delivery::kind::event)
+      out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<std::string> sorted_ids(const std::vector<delivery>& ds) {
+  std::vector<std::string> out;
+  for (const auto& d : ds)
+    out.push_back(d.ev.id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 subscribe_options watch(std::vector<std::string> patterns, uint32_t buffer = 1024) {
   subscribe_options opts;
   opts.filter.patterns = std::move(patterns);
@@ -219,18 +244,7 @@ TEST_F(BusTest, AnExactPatternCatchesUpOnItsOwnTypeNotOnLongerTypesThatStartWith
   opts.catch_up = catch_up_spec{0, 4, caf::none};
   auto sub = db->subscribe(opts);
   ASSERT_TRUE(sub) << render(sub.error());
-  auto got = drain(**sub);
-  std::vector<std::string> history;
-  for (const auto& d : got) {
-    if (d.what == delivery::kind::caught_up)
-      break;
-    if (d.what == delivery::kind::event)
-      history.push_back(d.ev.id);
-  }
-  std::sort(history.begin(), history.end());
-  std::vector<std::string> newest4(want.end() - 4, want.end());
-  std::sort(newest4.begin(), newest4.end());
-  EXPECT_EQ(history, newest4);
+  EXPECT_EQ(sorted_ids(history_of(**sub)), sorted({want.end() - 4, want.end()}));
 }
 
 // An actor filter is judged by the bus, not the index: the catch-up must keep asking until it holds
@@ -252,19 +266,10 @@ TEST_F(BusTest, AnActorFilteredCatchUpHoldsTheLastNEventsOfThatActor) {
   opts.catch_up = catch_up_spec{0, 3, caf::none};
   auto sub = db->subscribe(opts);
   ASSERT_TRUE(sub) << render(sub.error());
-  std::vector<std::string> history;
-  for (const auto& d : drain(**sub)) {
-    if (d.what == delivery::kind::caught_up)
-      break;
-    if (d.what == delivery::kind::event) {
-      EXPECT_EQ(d.ev.actor, actor_kind::human);
-      history.push_back(d.ev.id);
-    }
-  }
-  std::sort(history.begin(), history.end());
-  std::vector<std::string> want(human_ids.end() - 3, human_ids.end());
-  std::sort(want.begin(), want.end());
-  EXPECT_EQ(history, want);
+  auto history = history_of(**sub);
+  for (const auto& d : history)
+    EXPECT_EQ(d.ev.actor, actor_kind::human);
+  EXPECT_EQ(sorted_ids(history), sorted({human_ids.end() - 3, human_ids.end()}));
   // Live events of other actors do not reach it.
   ASSERT_TRUE(db->publish(make_event("t0", "agent:message")));
   EXPECT_FALSE((*sub)->next(300ms));

@@ -367,8 +367,32 @@ static bool input_ready() {
 // reading, and nothing after it is sent. What only the store can refuse (a line over its size
 // limit, a type outside the Rust crate's under crate_types_only, a failing disk) is learnt a batch
 // later: sending stops there, and every line sent is still reported, written or not.
-static void append_lines(store& db, event_printer& out, uint64_t& appended, uint64_t& duplicates,
-                         uint64_t& failed) {
+// What `append` says of each event, and its counts.
+struct append_report {
+  event_printer& out;
+  uint64_t appended = 0, duplicates = 0, failed = 0;
+
+  /// Prints the event as stored (for a duplicate: the one already in the file, not ours).
+  void stored(const append_result& res, const std::string& where) {
+    out.print(res.ev);
+    if (res.duplicate) {
+      ++duplicates;
+      out.flush(); // the event before the notice about it
+      std::cerr << "evstore: " << where << "duplicate: event " << res.ev.id
+                << " already stored at position " << res.position << "; nothing written\n";
+    } else {
+      ++appended;
+    }
+  }
+
+  void refused(const std::string& why) {
+    ++failed;
+    out.flush(); // what was stored before it comes first
+    fail(why);
+  }
+};
+
+static void append_lines(store& db, append_report& report) {
   constexpr size_t batch_size = 1024;
   std::string line;
   uint64_t n = 0;
@@ -402,9 +426,8 @@ static void append_lines(store& db, event_printer& out, uint64_t& appended, uint
     auto lines = std::move(lines_in_flight.front());
     lines_in_flight.pop_front();
     if (outcomes.size() != lines.size()) {
-      ++failed;
-      fail("the store answered a batch of " + std::to_string(lines.size()) + " appends with "
-           + std::to_string(outcomes.size()) + " outcomes");
+      report.refused("the store answered a batch of " + std::to_string(lines.size())
+                     + " appends with " + std::to_string(outcomes.size()) + " outcomes");
       store_refused = lines.empty() ? 1 : lines.front();
       return false;
     }
@@ -412,42 +435,26 @@ static void append_lines(store& db, event_printer& out, uint64_t& appended, uint
       const auto where = "stdin line " + std::to_string(lines[i]) + ": ";
       auto& o = outcomes[i];
       if (o.error || !o.result) {
-        ++failed;
         if (store_refused == 0)
           store_refused = lines[i];
-        out.flush();
-        fail(where + reason(o.error));
+        report.refused(where + reason(o.error));
         continue;
       }
-      out.print(o.result->ev);
-      if (o.result->duplicate) {
-        ++duplicates;
-        out.flush(); // the event before the notice about it
-        std::cerr << "evstore: " << where << "duplicate: event " << o.result->ev.id
-                  << " already stored at position " << o.result->position << "; nothing written\n";
-      } else {
-        ++appended;
-      }
+      report.stored(*o.result, where);
     }
     return store_refused == 0;
   };
   auto err = db.append_pipelined(next, done);
-  out.flush();
-  if (err) {
-    ++failed;
-    fail("stdin: " + reason(err) + " (events sent but unanswered may have been written; appending "
-                                   "them again is safe)");
-  }
-  if (!bad_line.empty()) {
-    ++failed;
-    fail(bad_line);
-  }
-  if (std::cin.bad()) {
-    ++failed;
-    fail("cannot read standard input");
-  }
-  std::cerr << "evstore: appended " << appended << ", duplicates " << duplicates << ", failed "
-            << failed;
+  if (err)
+    report.refused("stdin: " + reason(err) + " (events sent but unanswered may have been written; "
+                                             "appending them again is safe)");
+  if (!bad_line.empty())
+    report.refused(bad_line);
+  if (std::cin.bad())
+    report.refused("cannot read standard input");
+  report.out.flush();
+  std::cerr << "evstore: appended " << report.appended << ", duplicates " << report.duplicates
+            << ", failed " << report.failed;
   if (!bad_line.empty())
     std::cerr << " (stopped at stdin line " << n << "; the lines after it were not read)";
   else if (store_refused)
@@ -461,38 +468,19 @@ int run_append(const common& c, const append_args& a) {
   if (!db)
     return exit_failure;
   event_printer out{c.fmt};
-  uint64_t appended = 0, duplicates = 0, failed = 0;
-  // Prints the event as stored (for a duplicate: the one already in the file, not ours).
-  auto append_one = [&](caf::expected<event> ev, const std::string& where) {
-    if (!ev) {
-      ++failed;
-      fail(where + reason(ev.error()));
-      return false;
-    }
-    auto res = db->append(std::move(*ev));
-    if (!res) {
-      ++failed;
-      fail(where + reason(res.error()));
-      return false;
-    }
-    out.print(res->ev);
-    if (res->duplicate) {
-      ++duplicates;
-      out.flush(); // the event before the notice about it
-      std::cerr << "evstore: " << where << "duplicate: event " << res->ev.id
-                << " already stored at position " << res->position << "; nothing written\n";
-    } else {
-      ++appended;
-    }
-    return true;
-  };
-  if (!a.from_stdin) {
-    append_one(make_event(a), "");
+  append_report report{out};
+  if (a.from_stdin) {
+    append_lines(*db, report);
   } else {
-    append_lines(*db, out, appended, duplicates, failed);
+    auto ev = make_event(a);
+    auto res = ev ? db->append(std::move(*ev)) : caf::expected<append_result>{ev.error()};
+    if (res)
+      report.stored(*res, "");
+    else
+      report.refused(reason(res.error()));
   }
   out.flush();
-  return failed ? exit_failure : duplicates ? exit_duplicate : exit_success;
+  return report.failed ? exit_failure : report.duplicates ? exit_duplicate : exit_success;
 }
 
 
@@ -506,21 +494,20 @@ struct positioned {
 
 /// Everything the listing commands filter on, parsed.
 struct resolved_filter {
-  std::string pattern = "*"; // as parse_type_pattern returns it
-  caf::optional<std::string> task;
-  caf::optional<actor_kind> actor;
+  /// Pattern (one, as parse_type_pattern returns it), task and actor: what a subscription judges.
+  subscription_filter what;
   caf::optional<timestamp> since, until;
 
+  const std::string& pattern() const {
+    return what.patterns.front();
+  }
+
   bool keeps(const event& ev) const {
-    if (task && ev.task != *task)
-      return false;
-    if (actor && ev.actor != *actor)
-      return false;
     if ((since || until) && !ev.ts)
       return false;
     if ((since && *ev.ts < *since) || (until && *until < *ev.ts))
       return false;
-    return pattern_matches(pattern, ev.type);
+    return matches(what, ev);
   }
 };
 
@@ -532,8 +519,8 @@ caf::expected<std::vector<positioned>> last_matching(store& db, const resolved_f
   std::vector<positioned> out;
   if (n == 0)
     return out;
-  if (filter.task) {
-    auto res = db.read_task(*filter.task);
+  if (filter.what.task) {
+    auto res = db.read_task(*filter.what.task);
     if (!res)
       return res.error();
     if (stats)
@@ -545,7 +532,7 @@ caf::expected<std::vector<positioned>> last_matching(store& db, const resolved_f
       out.erase(out.begin(), out.end() - static_cast<ptrdiff_t>(n));
     return out;
   }
-  const auto& pattern = filter.pattern;
+  const auto& pattern = filter.pattern();
   const bool exact = pattern_is_exact(pattern);
   const std::string target{pattern_prefix(pattern)};
   for (uint64_t limit = n;; limit = limit > max_count / 4 ? max_count : limit * 4) {
@@ -571,7 +558,7 @@ caf::expected<std::vector<positioned>> last_matching(store& db, const resolved_f
 parsed<resolved_filter> resolve(const event_filter& f, std::string pattern = "*") {
   parsed<resolved_filter> out;
   resolved_filter r;
-  r.pattern = std::move(pattern);
+  r.what.patterns = {std::move(pattern)};
   for (auto [text, into, flag] : {std::tuple{&f.since, &r.since, "--since"},
                                   std::tuple{&f.until, &r.until, "--until"}}) {
     if (text->empty())
@@ -588,7 +575,7 @@ parsed<resolved_filter> resolve(const event_filter& f, std::string pattern = "*"
       out.problem = reason(err);
       return out;
     }
-    r.task = f.task;
+    r.what.task = f.task;
   }
   if (!f.actor.empty()) {
     actor_kind kind;
@@ -597,7 +584,7 @@ parsed<resolved_filter> resolve(const event_filter& f, std::string pattern = "*"
                     + f.actor + "\"";
       return out;
     }
-    r.actor = kind;
+    r.what.actor = kind;
   }
   out.value = std::move(r);
   return out;
@@ -710,7 +697,7 @@ int run_read(const common& c, const read_args& a) {
   }
   if (a.follow) {
     // A task's events, then its new ones: what tail does for one task, with all its history.
-    if (filter->since || filter->until || filter->actor) {
+    if (filter->since || filter->until || filter->what.actor) {
       fail("--follow takes no --since, --until or --actor (use tail for live filtering)");
       return exit_usage;
     }
@@ -783,27 +770,17 @@ int run_tail(const common& c, const tail_args& a) {
     fail(pattern.error());
     return exit_usage;
   }
-  subscription_filter filter; // the tool reads the tasks itself; the filter judges types
-  filter.patterns = {*pattern};
-  if (a.has_task)
-    filter.task = a.task;
-  if (!a.actor.empty()) {
-    actor_kind kind;
-    if (!from_string(a.actor, kind)) {
-      fail("--actor must be human, orchestrator, scheduler, agent or system; got \"" + a.actor
-           + "\"");
-      return exit_usage;
-    }
-    filter.actor = kind;
-  }
-  if (auto err = validate(filter)) {
-    fail(err);
+  event_filter given;
+  given.task = a.task;
+  given.has_task = a.has_task;
+  given.actor = a.actor;
+  auto history_filter = resolve(given, *pattern);
+  if (!history_filter) {
+    fail(history_filter.error());
     return exit_usage;
   }
-  resolved_filter history_filter;
-  history_filter.pattern = *pattern;
-  history_filter.task = filter.task;
-  history_filter.actor = filter.actor;
+  // The tool reads the tasks itself; the filter judges types, task and actor.
+  const subscription_filter& filter = history_filter->what;
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
@@ -861,7 +838,7 @@ int run_tail(const common& c, const tail_args& a) {
     // History after the first look, and only what that look counted: an event appended since is
     // printed by the next look, never twice and never skipped.
     if (first && a.last > 0) {
-      auto history = last_matching(*db, history_filter, a.last);
+      auto history = last_matching(*db, *history_filter, a.last);
       if (!history)
         return fail(history.error());
       for (const auto& h : *history) {
