@@ -82,6 +82,7 @@ struct index_state {
   void maybe_release() {
     if (!complete())
       return;
+    index->end_bulk(); // the pass that deferred ordering is complete: order every type once
     if (!awaiting.empty()) {
       auto st = stats();
       for (auto& a : awaiting)
@@ -209,6 +210,9 @@ index_actor::behavior_type index_behavior(index_pointer self, index_setup setup)
     [=](population_start) -> known_files {
       auto& st = self->state;
       st.plan_received = false; // queries wait for this pass
+      // Nothing plans until the pass is complete: its summaries (and appends meanwhile) leave each
+      // type's order unsettled, to be merged in once instead of inserted one by one.
+      st.index->begin_bulk();
       known_files out;
       st.index->for_each_file([&](const std::string& task, const file_extent& extent) {
         out.tasks.push_back(task);

@@ -157,3 +157,41 @@ TEST(LineReader, ALineOfExactlyTheLimitIsWholeAndOneByteMoreIsTooLong) {
   EXPECT_TRUE(over[0].too_long);
   EXPECT_EQ(over[0].length, 4097u);
 }
+
+// Each thread keeps its last buffer for the next read: a read after a large one still honours its
+// own line limit, and a read begun inside another's callback (the kept buffer in use) gets a buffer
+// of its own, so neither sees the other's bytes.
+TEST(LineReader, AReusedBufferKeepsEachReadsLimitAndANestedReadHasItsOwn) {
+  const std::string wide(900'000, 'w'); // leaves a buffer of about 1 MiB kept
+  ASSERT_EQ(lines_of("a\n" + wide + "\n").size(), 2u);
+  std::vector<std::string> texts;
+  auto capped = lines_capped("a\n" + std::string(5000, 'x') + "\nbb\n", 4096, texts);
+  ASSERT_EQ(capped.size(), 3u);
+  EXPECT_TRUE(capped[1].too_long);
+  EXPECT_EQ(capped[1].length, 5000u);
+  EXPECT_EQ(texts[2], "bb");
+
+  evstore::testing::temp_dir dir;
+  evstore::testing::spit(dir.path() / "outer", "o1\no2\no3\n");
+  evstore::testing::spit(dir.path() / "inner", "i1\n" + wide + "\ni3\n");
+  int outer = ::open((dir.path() / "outer").c_str(), O_RDONLY);
+  int inner = ::open((dir.path() / "inner").c_str(), O_RDONLY);
+  std::vector<std::string> seen;
+  EXPECT_EQ(for_each_line(outer, 0,
+                          [&](const raw_line& o) {
+                            seen.emplace_back(o.text);
+                            EXPECT_EQ(for_each_line(inner, 0,
+                                                    [&](const raw_line& i) {
+                                                      seen.emplace_back(i.text.substr(0, 2));
+                                                    }),
+                                      0);
+                            seen.emplace_back(o.text); // the outer view is intact after it
+                          }),
+            0);
+  ::close(outer);
+  ::close(inner);
+  std::vector<std::string> want;
+  for (std::string o : {"o1", "o2", "o3"})
+    want.insert(want.end(), {o, "i1", "ww", "i3", o});
+  EXPECT_EQ(seen, want);
+}

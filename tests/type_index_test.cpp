@@ -601,6 +601,56 @@ TEST(TypeIndexRandomTest, BulkLoadedIndexPlansIdenticallyNowAndAfterFurtherOpera
   }
 }
 
+// A population pass after a checkpoint: an index already ordered goes into bulk, takes every kind
+// of change while its orders are unsettled (pairs that were ordered leave, pairs added meanwhile
+// leave again, tasks are removed and come back), and plans as one changed a pair at a time once the
+// pass ends; pass after pass.
+TEST(TypeIndexRandomTest, AnOrderedIndexTakesEveryChangeInBulkAndPlansAsOneChangedPairByPair) {
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    const size_t sketch = 1 + seed % 4;
+    random_ops ops{seed, sketch, 300};
+    type_index bulk{sketch};
+    type_index plain{sketch};
+    for (int pass = 0; pass < 4; ++pass) {
+      if (pass > 0)
+        bulk.begin_bulk();
+      for (int op = 0; op < 3000; ++op) {
+        const auto dice = ops.pick(100);
+        if (dice < 60) {
+          auto note = ops.append();
+          bulk.apply(note);
+          plain.apply(note);
+        } else if (dice < 80) {
+          auto summary = ops.summary();
+          bulk.apply(compacted{summary.task, 1, summary});
+          plain.apply(compacted{summary.task, 1, summary});
+        } else if (dice < 90) {
+          auto note = ops.extension(0);
+          const auto known = extent_of(plain, note.task);
+          note.from_events += known.events;
+          note.events += known.events;
+          note.file_id = known.file_id;
+          note.from_bytes = known.bytes;
+          ASSERT_EQ(bulk.apply(note), plain.apply(note)) << "seed " << seed << " op " << op;
+        } else {
+          auto t = ops.task();
+          bulk.remove_task(t);
+          plain.remove_task(t);
+        }
+      }
+      EXPECT_EQ(bulk.stats().entries, plain.stats().entries) << "seed " << seed;
+      bulk.end_bulk();
+      ASSERT_EQ(dump(bulk), dump(plain)) << "seed " << seed << " pass " << pass;
+      for (int q = 0; q < 300; ++q) {
+        auto req = ops.request();
+        ASSERT_EQ(describe(bulk.plan(req)), describe(plain.plan(req)))
+          << "seed " << seed << " pass " << pass << " prefix '" << req.prefix << "' limit "
+          << req.limit;
+      }
+    }
+  }
+}
+
 // The checkpoint saver encodes a copy while the index goes on changing: the copy must share
 // nothing with it (type names included) and plan as the original did when copied.
 TEST(TypeIndexRandomTest, ACopyPlansAsTheOriginalDidAndIgnoresItsLaterChanges) {

@@ -1,6 +1,7 @@
 #include "type_index.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 #include <queue>
 #include <tuple>
@@ -134,16 +135,42 @@ void type_index::pair_order::add_unordered(order_entry e) {
   ++size_;
 }
 
+void type_index::pair_order::erase_unordered(order_entry e) {
+  removed_.push_back(e);
+  --size_;
+}
+
 void type_index::pair_order::settle() {
-  if (unordered_.empty())
+  if (unordered_.empty() && removed_.empty())
     return;
-  std::vector<order_entry> all;
-  all.reserve(size_);
-  for (const auto& ch : chunks_)
-    all.insert(all.end(), ch.begin(), ch.end());
-  all.insert(all.end(), unordered_.begin(), unordered_.end());
+  std::sort(unordered_.begin(), unordered_.end());
+  std::sort(removed_.begin(), removed_.end());
+  // What was added and taken out again while deferred cancels; what is left to take out is in
+  // the chunks.
+  std::vector<order_entry> added;
+  std::vector<order_entry> gone;
+  added.reserve(unordered_.size());
+  std::set_difference(unordered_.begin(), unordered_.end(), removed_.begin(), removed_.end(),
+                      std::back_inserter(added));
+  std::set_difference(removed_.begin(), removed_.end(), unordered_.begin(), unordered_.end(),
+                      std::back_inserter(gone));
   std::vector<order_entry>().swap(unordered_);
-  std::sort(all.begin(), all.end());
+  std::vector<order_entry>().swap(removed_);
+  std::vector<order_entry> kept;
+  kept.reserve(size_ + gone.size() - added.size());
+  auto g = gone.begin();
+  for (const auto& ch : chunks_)
+    for (const auto& e : ch) {
+      while (g != gone.end() && *g < e)
+        ++g; // not there: the callers never take out what they did not add
+      if (g != gone.end() && *g == e)
+        ++g;
+      else
+        kept.push_back(e);
+    }
+  std::vector<order_entry> all;
+  all.reserve(kept.size() + added.size());
+  std::merge(kept.begin(), kept.end(), added.begin(), added.end(), std::back_inserter(all));
   // Full chunks, as appends leave them: the usual move (a pair becoming the newest) pushes onto the
   // last one, and any other splits a chunk once.
   chunks_.clear();
@@ -154,6 +181,7 @@ void type_index::pair_order::settle() {
                          all.begin() + static_cast<std::ptrdiff_t>(end));
     lasts_.push_back(chunks_.back().back());
   }
+  size_ = all.size();
 }
 
 void type_index::pair_order::insert(order_entry e) {
@@ -225,7 +253,8 @@ void type_index::pair_order::erase(order_entry e) {
 }
 
 uint64_t type_index::pair_order::heap_bytes() const {
-  uint64_t bytes = vector_bytes(chunks_) + vector_bytes(lasts_) + vector_bytes(unordered_);
+  uint64_t bytes = vector_bytes(chunks_) + vector_bytes(lasts_) + vector_bytes(unordered_)
+                   + vector_bytes(removed_);
   for (const auto& ch : chunks_)
     bytes += vector_bytes(ch);
   return bytes;
@@ -482,14 +511,27 @@ void type_index::store(task_id task, type_id type, record_at rec, const type_sum
   }
   std::copy(scratch_record_.begin(), scratch_record_.end(), bytes.begin() + at);
   const auto new_entry = order_entry::of(s.newest_ts, task);
-  auto& order = types_[type].order;
   if (!rec.found) {
-    order.insert(new_entry);
+    order_insert(type, new_entry);
     ++entries_;
   } else if (!(new_entry == old_entry)) {
-    order.erase(old_entry);
-    order.insert(new_entry);
+    order_erase(type, old_entry);
+    order_insert(type, new_entry);
   }
+}
+
+void type_index::order_insert(type_id type, order_entry e) {
+  if (bulk_)
+    types_[type].order.add_unordered(e);
+  else
+    types_[type].order.insert(e);
+}
+
+void type_index::order_erase(type_id type, order_entry e) {
+  if (bulk_)
+    types_[type].order.erase_unordered(e);
+  else
+    types_[type].order.erase(e);
 }
 
 void type_index::forget_types_of(task_id id) {
@@ -497,7 +539,7 @@ void type_index::forget_types_of(task_id id) {
   for (size_t at = 0; at < rec.pairs.size(); at += record_size(&rec.pairs[at])) {
     const uint8_t* r = &rec.pairs[at];
     const type_id type = type_of_record(r);
-    types_[type].order.erase(order_entry::of(read_record(id, r, nullptr), id));
+    order_erase(type, order_entry::of(read_record(id, r, nullptr), id));
     if (is_wide(r))
       wide_.erase(wide_key(id, type));
     --entries_;
@@ -560,10 +602,7 @@ void type_index::apply(const task_summary& summary) {
   // Exactly as many bytes as the records take: a loaded task rarely grows much.
   std::vector<uint8_t>(scratch_record_.begin(), scratch_record_.end()).swap(rec.pairs);
   for (const auto& [type, s] : by_id) {
-    if (bulk_)
-      types_[type].order.add_unordered(order_entry::of(s->newest_ts, id));
-    else
-      types_[type].order.insert(order_entry::of(s->newest_ts, id));
+    order_insert(type, order_entry::of(s->newest_ts, id));
     ++entries_;
   }
 }
@@ -573,6 +612,8 @@ void type_index::begin_bulk() {
 }
 
 void type_index::end_bulk() {
+  if (!bulk_)
+    return;
   bulk_ = false;
   for (auto& t : types_)
     t.order.settle();
