@@ -28,15 +28,15 @@ struct sink_forwarder : task_log_observer {
   bus_actor bus;
 
   template <class T>
-  void forward(const T& x) {
+  void forward(T&& x) {
     if (sink)
-      self->send(sink, x);
+      self->send(sink, std::forward<T>(x));
   }
-  void on_loaded(const task_summary& x) override {
-    forward(x);
+  void on_loaded(task_summary x) override {
+    forward(std::move(x));
   }
-  void on_extended(const task_extended& x) override {
-    forward(x);
+  void on_extended(task_extended x) override {
+    forward(std::move(x));
   }
   void on_appended(const appended& x) override {
     forward(x);

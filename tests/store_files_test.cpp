@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "src/storage/file_io.hpp"
 #include "src/storage/store_files.hpp"
 #include "src/storage/store_layout.hpp"
 #include "support/store_fixture.hpp"
@@ -283,6 +284,34 @@ TEST(StoreRoot, OpensOnlyRegularFilesBelowTheRoot) {
   auto created = (*root)->open_file("t", "l", O_WRONLY | O_CREAT);
   EXPECT_FALSE(created); // O_CREAT on a symlink neither follows it nor replaces it
   EXPECT_EQ(slurp(dir.path() / "r" / "t" / "f"), "x");
+}
+
+// open_file walks "task/name" in one call that refuses links: a task directory that is a link to a
+// directory holding a plain file of that name (which a stat through the link takes for a regular
+// file) is still refused, for reading and for writing, and the file behind it is untouched; a
+// plain file's identity and size come with it.
+TEST(StoreRoot, AFileReachedThroughALinkedTaskDirectoryIsRefusedAndAPlainOneComesWithItsFacts) {
+  temp_dir dir;
+  fs::create_directories(dir.path() / "r" / "t");
+  fs::create_directories(dir.path() / "elsewhere");
+  spit(dir.path() / "r" / "t" / "f", "abc");
+  spit(dir.path() / "elsewhere" / "f", "victim");
+  fs::create_symlink(dir.path() / "elsewhere", dir.path() / "r" / "linked");
+  auto root = store_root::open(dir.str("r"), false);
+  ASSERT_TRUE(root);
+  for (int flags : {O_RDONLY, O_RDWR | O_APPEND, O_WRONLY | O_TRUNC}) {
+    auto through = (*root)->open_file("linked", "f", flags);
+    ASSERT_FALSE(through) << flags;
+    EXPECT_TRUE(is(through.error(), errc::not_regular_file)) << render(through.error());
+  }
+  EXPECT_EQ(slurp(dir.path() / "elsewhere" / "f"), "victim");
+  file_facts facts;
+  auto f = (*root)->open_file("t", "f", O_RDONLY, &facts);
+  ASSERT_TRUE(f);
+  ASSERT_TRUE(*f);
+  EXPECT_EQ(facts.size, 3u);
+  EXPECT_EQ(facts.id, file_id_of(f->get()));
+  EXPECT_NE(facts.id, 0u);
 }
 
 TEST_F(StoreFilesTest, CompactAllGoesOnPastAFailingTaskAndNamesIt) {

@@ -40,6 +40,7 @@ inline void add_line_to_summary(type_summary& s, const line_ref& line, size_t sk
 class sketch_builder {
 public:
   explicit sketch_builder(size_t sketch_size) : sketch_size_(sketch_size) {
+    by_type_.reserve(expected_types);
   }
 
   void add(std::string_view type, const line_ref& line) {
@@ -93,6 +94,8 @@ private:
     return by_type_.back();
   }
 
+  /// Room made at once: a task's usual number of types, so the list rarely moves.
+  static constexpr size_t expected_types = 24;
   /// Up to this many types a line's type is found by comparing it with each.
   static constexpr size_t searched_types = 32;
 

@@ -56,6 +56,12 @@ private:
   int fd_ = -1;
 };
 
+/// What the stat of a file just opened says of it.
+struct file_facts {
+  uint64_t id = 0; // file_io.hpp's file_id_of
+  uint64_t size = 0;
+};
+
 /// A store root, opened once: one descriptor for the whole store, shared by every writer.
 class store_root {
 public:
@@ -79,12 +85,15 @@ public:
   /// Opens `name` in `task`'s directory with `flags` (O_RDONLY, O_RDWR, O_CREAT, O_APPEND, O_EXCL,
   /// O_TRUNC...). A missing file or task directory is an empty unique_fd, not an error, unless
   /// `flags` has O_CREAT, in which case the task directory must already exist.
-  caf::expected<unique_fd> open_file(const std::string& task, const std::string& name,
-                                     int flags) const;
+  /// `facts`, if given, receives the opened file's identity and size, from the one stat that
+  /// checks it is a regular file (a cold open of a task's file costs no stat of its own).
+  caf::expected<unique_fd> open_file(const std::string& task, const std::string& name, int flags,
+                                     file_facts* facts = nullptr) const;
 
   /// Same, in a task directory the caller already holds.
   caf::expected<unique_fd> open_file_in(int dir_fd, const std::string& task,
-                                        const std::string& name, int flags) const;
+                                        const std::string& name, int flags,
+                                        file_facts* facts = nullptr) const;
 
   /// "<root>/<task>/<name>" for messages.
   std::string display(const std::string& task, const std::string& name = {}) const;
@@ -92,12 +101,16 @@ public:
 private:
   store_root(unique_fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {
   }
+  /// open_file's fast path (openat2); an empty error sends it to the slow one.
+  caf::expected<unique_fd> open_beneath(const std::string& task, const std::string& name,
+                                        int flags, file_facts* facts) const;
   unique_fd fd_;
   std::string path_;
 };
 
-/// Checks that `fd` (opened as `shown`) is a regular file: errc::not_regular_file otherwise.
-caf::error require_regular_file(int fd, const std::string& shown);
+/// Checks that `fd` (opened as `shown`) is a regular file: errc::not_regular_file otherwise. Fills
+/// `facts` if given.
+caf::error require_regular_file(int fd, const std::string& shown, file_facts* facts = nullptr);
 
 // Calls `on_entry(name, d_type)` for every entry of the directory `dir_fd` but "." and "..".
 template <class OnEntry>

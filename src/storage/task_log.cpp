@@ -167,6 +167,7 @@ caf::error task_log::load_file() {
   };
   // The descriptor the load reads through stays open for the append that usually follows (or is
   // closed by the caller that has no use for it): a cold append opens its file once.
+  const bool opened_now = fd_ < 0;
   auto opened = open_existing();
   if (!opened)
     return opened.error();
@@ -174,7 +175,8 @@ caf::error task_log::load_file() {
     report();
     return caf::none;
   }
-  const uint64_t file_bytes = file_size(fd_);
+  // The stat of the open just made says how long the file is (an fd kept from before does not).
+  const uint64_t file_bytes = opened_now ? size_at_open_ : file_size(fd_);
   if (known && known->file_id == file_id_ && known->bytes <= file_bytes
       && line_starts_at(fd_, known->bytes)) {
     extending = true;
@@ -259,13 +261,14 @@ caf::error task_log::load_recent_ids() {
 caf::expected<bool> task_log::open_existing() {
   if (fd_ >= 0)
     return true;
+  file_facts facts;
   auto opened = cfg_.root->open_file(task_, events_file_name,
-                                     cfg_.read_only ? O_RDONLY : O_RDWR | O_APPEND);
+                                     cfg_.read_only ? O_RDONLY : O_RDWR | O_APPEND, &facts);
   fd_writable_ = !cfg_.read_only;
   if (!opened && !cfg_.read_only) {
     // A file we may read but not write (its mode, its owner) is still read and queried: only an
     // append to it fails (open_for_append opens it for writing again, and says why).
-    opened = cfg_.root->open_file(task_, events_file_name, O_RDONLY);
+    opened = cfg_.root->open_file(task_, events_file_name, O_RDONLY, &facts);
     fd_writable_ = false;
   }
   if (!opened)
@@ -273,7 +276,8 @@ caf::expected<bool> task_log::open_existing() {
   if (!*opened)
     return false;
   fd_ = opened->release();
-  const uint64_t id = file_id_of(fd_);
+  size_at_open_ = facts.size;
+  const uint64_t id = facts.id;
   if (loaded_ && id != file_id_) {
     // Not the file we loaded (replaced behind our back): what we know of the old one must not be
     // taken for this one's, nor handed on.
@@ -304,18 +308,21 @@ caf::error task_log::open_for_append() {
     return dir.error();
   root_entry_unsynced_ |= dir_created;
   // Read-write, so the same descriptor serves fetches (pread ignores O_APPEND).
-  auto opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDWR | O_APPEND);
+  file_facts facts;
+  auto opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name, O_RDWR | O_APPEND,
+                                        &facts);
   bool created = false;
   if (opened && !*opened) {
     opened = cfg_.root->open_file_in(dir->get(), task_, events_file_name,
-                                     O_RDWR | O_APPEND | O_CREAT);
+                                     O_RDWR | O_APPEND | O_CREAT, &facts);
     created = true;
   }
   if (!opened)
     return opened.error();
   fd_ = opened->release();
   fd_writable_ = true;
-  file_id_ = file_id_of(fd_);
+  size_at_open_ = facts.size;
+  file_id_ = facts.id;
   holds_slot_ = cfg_.fds->try_acquire();
   dir_entry_unsynced_ |= created;
   return sync_created_names(dir->get());

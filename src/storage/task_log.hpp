@@ -36,10 +36,11 @@ namespace evstore {
 class task_log_observer {
 public:
   virtual ~task_log_observer() = default;
-  /// The file was (re)loaded: its complete content by type.
-  virtual void on_loaded(const task_summary& summary) = 0;
+  /// The file was (re)loaded: its complete content by type. Taken by value, so the observer can
+  /// pass it on without copying it (20 types' summaries per file at population).
+  virtual void on_loaded(task_summary summary) = 0;
   /// The file was loaded from what was known of it (assume_known): only the lines after that.
-  virtual void on_extended(const task_extended& extension) = 0;
+  virtual void on_extended(task_extended extension) = 0;
   virtual void on_appended(const appended& note) = 0;
   virtual void on_compacted(const compacted& note) = 0;
   virtual void on_removed(const task_removed& note) = 0;
@@ -229,6 +230,7 @@ private:
   uint64_t count_ = 0; // valid events
   uint64_t size_ = 0;  // bytes
   uint64_t file_id_ = 0; // identity of the file (file_id_of), 0 if there is none
+  uint64_t size_at_open_ = 0; // the file's size when fd_ was opened
   std::chrono::steady_clock::time_point last_change_check_{};
   /// Emptied whenever the file may have changed (release()).
   fetch_cache fetch_cache_{cfg_.fetch_cache_lines};

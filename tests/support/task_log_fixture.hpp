@@ -27,11 +27,11 @@ struct recorder : task_log_observer {
   std::vector<compacted> compactions;
   std::vector<task_removed> removals;
   std::vector<task_extended> extensions;
-  void on_loaded(const task_summary& x) override {
-    loaded.push_back(x);
+  void on_loaded(task_summary x) override {
+    loaded.push_back(std::move(x));
   }
-  void on_extended(const task_extended& x) override {
-    extensions.push_back(x);
+  void on_extended(task_extended x) override {
+    extensions.push_back(std::move(x));
   }
   void on_appended(const appended& x) override {
     appends.push_back(x);
