@@ -517,7 +517,7 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
                                                       std::move(checkpoint), std::move(listing)));
   if (opts.serve) {
     auto served = serve_store(sys, store, std::move(shared_root), std::move(served_lock),
-                              opts.listen_host, opts.listen_port);
+                              opts.listen_host, opts.listen_port, opts.serve_credential);
     if (!served) {
       caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
       return served.error();

@@ -80,6 +80,10 @@ struct store_options {
   std::string listen_host = "127.0.0.1";
   /// 0 lets the system pick a free port (NODE says which).
   uint16_t listen_port = 0;
+  /// The credential the node presents and trusts; empty: <root>/node.pem, created on the first
+  /// serve. A cluster's nodes and clients share one (the membership file's credential line,
+  /// src/cluster/membership.hpp).
+  std::string serve_credential;
 };
 
 /// Refuses options that make no sense (errc::invalid_argument naming the field): sizes of zero

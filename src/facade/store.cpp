@@ -28,7 +28,8 @@ caf::expected<std::unique_ptr<store>> store::open_own(store_options opts) {
     return err;
   auto cfg = std::make_unique<system_config>();
   if (opts.serve) {
-    auto credential = ensure_node_credential(opts.root);
+    auto credential = opts.serve_credential.empty() ? ensure_node_credential(opts.root)
+                                                    : caf::expected<std::string>{opts.serve_credential};
     if (!credential)
       return credential.error();
     if (auto err = configure_node(*cfg, *credential))

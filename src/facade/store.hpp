@@ -95,6 +95,16 @@ public:
   /// drops or no answer comes within opts.timeout. Destroying it leaves the node running.
   static caf::expected<std::unique_ptr<store>> connect(connect_options opts);
 
+  /// Connects to a cluster of nodes (src/cluster/membership.hpp describes `membership_file`),
+  /// presented as one store: appends, reads and compactions go to each task's node, queries to
+  /// every node, merged exactly. Nodes are reached on first use and again after a lost connection;
+  /// a call that needs a node that cannot be reached fails with errc::node_unavailable naming it,
+  /// and nothing is ever answered short. `timeout` bounds each connection and each request to a
+  /// node. Subscriptions are not served across a cluster yet.
+  static caf::expected<std::unique_ptr<store>>
+  connect_cluster(const std::string& membership_file,
+                  std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});
+
   /// True for a store reached through store::connect.
   bool connected() const {
     return remote_;

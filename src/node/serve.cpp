@@ -44,25 +44,29 @@ caf::error check_node_ready(caf::actor_system& sys) {
 caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_actor& store,
                                          std::shared_ptr<const store_root> root,
                                          std::shared_ptr<store_lock> lock,
-                                         const std::string& host, uint16_t port) {
+                                         const std::string& host, uint16_t port,
+                                         const std::string& credential) {
   if (auto err = check_node_ready(sys))
     return err;
-  auto own = read_credential(root->display("", credential_file_name));
+  const std::string expected =
+    credential.empty() ? root->display("", credential_file_name) : credential;
+  auto own = read_credential(expected);
   if (!own)
     return own.error();
   auto configured = read_configured_credential(sys.config().openssl_certificate);
   if (!configured || *configured != *own)
     return make_error(errc::bad_credential,
-                      "the actor system is configured with another credential than "
-                        + root->display("", credential_file_name)
-                        + " (configure_node with this store's credential)");
+                      "the actor system is configured with another credential than " + expected
+                        + " (configure_node with the credential it serves with)");
   auto gate = spawn_node_gate(sys, store);
   // The gate accepts exits only from a local sender (node_gate.cpp); anon_send_exit has none.
   auto stop_gate = [&] {
     caf::scoped_actor self{sys};
     self->send_exit(gate, caf::exit_reason::user_shutdown);
   };
-  auto bound = caf::openssl::publish(gate, port, host.c_str(), false);
+  // reuse_addr: a node restarted on its configured port (a cluster member's is fixed) must not wait
+  // for the connections of its previous life to leave TIME_WAIT.
+  auto bound = caf::openssl::publish(gate, port, host.c_str(), true);
   if (!bound) {
     stop_gate();
     return make_error(errc::node_unavailable, "cannot listen on " + host + ":"

@@ -23,12 +23,14 @@ caf::error check_node_ready(caf::actor_system& sys);
 /// Publishes a gate (node_gate.hpp) to `store` on host:port and writes the endpoint file. When the
 /// store ends, the gate closes the port and removes the file (if it still names this node) while
 /// it still holds a share of the store's `lock`, so no next node can have written its own file
-/// yet. The system's credential must be this store's node.pem (errc::bad_credential otherwise:
-/// clients finding the node by its root would not trust it). On failure nothing stays published and
-/// the store is left running: the caller stops it.
+/// yet. The system's credential must be `credential`, by default this store's node.pem
+/// (errc::bad_credential otherwise: clients finding the node by its root would not trust it); a
+/// cluster's node serves with the cluster's. On failure nothing stays published and the store is
+/// left running: the caller stops it.
 caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_actor& store,
                                          std::shared_ptr<const store_root> root,
                                          std::shared_ptr<store_lock> lock,
-                                         const std::string& host, uint16_t port);
+                                         const std::string& host, uint16_t port,
+                                         const std::string& credential = {});
 
 } // namespace evstore

@@ -26,6 +26,7 @@
 // The library's public API only, as any other program uses it.
 #include "messages/bus_messages.hpp"
 #include "messages/timestamp.hpp"
+#include "src/cluster/membership.hpp"
 #include "src/facade/log_inspection.hpp"
 #include "src/facade/store.hpp"
 #include "src/format/pattern.hpp"
@@ -75,6 +76,16 @@ std::unique_ptr<store> open_files(const common& c, bool writable) {
 /// one does (its live index answers queries, and it is the one writer, so writes go through it);
 /// else the files themselves (--no-node forces them). --verbose says which, on stderr.
 std::unique_ptr<store> open_store(const common& c, bool writable) {
+  if (!c.cluster.empty()) {
+    auto db = store::connect_cluster(c.cluster);
+    if (!db) {
+      fail(db.error());
+      return nullptr;
+    }
+    if (c.verbose)
+      std::cerr << "evstore: answered by the cluster in " << c.cluster << "\n";
+    return std::move(*db);
+  }
   if (!c.connect.empty() || !c.no_node) {
     connect_options co;
     co.root = c.root;
@@ -1145,6 +1156,22 @@ int run_serve(const common& c, const std::string& listen) {
   opts.serve = true;
   opts.listen_host = (*where).first;
   opts.listen_port = (*where).second;
+  if (!c.cluster.empty()) {
+    // One of a cluster's nodes: it presents and trusts the cluster's credential, and must be one
+    // of its members (a node nobody routes to would take appends no query ever asks for).
+    auto members = read_membership(c.cluster);
+    if (!members)
+      return fail(members.error());
+    const bool wildcard = opts.listen_host == "0.0.0.0" || opts.listen_host == "::";
+    const bool listed = std::any_of(members->nodes.begin(), members->nodes.end(), [&](const auto& m) {
+      return m.port == opts.listen_port && (wildcard || m.host == opts.listen_host);
+    });
+    if (!listed) {
+      std::cerr << "evstore: " << listen << " is not the address of a node in " << c.cluster << "\n";
+      return exit_usage;
+    }
+    opts.serve_credential = members->credential;
+  }
   auto db = store::open(opts);
   if (!db)
     return fail(db.error());

@@ -72,6 +72,9 @@ struct common {
   /// --connect HOST:PORT: the node to use (checked by the parser); --credential: its credential
   /// file (default <root>/node.pem).
   std::string connect, credential;
+  /// --cluster FILE: the membership file of a cluster of nodes (src/cluster/membership.hpp). Other
+  /// commands go to the cluster; serve serves this root as one of its nodes.
+  std::string cluster;
   /// --verbose: say on stderr whether a node or the files answered.
   bool verbose = false;
 };

@@ -82,13 +82,18 @@ struct global_options {
       ->type_name("HOST:PORT");
     cmd->add_option("--credential", common.credential,
                     "the store's node credential (default <root>/node.pem)");
+    cmd->add_option("--cluster", common.cluster,
+                    "a cluster's membership file: commands go to its nodes; serve serves the root "
+                    "as one of them")
+      ->type_name("FILE");
     cmd->add_flag("-v,--verbose", common.verbose,
                   "say on stderr whether a node or the files answered");
   }
 
   /// Global options that take a value: a word after one is its value, not a command.
   static bool takes_value(const std::string& arg) {
-    for (const char* name : {"--root", "-o", "--output", "--format", "--connect", "--credential"})
+    for (const char* name :
+         {"--root", "-o", "--output", "--format", "--connect", "--credential", "--cluster"})
       if (arg == name)
         return true;
     return false;

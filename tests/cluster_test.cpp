@@ -1,0 +1,164 @@
+// A cluster of three nodes (each a served store with its own root and actor system, on loopback)
+// answers exactly as one store fed the same operations; a node that goes down is named in every
+// answer that needs it and spares the rest; when it comes back, the cluster uses it again.
+#include <fstream>
+
+#include "src/cluster/membership.hpp"
+#include "src/facade/node.hpp"
+#include "src/node/endpoint_file.hpp"
+#include "support/equivalence.hpp"
+#include "support/store_fixture.hpp"
+
+using namespace evstore;
+using namespace evstore::testing;
+
+namespace {
+
+const char* const names[] = {"alpha", "beta", "gamma"};
+
+class ClusterTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto cred = ensure_node_credential(dir_.str("credential"));
+    ASSERT_TRUE(cred) << render(cred.error());
+    credential_ = *cred;
+    for (size_t i = 0; i < std::size(names); ++i) {
+      ports_.push_back(0);
+      start_node(i);
+    }
+    std::ofstream out{membership()};
+    out << "# three nodes on loopback\ncredential " << credential_ << "\nsystem beta\n";
+    for (size_t i = 0; i < std::size(names); ++i)
+      out << names[i] << " 127.0.0.1:" << ports_[i] << "\n";
+  }
+
+  /// Serves node `i`'s root with the cluster's credential, on its port once it has one.
+  void start_node(size_t i) {
+    store_options opts;
+    opts.root = dir_.str(std::string{"node-"} + names[i]);
+    opts.serve = true;
+    opts.serve_credential = credential_;
+    opts.listen_port = ports_[i];
+    opts.index_sketch_size = 1;
+    auto db = store::open(opts);
+    ASSERT_TRUE(db) << render(db.error());
+    if (nodes_.size() <= i)
+      nodes_.resize(i + 1);
+    nodes_[i] = std::move(*db);
+    auto root = store_root::open(opts.root, false);
+    ASSERT_TRUE(root);
+    auto where = read_endpoint(**root);
+    ASSERT_TRUE(where && *where);
+    ports_[i] = (**where).port;
+  }
+
+  std::string membership() const {
+    return dir_.str("cluster.conf");
+  }
+
+  std::unique_ptr<store> open_single() {
+    store_options opts;
+    opts.root = dir_.str("single");
+    opts.index_sketch_size = 1;
+    auto db = store::open(opts);
+    EXPECT_TRUE(db) << render(db.error());
+    return db ? std::move(*db) : nullptr;
+  }
+
+  std::unique_ptr<store> connect(std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+    auto db = store::connect_cluster(membership(), timeout);
+    EXPECT_TRUE(db) << render(db.error());
+    return db ? std::move(*db) : nullptr;
+  }
+
+  /// A task id that node `i` owns.
+  std::string task_on(size_t i, int n = 0) const {
+    auto m = read_membership(membership());
+    for (int k = 0;; ++k) {
+      std::string t = "task-" + std::to_string(k);
+      if (m->owner_of(t) == i && n-- == 0)
+        return t;
+    }
+  }
+
+  temp_dir dir_;
+  std::string credential_;
+  std::vector<uint16_t> ports_;
+  std::vector<std::unique_ptr<store>> nodes_;
+};
+
+} // namespace
+
+TEST_F(ClusterTest, AClusterAnswersEveryOperationAsOneStoreHoldingTheSameEvents) {
+  auto single = open_single();
+  auto cluster = connect();
+  ASSERT_TRUE(single && cluster);
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    run_equivalent_operations(*single, *cluster, seed, 250);
+    if (::testing::Test::HasFatalFailure())
+      return;
+  }
+  // The events are spread: every node holds some tasks, and only its own.
+  auto m = read_membership(membership());
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    auto tasks = nodes_[i]->list_tasks(false);
+    ASSERT_TRUE(tasks);
+    EXPECT_FALSE(tasks->empty()) << names[i];
+    for (const auto& t : *tasks)
+      EXPECT_EQ(m->owner_of(t), i) << t << " on " << names[i];
+  }
+}
+
+TEST_F(ClusterTest, ADownNodeIsNamedWhereItIsNeededAndSparesTheOthersUntilItReturns) {
+  auto cluster = connect(std::chrono::milliseconds{1500});
+  ASSERT_TRUE(cluster);
+  const auto on_alpha = task_on(0);
+  const auto on_beta = task_on(1);
+  for (const auto& t : {on_alpha, on_beta}) {
+    auto ok = cluster->append(make_event(t, "task:state:running"));
+    ASSERT_TRUE(ok) << render(ok.error());
+  }
+  nodes_[1].reset(); // beta stops: its port closes, its connection drops
+
+  auto append_beta = cluster->append(make_event(on_beta, "task:state:done"));
+  ASSERT_FALSE(append_beta);
+  EXPECT_TRUE(is(append_beta.error(), errc::node_unavailable));
+  EXPECT_NE(render(append_beta.error()).find("'beta'"), std::string::npos)
+    << render(append_beta.error());
+  auto append_alpha = cluster->append(make_event(on_alpha, "task:state:done"));
+  EXPECT_TRUE(append_alpha) << render(append_alpha.error());
+  // A query needs every node: never a short answer.
+  auto query = cluster->query_by_type_prefix("task:", 10);
+  ASSERT_FALSE(query);
+  EXPECT_NE(render(query.error()).find("'beta'"), std::string::npos) << render(query.error());
+  // A batch fails only the down node's appends.
+  auto batch = cluster->append_batch({append_request{make_event(on_alpha, "merge:queued"), caf::none},
+                                      append_request{make_event(on_beta, "merge:queued"), caf::none}});
+  ASSERT_TRUE(batch) << render(batch.error());
+  ASSERT_EQ(batch->size(), 2u);
+  EXPECT_TRUE((*batch)[0].result) << render((*batch)[0].error);
+  EXPECT_TRUE(is((*batch)[1].error, errc::node_unavailable)) << render((*batch)[1].error);
+
+  start_node(1); // beta is back on its port, with what it acknowledged
+  auto again = cluster->query_by_type_prefix("task:", 10);
+  ASSERT_TRUE(again) << render(again.error());
+  std::vector<std::string> seen;
+  for (const auto& ev : again->events)
+    seen.push_back(ev.task + " " + ev.type);
+  EXPECT_EQ(seen, (std::vector<std::string>{on_alpha + " task:state:running",
+                                            on_beta + " task:state:running",
+                                            on_alpha + " task:state:done"}));
+  auto append_back = cluster->append(make_event(on_beta, "task:state:done"));
+  EXPECT_TRUE(append_back) << render(append_back.error());
+}
+
+TEST_F(ClusterTest, SubscriptionsAreRefusedAcrossAClusterRatherThanServedFromOneNode) {
+  auto cluster = connect();
+  ASSERT_TRUE(cluster);
+  subscribe_options opts;
+  opts.filter.patterns = {"task:*"};
+  auto sub = cluster->subscribe(opts);
+  ASSERT_FALSE(sub);
+  EXPECT_TRUE(is(sub.error(), errc::invalid_argument)) << render(sub.error());
+}
