@@ -14,7 +14,10 @@
 
 #include <csignal>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +25,8 @@
 #include <boost/json/parse.hpp>
 
 #include "messages/timestamp.hpp"
+#include "src/cluster/membership.hpp"
+#include "src/facade/node.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
@@ -686,6 +691,122 @@ TEST_F(CliTest, WhileANodeServesTheStoreCommandsGoThroughItAndSigtermStopsItClea
   EXPECT_EQ(after.rc, 0) << after.err;
   EXPECT_TRUE(has(after.err, "reading the files")) << after.err;
   EXPECT_EQ(lines(cli("query task:state:").out), 3u);
+}
+
+namespace {
+
+/// A port nothing listens on now (the kernel's pick for a socket closed again at once).
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+/// `evstore serve` of `root` as the cluster member listening on `port`.
+pid_t start_cluster_node(const std::string& root, uint16_t port, const std::string& cluster,
+                         const fs::path& err) {
+  const std::string listen = "127.0.0.1:" + std::to_string(port);
+  fs::remove(fs::path(root) / "NODE"); // a killed node's, stale: wait for the new one's
+  pid_t child = ::fork();
+  if (child == 0) {
+    int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 2);
+    ::execl(EVSTORE_CLI, EVSTORE_CLI, "--root", root.c_str(), "--cluster", cluster.c_str(), "serve",
+            "--listen", listen.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 1000 && !fs::exists(fs::path(root) / "NODE"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  return child;
+}
+
+} // namespace
+
+// Three `evstore serve --cluster` processes, each with its own root, answer `evstore --cluster`
+// as one store holding the same events would; a node killed with SIGKILL is named by every command
+// that needs it (and spares appends to the others' tasks), and once restarted it answers again
+// with everything it acknowledged.
+TEST_F(CliTest, ThreeNodeProcessesAnswerAsOneStoreAndAKilledNodeIsNamedUntilItReturns) {
+  auto cred = ensure_node_credential(dir_.str("credential"));
+  ASSERT_TRUE(cred) << render(cred.error());
+  const char* names[] = {"alpha", "beta", "gamma"};
+  uint16_t ports[3];
+  const auto cluster = dir_.str("cluster.conf");
+  {
+    std::ofstream out{cluster};
+    out << "credential " << *cred << "\n";
+    for (int i = 0; i < 3; ++i)
+      out << names[i] << " 127.0.0.1:" << (ports[i] = free_port()) << "\n";
+  }
+  auto members = read_membership(cluster);
+  ASSERT_TRUE(members) << render(members.error());
+  // A node not in the file would take appends no query asks for: refused.
+  auto stranger = cli("--cluster " + cluster + " serve --listen 127.0.0.1:1");
+  EXPECT_EQ(stranger.rc, 2);
+  EXPECT_TRUE(has(stranger.err, "is not the address of a node in")) << stranger.err;
+  pid_t nodes[3];
+  for (int i = 0; i < 3; ++i) {
+    nodes[i] = start_cluster_node(dir_.str(std::string{"node-"} + names[i]), ports[i], cluster,
+                                  dir_.path() / (std::string{names[i]} + ".err"));
+    ASSERT_TRUE(fs::exists(dir_.path() / (std::string{"node-"} + names[i]) / "NODE"))
+      << slurp(dir_.path() / (std::string{names[i]} + ".err"));
+  }
+  // The same lines into the cluster and into one store (this test's root).
+  std::string input;
+  for (int i = 0; i < 60; ++i)
+    input += "{\"task\":\"t" + std::to_string(i % 12) + "\",\"type\":\"task:state:s" + std::to_string(i % 3)
+             + "\",\"actor\":\"agent\",\"ts\":\"2026-01-01T00:00:" + (i < 10 ? "0" : "")
+             + std::to_string(i) + "Z\",\"id\":\"00000000-0000-4000-8000-" + std::string(10, '0')
+             + (i < 10 ? "0" : "") + std::to_string(i) + "\"}\n";
+  auto into_cluster = cli("--cluster " + cluster + " append -", input);
+  ASSERT_EQ(into_cluster.rc, 0) << into_cluster.err;
+  ASSERT_EQ(cli("append -", input).rc, 0);
+  for (const char* q : {"query task: -n 100", "query task:state:s1 -n 7", "query '*' -n 5",
+                        "read t3", "tasks"}) {
+    auto one = cli(q);
+    auto many = cli("--cluster " + cluster + " " + q);
+    EXPECT_EQ(many.rc, 0) << q << ": " << many.err;
+    EXPECT_EQ(many.out, one.out) << q;
+  }
+  // Each node holds its own tasks only.
+  for (int i = 0; i < 3; ++i)
+    for (auto& entry : fs::directory_iterator(dir_.path() / (std::string{"node-"} + names[i])))
+      if (entry.is_directory())
+        EXPECT_EQ(members->owner_of(entry.path().filename().string()), static_cast<size_t>(i))
+          << entry.path();
+
+  ::kill(nodes[1], SIGKILL);
+  ::waitpid(nodes[1], nullptr, 0);
+  auto down = cli("--cluster " + cluster + " query task: -n 100");
+  EXPECT_EQ(down.rc, 1);
+  EXPECT_TRUE(has(down.err, "node 'beta'")) << down.err;
+  std::string on_alpha, on_beta;
+  for (int k = 0; on_alpha.empty() || on_beta.empty(); ++k) {
+    std::string t = "t" + std::to_string(k);
+    (members->owner_of(t) == 0 ? on_alpha : members->owner_of(t) == 1 ? on_beta : t) = t;
+  }
+  auto to_beta = cli("--cluster " + cluster + " append --task " + on_beta + " --type a:b --actor agent");
+  EXPECT_EQ(to_beta.rc, 1);
+  EXPECT_TRUE(has(to_beta.err, "node 'beta'")) << to_beta.err;
+  const std::string late = "append --task " + on_alpha
+                           + " --type task:state:late --actor agent --ts 2026-01-02T00:00:00Z "
+                             "--id 00000000-0000-4000-8000-000000000999";
+  auto to_alpha = cli("--cluster " + cluster + " " + late);
+  EXPECT_EQ(to_alpha.rc, 0) << to_alpha.err;
+  ASSERT_EQ(cli(late).rc, 0);
+
+  nodes[1] = start_cluster_node(dir_.str("node-beta"), ports[1], cluster, dir_.path() / "beta.err");
+  auto back = cli("--cluster " + cluster + " query task: -n 100");
+  EXPECT_EQ(back.rc, 0) << back.err << slurp(dir_.path() / "beta.err");
+  EXPECT_EQ(back.out, cli("query task: -n 100").out);
+  for (pid_t node : nodes)
+    EXPECT_EQ(stop_node(node), 0);
 }
 
 namespace {
