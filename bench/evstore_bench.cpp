@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
   app.add_option("--scale-warm-appends", scale_spec.warm_appends,
                  "warm appends per size in --scale, at least (whole rounds over the tasks)")
     ->capture_default_str();
+  app.add_flag("--scale-reuse", scale_spec.reuse,
+               "--scale measures the stores an earlier --keep run left in --dir, if there");
   app.add_option("--nofile", scale_spec.nofile,
                  "--scale runs under this RLIMIT_NOFILE (soft; 0: as inherited)")
     ->capture_default_str();

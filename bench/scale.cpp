@@ -379,23 +379,39 @@ int run_scale(scale_spec spec) {
       return 1;
     }
     const std::string root = spec.dir + "/scale-" + std::to_string(tasks);
-    fs::remove_all(root);
-    progress(tasks, "generating");
+    // What generating a store made, kept beside it for --scale-reuse.
+    const std::string record = root + ".generated";
     generated gen;
-    bool ok = in_child(gen, [&] {
-      dataset_spec ds;
-      ds.tasks = tasks;
-      ds.events_per_task = static_cast<int>(spec.events / tasks);
-      ds.system_events = spec.system_events;
-      ds.seed = spec.seed;
-      auto t0 = clock_type::now();
-      auto info = generate_dataset(root, ds);
-      return generated{info.events, info.bytes, ms_since(t0) / 1000};
-    });
+    bool ok = false;
+    if (spec.reuse && fs::exists(root)) {
+      std::ifstream in{record, std::ios::binary};
+      ok = in.read(reinterpret_cast<char*>(&gen), sizeof(gen)) && in.gcount() == sizeof(gen);
+    }
+    if (ok) {
+      progress(tasks, "reusing the store an earlier run kept");
+    } else {
+      fs::remove_all(root);
+      progress(tasks, "generating");
+      ok = in_child(gen, [&] {
+        dataset_spec ds;
+        ds.tasks = tasks;
+        ds.events_per_task = static_cast<int>(spec.events / tasks);
+        ds.system_events = spec.system_events;
+        ds.seed = spec.seed;
+        auto t0 = clock_type::now();
+        auto info = generate_dataset(root, ds);
+        return generated{info.events, info.bytes, ms_since(t0) / 1000};
+      });
+      if (ok)
+        std::ofstream(record, std::ios::binary)
+          .write(reinterpret_cast<const char*>(&gen), sizeof(gen));
+    }
     scale_row row;
     ok = ok && in_child(row, [&] { return measure(spec, root, tasks, gen); });
-    if (!spec.keep)
+    if (!spec.keep) {
       fs::remove_all(root);
+      fs::remove(record);
+    }
     if (!ok) {
       std::fprintf(stderr, "evstore-bench: the run at %d tasks failed\n", tasks);
       return 1;

@@ -30,6 +30,9 @@ struct scale_spec {
   std::string dir;
   std::string json_path;
   bool keep = false;
+  /// Measure the stores a --keep run left in `dir` instead of generating them again (for profiling
+  /// one change after another; each run's appends stay in them).
+  bool reuse = false;
 };
 
 /// Runs the scaling mode; returns the process exit status.
