@@ -5,13 +5,15 @@
 #include <memory>
 #include <set>
 #include <type_traits>
+#include <unordered_map>
 
 #include <caf/atom.hpp>
-#include <caf/openssl/manager.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "cluster_subscription.hpp"
 #include "messages/errc.hpp"
 #include "node_client.hpp"
+#include "node_connector.hpp"
 #include "src/index/query_order.hpp"
 #include "store_forwarding.hpp"
 
@@ -22,7 +24,11 @@ namespace {
 /// One member and its connection: a node client once connected, null before and after it is lost.
 struct node_link {
   cluster_member member;
+  /// Makes the connection, one attempt at a time (node_connector.hpp).
+  caf::actor connector;
   store_actor client;
+  /// The CAF node reached, to tell two members that are one process apart.
+  caf::node_id node;
   bool connecting = false;
   /// Run once the connection is made (with the client) or has failed (with why).
   std::vector<std::function<void(caf::expected<store_actor>)>> waiting;
@@ -32,6 +38,9 @@ struct router_state {
   cluster_membership members;
   std::vector<node_link> links;
   caf::duration timeout;
+  /// Live subscriptions across the nodes, by the id their subscriber was given.
+  std::unordered_map<uint64_t, cluster_subscription_actor> subscriptions;
+  uint64_t next_subscription = 1;
 };
 
 using router_pointer = store_actor::stateful_pointer<router_state>;
@@ -82,19 +91,26 @@ void with_node(router_pointer self, size_t i, std::function<void(caf::expected<s
     for (auto& w : waiting)
       w(result);
   };
-  const auto& m = link.member;
-  self
-    ->request(self->system().openssl_manager().actor_handle(), self->state.timeout,
-              caf::connect_atom::value, m.host, m.port)
+  self->request(link.connector, self->state.timeout, caf::connect_atom::value)
     .then(
-      [self, i, finish](const caf::node_id&, caf::strong_actor_ptr& ptr,
+      [self, i, finish](const caf::node_id& node, caf::strong_actor_ptr& ptr,
                         std::set<std::string>& ifs) {
-        const auto& m = self->state.links[i].member;
+        auto& links = self->state.links;
+        const auto& m = links[i].member;
         if (!ptr || !self->system().assignable<store_actor>(ifs)) {
           finish(make_error(errc::node_unavailable,
                             label(m) + " serves no evstore store at its address"));
           return;
         }
+        // Two members that reach one process would have every query count its events twice.
+        for (size_t j = 0; j < links.size(); ++j)
+          if (j != i && links[j].node == node) {
+            finish(make_error(errc::invalid_argument,
+                              label(m) + " is the same node as " + label(links[j].member)
+                                + ": the cluster file lists one store twice"));
+            return;
+          }
+        links[i].node = node;
         finish(spawn_node_client(self->system(), caf::actor_cast<store_actor>(std::move(ptr))));
       },
       [self, i, finish](caf::error& err) {
@@ -236,21 +252,93 @@ caf::typed_response_promise<append_batch_result> route_batch(router_pointer self
   return promise;
 }
 
+/// Connects to nodes `which` (in order) and calls `done` with their clients, or with the first
+/// failure.
+void with_nodes(router_pointer self, std::vector<size_t> which,
+                std::function<void(caf::expected<std::vector<cluster_subscription_node>>)> done) {
+  struct pending {
+    std::vector<cluster_subscription_node> nodes;
+    caf::error failure;
+    size_t left;
+  };
+  auto p = std::make_shared<pending>();
+  p->nodes.resize(which.size());
+  p->left = which.size();
+  for (size_t k = 0; k < which.size(); ++k) {
+    const size_t i = which[k];
+    with_node(self, i, [self, p, k, i, done](caf::expected<store_actor> client) {
+      if (client)
+        p->nodes[k] = cluster_subscription_node{label(self->state.links[i].member), *client};
+      else if (!p->failure)
+        p->failure = client.error();
+      if (--p->left > 0)
+        return;
+      if (p->failure)
+        done(p->failure);
+      else
+        done(std::move(p->nodes));
+    });
+  }
+}
+
+/// A subscription across the nodes that can hold its events: a cluster_subscription actor of its
+/// own, which answers once every node has subscribed.
+caf::typed_response_promise<subscribed> subscribe(router_pointer self, subscribe_request req) {
+  auto promise = self->make_response_promise<subscribed>();
+  if (auto err = validate(req.filter)) {
+    promise.deliver(err);
+    return promise;
+  }
+  std::vector<size_t> which;
+  if (req.filter.task)
+    which.push_back(self->state.members.owner_of(*req.filter.task));
+  else
+    for (size_t i = 0; i < self->state.links.size(); ++i)
+      which.push_back(i);
+  with_nodes(self, std::move(which),
+             [self, promise, req = std::move(req)](
+               caf::expected<std::vector<cluster_subscription_node>> nodes) mutable {
+               if (!nodes) {
+                 promise.deliver(nodes.error());
+                 return;
+               }
+               auto& st = self->state;
+               const uint64_t id = st.next_subscription++;
+               auto sub = spawn_cluster_subscription(self->system(), id, std::move(*nodes), st.timeout);
+               st.subscriptions.emplace(id, sub);
+               self->monitor(sub);
+               self->request(sub, caf::infinite, std::move(req))
+                 .then([promise](subscribed& ok) mutable { promise.deliver(ok); },
+                       [promise](caf::error& err) mutable { promise.deliver(err); });
+             });
+  return promise;
+}
+
 store_actor::behavior_type router_behavior(router_pointer self, cluster_membership members,
                                            std::chrono::milliseconds timeout) {
   auto& st = self->state;
   st.timeout = caf::duration{timeout};
   for (const auto& m : members.nodes)
-    st.links.push_back(node_link{m, store_actor{}, false, {}});
+    st.links.push_back(node_link{m, spawn_node_connector(self->system(), m.host, m.port),
+                                 store_actor{}, caf::node_id{}, false, {}});
   st.members = std::move(members);
   // A client that ends (its node lost) is dropped; the next request connects again.
   self->set_down_handler([=](caf::down_msg& down) {
-    for (auto& link : self->state.links)
+    auto& st = self->state;
+    for (auto& link : st.links)
       if (link.client && link.client.address() == down.source)
         link.client = store_actor{};
+    for (auto it = st.subscriptions.begin(); it != st.subscriptions.end(); ++it)
+      if (it->second.address() == down.source) {
+        st.subscriptions.erase(it);
+        break;
+      }
   });
   self->set_exit_handler([=](caf::exit_msg& msg) {
+    for (auto& [id, sub] : self->state.subscriptions)
+      self->send_exit(sub, msg.reason);
     for (auto& link : self->state.links) {
+      self->send_exit(link.connector, msg.reason);
       if (link.client)
         self->send_exit(link.client, msg.reason);
       auto waiting = std::move(link.waiting);
@@ -332,15 +420,13 @@ store_actor::behavior_type router_behavior(router_pointer self, cluster_membersh
       });
     } else {
       static_assert(std::is_same_v<request_type, subscribe_request>);
-      auto promise = self->make_response_promise<subscribed>();
-      promise.deliver(make_error(errc::invalid_argument,
-                                 "subscriptions are not served across a cluster yet; subscribe "
-                                 "to each node's store"));
-      return promise;
+      return subscribe(self, std::move(x));
     }
   };
-  return forwarding_behavior(ask, [](unsubscribe_request&&) {
-    // No subscription is ever made through the router.
+  return forwarding_behavior(ask, [=](unsubscribe_request&& x) {
+    auto& subs = self->state.subscriptions;
+    if (auto it = subs.find(x.id); it != subs.end())
+      self->send(it->second, std::move(x));
   });
 }
 

@@ -14,8 +14,8 @@
 // is never answered short. Appends in one batch to tasks of other nodes are unaffected by a down
 // node.
 //
-// Not yet across a cluster: subscriptions (subscribe_request fails with errc::invalid_argument,
-// saying so) and moving tasks between nodes.
+// Subscriptions go to every node that can hold their events, merged into one stream by a
+// cluster_subscription actor each (cluster_subscription.hpp). Not yet: moving tasks between nodes.
 
 #include <chrono>
 

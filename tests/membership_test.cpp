@@ -40,7 +40,11 @@ TEST(MembershipTest, ParsesNodesCredentialAndSystemNodeWithCommentsAndBlankLines
   EXPECT_EQ(m.system_node, 1u);
   EXPECT_EQ(m.owner_of(""), 1u); // the system-wide log lives on the system node
   EXPECT_EQ(parsed("credential /abs/c.pem\na 1.2.3.4:5\n").credential, "/abs/c.pem");
-  EXPECT_EQ(parsed("credential c.pem\na 1.2.3.4:5\n").system_node, 0u); // the first by default
+  // Without a system line: the owner of the empty id by the same rule, wherever it is listed.
+  auto by_rule = parsed("credential c.pem\nalpha 1.2.3.4:5\nbeta 1.2.3.4:6\ngamma 1.2.3.4:7\n");
+  auto reordered = parsed("credential c.pem\ngamma 1.2.3.4:7\nbeta 1.2.3.4:6\nalpha 1.2.3.4:5\n");
+  EXPECT_EQ(by_rule.nodes[by_rule.system_node].name, reordered.nodes[reordered.system_node].name);
+  EXPECT_EQ(by_rule.system_node, by_rule.highest_weight(""));
 }
 
 TEST(MembershipTest, RefusesEveryMalformedFileNamingTheLine) {

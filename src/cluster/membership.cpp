@@ -71,8 +71,10 @@ uint64_t rendezvous_weight(const std::string& node, const std::string& task) {
 }
 
 size_t cluster_membership::owner_of(const std::string& task) const {
-  if (task.empty())
-    return system_node;
+  return task.empty() ? system_node : highest_weight(task);
+}
+
+size_t cluster_membership::highest_weight(const std::string& task) const {
   size_t best = 0;
   uint64_t best_weight = 0;
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -142,6 +144,7 @@ caf::expected<cluster_membership> parse_membership(const std::string& text, cons
     return make_error(errc::invalid_argument,
                       "cluster file has no credential line (credential PATH: the key pair every "
                       "node and client presents)");
+  out.system_node = out.highest_weight("");
   if (!system_name.empty()) {
     auto it = std::find_if(out.nodes.begin(), out.nodes.end(),
                            [&](const cluster_member& m) { return m.name == system_name; });

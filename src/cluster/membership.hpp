@@ -4,7 +4,7 @@
 //
 //   # evstore cluster: one node per line, NAME HOST:PORT
 //   credential cluster.pem      # the key pair every node and client presents and trusts
-//   system alpha                # the node holding the system-wide log (default: the first node)
+//   system alpha                # the node holding the system-wide log (default: see below)
 //   alpha 10.0.0.1:7000
 //   beta  10.0.0.2:7000
 //   gamma [::1]:7000
@@ -16,8 +16,13 @@
 // Ownership is rendezvous hashing: a task belongs to the node with the highest
 // weight(node name, task id), a 64-bit FNV-1a of "name\0task" run through a finalising mix. Adding
 // a node moves to it only the tasks it now outweighs (about 1/N of them), and no task moves between
-// the nodes that stay; the rule depends on names only, so moving a node to another address moves
-// nothing. The system-wide log (the empty task id) lives on the `system` node.
+// the nodes that stay; the rule depends on names only, so moving a node to another address or
+// listing the nodes in another order moves nothing. The system-wide log (the empty task id) lives
+// on the `system` node, or without a `system` line on the owner of the empty id by the same rule.
+//
+// Changing the set of names changes owners, and nothing moves the tasks yet (README: "Moving tasks
+// when the membership changes"): a task left on a node that no longer owns it is read from its new
+// owner, short. Until rebalancing exists, a cluster holding data keeps its node names.
 
 #include <cstdint>
 #include <string>
@@ -39,6 +44,9 @@ struct cluster_membership {
   std::string credential;
   /// Index into `nodes` of the node holding the system-wide log.
   size_t system_node = 0;
+
+  /// Index into `nodes` of the node with the highest weight for `task` (ties: the smaller name).
+  size_t highest_weight(const std::string& task) const;
 
   /// Index into `nodes` of the node that owns `task`.
   size_t owner_of(const std::string& task) const;

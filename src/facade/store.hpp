@@ -100,7 +100,10 @@ public:
   /// every node, merged exactly. Nodes are reached on first use and again after a lost connection;
   /// a call that needs a node that cannot be reached fails with errc::node_unavailable naming it,
   /// and nothing is ever answered short. `timeout` bounds each connection and each request to a
-  /// node. Subscriptions are not served across a cluster yet.
+  /// node. A subscription spans every node that can hold its events (a node lost ends it with
+  /// errc::node_unavailable naming the node). CAF 0.17 connects in a blocking call: to a member
+  /// whose host drops packets, a first use (and closing the store while one is under way) waits
+  /// for the kernel's connect timeout.
   static caf::expected<std::unique_ptr<store>>
   connect_cluster(const std::string& membership_file,
                   std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});

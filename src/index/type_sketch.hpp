@@ -42,6 +42,9 @@ public:
   explicit sketch_builder(size_t sketch_size) : sketch_size_(sketch_size) {
     by_type_.reserve(expected_types);
   }
+  // index_ views the strings of by_type_: a copy or move would view another builder's.
+  sketch_builder(const sketch_builder&) = delete;
+  sketch_builder& operator=(const sketch_builder&) = delete;
 
   void add(std::string_view type, const line_ref& line) {
     add_line_to_summary(summary_of(type), line, sketch_size_);
@@ -77,7 +80,6 @@ private:
     last_ = by_type_.size();
     by_type_.emplace_back();
     by_type_.back().type = std::string{type};
-    by_type_.back().recent.reserve(sketch_size_ + 1);
     if (by_type_.size() > searched_types) {
       // A file of many types (a hostile one may hold a type per line) is looked up by hash, so
       // the cost per line stays flat. Keys view the summaries' strings: their buffers outlive moves

@@ -169,7 +169,9 @@ caf::expected<unique_fd> store_root::open_beneath(const std::string& task, const
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   const long fd = ::syscall(SYS_openat2, fd_.get(), rel.c_str(), &how, sizeof(how));
   if (fd < 0) {
-    if (errno == ENOSYS || errno == EPERM || errno == EINVAL || errno == E2BIG)
+    // No openat2 (an old kernel, a seccomp filter that says ENOSYS): the slow path from now on. A
+    // single file's refusal (EPERM of an immutable file opened for writing) says nothing of that.
+    if (errno == ENOSYS || errno == EINVAL || errno == E2BIG)
       openat2_usable = false;
     return caf::error{};
   }

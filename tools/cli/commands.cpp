@@ -995,7 +995,16 @@ int run_cleanup(const common& c) {
   return 0;
 }
 
+/// stats and verify read the files themselves; a cluster has no root of its own to read.
+int refuse_cluster(const common& c, const char* command) {
+  std::cerr << "evstore: usage: " << command << " reads a store's files; run it with --root on each "
+            << "node of " << c.cluster << " instead of --cluster\n";
+  return exit_usage;
+}
+
 int run_stats(const common& c, bool raw_bytes) {
+  if (!c.cluster.empty())
+    return refuse_cluster(c, "stats");
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
@@ -1055,6 +1064,8 @@ int run_stats(const common& c, bool raw_bytes) {
 }
 
 int run_verify(const common& c, bool crate) {
+  if (!c.cluster.empty())
+    return refuse_cluster(c, "verify");
   auto logs = log_inspector::open(c.root); // also checks format_version
   if (!logs)
     return fail(logs.error());
@@ -1162,9 +1173,12 @@ int run_serve(const common& c, const std::string& listen) {
     auto members = read_membership(c.cluster);
     if (!members)
       return fail(members.error());
-    const bool wildcard = opts.listen_host == "0.0.0.0" || opts.listen_host == "::";
+    std::string host = opts.listen_host;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2); // the file keeps IPv6 hosts without brackets
+    const bool wildcard = host == "0.0.0.0" || host == "::";
     const bool listed = std::any_of(members->nodes.begin(), members->nodes.end(), [&](const auto& m) {
-      return m.port == opts.listen_port && (wildcard || m.host == opts.listen_host);
+      return m.port == opts.listen_port && (wildcard || m.host == host);
     });
     if (!listed) {
       std::cerr << "evstore: " << listen << " is not the address of a node in " << c.cluster << "\n";
