@@ -149,9 +149,13 @@ caf::typed_response_promise<Reply> forward_to(router_pointer self, size_t i, Req
 }
 
 /// Asks every node; once all answered, delivers `combine(answers)`, or the first node's error in
-/// membership order (so the same failure reads the same way every time).
+/// membership order (so the same failure reads the same way every time). With `partial`, nodes
+/// that cannot be reached are left out instead (node_unavailable only: a node's own refusal still
+/// fails the whole), and `partial` is told their names; if none answered, the first error stands.
 template <class Reply, class Request, class Combine>
-caf::typed_response_promise<Reply> ask_all(router_pointer self, const Request& x, Combine combine) {
+caf::typed_response_promise<Reply>
+ask_all(router_pointer self, const Request& x, Combine combine,
+        std::function<void(Reply&, std::vector<std::string>)> partial = {}) {
   auto promise = self->template make_response_promise<Reply>();
   const size_t n = self->state.links.size();
   struct pending {
@@ -160,19 +164,36 @@ caf::typed_response_promise<Reply> ask_all(router_pointer self, const Request& x
   };
   auto p = std::make_shared<pending>(pending{std::vector<caf::expected<Reply>>(n, caf::error{}), n});
   for (size_t i = 0; i < n; ++i)
-    ask_node<Reply>(self, i, x, [p, i, promise, combine](caf::expected<Reply> r) mutable {
+    ask_node<Reply>(self, i, x, [self, p, i, promise, combine, partial](caf::expected<Reply> r) mutable {
       p->answers[i] = std::move(r);
       if (--p->left > 0)
         return;
       std::vector<Reply> ok;
-      for (auto& a : p->answers) {
-        if (!a) {
+      std::vector<std::string> missing;
+      caf::error first;
+      for (size_t k = 0; k < p->answers.size(); ++k) {
+        auto& a = p->answers[k];
+        if (a) {
+          ok.push_back(std::move(*a));
+          continue;
+        }
+        if (!first)
+          first = a.error();
+        if (!partial || a.error().code() != static_cast<uint8_t>(errc::node_unavailable)
+            || a.error().category() != caf::atom("evstore")) {
           promise.deliver(a.error());
           return;
         }
-        ok.push_back(std::move(*a));
+        missing.push_back(self->state.links[k].member.name);
       }
-      promise.deliver(combine(ok));
+      if (ok.empty()) {
+        promise.deliver(first);
+        return;
+      }
+      auto out = combine(ok);
+      if (partial && !missing.empty())
+        partial(out, std::move(missing));
+      promise.deliver(std::move(out));
     });
   return promise;
 }
@@ -389,6 +410,11 @@ store_actor::behavior_type router_behavior(router_pointer self, cluster_membersh
       });
     } else if constexpr (std::is_same_v<request_type, query_request>) {
       const uint64_t limit = x.limit;
+      std::function<void(query_result&, std::vector<std::string>)> partial;
+      if (x.allow_partial)
+        partial = [](query_result& out, std::vector<std::string> missing) {
+          out.missing_nodes = std::move(missing);
+        };
       return ask_all<query_result>(self, x, [limit](std::vector<query_result>& all) {
         // Each node's best `limit`, merged: the best `limit` of all (SPEC §3 order).
         latest_events best{limit};
@@ -401,7 +427,7 @@ store_actor::behavior_type router_behavior(router_pointer self, cluster_membersh
         }
         best.take_into(out);
         return out;
-      });
+      }, partial);
     } else if constexpr (std::is_same_v<request_type, stats_request>
                          || std::is_same_v<request_type, await_index_request>) {
       return ask_all<index_stats>(self, x, sum_stats);

@@ -132,6 +132,9 @@ struct query_request {
   /// Only events whose type is exactly `prefix` (what a subscription's exact pattern catches up
   /// on), not every type starting with it.
   bool exact_type = false;
+  /// Through a cluster: when nodes cannot be reached, answer from the others and name the missing
+  /// ones in query_result::missing_nodes, instead of failing. Ignored by a single store.
+  bool allow_partial = false;
 };
 
 struct query_result {
@@ -140,6 +143,9 @@ struct query_result {
   /// `positions[i]` is the index of `events[i]` among its task's events (what `read_request::from`
   /// counts), so a caller can resume that task from there.
   std::vector<uint64_t> positions;
+  /// A partial answer (query_request::allow_partial): the cluster nodes whose events it lacks, by
+  /// name. Empty for a complete answer.
+  std::vector<std::string> missing_nodes;
 };
 
 template <class Inspector>
@@ -221,12 +227,13 @@ typename Inspector::result_type inspect(Inspector& f, cleanup_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, query_request& x) {
   return f(caf::meta::type_name("evstore::query_request"), x.prefix, x.limit, x.since,
-           x.exact_type);
+           x.exact_type, x.allow_partial);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, query_result& x) {
-  return f(caf::meta::type_name("evstore::query_result"), x.events, x.stats, x.positions);
+  return f(caf::meta::type_name("evstore::query_result"), x.events, x.stats, x.positions,
+           x.missing_nodes);
 }
 
 } // namespace evstore

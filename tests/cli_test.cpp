@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include <csignal>
@@ -776,16 +777,32 @@ TEST_F(CliTest, ThreeNodeProcessesAnswerAsOneStoreAndAKilledNodeIsNamedUntilItRe
   }
   // Each node holds its own tasks only.
   for (int i = 0; i < 3; ++i)
-    for (auto& entry : fs::directory_iterator(dir_.path() / (std::string{"node-"} + names[i])))
-      if (entry.is_directory())
+    for (auto& entry : fs::directory_iterator(dir_.path() / (std::string{"node-"} + names[i]))) {
+      if (entry.is_directory()) {
         EXPECT_EQ(members->owner_of(entry.path().filename().string()), static_cast<size_t>(i))
           << entry.path();
+      }
+    }
 
   ::kill(nodes[1], SIGKILL);
   ::waitpid(nodes[1], nullptr, 0);
   auto down = cli("--cluster " + cluster + " query task: -n 100");
   EXPECT_EQ(down.rc, 1);
   EXPECT_TRUE(has(down.err, "node 'beta'")) << down.err;
+  // --partial answers from alpha and gamma, says on stderr what is missing, and is only that.
+  auto partial = cli("--cluster " + cluster + " query task: -n 100 --partial");
+  EXPECT_EQ(partial.rc, 0) << partial.err;
+  EXPECT_TRUE(has(partial.err, "partial answer: nothing from node(s) beta")) << partial.err;
+  std::string expected_partial;
+  {
+    std::istringstream whole{cli("query task: -n 100").out};
+    for (std::string line; std::getline(whole, line);)
+      if (members->owner_of(std::string{boost::json::parse(line).at("task").as_string()}) != 1)
+        expected_partial += line + "\n";
+  }
+  EXPECT_FALSE(expected_partial.empty());
+  EXPECT_EQ(partial.out, expected_partial);
+  EXPECT_EQ(cli("query task: --partial").rc, 2); // one store answers whole or not at all
   std::string on_alpha, on_beta;
   for (int k = 0; on_alpha.empty() || on_beta.empty(); ++k) {
     std::string t = "t" + std::to_string(k);

@@ -136,6 +136,17 @@ TEST_F(ClusterTest, ADownNodeIsNamedWhereItIsNeededAndSparesTheOthersUntilItRetu
   auto query = cluster->query_by_type_prefix("task:", 10);
   ASSERT_FALSE(query);
   EXPECT_NE(render(query.error()).find("'beta'"), std::string::npos) << render(query.error());
+  // Unless the caller accepts a partial answer: the others' events, and beta named as missing.
+  query_request partial_request{"task:", 10, caf::none};
+  partial_request.allow_partial = true;
+  auto partial = cluster->query(partial_request);
+  ASSERT_TRUE(partial) << render(partial.error());
+  EXPECT_EQ(partial->missing_nodes, std::vector<std::string>{"beta"});
+  std::vector<std::string> partial_seen;
+  for (const auto& ev : partial->events)
+    partial_seen.push_back(ev.task + " " + ev.type);
+  EXPECT_EQ(partial_seen, (std::vector<std::string>{on_alpha + " task:state:running",
+                                                    on_alpha + " task:state:done"}));
   // A batch fails only the down node's appends.
   auto batch = cluster->append_batch({append_request{make_event(on_alpha, "merge:queued"), caf::none},
                                       append_request{make_event(on_beta, "merge:queued"), caf::none}});
@@ -145,8 +156,9 @@ TEST_F(ClusterTest, ADownNodeIsNamedWhereItIsNeededAndSparesTheOthersUntilItRetu
   EXPECT_TRUE(is((*batch)[1].error, errc::node_unavailable)) << render((*batch)[1].error);
 
   start_node(1); // beta is back on its port, with what it acknowledged
-  auto again = cluster->query_by_type_prefix("task:", 10);
+  auto again = cluster->query(partial_request); // whole again: nothing missing
   ASSERT_TRUE(again) << render(again.error());
+  EXPECT_TRUE(again->missing_nodes.empty());
   std::vector<std::string> seen;
   for (const auto& ev : again->events)
     seen.push_back(ev.task + " " + ev.type);

@@ -136,12 +136,15 @@ TEST_F(MessagesTest, CommandsAndRepliesRoundTrip) {
   EXPECT_EQ(round_trip(task_list{{"", "a", "b"}}).tasks, (std::vector<std::string>{"", "a", "b"}));
   round_trip(cleanup_request{});
   EXPECT_EQ(round_trip(cleanup_result{4}).removed, 4u);
-  auto q = round_trip(query_request{"task:state:", 500, caf::none});
+  auto q = round_trip(query_request{"task:state:", 500, caf::none, true, true});
   EXPECT_EQ(q.prefix, "task:state:");
   EXPECT_EQ(q.limit, 500u);
-  auto qr = round_trip(query_result{{sample_event()}, {}, {42}});
+  EXPECT_TRUE(q.exact_type);
+  EXPECT_TRUE(q.allow_partial);
+  auto qr = round_trip(query_result{{sample_event()}, {}, {42}, {"beta", "gamma"}});
   EXPECT_EQ(qr.events.size(), 1u);
   EXPECT_EQ(qr.positions, std::vector<uint64_t>{42});
+  EXPECT_EQ(qr.missing_nodes, (std::vector<std::string>{"beta", "gamma"}));
   EXPECT_EQ(round_trip(writer_idle{"t", 9, caf::none}).handled, 9u);
 }
 

@@ -140,6 +140,10 @@ caf::expected<query_result> store::query_by_type(const std::string& type, uint64
   return ask<query_result>(query_request{type, limit, since, /*exact_type=*/true});
 }
 
+caf::expected<query_result> store::query(query_request req) {
+  return ask<query_result>(std::move(req));
+}
+
 caf::expected<index_stats> store::index_statistics() {
   return ask<index_stats>(stats_request{});
 }

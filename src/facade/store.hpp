@@ -153,6 +153,10 @@ public:
   caf::expected<query_result> query_by_type(const std::string& type, uint64_t limit,
                                             caf::optional<timestamp> since = caf::none);
 
+  /// Any query (the two above are its short forms). Through a cluster, `req.allow_partial` answers
+  /// from the nodes that can be reached and names the others in `missing_nodes`.
+  caf::expected<query_result> query(query_request req);
+
   /// The index's size and population progress, and how many writer fetches queries caused.
   caf::expected<index_stats> index_statistics();
 

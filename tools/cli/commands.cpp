@@ -508,6 +508,8 @@ struct resolved_filter {
   /// Pattern (one, as parse_type_pattern returns it), task and actor: what a subscription judges.
   subscription_filter what;
   caf::optional<timestamp> since, until;
+  /// query --partial (query_request::allow_partial).
+  bool partial = false;
 
   const std::string& pattern() const {
     return what.patterns.front();
@@ -526,7 +528,8 @@ struct resolved_filter {
 /// whole), else across all tasks through the index (a query for the pattern, widened until `n`
 /// events of the filter are found or there are no more).
 caf::expected<std::vector<positioned>> last_matching(store& db, const resolved_filter& filter,
-                                                     uint64_t n, read_stats* stats = nullptr) {
+                                                     uint64_t n, read_stats* stats = nullptr,
+                                                     std::vector<std::string>* missing = nullptr) {
   std::vector<positioned> out;
   if (n == 0)
     return out;
@@ -547,12 +550,13 @@ caf::expected<std::vector<positioned>> last_matching(store& db, const resolved_f
   const bool exact = pattern_is_exact(pattern);
   const std::string target{pattern_prefix(pattern)};
   for (uint64_t limit = n;; limit = limit > max_count / 4 ? max_count : limit * 4) {
-    auto res = exact ? db.query_by_type(target, limit, filter.since)
-                     : db.query_by_type_prefix(target, limit, filter.since);
+    auto res = db.query(query_request{target, limit, filter.since, exact, filter.partial});
     if (!res)
       return res.error();
     if (stats)
       *stats = res->stats;
+    if (missing)
+      *missing = res->missing_nodes;
     out.clear();
     // Queries answer oldest first; the newest n kept are the answer.
     for (size_t i = res->events.size(); i-- > 0 && out.size() < n;)
@@ -570,6 +574,7 @@ parsed<resolved_filter> resolve(const event_filter& f, std::string pattern = "*"
   parsed<resolved_filter> out;
   resolved_filter r;
   r.what.patterns = {std::move(pattern)};
+  r.partial = f.partial;
   for (auto [text, into, flag] : {std::tuple{&f.since, &r.since, "--since"},
                                   std::tuple{&f.until, &r.until, "--until"}}) {
     if (text->empty())
@@ -760,11 +765,16 @@ int run_query(const common& c, const std::string& pattern_text, uint64_t limit,
     fail(filter.error());
     return exit_usage;
   }
+  if (f.partial && c.cluster.empty()) {
+    fail("--partial is for a cluster (--cluster FILE): a single store answers whole or not at all");
+    return exit_usage;
+  }
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
   read_stats skipped;
-  auto res = last_matching(*db, *filter, limit, &skipped);
+  std::vector<std::string> missing;
+  auto res = last_matching(*db, *filter, limit, &skipped, &missing);
   if (!res)
     return fail(res.error());
   event_printer out{c.fmt};
@@ -772,6 +782,13 @@ int run_query(const common& c, const std::string& pattern_text, uint64_t limit,
     out.print(p.ev);
   out.flush();
   warn_skipped(skipped);
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing)
+      names += (names.empty() ? "" : ", ") + m;
+    std::cerr << "evstore: partial answer: nothing from node(s) " << names
+              << ", which cannot be reached\n";
+  }
   return 0;
 }
 

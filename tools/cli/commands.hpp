@@ -100,6 +100,9 @@ struct event_filter {
   std::string task;
   bool has_task = false;
   std::string actor;
+  /// query --partial: through a cluster, answer without the nodes that cannot be reached (named on
+  /// stderr) instead of failing.
+  bool partial = false;
 };
 
 /// One pattern syntax for query and tail: "*" (or ""), "a:b:*" (or the prefix form "a:b:"), or an

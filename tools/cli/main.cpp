@@ -225,6 +225,9 @@ int main(int argc, char** argv) {
     qf.has_task = true;
   });
   query->add_option("--actor", qf.actor, "only events of this actor");
+  query->add_flag("--partial", qf.partial,
+                  "with --cluster: answer from the nodes that can be reached, naming the others "
+                  "on stderr, instead of failing");
 
   tail_args tl;
   auto* tail = app.add_subcommand(
