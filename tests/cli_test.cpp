@@ -28,6 +28,7 @@
 #include "messages/timestamp.hpp"
 #include "src/cluster/membership.hpp"
 #include "src/facade/node.hpp"
+#include "support/node_process.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
@@ -640,31 +641,7 @@ namespace {
 
 /// `evstore serve` on the test's store, as a child process; the endpoint file tells when it listens.
 pid_t start_serve(const std::string& root, const fs::path& err) {
-  pid_t child = ::fork();
-  if (child == 0) {
-    int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 2);
-    ::execl(EVSTORE_CLI, EVSTORE_CLI, "--root", root.c_str(), "serve", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  for (int i = 0; i < 1000 && !fs::exists(fs::path(root) / "NODE"); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
-  return child;
-}
-
-/// SIGTERM to a node, and its exit status; a node that has not exited after 20 s is killed and
-/// reported as -1, so a hang fails the test instead of stopping the suite.
-int stop_node(pid_t node) {
-  ::kill(node, SIGTERM);
-  for (int i = 0; i < 2000; ++i) {
-    int status = 0;
-    if (::waitpid(node, &status, WNOHANG) == node)
-      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
-  }
-  ::kill(node, SIGKILL);
-  ::waitpid(node, nullptr, 0);
-  return -1;
+  return start_node_process(EVSTORE_CLI, root, {"serve"}, err);
 }
 
 } // namespace
@@ -694,40 +671,6 @@ TEST_F(CliTest, WhileANodeServesTheStoreCommandsGoThroughItAndSigtermStopsItClea
   EXPECT_EQ(lines(cli("query task:state:").out), 3u);
 }
 
-namespace {
-
-/// A port nothing listens on now (the kernel's pick for a socket closed again at once).
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-/// `evstore serve` of `root` as the cluster member listening on `port`.
-pid_t start_cluster_node(const std::string& root, uint16_t port, const std::string& cluster,
-                         const fs::path& err) {
-  const std::string listen = "127.0.0.1:" + std::to_string(port);
-  fs::remove(fs::path(root) / "NODE"); // a killed node's, stale: wait for the new one's
-  pid_t child = ::fork();
-  if (child == 0) {
-    int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 2);
-    ::execl(EVSTORE_CLI, EVSTORE_CLI, "--root", root.c_str(), "--cluster", cluster.c_str(), "serve",
-            "--listen", listen.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  for (int i = 0; i < 1000 && !fs::exists(fs::path(root) / "NODE"); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
-  return child;
-}
-
-} // namespace
 
 // Three `evstore serve --cluster` processes, each with its own root, answer `evstore --cluster`
 // as one store holding the same events would; a node killed with SIGKILL is named by every command
@@ -753,8 +696,8 @@ TEST_F(CliTest, ThreeNodeProcessesAnswerAsOneStoreAndAKilledNodeIsNamedUntilItRe
   EXPECT_TRUE(has(stranger.err, "is not the address of a node in")) << stranger.err;
   pid_t nodes[3];
   for (int i = 0; i < 3; ++i) {
-    nodes[i] = start_cluster_node(dir_.str(std::string{"node-"} + names[i]), ports[i], cluster,
-                                  dir_.path() / (std::string{names[i]} + ".err"));
+    nodes[i] = start_cluster_node(EVSTORE_CLI, dir_.str(std::string{"node-"} + names[i]), ports[i],
+                                  cluster, dir_.path() / (std::string{names[i]} + ".err"));
     ASSERT_TRUE(fs::exists(dir_.path() / (std::string{"node-"} + names[i]) / "NODE"))
       << slurp(dir_.path() / (std::string{names[i]} + ".err"));
   }
@@ -818,7 +761,8 @@ TEST_F(CliTest, ThreeNodeProcessesAnswerAsOneStoreAndAKilledNodeIsNamedUntilItRe
   EXPECT_EQ(to_alpha.rc, 0) << to_alpha.err;
   ASSERT_EQ(cli(late).rc, 0);
 
-  nodes[1] = start_cluster_node(dir_.str("node-beta"), ports[1], cluster, dir_.path() / "beta.err");
+  nodes[1] = start_cluster_node(EVSTORE_CLI, dir_.str("node-beta"), ports[1], cluster,
+                                dir_.path() / "beta.err");
   auto back = cli("--cluster " + cluster + " query task: -n 100");
   EXPECT_EQ(back.rc, 0) << back.err << slurp(dir_.path() / "beta.err");
   EXPECT_EQ(back.out, cli("query task: -n 100").out);
