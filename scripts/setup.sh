@@ -10,6 +10,7 @@ packages=(
   libcaf-dev                        # C++ Actor Framework 0.17 (core, io: the middleman, openssl)
   libssl-dev                        # OpenSSL: CAF's TLS module links it, evstore makes credentials
   libboost-json1.81-dev             # Boost.JSON
+  zlib1g-dev                        # zlib: the index checkpoint's CRC-32
   libgtest-dev                      # GoogleTest
   libsqlite3-dev sqlite3            # the benchmarks' SQLite baselines (library and shell)
   libcli11-dev                      # command-line parsing for the tools

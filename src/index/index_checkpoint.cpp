@@ -1,8 +1,9 @@
 #include "index_checkpoint.hpp"
 
+#include <algorithm>
 #include <cstring>
 
-#include <boost/crc.hpp>
+#include <zlib.h>
 
 #include "messages/errc.hpp"
 
@@ -50,10 +51,19 @@ void put_timestamp(std::string& out, timestamp ts, timestamp base) {
   put_varint(out, ts.nanoseconds());
 }
 
+// CRC-32 (ISO-HDLC, as zlib and gzip compute it) through zlib, whose word-at-a-time code checks a
+// 75 MB checkpoint several times faster than a byte-wise table (12% of a reopen's CPU before).
+// zlib takes a 32-bit length: longer payloads go in slices.
 uint32_t crc32_of(std::string_view bytes) {
-  boost::crc_32_type crc;
-  crc.process_bytes(bytes.data(), bytes.size());
-  return crc.checksum();
+  uLong crc = ::crc32(0L, Z_NULL, 0);
+  const char* p = bytes.data();
+  for (size_t left = bytes.size(); left > 0;) {
+    const auto n = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
+    crc = ::crc32(crc, reinterpret_cast<const Bytef*>(p), n);
+    p += n;
+    left -= n;
+  }
+  return static_cast<uint32_t>(crc);
 }
 
 // Reads what put_* wrote; any read past the end or out of range makes the reader fail, and the

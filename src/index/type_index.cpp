@@ -1,9 +1,12 @@
 #include "type_index.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <iterator>
 #include <limits>
 #include <queue>
+#include <system_error>
+#include <thread>
 #include <tuple>
 
 #include "type_sketch.hpp"
@@ -611,12 +614,42 @@ void type_index::begin_bulk() {
   bulk_ = true;
 }
 
-void type_index::end_bulk() {
+void type_index::end_bulk(size_t threads) {
   if (!bulk_)
     return;
   bulk_ = false;
-  for (auto& t : types_)
-    t.order.settle();
+  // Each type's order is its own: type i goes to thread i % threads. Types are few (tens) and the
+  // usual ones hold a similar share of the pairs.
+  threads = std::max<size_t>(1, std::min(threads, types_.size()));
+  auto settle_every = [this, threads](size_t first) {
+    for (size_t i = first; i < types_.size(); i += threads)
+      types_[i].order.settle();
+  };
+  std::vector<std::thread> helpers;
+  std::vector<std::exception_ptr> failed(threads);
+  try {
+    for (size_t k = 1; k < threads; ++k)
+      helpers.emplace_back([&settle_every, &failed, k] {
+        try {
+          settle_every(k);
+        } catch (...) { // bad_alloc: handed to the caller after the join
+          failed[k] = std::current_exception();
+        }
+      });
+  } catch (const std::system_error&) { // no thread to spare: this one does the rest
+    for (size_t k = helpers.size() + 1; k < threads; ++k)
+      settle_every(k);
+  }
+  try {
+    settle_every(0);
+  } catch (...) {
+    failed[0] = std::current_exception();
+  }
+  for (auto& h : helpers)
+    h.join();
+  for (auto& f : failed)
+    if (f)
+      std::rethrow_exception(f);
 }
 
 void type_index::apply(const compacted& note) {

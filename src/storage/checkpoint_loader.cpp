@@ -1,5 +1,8 @@
 #include "checkpoint_loader.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include "messages/errc.hpp"
 #include "src/format/validation.hpp"
 #include "src/index/index_checkpoint.hpp"
@@ -39,7 +42,8 @@ loaded_checkpoint load_checkpoint(const store_root& root, size_t sketch_size) {
         out.index->apply(task);
         ++out.tasks;
       });
-    out.index->end_bulk();
+    // This is the opener's own thread, not an actor's: the types may be ordered on two.
+    out.index->end_bulk(std::max(1u, std::min(2u, std::thread::hardware_concurrency())));
   } catch (const std::bad_alloc&) { // a checkpoint too big for memory is no checkpoint
     err = make_error(errc::io_error, "index checkpoint does not fit in memory");
   }
