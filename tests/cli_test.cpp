@@ -770,6 +770,40 @@ TEST_F(CliTest, ThreeNodeProcessesAnswerAsOneStoreAndAKilledNodeIsNamedUntilItRe
     EXPECT_EQ(stop_node(node), 0);
 }
 
+// A root that holds a task the membership gives to another node is not served by this one: the
+// task's history would stay here while routers send its appends there. Its owner serves it.
+TEST_F(CliTest, ANodeWhoseRootHoldsAnotherNodesTasksIsNotServed) {
+  auto cred = ensure_node_credential(dir_.str("credential"));
+  ASSERT_TRUE(cred) << render(cred.error());
+  const auto cluster = dir_.str("cluster.conf");
+  const uint16_t alpha_port = free_port(), beta_port = free_port();
+  {
+    std::ofstream out{cluster};
+    out << "credential " << *cred << "\nsystem beta\nalpha 127.0.0.1:" << alpha_port
+        << "\nbeta 127.0.0.1:" << beta_port << "\n";
+  }
+  auto members = read_membership(cluster);
+  ASSERT_TRUE(members) << render(members.error());
+  std::string on_beta;
+  for (int k = 0; on_beta.empty(); ++k)
+    if (members->owner_of("t" + std::to_string(k)) == 1)
+      on_beta = "t" + std::to_string(k);
+  ASSERT_EQ(cli("append --task " + on_beta + " --type a:b --actor agent").rc, 0);
+  ASSERT_EQ(cli("append --task '' --type a:b --actor system").rc, 0); // beta's too
+  const auto before = snapshot(root());
+
+  auto as_alpha = cli("--cluster " + cluster + " serve --listen 127.0.0.1:"
+                      + std::to_string(alpha_port));
+  EXPECT_EQ(as_alpha.rc, 1);
+  EXPECT_TRUE(has(as_alpha.err, "holds 2 task(s) that")) << as_alpha.err;
+  EXPECT_TRUE(has(as_alpha.err, "belongs to 'beta'")) << as_alpha.err;
+  EXPECT_EQ(snapshot(root()), before); // nothing written, no NODE
+
+  pid_t beta = start_cluster_node(EVSTORE_CLI, root(), beta_port, cluster, dir_.path() / "beta.err");
+  EXPECT_TRUE(fs::exists(fs::path(root()) / "NODE")) << slurp(dir_.path() / "beta.err");
+  EXPECT_EQ(stop_node(beta), 0);
+}
+
 namespace {
 
 /// `count` events over 7 tasks, numbered from `first` in their data; line `bad` (1-based, 0: none)

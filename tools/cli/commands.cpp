@@ -10,6 +10,7 @@
 #include <atomic>
 #include <csignal>
 #include <deque>
+#include <filesystem>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1164,6 +1165,39 @@ parsed<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text
   return out;
 }
 
+/// A node's root must hold only tasks the membership gives it: a task it holds but another node
+/// owns would have its history here and its new appends there (routers send them by the file),
+/// which is what changing the membership without moving the tasks does. Refused before serving;
+/// 0 if all is well, else the exit status (1, with what is wrong on stderr).
+int refuse_foreign_tasks(const common& c, const cluster_membership& members,
+                         const std::vector<size_t>& me) {
+  auto logs = log_inspector::open(c.root);
+  if (!logs)
+    return is(logs.error(), errc::not_found) ? 0 : fail(logs.error()); // a new node holds nothing
+  auto tasks = logs->tasks();
+  if (!tasks)
+    return fail(tasks.error());
+  uint64_t foreign = 0;
+  std::string example;
+  for (const auto& task : *tasks) {
+    const size_t owner = members.owner_of(task);
+    if (std::find(me.begin(), me.end(), owner) != me.end())
+      continue;
+    std::error_code ec;
+    if (task.empty() && std::filesystem::file_size(std::filesystem::path(c.root) / "events.jsonl", ec) == 0 && !ec)
+      continue; // an empty system-wide log holds nothing to lose
+    if (foreign++ == 0)
+      example = "'" + task + "' belongs to '" + members.nodes[owner].name + "'";
+  }
+  if (foreign == 0)
+    return 0;
+  std::cerr << "evstore: " << c.root << " holds " << foreign << " task(s) that " << c.cluster
+            << " gives to other nodes (" << example << "); served, their history would stay here "
+            << "while their appends go there. Serve it under the membership it was written with "
+            << "(moving tasks between nodes is not built yet)\n";
+  return exit_failure;
+}
+
 int run_serve(const common& c, const std::string& listen) {
   auto where = parse_host_port(listen, true);
   if (!where) {
@@ -1194,13 +1228,16 @@ int run_serve(const common& c, const std::string& listen) {
     if (host.size() > 2 && host.front() == '[' && host.back() == ']')
       host = host.substr(1, host.size() - 2); // the file keeps IPv6 hosts without brackets
     const bool wildcard = host == "0.0.0.0" || host == "::";
-    const bool listed = std::any_of(members->nodes.begin(), members->nodes.end(), [&](const auto& m) {
-      return m.port == opts.listen_port && (wildcard || m.host == host);
-    });
-    if (!listed) {
+    std::vector<size_t> me; // the members this address can be (a wildcard: each on this port)
+    for (size_t i = 0; i < members->nodes.size(); ++i)
+      if (members->nodes[i].port == opts.listen_port && (wildcard || members->nodes[i].host == host))
+        me.push_back(i);
+    if (me.empty()) {
       std::cerr << "evstore: " << listen << " is not the address of a node in " << c.cluster << "\n";
       return exit_usage;
     }
+    if (int rc = refuse_foreign_tasks(c, *members, me))
+      return rc;
     opts.serve_credential = members->credential;
   }
   auto db = store::open(opts);
