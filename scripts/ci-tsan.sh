@@ -15,7 +15,8 @@
 # InstalledPackageIsConsumable is skipped: it builds a program against the installed package, which
 # links Debian's uninstrumented CAF; it tests packaging, not concurrency, and runs in the other stages.
 # So are the type index's tests: one thread, no actor (tests/type_index_test.cpp), and the slowest
-# of the suite under TSan (48 s) for nothing TSan can find; the other stages run them.
+# of the suite under TSan (48 s) for nothing TSan can find; the other stages run them. The one that
+# orders a bulk load on several threads (TypeIndexThreads) is not in those suites and runs here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 caf_dir=$PWD/build-caf-tsan

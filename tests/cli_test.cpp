@@ -746,6 +746,7 @@ TEST_F(CliTest, ThreeNodeProcessesAnswerAsOneStoreAndAKilledNodeIsNamedUntilItRe
   EXPECT_FALSE(expected_partial.empty());
   EXPECT_EQ(partial.out, expected_partial);
   EXPECT_EQ(cli("query task: --partial").rc, 2); // one store answers whole or not at all
+  EXPECT_EQ(cli("--cluster " + cluster + " query task: --task t1 --partial").rc, 2);
   std::string on_alpha, on_beta;
   for (int k = 0; on_alpha.empty() || on_beta.empty(); ++k) {
     std::string t = "t" + std::to_string(k);
@@ -798,6 +799,18 @@ TEST_F(CliTest, ANodeWhoseRootHoldsAnotherNodesTasksIsNotServed) {
   EXPECT_TRUE(has(as_alpha.err, "holds 2 task(s) that")) << as_alpha.err;
   EXPECT_TRUE(has(as_alpha.err, "belongs to 'beta'")) << as_alpha.err;
   EXPECT_EQ(snapshot(root()), before); // nothing written, no NODE
+  // Every node on one port, this one on a wildcard: it is the member at this machine's address.
+  const auto same_port = dir_.str("same-port.conf");
+  {
+    std::ofstream out{same_port};
+    out << "credential " << *cred << "\nsystem beta\nalpha 127.0.0.1:" << alpha_port
+        << "\nbeta 192.0.2.1:" << alpha_port << "\n"; // 192.0.2.0/24: documentation, nobody's
+  }
+  auto wildcard =
+    cli("--cluster " + same_port + " serve --listen 0.0.0.0:" + std::to_string(alpha_port));
+  EXPECT_EQ(wildcard.rc, 1);
+  EXPECT_TRUE(has(wildcard.err, "belongs to 'beta'")) << wildcard.err;
+  EXPECT_EQ(snapshot(root()), before);
 
   pid_t beta = start_cluster_node(EVSTORE_CLI, root(), beta_port, cluster, dir_.path() / "beta.err");
   EXPECT_TRUE(fs::exists(fs::path(root()) / "NODE")) << slurp(dir_.path() / "beta.err");

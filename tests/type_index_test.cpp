@@ -867,3 +867,31 @@ TEST(TypeIndexMemoryTest, APairCostsUnderOneHundredBytes) {
   RecordProperty("bytes_per_pair", std::to_string(per_pair));
   EXPECT_LT(per_pair, 100.0);
 }
+
+// The one test of the index that runs threads (a checkpoint's load orders its types on two), small
+// enough for TSan, which skips the TypeIndex*Test suites: ordering the types of a bulk load on
+// several threads gives the index one thread gives.
+TEST(TypeIndexThreads, BulkOrderedOnSeveralThreadsPlansAsOnOne) {
+  random_ops ops{7, 2, 300};
+  type_index source{2};
+  ops.apply_some(source, 3000);
+  std::vector<task_summary> tasks;
+  source.for_each_task([&](const task_summary& t) { tasks.push_back(t); });
+  for (size_t threads : {2u, 3u, 8u}) {
+    type_index one{2};
+    type_index several{2};
+    for (auto* index : {&one, &several}) {
+      index->begin_bulk();
+      for (const auto& t : tasks)
+        index->apply(t);
+    }
+    one.end_bulk(1);
+    several.end_bulk(threads);
+    EXPECT_EQ(dump(several), dump(one)) << threads << " threads";
+    for (int i = 0; i < 200; ++i) { // the orders, through the plans they give
+      auto req = ops.request();
+      ASSERT_EQ(describe(several.plan(req)), describe(one.plan(req)))
+        << threads << " threads, prefix '" << req.prefix << "'";
+    }
+  }
+}

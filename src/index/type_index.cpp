@@ -625,25 +625,30 @@ void type_index::end_bulk(size_t threads) {
     for (size_t i = first; i < types_.size(); i += threads)
       types_[i].order.settle();
   };
-  std::vector<std::thread> helpers;
+  // Every failure (bad_alloc, no thread to spare) is kept per share and rethrown only once every
+  // helper started has been joined: none may outlive the stack its references point into.
   std::vector<std::exception_ptr> failed(threads);
+  std::vector<std::thread> helpers;
+  size_t started = 1;
   try {
-    for (size_t k = 1; k < threads; ++k)
-      helpers.emplace_back([&settle_every, &failed, k] {
+    helpers.reserve(threads - 1);
+    for (; started < threads; ++started)
+      helpers.emplace_back([&settle_every, &failed, k = started] {
         try {
           settle_every(k);
-        } catch (...) { // bad_alloc: handed to the caller after the join
+        } catch (...) {
           failed[k] = std::current_exception();
         }
       });
-  } catch (const std::system_error&) { // no thread to spare: this one does the rest
-    for (size_t k = helpers.size() + 1; k < threads; ++k)
-      settle_every(k);
+  } catch (...) { // no thread to spare: this one does the shares nobody took
   }
-  try {
-    settle_every(0);
-  } catch (...) {
-    failed[0] = std::current_exception();
+  for (size_t k = started; k < threads + 1; ++k) {
+    const size_t share = k == threads ? 0 : k;
+    try {
+      settle_every(share);
+    } catch (...) {
+      failed[share] = std::current_exception();
+    }
   }
   for (auto& h : helpers)
     h.join();

@@ -42,8 +42,10 @@ loaded_checkpoint load_checkpoint(const store_root& root, size_t sketch_size) {
         out.index->apply(task);
         ++out.tasks;
       });
-    // This is the opener's own thread, not an actor's: the types may be ordered on two.
-    out.index->end_bulk(std::max(1u, std::min(2u, std::thread::hardware_concurrency())));
+    // This is the opener's own thread, not an actor's: the types may be ordered on two. (Not for
+    // a checkpoint about to be refused.)
+    if (!err && !bad_entry)
+      out.index->end_bulk(std::max(1u, std::min(2u, std::thread::hardware_concurrency())));
   } catch (const std::bad_alloc&) { // a checkpoint too big for memory is no checkpoint
     err = make_error(errc::io_error, "index checkpoint does not fit in memory");
   }

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <csignal>
+#include <ctime>
+#include <random>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -15,16 +17,37 @@ namespace fs = std::filesystem;
 
 namespace evstore::testing {
 
-uint16_t free_port() {
+namespace {
+
+/// Binds a loopback TCP socket to `port` (0: the kernel's pick) and releases it; the port it had.
+uint16_t try_port(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return 0;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
   socklen_t len = sizeof(addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  uint16_t got = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0
+      && ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    got = ntohs(addr.sin_port);
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return got;
+}
+
+} // namespace
+
+uint16_t free_port() {
+  // Below Linux's ephemeral range (32768 and up by default): a node restarted on its port must not
+  // find it taken by some outgoing connection's local end meanwhile.
+  static std::mt19937 rng{static_cast<unsigned>(::getpid())
+                          ^ static_cast<unsigned>(::time(nullptr))};
+  for (int tries = 0; tries < 200; ++tries)
+    if (uint16_t port = try_port(static_cast<uint16_t>(20000 + rng() % 12000)))
+      return port;
+  return try_port(0);
 }
 
 pid_t start_node_process(const std::string& cli, const std::string& root,

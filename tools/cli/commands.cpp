@@ -12,6 +12,9 @@
 #include <deque>
 #include <filesystem>
 #include <poll.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <cstdlib>
@@ -770,6 +773,11 @@ int run_query(const common& c, const std::string& pattern_text, uint64_t limit,
     fail("--partial is for a cluster (--cluster FILE): a single store answers whole or not at all");
     return exit_usage;
   }
+  if (f.partial && f.has_task) {
+    fail("--partial is for queries across tasks: with --task, the task's own node answers or the "
+         "query fails");
+    return exit_usage;
+  }
   auto db = open_store(c, false);
   if (!db)
     return exit_failure;
@@ -788,7 +796,7 @@ int run_query(const common& c, const std::string& pattern_text, uint64_t limit,
     for (const auto& m : missing)
       names += (names.empty() ? "" : ", ") + m;
     std::cerr << "evstore: partial answer: nothing from node(s) " << names
-              << ", which cannot be reached\n";
+              << ", which could not be reached or did not answer in time\n";
   }
   return 0;
 }
@@ -1165,6 +1173,41 @@ parsed<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text
   return out;
 }
 
+/// This machine's interface addresses, as canonical_address() writes them.
+std::set<std::string> local_addresses() {
+  std::set<std::string> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0)
+    return out;
+  for (auto* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr)
+      continue;
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* bytes = nullptr;
+    if (a->ifa_addr->sa_family == AF_INET)
+      bytes = &reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr;
+    else if (a->ifa_addr->sa_family == AF_INET6)
+      bytes = &reinterpret_cast<const sockaddr_in6*>(a->ifa_addr)->sin6_addr;
+    if (bytes != nullptr
+        && ::inet_ntop(a->ifa_addr->sa_family, bytes, text, sizeof(text)) != nullptr)
+      out.insert(text);
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+/// An IP address in the one form inet_ntop writes (so "::0001" and "::1" compare equal); a host
+/// name as it is.
+std::string canonical_address(const std::string& host) {
+  unsigned char bytes[sizeof(in6_addr)];
+  char text[INET6_ADDRSTRLEN] = {};
+  for (int family : {AF_INET, AF_INET6})
+    if (::inet_pton(family, host.c_str(), bytes) == 1
+        && ::inet_ntop(family, bytes, text, sizeof(text)) != nullptr)
+      return text;
+  return host;
+}
+
 /// A node's root must hold only tasks the membership gives it: a task it holds but another node
 /// owns would have its history here and its new appends there (routers send them by the file),
 /// which is what changing the membership without moving the tasks does. Refused before serving;
@@ -1183,11 +1226,15 @@ int refuse_foreign_tasks(const common& c, const cluster_membership& members,
     const size_t owner = members.owner_of(task);
     if (std::find(me.begin(), me.end(), owner) != me.end())
       continue;
+    // An empty log (a system-wide log never written to, a task whose first append was refused)
+    // holds nothing to lose. tasks() lists no link, so the path names the file it listed.
     std::error_code ec;
-    if (task.empty() && std::filesystem::file_size(std::filesystem::path(c.root) / "events.jsonl", ec) == 0 && !ec)
-      continue; // an empty system-wide log holds nothing to lose
+    const std::filesystem::path root{c.root};
+    const auto dir = task.empty() ? root : root / task;
+    if (std::filesystem::file_size(dir / "events.jsonl", ec) == 0 && !ec)
+      continue;
     if (foreign++ == 0)
-      example = "'" + task + "' belongs to '" + members.nodes[owner].name + "'";
+      example = task_label(task) + " belongs to '" + members.nodes[owner].name + "'";
   }
   if (foreign == 0)
     return 0;
@@ -1235,6 +1282,22 @@ int run_serve(const common& c, const std::string& listen) {
     if (me.empty()) {
       std::cerr << "evstore: " << listen << " is not the address of a node in " << c.cluster << "\n";
       return exit_usage;
+    }
+    if (wildcard && me.size() > 1) {
+      // Every node on the same port (the usual layout): this one is the member at one of this
+      // machine's addresses.
+      const auto here = local_addresses();
+      std::vector<size_t> mine;
+      for (size_t i : me)
+        if (here.count(canonical_address(members->nodes[i].host)) > 0)
+          mine.push_back(i);
+      if (!mine.empty())
+        me = std::move(mine);
+      else
+        std::cerr << "evstore: warning: none of the " << me.size() << " members on port "
+                  << opts.listen_port << " names an address of this machine, so this node's "
+                  << "tasks are checked against all of them; listen on its own address to have "
+                  << "them checked as its own\n";
     }
     if (int rc = refuse_foreign_tasks(c, *members, me))
       return rc;
