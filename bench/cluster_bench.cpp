@@ -15,9 +15,6 @@
 #include <iostream>
 #include <thread>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,26 +27,17 @@
 #include "src/cluster/membership.hpp"
 #include "src/facade/node.hpp"
 #include "src/facade/store.hpp"
+#include "tests/support/node_process.hpp"
 
 using namespace bench;
+using evstore::testing::free_port;
+using evstore::testing::start_cluster_node;
 namespace fs = std::filesystem;
 
 namespace {
 
 const char* const prefixes[] = {"task:state:", "orchestrator:", "agent:message", ""};
 const char* const node_names[] = {"alpha", "beta", "gamma"};
-
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 struct figures {
   double p50[std::size(prefixes)] = {};
@@ -181,16 +169,7 @@ int main(int argc, char** argv) {
     cluster_run nodes;
     for (int i = 0; i < n; ++i) {
       const std::string root = dir + "/n" + std::to_string(n) + "-" + node_names[i];
-      const std::string listen = "127.0.0.1:" + std::to_string(ports[i]);
-      pid_t child = ::fork();
-      if (child == 0) {
-        ::execl(cli.c_str(), cli.c_str(), "--root", root.c_str(), "--cluster", file.c_str(), "serve",
-                "--listen", listen.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-      }
-      nodes.pids.push_back(child);
-      for (int w = 0; w < 3000 && !fs::exists(root + "/NODE"); ++w)
-        std::this_thread::sleep_for(std::chrono::milliseconds{10});
+      nodes.pids.push_back(start_cluster_node(cli, root, ports[i], file, {}));
     }
     auto db = evstore::store::connect_cluster(file, std::chrono::seconds{30});
     if (!db)

@@ -62,12 +62,14 @@ pid_t start_node_process(const std::string& cli, const std::string& root,
   argv.push_back(nullptr);
   pid_t child = ::fork();
   if (child == 0) {
-    int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 2);
+    if (!err.empty()) {
+      int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 2);
+    }
     ::execv(cli.c_str(), argv.data());
     ::_exit(127);
   }
-  for (int i = 0; i < 1000 && !fs::exists(fs::path(root) / "NODE"); ++i)
+  for (int i = 0; i < 3000 && !fs::exists(fs::path(root) / "NODE"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds{10});
   return child;
 }

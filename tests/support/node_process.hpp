@@ -1,7 +1,8 @@
 #pragma once
 
 // `evstore serve` as a child process, for the tests that hold nodes in processes of their own (so a
-// node can be SIGKILLed like a crashed host): start one, stop it with SIGTERM, find a free port.
+// node can be SIGKILLed like a crashed host) and for evstore-cluster-bench: start one, stop it with
+// SIGTERM, find a free port. No GoogleTest here: the bench compiles it too.
 
 #include <cstdint>
 #include <filesystem>
@@ -15,9 +16,9 @@ namespace evstore::testing {
 /// A loopback TCP port nobody listens on now (bound, read, released).
 uint16_t free_port();
 
-/// Runs `cli` (the evstore binary) with `args` as a child process with stderr to `err`, and waits
-/// (up to 10 s) until `root`'s NODE file names the node: it listens. A NODE left by a killed node
-/// is removed first, so the wait is for the new one.
+/// Runs `cli` (the evstore binary) with `args` as a child process with stderr to `err` (empty: this
+/// process's), and waits (up to 30 s) until `root`'s NODE file names the node: it listens. A NODE
+/// left by a killed node is removed first, so the wait is for the new one.
 pid_t start_node_process(const std::string& cli, const std::string& root,
                          const std::vector<std::string>& args, const std::filesystem::path& err);
 
