@@ -33,7 +33,18 @@ soname=$(objdump -p "$lib" | awk '$1 == "SONAME" { print $2 }')
 # evstore name it mentions named in an installed header (comments left out). An internal class
 # (task_log, type_index, an actor's state) or a template instantiation of the library's own types
 # would show up here.
-nm -D --defined-only "$lib" | awk '{ print $3 }' | c++filt >"$tmp/exported"
+# c++filt gives up on some long names (the subscription's constructor, whose parameter is the
+# store's whole typed interface) and leaves them mangled, while lld's demangler matches them against
+# the version script: such a name is checked by its leading nested name, _ZN[K]7evstore<n><name>,
+# read as evstore::<name>.
+nm -D --defined-only "$lib" | awk '{ print $3 }' | c++filt |
+  awk '/^_ZNK?7evstore[0-9]/ {
+         rest = $0; sub(/^_ZNK?7evstore/, "", rest)
+         n = rest + 0; digits = length(n "")
+         print "evstore::" substr(rest, digits + 1, n) " (mangled: " $0 ")"
+         next
+       }
+       { print }' >"$tmp/exported"
 count=$(wc -l <"$tmp/exported")
 echo "libevstore.so exports $count symbols"
 find "$prefix/include" -name '*.hpp' -exec sed 's://.*$::' {} + |
