@@ -1,10 +1,12 @@
 #include "node_gate.hpp"
 
+#include <algorithm>
 #include <type_traits>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "messages/errc.hpp"
 #include "store_forwarding.hpp"
 
 namespace evstore {
@@ -72,6 +74,39 @@ caf::behavior relay_behavior(caf::event_based_actor* self, caf::actor subscriber
   };
 }
 
+/// Why `task` is not this node's to serve, or none if it is.
+caf::error foreign(const node_ownership& own, const std::string& task) {
+  const size_t owner = own.membership.owner_of(task);
+  if (std::find(own.self.begin(), own.self.end(), owner) != own.self.end())
+    return caf::none;
+  const auto shown = task.empty() ? std::string{"the system-wide log"} : "task '" + task + "'";
+  return make_error(errc::wrong_node,
+                    shown + " belongs to node '" + own.membership.nodes[owner].name
+                      + "' in this node's membership file, not to '"
+                      + own.membership.nodes[own.self.front()].name
+                      + "': the client's membership file differs from the nodes'");
+}
+
+/// The tasks a request names, checked against the membership: appends (each of a batch), reads and
+/// compactions. The rest names no task (queries, listings, subscriptions and the store-wide
+/// operations each node does for its own tasks).
+template <class Request>
+caf::error foreign_task(const node_ownership& own, const Request& x) {
+  if constexpr (std::is_same_v<Request, append_request>) {
+    return foreign(own, x.ev.task);
+  } else if constexpr (std::is_same_v<Request, append_batch_request>) {
+    for (const auto& one : x.appends)
+      if (auto err = foreign(own, one.ev.task))
+        return err; // nothing of a batch is written when any of it is misrouted
+    return caf::none;
+  } else if constexpr (std::is_same_v<Request, read_request>
+                       || std::is_same_v<Request, compact_request>) {
+    return foreign(own, x.task);
+  } else {
+    return caf::none;
+  }
+}
+
 /// Asks the store and relays its answer (or error) to the peer through `promise`.
 template <class Reply, class Request>
 caf::typed_response_promise<Reply> relay(store_actor::pointer self, const store_actor& store,
@@ -83,7 +118,8 @@ caf::typed_response_promise<Reply> relay(store_actor::pointer self, const store_
   return promise;
 }
 
-store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor store) {
+store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor store,
+                                         std::shared_ptr<const node_ownership> ownership) {
   refuse_remote_exits(self);
   self->monitor(store);
   self->set_down_handler([=](caf::down_msg& down) {
@@ -92,6 +128,14 @@ store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor 
   });
   auto ask = [=](auto&& x, auto tag) {
     using request_type = std::decay_t<decltype(x)>;
+    using reply_type = typename decltype(tag)::type;
+    if (ownership) {
+      if (auto err = foreign_task(*ownership, x)) {
+        auto refused = self->template make_response_promise<reply_type>();
+        refused.deliver(std::move(err));
+        return refused;
+      }
+    }
     if constexpr (std::is_same_v<request_type, subscribe_request>) {
       // A local subscriber (an actor of this process) talks to the bus directly.
       if (x.subscriber && x.subscriber->node() != self->node()) {
@@ -100,15 +144,16 @@ store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor 
         x.subscriber = caf::actor_cast<caf::strong_actor_ptr>(relay_actor);
       }
     }
-    return relay<typename decltype(tag)::type>(self, store, std::move(x));
+    return relay<reply_type>(self, store, std::move(x));
   };
   return forwarding_behavior(ask, [=](unsubscribe_request&& x) { self->send(store, std::move(x)); });
 }
 
 } // namespace
 
-store_actor spawn_node_gate(caf::actor_system& sys, const store_actor& store) {
-  return sys.spawn(gate_behavior, store);
+store_actor spawn_node_gate(caf::actor_system& sys, const store_actor& store,
+                            std::shared_ptr<const node_ownership> ownership) {
+  return sys.spawn(gate_behavior, store, std::move(ownership));
 }
 
 } // namespace evstore

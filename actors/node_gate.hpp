@@ -10,10 +10,25 @@
 
 #include <caf/actor_system.hpp>
 
+#include <memory>
+#include <vector>
+
+#include "src/cluster/membership.hpp"
 #include "store_actor.hpp"
 
 namespace evstore {
 
-store_actor spawn_node_gate(caf::actor_system& sys, const store_actor& store);
+/// A cluster node's place in its membership: the members it is (serve_as, as indices).
+struct node_ownership {
+  cluster_membership membership;
+  std::vector<size_t> self;
+};
+
+/// With `ownership`, the gate refuses (errc::wrong_node, naming the task's owner) an append, a
+/// batch, a read or a compaction of a task the membership gives to another member, before the store
+/// sees it: a router whose membership file differs from the nodes' gets an error, not a task whose
+/// events end up on two nodes.
+store_actor spawn_node_gate(caf::actor_system& sys, const store_actor& store,
+                            std::shared_ptr<const node_ownership> ownership = nullptr);
 
 } // namespace evstore

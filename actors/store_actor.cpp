@@ -1,5 +1,6 @@
 #include "store_internal.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <unordered_map>
@@ -480,6 +481,25 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
   };
 }
 
+/// The members of opts.serve_cluster that opts.serve_as names (errc::invalid_argument for a name
+/// the file does not list).
+caf::expected<std::shared_ptr<const node_ownership>> ownership_of(const store_options& opts) {
+  auto members = read_membership(opts.serve_cluster);
+  if (!members)
+    return members.error();
+  auto own = std::make_shared<node_ownership>();
+  for (const auto& name : opts.serve_as) {
+    auto it = std::find_if(members->nodes.begin(), members->nodes.end(),
+                           [&](const cluster_member& m) { return m.name == name; });
+    if (it == members->nodes.end())
+      return make_error(errc::invalid_argument,
+                        "serve_as names '" + name + "', which " + opts.serve_cluster + " does not list");
+    own->self.push_back(static_cast<size_t>(it - members->nodes.begin()));
+  }
+  own->membership = std::move(*members);
+  return std::shared_ptr<const node_ownership>{std::move(own)};
+}
+
 } // namespace
 
 caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const store_options& opts,
@@ -489,6 +509,14 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
   if (opts.serve)
     if (auto err = check_node_ready(sys))
       return err;
+  // A cluster's node: its membership is read before anything is opened, so a bad file opens nothing.
+  std::shared_ptr<const node_ownership> ownership;
+  if (!opts.serve_cluster.empty()) {
+    auto found = ownership_of(opts);
+    if (!found)
+      return found.error();
+    ownership = std::move(*found);
+  }
   auto root = open_store_root(opts.root, opts.read_only);
   if (!root)
     return root.error();
@@ -517,7 +545,8 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
                                                       std::move(checkpoint), std::move(listing)));
   if (opts.serve) {
     auto served = serve_store(sys, store, std::move(shared_root), std::move(served_lock),
-                              opts.listen_host, opts.listen_port, opts.serve_credential);
+                              opts.listen_host, opts.listen_port, opts.serve_credential,
+                              std::move(ownership));
     if (!served) {
       caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
       return served.error();

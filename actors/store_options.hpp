@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/error.hpp>
 
@@ -84,6 +85,13 @@ struct store_options {
   /// serve. A cluster's nodes and clients share one (the membership file's credential line,
   /// src/cluster/membership.hpp).
   std::string serve_credential;
+  /// A cluster's node (`evstore serve --cluster FILE`): the membership file, and the names of the
+  /// members this node is (one, unless a wildcard address leaves it open). The node then refuses an
+  /// append, read or compaction of a task the file gives to another member (errc::wrong_node), so a
+  /// client routing by another membership file cannot split a task's history over two nodes.
+  /// Empty: a plain node, which serves every task.
+  std::string serve_cluster;
+  std::vector<std::string> serve_as;
 };
 
 /// Refuses options that make no sense (errc::invalid_argument naming the field): sizes of zero

@@ -33,6 +33,7 @@ enum class errc : uint8_t {
   lock_lost,            // the LOCK file this process holds was removed or replaced behind it
   node_unavailable,     // no node serves the store, or it refused, dropped or did not answer in time
   bad_credential,       // a node credential that is missing, unreadable, too open or not a key pair
+  wrong_node,           // a cluster node was asked for a task its membership gives to another node
 };
 
 /// Returns the enumerator's name, e.g. "invalid_task_id".

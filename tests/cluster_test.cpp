@@ -11,6 +11,7 @@
 #include "src/facade/node.hpp"
 #include "src/node/endpoint_file.hpp"
 #include "support/equivalence.hpp"
+#include "support/node_process.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
@@ -26,23 +27,31 @@ protected:
     auto cred = ensure_node_credential(dir_.str("credential"));
     ASSERT_TRUE(cred) << render(cred.error());
     credential_ = *cred;
-    for (size_t i = 0; i < std::size(names); ++i) {
-      ports_.push_back(0);
-      start_node(i);
-    }
-    std::ofstream out{membership()};
-    out << "# three nodes on loopback\ncredential " << credential_ << "\nsystem beta\n";
+    // The nodes read the membership (each refuses the others' tasks), so it is written first.
     for (size_t i = 0; i < std::size(names); ++i)
-      out << names[i] << " 127.0.0.1:" << ports_[i] << "\n";
+      ports_.push_back(free_port());
+    write_membership(membership(), ports_);
+    for (size_t i = 0; i < std::size(names); ++i)
+      start_node(i);
   }
 
-  /// Serves node `i`'s root with the cluster's credential, on its port once it has one.
+  /// A membership file naming the three nodes at `ports` (in the order of `names`).
+  void write_membership(const std::string& path, const std::vector<uint16_t>& ports) const {
+    std::ofstream out{path};
+    out << "# three nodes on loopback\ncredential " << credential_ << "\nsystem beta\n";
+    for (size_t i = 0; i < std::size(names); ++i)
+      out << names[i] << " 127.0.0.1:" << ports[i] << "\n";
+  }
+
+  /// Serves node `i`'s root with the cluster's credential and membership, on its port.
   void start_node(size_t i) {
     store_options opts;
     opts.root = dir_.str(std::string{"node-"} + names[i]);
     opts.serve = true;
     opts.serve_credential = credential_;
     opts.listen_port = ports_[i];
+    opts.serve_cluster = membership();
+    opts.serve_as = {names[i]};
     opts.index_sketch_size = 1;
     auto db = store::open(opts);
     ASSERT_TRUE(db) << render(db.error());
@@ -53,7 +62,7 @@ protected:
     ASSERT_TRUE(root);
     auto where = read_endpoint(**root);
     ASSERT_TRUE(where && *where);
-    ports_[i] = (**where).port;
+    ASSERT_EQ((**where).port, ports_[i]);
   }
 
   std::string membership() const {
@@ -254,4 +263,71 @@ TEST_F(ClusterTest, ASubscriptionWhoseNodeIsLostEndsNamingIt) {
   ASSERT_TRUE((*sub)->error());
   EXPECT_TRUE(is((*sub)->error(), errc::node_unavailable)) << render((*sub)->error());
   EXPECT_NE(render((*sub)->error()).find("'gamma'"), std::string::npos) << render((*sub)->error());
+}
+
+TEST_F(ClusterTest, AClientWithAnotherMembershipIsRefusedEveryTaskItMisroutesAndNothingIsWritten) {
+  // The same names at each other's addresses: by this file, every task goes to a node that does
+  // not own it by the nodes' file (alpha's to beta, beta's to gamma, gamma's to alpha).
+  const std::string other = dir_.str("rotated.conf");
+  write_membership(other, {ports_[2], ports_[0], ports_[1]});
+  auto misrouted = store::connect_cluster(other, std::chrono::seconds{5});
+  ASSERT_TRUE(misrouted) << render(misrouted.error());
+  auto& client = **misrouted;
+  const auto on_alpha = task_on(0);
+  const auto on_gamma = task_on(2);
+  event ev = make_event(on_alpha, "task:state:running");
+  auto appended = client.append(ev);
+  ASSERT_FALSE(appended);
+  EXPECT_TRUE(is(appended.error(), errc::wrong_node)) << render(appended.error());
+  EXPECT_NE(render(appended.error()).find("belongs to node 'alpha'"), std::string::npos)
+    << render(appended.error());
+  // A batch, a read and a compaction of a misrouted task: refused the same way.
+  auto batch = client.append_batch({append_request{make_event(on_gamma, "agent:message"), caf::none},
+                                    append_request{make_event(on_gamma, "agent:message"), caf::none}});
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 2u);
+  for (const auto& outcome : *batch)
+    EXPECT_TRUE(is(outcome.error, errc::wrong_node)) << render(outcome.error);
+  auto read = client.read_task(on_alpha);
+  ASSERT_FALSE(read);
+  EXPECT_TRUE(is(read.error(), errc::wrong_node)) << render(read.error());
+  auto compacted = client.compact_task(on_gamma, retention_policy{});
+  ASSERT_FALSE(compacted);
+  EXPECT_TRUE(is(compacted.error(), errc::wrong_node)) << render(compacted.error());
+  // The system-wide log too (beta's by `system beta`; this file sends it to gamma's address).
+  auto system = client.append(make_event("", "system:accounting:tokens"));
+  ASSERT_FALSE(system);
+  EXPECT_TRUE(is(system.error(), errc::wrong_node)) << render(system.error());
+  // Nothing reached any node's files.
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    auto tasks = nodes_[i]->list_tasks(true);
+    ASSERT_TRUE(tasks);
+    EXPECT_TRUE(tasks->empty()) << names[i];
+  }
+  // The right membership still works on the same nodes.
+  auto cluster = connect();
+  ASSERT_TRUE(cluster);
+  ASSERT_TRUE(cluster->append(ev)) << "the nodes' own membership";
+  auto back = cluster->read_task(on_alpha);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->events.size(), 1u);
+}
+
+TEST_F(ClusterTest, ANodeServingAsAMemberTheFileDoesNotListIsRefusedAndOpensNothing) {
+  for (const auto& [file, name] : {std::pair<std::string, std::string>{membership(), "delta"},
+                                   {dir_.str("missing.conf"), "alpha"}}) {
+    SCOPED_TRACE(file + " as " + name);
+    store_options opts;
+    opts.root = dir_.str("node-delta");
+    opts.serve = true;
+    opts.serve_credential = credential_;
+    opts.serve_cluster = file;
+    opts.serve_as = {name};
+    auto db = store::open(opts);
+    ASSERT_FALSE(db);
+    EXPECT_TRUE(is(db.error(), errc::invalid_argument) || is(db.error(), errc::not_found)
+                || is(db.error(), errc::io_error))
+      << render(db.error());
+    EXPECT_FALSE(std::filesystem::exists(opts.root));
+  }
 }

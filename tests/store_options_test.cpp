@@ -30,6 +30,13 @@ TEST_F(StoreTest, NonsensicalOptionsAreRefusedByNameAndCreateNothing) {
     {"external_change_check",
      [](store_options& o) { o.external_change_check = std::chrono::milliseconds{-5}; }},
     {"root", [](store_options& o) { o.root.clear(); }},
+    // A cluster's node: a membership only for a served store, and with the member it is.
+    {"serve_cluster", [](store_options& o) { o.serve_cluster = "cluster.conf"; o.serve_as = {"a"}; }},
+    {"serve_as", [](store_options& o) {
+       o.serve = true;
+       o.serve_cluster = "cluster.conf";
+     }},
+    {"serve_as", [](store_options& o) { o.serve_as = {"a"}; }},
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(r.field);

@@ -50,6 +50,13 @@ caf::error validate(const store_options& opts) {
   if (opts.serve && opts.read_only)
     return make_error(errc::invalid_argument,
                       "serve needs a writable store: the node is the store's one writer");
+  if (!opts.serve_cluster.empty() && !opts.serve)
+    return make_error(errc::invalid_argument, "serve_cluster is for a served store (serve)");
+  if (!opts.serve_cluster.empty() && opts.serve_as.empty())
+    return make_error(errc::invalid_argument,
+                      "serve_as must name the member of serve_cluster this node is");
+  if (opts.serve_cluster.empty() && !opts.serve_as.empty())
+    return make_error(errc::invalid_argument, "serve_as names members of serve_cluster, which is empty");
   if (opts.serve && opts.listen_host.empty())
     return make_error(errc::invalid_argument, "listen_host must name an address to listen on");
   return caf::none;

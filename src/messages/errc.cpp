@@ -26,6 +26,7 @@ std::string to_string(errc code) {
     case errc::lock_lost: return "lock_lost";
     case errc::node_unavailable: return "node_unavailable";
     case errc::bad_credential: return "bad_credential";
+    case errc::wrong_node: return "wrong_node";
   }
   return "unknown";
 }

@@ -45,7 +45,8 @@ caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_act
                                          std::shared_ptr<const store_root> root,
                                          std::shared_ptr<store_lock> lock,
                                          const std::string& host, uint16_t port,
-                                         const std::string& credential) {
+                                         const std::string& credential,
+                                         std::shared_ptr<const node_ownership> ownership) {
   if (auto err = check_node_ready(sys))
     return err;
   const std::string expected =
@@ -58,7 +59,7 @@ caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_act
     return make_error(errc::bad_credential,
                       "the actor system is configured with another credential than " + expected
                         + " (configure_node with the credential it serves with)");
-  auto gate = spawn_node_gate(sys, store);
+  auto gate = spawn_node_gate(sys, store, std::move(ownership));
   // The gate accepts exits only from a local sender (node_gate.cpp); anon_send_exit has none.
   auto stop_gate = [&] {
     caf::scoped_actor self{sys};

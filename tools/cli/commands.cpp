@@ -1302,6 +1302,9 @@ int run_serve(const common& c, const std::string& listen) {
     if (int rc = refuse_foreign_tasks(c, *members, me))
       return rc;
     opts.serve_credential = members->credential;
+    opts.serve_cluster = c.cluster;
+    for (size_t i : me)
+      opts.serve_as.push_back(members->nodes[i].name);
   }
   auto db = store::open(opts);
   if (!db)
