@@ -80,16 +80,20 @@ caf::error foreign(const node_ownership& own, const std::string& task) {
   if (std::find(own.self.begin(), own.self.end(), owner) != own.self.end())
     return caf::none;
   const auto shown = task.empty() ? std::string{"the system-wide log"} : "task '" + task + "'";
+  std::string self;
+  for (size_t i : own.self)
+    self += (self.empty() ? "'" : ", '") + own.membership.nodes[i].name + "'";
   return make_error(errc::wrong_node,
                     shown + " belongs to node '" + own.membership.nodes[owner].name
-                      + "' in this node's membership file, not to '"
-                      + own.membership.nodes[own.self.front()].name
-                      + "': the client's membership file differs from the nodes'");
+                      + "' in this node's membership file, not to " + self
+                      + " (this node): the client's membership file differs from the nodes'");
 }
 
-/// The tasks a request names, checked against the membership: appends (each of a batch), reads and
-/// compactions. The rest names no task (queries, listings, subscriptions and the store-wide
-/// operations each node does for its own tasks).
+/// The tasks a request names, checked against the membership: appends (each of a batch), reads,
+/// compactions and subscriptions to one task (the router sends those to the task's owner only: on
+/// another node they would catch up on nothing and hear nothing, without an error). The rest names
+/// no task (queries, listings, pattern subscriptions and the store-wide operations each node does
+/// for its own tasks).
 template <class Request>
 caf::error foreign_task(const node_ownership& own, const Request& x) {
   if constexpr (std::is_same_v<Request, append_request>) {
@@ -102,6 +106,8 @@ caf::error foreign_task(const node_ownership& own, const Request& x) {
   } else if constexpr (std::is_same_v<Request, read_request>
                        || std::is_same_v<Request, compact_request>) {
     return foreign(own, x.task);
+  } else if constexpr (std::is_same_v<Request, subscribe_request>) {
+    return x.filter.task ? foreign(own, *x.filter.task) : caf::none;
   } else {
     return caf::none;
   }

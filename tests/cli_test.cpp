@@ -804,7 +804,7 @@ TEST_F(CliTest, ANodeWhoseRootHoldsAnotherNodesTasksIsNotServed) {
   {
     std::ofstream out{same_port};
     out << "credential " << *cred << "\nsystem beta\nalpha 127.0.0.1:" << alpha_port
-        << "\nbeta 192.0.2.1:" << alpha_port << "\n"; // 192.0.2.0/24: documentation, nobody's
+        << "\nbeta 203.0.113.1:" << alpha_port << "\n"; // 203.0.113.0/24: documentation
   }
   auto wildcard =
     cli("--cluster " + same_port + " serve --listen 0.0.0.0:" + std::to_string(alpha_port));
@@ -815,6 +815,56 @@ TEST_F(CliTest, ANodeWhoseRootHoldsAnotherNodesTasksIsNotServed) {
   pid_t beta = start_cluster_node(EVSTORE_CLI, root(), beta_port, cluster, dir_.path() / "beta.err");
   EXPECT_TRUE(fs::exists(fs::path(root()) / "NODE")) << slurp(dir_.path() / "beta.err");
   EXPECT_EQ(stop_node(beta), 0);
+}
+
+// What the start-up check lets pass: a foreign task whose log is empty (nothing to split), and, on
+// a wildcard address where no member names this machine, any member's task (with a warning). The
+// gate then serves the tasks of every member the node may be.
+TEST_F(CliTest, ANodeServesAnEmptyForeignLogAndWarnsWhenNoMemberIsAtThisMachinesAddress) {
+  auto cred = ensure_node_credential(dir_.str("credential"));
+  ASSERT_TRUE(cred) << render(cred.error());
+  const uint16_t port = free_port();
+  // 203.0.113.0/24 is for documentation (TEST-NET-3): no address of this machine (this sandbox has
+  // one in 192.0.2.0/24, so not that one).
+  const auto cluster = dir_.str("cluster.conf");
+  {
+    std::ofstream out{cluster};
+    out << "credential " << *cred << "\nsystem alpha\nalpha 127.0.0.1:" << port
+        << "\nbeta 203.0.113.2:" << port << "\n";
+  }
+  auto members = read_membership(cluster);
+  ASSERT_TRUE(members) << render(members.error());
+  std::string on_alpha, on_beta;
+  for (int k = 0; on_alpha.empty() || on_beta.empty(); ++k) {
+    std::string t = "t" + std::to_string(k);
+    (members->owner_of(t) == 0 ? on_alpha : on_beta) = t;
+  }
+  ASSERT_EQ(cli("append --task " + on_alpha + " --type a:b --actor agent").rc, 0);
+  // An empty log of beta's (a task compacted to nothing, or a crash before its first line): alpha
+  // serves its root, since there is no history to split.
+  fs::create_directories(fs::path(root()) / on_beta);
+  { std::ofstream{fs::path(root()) / on_beta / "events.jsonl"}; }
+  const auto err = dir_.path() / "node.err";
+  pid_t node = start_cluster_node(EVSTORE_CLI, root(), port, cluster, err);
+  ASSERT_TRUE(fs::exists(fs::path(root()) / "NODE")) << slurp(err);
+  EXPECT_EQ(stop_node(node), 0) << slurp(err);
+  // Every member on one port at addresses this machine does not have: a node on the wildcard
+  // address cannot tell which it is, says so, and is checked against (and serves) all of them.
+  const auto elsewhere = dir_.str("elsewhere.conf");
+  {
+    std::ofstream out{elsewhere};
+    out << "credential " << *cred << "\nalpha 203.0.113.1:" << port << "\nbeta 203.0.113.2:" << port
+        << "\n";
+  }
+  ASSERT_EQ(cli("append --task " + on_beta + " --type a:b --actor agent").rc, 0);
+  node = start_node_process(EVSTORE_CLI, root(),
+                            {"--cluster", elsewhere, "serve", "--listen",
+                             "0.0.0.0:" + std::to_string(port)},
+                            err);
+  ASSERT_TRUE(fs::exists(fs::path(root()) / "NODE")) << slurp(err);
+  EXPECT_TRUE(has(slurp(err), "none of the 2 members on port " + std::to_string(port)))
+    << slurp(err);
+  EXPECT_EQ(stop_node(node), 0) << slurp(err);
 }
 
 namespace {

@@ -40,8 +40,9 @@ soname=$(objdump -p "$lib" | awk '$1 == "SONAME" { print $2 }')
 nm -D --defined-only "$lib" | awk '{ print $3 }' | c++filt |
   awk '/^_ZNK?7evstore[0-9]/ {
          rest = $0; sub(/^_ZNK?7evstore/, "", rest)
-         n = rest + 0; digits = length(n "")
-         print "evstore::" substr(rest, digits + 1, n) " (mangled: " $0 ")"
+         match(rest, /^[0-9]+/)  # the length only: "5e1..." is not a number in exponent form
+         n = substr(rest, 1, RLENGTH) + 0
+         print "evstore::" substr(rest, RLENGTH + 1, n) " (mangled: " $0 ")"
          next
        }
        { print }' >"$tmp/exported"

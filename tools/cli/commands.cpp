@@ -1296,8 +1296,9 @@ int run_serve(const common& c, const std::string& listen) {
       else
         std::cerr << "evstore: warning: none of the " << me.size() << " members on port "
                   << opts.listen_port << " names an address of this machine, so this node's "
-                  << "tasks are checked against all of them; listen on its own address to have "
-                  << "them checked as its own\n";
+                  << "tasks are checked against all of them, at start and while it serves (a "
+                  << "client whose file swaps these members' addresses goes unnoticed); listen "
+                  << "on its own address to have them checked as its own\n";
     }
     if (int rc = refuse_foreign_tasks(c, *members, me))
       return rc;
