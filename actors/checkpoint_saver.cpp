@@ -12,12 +12,9 @@ namespace {
 caf::error save(const checkpoint_job& job) {
   std::string bytes;
   try {
-    checkpoint_encoder out{job.scope};
-    job.snapshot->for_each_task([&](const task_summary& task) {
-      if (!job.excluded.count(task.task))
-        out.add(task);
+    bytes = encode_checkpoint(*job.snapshot, job.scope, [&](std::string_view task) {
+      return job.excluded.empty() || job.excluded.count(std::string{task}) == 0;
     });
-    bytes = out.finish();
   } catch (const std::bad_alloc&) { // no exception leaves an actor
     return make_error(errc::io_error, "index checkpoint does not fit in memory");
   }

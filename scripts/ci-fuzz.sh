@@ -10,7 +10,7 @@ if [ ! -f build-asan/CMakeCache.txt ] || ! grep -q '^EVSTORE_BUILD_FUZZERS:BOOL=
   echo "fuzz: build-asan/ with the fuzzers is missing: run scripts/ci-sanitizers.sh first" >&2
   exit 1
 fi
-targets=(line_decoder timestamp task_id pattern append_read)
+targets=(line_decoder timestamp task_id pattern append_read checkpoint)
 cmake --build build-asan -j "$(nproc)" --target "${targets[@]/%/_fuzz}" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

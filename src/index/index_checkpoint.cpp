@@ -111,10 +111,15 @@ public:
   }
 
   std::string string() {
+    return std::string{view()};
+  }
+
+  /// A length, then that many bytes: a view into the checkpoint's own bytes.
+  std::string_view view() {
     uint64_t n = count();
     if (!ok_)
       return {};
-    std::string s{p_, static_cast<size_t>(n)};
+    std::string_view s{p_, static_cast<size_t>(n)};
     p_ += n;
     return s;
   }
@@ -147,67 +152,91 @@ caf::error damaged(const std::string& why) {
 
 } // namespace
 
-checkpoint_encoder::checkpoint_encoder(checkpoint_scope scope) : scope_(scope) {
-}
+namespace {
 
-uint32_t checkpoint_encoder::type_index_of(const std::string& type) {
-  auto [it, added] = type_ids_.try_emplace(type, static_cast<uint32_t>(type_count_));
-  if (added) {
-    put_string(types_, type);
-    ++type_count_;
+void put_summary(std::string& out, const type_summary& s) {
+  put_varint(out, s.count);
+  put_varint(out, zigzag(s.newest_ts.seconds_since_epoch()));
+  put_varint(out, s.newest_ts.nanoseconds());
+  put_varint(out, s.recent.size());
+  for (const auto& ref : s.recent) {
+    put_timestamp(out, ref.ts, s.newest_ts);
+    put_varint(out, ref.position);
+    put_varint(out, ref.offset);
   }
-  return it->second;
-}
-
-void checkpoint_encoder::add(const task_summary& task) {
-  put_string(tasks_, task.task);
-  put_varint(tasks_, task.file_id);
-  put_varint(tasks_, task.events);
-  put_varint(tasks_, task.bytes);
-  put_varint(tasks_, task.types.size());
-  for (const auto& s : task.types) {
-    put_varint(tasks_, type_index_of(s.type));
-    put_varint(tasks_, s.count);
-    put_varint(tasks_, zigzag(s.newest_ts.seconds_since_epoch()));
-    put_varint(tasks_, s.newest_ts.nanoseconds());
-    put_varint(tasks_, s.recent.size());
-    for (const auto& ref : s.recent) {
-      put_timestamp(tasks_, ref.ts, s.newest_ts);
-      put_varint(tasks_, ref.position);
-      put_varint(tasks_, ref.offset);
-    }
-    tasks_.push_back(s.has_older ? 1 : 0);
-    if (s.has_older) {
-      put_timestamp(tasks_, s.older_max_ts, s.newest_ts);
-      put_varint(tasks_, s.older_max_position);
-    }
+  out.push_back(s.has_older ? 1 : 0);
+  if (s.has_older) {
+    put_timestamp(out, s.older_max_ts, s.newest_ts);
+    put_varint(out, s.older_max_position);
   }
-  ++task_count_;
 }
 
-std::string checkpoint_encoder::finish() {
+bool get_summary(reader& in, type_summary& s) {
+  s.recent.clear();
+  s.count = in.varint();
+  auto secs = unzigzag(in.varint());
+  auto nanos = in.varint();
+  if (nanos >= 1'000'000'000u)
+    return false;
+  s.newest_ts = timestamp::from_parts(secs, static_cast<int64_t>(nanos));
+  for (uint64_t refs = in.count(); refs > 0 && in.ok(); --refs) {
+    auto& ref = s.recent.emplace_back();
+    ref.ts = in.ts(s.newest_ts);
+    ref.position = in.varint();
+    ref.offset = in.varint();
+  }
+  s.has_older = in.fixed(1) != 0;
+  s.older_max_ts = s.has_older ? in.ts(s.newest_ts) : timestamp{};
+  s.older_max_position = s.has_older ? in.varint() : 0;
+  return in.ok();
+}
+
+} // namespace
+
+std::string encode_checkpoint(const type_index& index, const checkpoint_scope& scope,
+                              const std::function<bool(std::string_view task)>& keep) {
   std::string payload;
-  payload.reserve(types_.size() + tasks_.size() + 20);
-  put_varint(payload, type_count_);
-  payload += types_;
-  put_varint(payload, task_count_);
-  payload += tasks_;
+  const auto types = index.type_names();
+  put_varint(payload, types.size());
+  for (const auto& type : types)
+    put_string(payload, type);
+  std::string tasks;
+  uint64_t task_count = 0;
+  index.for_each_stored_task([&](const type_index::stored_task& task) {
+    if (keep && !keep(task.name))
+      return;
+    put_varint(tasks, task.name.size());
+    tasks += task.name;
+    put_varint(tasks, task.file_id);
+    put_varint(tasks, task.events);
+    put_varint(tasks, task.bytes);
+    put_varint(tasks, task.records.size());
+    tasks += task.records;
+    put_varint(tasks, task.wide.size());
+    for (const auto& [type, summary] : task.wide) {
+      put_varint(tasks, type);
+      put_summary(tasks, summary);
+    }
+    ++task_count;
+  });
+  put_varint(payload, task_count);
+  payload += tasks;
   std::string out;
   out.reserve(header_size + payload.size());
   out.append(magic, sizeof(magic));
   put_fixed(out, checkpoint_format_version, 4);
-  put_fixed(out, scope_.sketch_size, 4);
-  put_fixed(out, scope_.root_device, 8);
+  put_fixed(out, scope.sketch_size, 4);
+  put_fixed(out, scope.root_device, 8);
   put_fixed(out, payload.size(), 8);
   put_fixed(out, crc32_of(payload), 4);
   put_fixed(out, 0, 4); // reserved
   out += payload;
-  *this = checkpoint_encoder{scope_};
   return out;
 }
 
-caf::error decode_checkpoint(std::string_view bytes, const checkpoint_scope& scope,
-                             const std::function<void(task_summary&)>& on_task) {
+caf::error decode_checkpoint(
+  std::string_view bytes, const checkpoint_scope& scope, type_index& into,
+  const std::function<caf::error(std::string_view task, const file_extent& file)>& on_task) {
   if (bytes.size() < header_size || std::memcmp(bytes.data(), magic, sizeof(magic)) != 0)
     return damaged("not a checkpoint (no header)");
   reader head{bytes.substr(sizeof(magic), header_size - sizeof(magic))};
@@ -235,47 +264,52 @@ caf::error decode_checkpoint(std::string_view bytes, const checkpoint_scope& sco
   std::vector<std::string> types;
   for (uint64_t n = in.count(); n > 0 && in.ok(); --n)
     types.push_back(in.string());
+  if (!in.ok())
+    return damaged("payload does not parse");
+  if (!into.adopt_types(types))
+    return damaged("a type is named twice");
   auto tasks = in.count();
-  task_summary task;
+  type_index::stored_task task;
   for (uint64_t i = 0; i < tasks && in.ok(); ++i) {
-    task.task = in.string();
+    task.name = in.view();
     task.file_id = in.varint();
     task.events = in.varint();
     task.bytes = in.varint();
-    // The summaries of the task before are overwritten in place: their strings and vectors keep
-    // their memory, so 2 M summaries cost no allocation each.
+    task.records = in.view();
+    // The summaries of the task before are overwritten in place: they keep their memory.
     size_t used = 0;
     for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
-      auto& s = used < task.types.size() ? task.types[used] : task.types.emplace_back();
+      auto& [type, summary] = used < task.wide.size() ? task.wide[used] : task.wide.emplace_back();
       ++used;
-      s.recent.clear();
-      auto type = in.varint();
-      if (type >= types.size())
-        return damaged("a summary names an unknown type");
-      s.type = types[type];
-      s.count = in.varint();
-      auto secs = unzigzag(in.varint());
-      auto nanos = in.varint();
-      if (nanos >= 1'000'000'000u)
-        return damaged("a timestamp is out of range");
-      s.newest_ts = timestamp::from_parts(secs, static_cast<int64_t>(nanos));
-      for (uint64_t refs = in.count(); refs > 0 && in.ok(); --refs) {
-        auto& ref = s.recent.emplace_back();
-        ref.ts = in.ts(s.newest_ts);
-        ref.position = in.varint();
-        ref.offset = in.varint();
-      }
-      s.has_older = in.fixed(1) != 0;
-      s.older_max_ts = s.has_older ? in.ts(s.newest_ts) : timestamp{};
-      s.older_max_position = s.has_older ? in.varint() : 0;
+      type = static_cast<uint32_t>(in.varint());
+      if (!get_summary(in, summary))
+        return damaged("a summary does not parse");
     }
-    task.types.resize(used);
+    task.wide.resize(used);
     if (!in.ok())
       break;
-    on_task(task);
+    if (auto err = on_task(task.name, file_extent{task.file_id, task.bytes, task.events}))
+      return err;
+    if (!into.adopt(task))
+      return damaged("the pair records of task '" + std::string{task.name} + "' do not parse");
   }
   if (!in.ok() || !in.at_end())
     return damaged("payload does not parse");
+  return caf::none;
+}
+
+caf::error decode_checkpoint(std::string_view bytes, const checkpoint_scope& scope,
+                             const std::function<void(task_summary&)>& on_task) {
+  type_index index{scope.sketch_size};
+  index.begin_bulk();
+  if (auto err = decode_checkpoint(bytes, scope, index,
+                                   [](std::string_view, const file_extent&) { return caf::error{}; }))
+    return err;
+  index.end_bulk();
+  index.for_each_task([&](const task_summary& task) {
+    task_summary copy = task;
+    on_task(copy);
+  });
   return caf::none;
 }
 

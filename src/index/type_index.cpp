@@ -101,6 +101,56 @@ uint64_t string_bytes(const std::string& s) {
   return s.capacity() > 15 ? heap_block(s.capacity() + 1) : 0; // up to 15 characters fit inside
 }
 
+/// Reads what put_varint, put_delta and put_nanos wrote, never past `end`: records a checkpoint
+/// hands over (adopt) are checked with it before anything trusts them. Any overrun, an 11-byte
+/// varint or nanoseconds of a second or more make it fail for good.
+class checked_cursor {
+public:
+  checked_cursor(const uint8_t* p, const uint8_t* end) : p_(p), end_(end) {
+  }
+  bool ok() const {
+    return ok_;
+  }
+  const uint8_t* at() const {
+    return p_;
+  }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_)
+        return fail();
+      const uint8_t b = *p_++;
+      v |= uint64_t{b & 0x7fu} << shift;
+      if (!(b & 0x80))
+        return v;
+    }
+    return fail();
+  }
+  uint64_t delta(uint64_t from) {
+    const uint64_t z = varint();
+    return from + (z >> 1 ^ (z & 1 ? ~uint64_t{0} : 0));
+  }
+  uint32_t nanos() {
+    if (end_ - p_ < 4)
+      return static_cast<uint32_t>(fail());
+    const uint8_t* q = p_;
+    const uint32_t n = get_nanos(q);
+    p_ = q;
+    return n < 1'000'000'000u ? n : static_cast<uint32_t>(fail());
+  }
+
+private:
+  uint64_t fail() {
+    ok_ = false;
+    p_ = end_;
+    return 0;
+  }
+
+  const uint8_t* p_;
+  const uint8_t* end_;
+  bool ok_ = true;
+};
+
 void assign_without_type(type_summary& to, const type_summary& from) {
   to.count = from.count;
   to.newest_ts = from.newest_ts;
@@ -682,6 +732,128 @@ void type_index::remove_task(const std::string& task) {
   forget_types_of(id);
   tasks_[id].live = false;
   --live_tasks_;
+}
+
+std::vector<std::string> type_index::type_names() const {
+  std::vector<std::string> out;
+  out.reserve(types_.size());
+  for (const auto& t : types_)
+    out.push_back(*t.name);
+  return out;
+}
+
+void type_index::for_each_stored_task(const std::function<void(const stored_task&)>& fn) const {
+  stored_task out;
+  for (task_id id = 0; id < tasks_.size(); ++id) {
+    const auto& rec = tasks_[id];
+    if (!rec.live)
+      continue;
+    out.name = rec.name;
+    out.file_id = rec.file_id;
+    out.events = rec.events;
+    out.bytes = rec.bytes;
+    out.records = {reinterpret_cast<const char*>(rec.pairs.data()), rec.pairs.size()};
+    out.wide.clear();
+    for (size_t at = 0; at < rec.pairs.size(); at += record_size(&rec.pairs[at]))
+      if (is_wide(&rec.pairs[at])) {
+        const type_id type = type_of_record(&rec.pairs[at]);
+        out.wide.emplace_back(type, wide_.at(wide_key(id, type)));
+      }
+    fn(out);
+  }
+}
+
+bool type_index::adopt_types(const std::vector<std::string>& names) {
+  if (!types_.empty() || !tasks_.empty())
+    return false;
+  for (const auto& name : names) {
+    if (by_name_.count(name) > 0) {
+      by_name_.clear();
+      types_.clear();
+      return false;
+    }
+    type_of(name);
+  }
+  return true;
+}
+
+bool type_index::adopt(const stored_task& task) {
+  if (live_task(task.name) != nullptr)
+    return false;
+  // Checked first, whole: nothing of a task whose records do not parse may be kept.
+  const auto* const begin = reinterpret_cast<const uint8_t*>(task.records.data());
+  const auto* const end = begin + task.records.size();
+  struct parsed {
+    type_id type;
+    timestamp newest;
+    const type_summary* wide;
+  };
+  std::vector<parsed> pairs;
+  size_t wide_used = 0;
+  for (const uint8_t* p = begin; p != end;) {
+    checked_cursor in{p, end};
+    const uint64_t length = in.varint();
+    if (!in.ok() || length > static_cast<uint64_t>(end - in.at()))
+      return false;
+    const uint8_t* const record_end = in.at() + length;
+    checked_cursor body{in.at(), record_end};
+    const uint64_t type_word = body.varint();
+    const uint64_t type = type_word >> 1;
+    if (!body.ok() || type >= types_.size() || (!pairs.empty() && type <= pairs.back().type))
+      return false;
+    parsed pair{static_cast<type_id>(type), timestamp::min(), nullptr};
+    if (type_word & 1) {
+      for (const auto& [wide_type, summary] : task.wide)
+        if (wide_type == type)
+          pair.wide = &summary;
+      if (pair.wide == nullptr)
+        return false;
+      ++wide_used;
+      pair.newest = pair.wide->newest_ts;
+    } else {
+      const uint64_t count = body.varint();
+      if (count == 0)
+        return false; // encode() never writes an empty pair
+      const uint64_t held = std::min<uint64_t>(count, sketch_size_);
+      uint64_t seconds = 0, position = 0, offset = 0, first_seconds = 0, first_position = 0;
+      for (uint64_t i = 0; i < held && body.ok(); ++i) {
+        seconds = body.delta(seconds);
+        const uint32_t nanos = body.nanos();
+        position = body.delta(position);
+        offset = body.delta(offset);
+        if (i == 0) {
+          first_seconds = seconds;
+          first_position = position;
+        }
+        pair.newest = std::max(pair.newest, ts_of(seconds, nanos));
+      }
+      if (count > held) {
+        const uint64_t older_seconds = body.delta(first_seconds);
+        const uint32_t nanos = body.nanos();
+        body.delta(first_position);
+        pair.newest = std::max(pair.newest, ts_of(older_seconds, nanos));
+      }
+    }
+    if (!body.ok() || body.at() != record_end)
+      return false;
+    pairs.push_back(pair);
+    p = record_end;
+  }
+  if (wide_used != task.wide.size())
+    return false; // a summary no record points to (or one type's twice)
+  const task_id id = intern(std::string{task.name});
+  auto& rec = tasks_[id];
+  rec.file_id = task.file_id;
+  rec.events = task.events;
+  rec.bytes = task.bytes;
+  rec.pairs.assign(begin, end);
+  for (const auto& pair : pairs) {
+    if (pair.wide != nullptr)
+      assign_without_type(wide_[wide_key(id, pair.type)], *pair.wide);
+    order_insert(pair.type, order_entry::of(pair.newest, id));
+    ++entries_;
+  }
+  return true;
 }
 
 void type_index::for_each_task(const std::function<void(const task_summary&)>& fn) const {

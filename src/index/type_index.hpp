@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -74,6 +75,33 @@ public:
   /// Calls `fn` once per live task with what is known of its file, without its summaries: what a
   /// population pass compares with the files on disk.
   void for_each_file(const std::function<void(const std::string&, const file_extent&)>& fn) const;
+
+  /// A task as a checkpoint keeps it (index_checkpoint.hpp): its file, and its pair records byte for
+  /// byte as this index holds them (type ids are this index's; type_names() names them), with the
+  /// summaries the records keep whole beside them. Saving and loading then copy bytes instead of
+  /// decoding 2 M summaries and encoding them again.
+  struct stored_task {
+    std::string_view name;
+    uint64_t file_id = 0;
+    uint64_t events = 0;
+    uint64_t bytes = 0;
+    std::string_view records;
+    std::vector<std::pair<uint32_t, type_summary>> wide;
+  };
+
+  /// Every type's name, by type id.
+  std::vector<std::string> type_names() const;
+  /// Calls `fn` once per live task, in the order tasks were first known.
+  void for_each_stored_task(const std::function<void(const stored_task&)>& fn) const;
+  /// Loading a checkpoint into an empty index: first its types, in type-id order (false if the
+  /// index is not empty or a name repeats), then each task once with adopt(). Call begin_bulk()
+  /// first, as for any load.
+  bool adopt_types(const std::vector<std::string>& names);
+  /// False, and nothing changed, unless every record parses exactly as this index writes them
+  /// (lengths within the bytes, known type ids in ascending order, a count, nanoseconds below a
+  /// second, nothing left over) and the wide summaries are exactly those the records point to;
+  /// also false for a task already known.
+  bool adopt(const stored_task& task);
 
   /// tasks, types, entries, events, bytes (population fields are the actor's).
   index_stats stats() const;
