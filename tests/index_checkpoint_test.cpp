@@ -371,38 +371,79 @@ TEST(IndexCheckpointTest, TheTasksASaveLeavesOutAreNotInIt) {
   EXPECT_EQ(describe_all(got.tasks), describe_all(want));
 }
 
-TEST(IndexCheckpointTest, ALoadedIndexPlansAsTheIndexThatWasSaved) {
-  const auto base = ts("2026-01-01T00:00:00Z");
-  type_index saved{scope.sketch_size};
-  for (int i = 0; i < 200; ++i) {
-    appended note;
-    note.task = "task-" + std::to_string(i % 23);
-    note.type = i % 3 ? "task:state:running" : "agent:message";
-    note.line.ts = base + std::chrono::seconds{(i * 37) % 101};
-    note.line.position = uint64_t(i / 23);
-    note.line.offset = uint64_t(i) * 120;
-    note.file_id = 7;
-    note.end = uint64_t(i + 1) * 120;
-    saved.apply(note);
-  }
-  type_index loaded{scope.sketch_size};
-  loaded.begin_bulk();
-  size_t named = 0;
-  ASSERT_FALSE(decode_checkpoint(encode_checkpoint(saved, scope), scope, loaded,
-                                 [&](std::string_view, const file_extent&) {
-                                   ++named;
-                                   return caf::error{};
-                                 }));
-  loaded.end_bulk();
-  EXPECT_EQ(named, 23u);
-  for (const char* prefix : {"", "task:", "agent:message"})
+namespace {
+
+/// Every plan a few prefixes and limits make, and the totals: what two indexes must agree on.
+std::string plans_of(const type_index& index) {
+  // (Not the heap bytes: capacities differ between an index built change by change and a loaded one.)
+  const auto stats = index.stats();
+  std::string out = "tasks " + std::to_string(stats.tasks) + " types " + std::to_string(stats.types)
+                    + " pairs " + std::to_string(stats.entries) + " events "
+                    + std::to_string(stats.events) + "\n";
+  for (const char* prefix : {"", "task:", "agent:message", "odd", "gone"})
     for (uint64_t limit : {1, 5, 1000}) {
       plan_request req;
       req.prefix = prefix;
       req.limit = limit;
-      EXPECT_EQ(caf::deep_to_string(loaded.plan(req)), caf::deep_to_string(saved.plan(req)))
-        << prefix << " " << limit;
+      out += std::string{prefix} + "/" + std::to_string(limit) + ": "
+             + caf::deep_to_string(index.plan(req)) + "\n";
     }
+  return out;
+}
+
+appended note_of(int i) {
+  appended note;
+  note.task = "task-" + std::to_string(i % 23);
+  note.type = i % 3 ? "task:state:running" : "agent:message";
+  note.line.ts = ts("2026-01-01T00:00:00Z") + std::chrono::seconds{(i * 37) % 101};
+  note.line.position = uint64_t(i / 23);
+  note.line.offset = uint64_t(i) * 120;
+  note.file_id = 7;
+  note.end = uint64_t(i + 1) * 120;
+  return note;
+}
+
+type_index loaded_from(const type_index& saved) {
+  type_index loaded{scope.sketch_size};
+  loaded.begin_bulk();
+  auto err = decode_checkpoint(encode_checkpoint(saved, scope), scope, loaded,
+                               [](std::string_view, const file_extent&) { return caf::error{}; });
+  EXPECT_FALSE(err) << render(err);
+  loaded.end_bulk();
+  return loaded;
+}
+
+} // namespace
+
+TEST(IndexCheckpointTest, ALoadedIndexPlansAndChangesAsTheIndexThatWasSaved) {
+  type_index saved{scope.sketch_size};
+  for (int i = 0; i < 200; ++i)
+    saved.apply(note_of(i));
+  // Pairs kept whole (shaped unlike this sketch), and a type whose only task goes away.
+  for (const auto& t : sample_tasks())
+    saved.apply(task_of("odd-" + t.task, 1, 1, 1, {summary_of("odd:" + t.types[0].type, 3,
+                                                              t.types[0].newest_ts,
+                                                              {t.types[0].recent[0]})}));
+  saved.apply(task_of("doomed", 2, 1, 1, {summary_of("gone:soon", 1, ts("2026-01-01T00:00:00Z"),
+                                                     {ref(ts("2026-01-01T00:00:00Z"), 0, 0)})}));
+  saved.remove_task("doomed");
+  type_index loaded = loaded_from(saved);
+  EXPECT_EQ(plans_of(loaded), plans_of(saved));
+  auto names = loaded.type_names();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "gone:soon"), 0) << "a type with no pair left";
+  // The same changes to both: appends, a task replaced, one removed, a pair kept whole changed.
+  for (auto* index : {&saved, &loaded}) {
+    for (int i = 200; i < 260; ++i)
+      index->apply(note_of(i));
+    index->apply(task_of("task-3", 9, 2, 240, {summary_of("agent:message", 2, ts("2026-01-01T00:09:00Z"),
+                                                          {ref(ts("2026-01-01T00:08:00Z"), 0, 0),
+                                                           ref(ts("2026-01-01T00:09:00Z"), 1, 120)})}));
+    index->remove_task("task-5");
+    index->remove_task("odd-task-a");
+  }
+  EXPECT_EQ(plans_of(loaded), plans_of(saved));
+  // And saved again, loaded again: the same.
+  EXPECT_EQ(plans_of(loaded_from(loaded)), plans_of(saved));
 }
 
 // --- refusals ---
@@ -429,6 +470,17 @@ TEST(IndexCheckpointTest, AHandBuiltPayloadOfCompactAndWholeRecordsDecodes) {
   ASSERT_EQ(got.tasks[1].types.size(), 1u);
   EXPECT_EQ(got.tasks[1].types[0].type, "a");
   EXPECT_EQ(got.tasks[1].types[0].newest_ts, timestamp::from_parts(0, 7));
+  // A full sketch and its older line (the rows below take one piece of this away).
+  std::string body(1, '\x05');
+  for (int i = 0; i < 4; ++i)
+    body += line_bytes(i == 0 ? 5 : 0, 0);
+  body += std::string(1, '\x01') + std::string("\x07\x00\x00\x00", 4) + '\x01';
+  auto older = decode(with_valid_header(payload_of({"a"}, {{"t", record(0, body)}})));
+  ASSERT_FALSE(older.err) << render(older.err);
+  ASSERT_EQ(older.tasks.size(), 1u);
+  ASSERT_EQ(older.tasks[0].types.size(), 1u);
+  EXPECT_TRUE(older.tasks[0].types[0].has_older);
+  EXPECT_EQ(older.tasks[0].types[0].count, 5u);
 }
 
 TEST(IndexCheckpointTest, EveryRowOfTheRefusalTableIsRefusedWithItsCode) {
@@ -544,6 +596,41 @@ TEST(IndexCheckpointTest, EveryRowOfTheRefusalTableIsRefusedWithItsCode) {
          payload_of({"a"}, {{"t", record(1, ""), {whole_summary(0, 1'000'000'000)}}}));
      },
      errc::io_error},
+    {"valid crc, a whole summary of a type id past 32 bits",
+     [](std::string) {
+       std::string whole = whole_summary(uint64_t{1} << 32);
+       return with_valid_header(payload_of({"a"}, {{"t", record(1, ""), {whole}}}));
+     },
+     errc::io_error},
+    {"valid crc, two whole summaries of one type",
+     [](std::string) {
+       return with_valid_header(
+         payload_of({"a"}, {{"t", record(1, ""), {whole_summary(0), whole_summary(0)}}}));
+     },
+     errc::io_error},
+    {"valid crc, a varint of 11 bytes inside a record",
+     [](std::string) {
+       return with_valid_header(
+         payload_of({"a"}, {{"t", record(0, std::string(10, '\xff') + '\x01' + line_bytes(5, 0))}}));
+     },
+     errc::io_error},
+    {"valid crc, a count past the sketch without its older line",
+     [](std::string) {
+       std::string body(1, '\x05'); // 5 events, 4 lines held (the scope's sketch size)
+       for (int i = 0; i < 4; ++i)
+         body += line_bytes(i == 0 ? 5 : 0, 0);
+       return with_valid_header(payload_of({"a"}, {{"t", record(0, body)}}));
+     },
+     errc::io_error},
+    {"valid crc, an older line's nanoseconds out of range",
+     [](std::string) {
+       std::string body(1, '\x05');
+       for (int i = 0; i < 4; ++i)
+         body += line_bytes(i == 0 ? 5 : 0, 0);
+       body += std::string(1, '\x01') + std::string("\x00\xca\x9a\x3b", 4) + '\x01';
+       return with_valid_header(payload_of({"a"}, {{"t", record(0, body)}}));
+     },
+     errc::io_error},
     {"valid crc, a type named twice",
      [](std::string) { return with_valid_header(payload_of({"a", "a"}, {})); }, errc::io_error},
     {"valid crc, a varint of 11 bytes",
@@ -556,10 +643,7 @@ TEST(IndexCheckpointTest, EveryRowOfTheRefusalTableIsRefusedWithItsCode) {
     auto got = decode(bytes, row.reader);
     ASSERT_TRUE(got.err) << "accepted";
     EXPECT_TRUE(is(got.err, row.expected)) << render(got.err);
-    // A refused checkpoint may have handed out tasks before the damage: only ones it holds exactly.
-    auto want = describe_all(sample_tasks());
-    for (size_t i = 0; i < got.tasks.size(); ++i)
-      EXPECT_TRUE(i < want.size() && describe(got.tasks[i]) == want[i]) << describe(got.tasks[i]);
+    EXPECT_TRUE(got.tasks.empty()); // decode() hands out nothing of a refused checkpoint
   }
 }
 

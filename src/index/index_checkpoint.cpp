@@ -225,7 +225,7 @@ std::string encode_checkpoint(const type_index& index, const checkpoint_scope& s
   out.reserve(header_size + payload.size());
   out.append(magic, sizeof(magic));
   put_fixed(out, checkpoint_format_version, 4);
-  put_fixed(out, scope.sketch_size, 4);
+  put_fixed(out, index.sketch_size(), 4); // what the records were shaped by
   put_fixed(out, scope.root_device, 8);
   put_fixed(out, payload.size(), 8);
   put_fixed(out, crc32_of(payload), 4);
@@ -266,6 +266,9 @@ caf::error decode_checkpoint(
     types.push_back(in.string());
   if (!in.ok())
     return damaged("payload does not parse");
+  if (into.sketch_size() != scope.sketch_size || !into.empty())
+    return make_error(errc::invalid_argument,
+                      "a checkpoint loads into an empty index of its own sketch size");
   if (!into.adopt_types(types))
     return damaged("a type is named twice");
   auto tasks = in.count();
@@ -281,7 +284,10 @@ caf::error decode_checkpoint(
     for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
       auto& [type, summary] = used < task.wide.size() ? task.wide[used] : task.wide.emplace_back();
       ++used;
-      type = static_cast<uint32_t>(in.varint());
+      const uint64_t named = in.varint();
+      if (named >= types.size())
+        return damaged("a summary names an unknown type");
+      type = static_cast<uint32_t>(named);
       if (!get_summary(in, summary))
         return damaged("a summary does not parse");
     }
@@ -290,6 +296,8 @@ caf::error decode_checkpoint(
       break;
     if (auto err = on_task(task.name, file_extent{task.file_id, task.bytes, task.events}))
       return err;
+    if (into.knows(task.name))
+      return damaged("task '" + std::string{task.name} + "' is named twice");
     if (!into.adopt(task))
       return damaged("the pair records of task '" + std::string{task.name} + "' do not parse");
   }
@@ -300,6 +308,8 @@ caf::error decode_checkpoint(
 
 caf::error decode_checkpoint(std::string_view bytes, const checkpoint_scope& scope,
                              const std::function<void(task_summary&)>& on_task) {
+  if (scope.sketch_size == 0) // no index holds summaries of no lines, so no checkpoint is of them
+    return make_error(errc::unsupported_format, "index checkpoint of sketch size 0");
   type_index index{scope.sketch_size};
   index.begin_bulk();
   if (auto err = decode_checkpoint(bytes, scope, index,

@@ -382,7 +382,11 @@ type_index::type_id type_index::type_of(const std::string& type) {
   return it->second;
 }
 
-bool type_index::knows(const std::string& task) const {
+bool type_index::empty() const {
+  return types_.empty() && tasks_.empty();
+}
+
+bool type_index::knows(std::string_view task) const {
   return live_task(task) != nullptr;
 }
 
@@ -736,14 +740,24 @@ void type_index::remove_task(const std::string& task) {
 
 std::vector<std::string> type_index::type_names() const {
   std::vector<std::string> out;
-  out.reserve(types_.size());
   for (const auto& t : types_)
-    out.push_back(*t.name);
+    if (t.order.size() > 0)
+      out.push_back(*t.name);
   return out;
 }
 
 void type_index::for_each_stored_task(const std::function<void(const stored_task&)>& fn) const {
+  // Type ids as places among the types that have pairs (type_names()).
+  std::vector<type_id> place(types_.size());
+  bool renumbered = false;
+  type_id next = 0;
+  for (type_id t = 0; t < types_.size(); ++t) {
+    place[t] = next;
+    renumbered |= place[t] != t;
+    next += types_[t].order.size() > 0 ? 1 : 0;
+  }
   stored_task out;
+  std::vector<uint8_t> copy;
   for (task_id id = 0; id < tasks_.size(); ++id) {
     const auto& rec = tasks_[id];
     if (!rec.live)
@@ -752,13 +766,32 @@ void type_index::for_each_stored_task(const std::function<void(const stored_task
     out.file_id = rec.file_id;
     out.events = rec.events;
     out.bytes = rec.bytes;
-    out.records = {reinterpret_cast<const char*>(rec.pairs.data()), rec.pairs.size()};
     out.wide.clear();
-    for (size_t at = 0; at < rec.pairs.size(); at += record_size(&rec.pairs[at]))
-      if (is_wide(&rec.pairs[at])) {
-        const type_id type = type_of_record(&rec.pairs[at]);
-        out.wide.emplace_back(type, wide_.at(wide_key(id, type)));
+    copy.clear();
+    for (size_t at = 0; at < rec.pairs.size(); at += record_size(&rec.pairs[at])) {
+      const uint8_t* const r = &rec.pairs[at];
+      const type_id type = type_of_record(r);
+      if (is_wide(r))
+        out.wide.emplace_back(place[type], wide_.at(wide_key(id, type)));
+      if (renumbered) {
+        // length, type word, rest: the type word's varint may change its size, so the length too.
+        const uint8_t* p = r;
+        const uint64_t length = get_varint(p);
+        const uint8_t* const body = p;
+        const uint64_t word = get_varint(p);
+        const auto rest = static_cast<size_t>(length - static_cast<uint64_t>(p - body));
+        uint8_t word_bytes[10];
+        const auto word_size = static_cast<size_t>(
+          put_varint(word_bytes, uint64_t{place[type]} << 1 | (word & 1)) - word_bytes);
+        uint8_t length_bytes[10];
+        copy.insert(copy.end(), length_bytes, put_varint(length_bytes, word_size + rest));
+        copy.insert(copy.end(), word_bytes, word_bytes + word_size);
+        copy.insert(copy.end(), p, p + rest);
       }
+    }
+    out.records = renumbered
+                    ? std::string_view{reinterpret_cast<const char*>(copy.data()), copy.size()}
+                    : std::string_view{reinterpret_cast<const char*>(rec.pairs.data()), rec.pairs.size()};
     fn(out);
   }
 }

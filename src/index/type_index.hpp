@@ -64,7 +64,15 @@ public:
   void end_bulk(size_t threads = 1);
 
   /// True once a summary of `task` arrived (and it was not removed since).
-  bool knows(const std::string& task) const;
+  bool knows(std::string_view task) const;
+
+  /// Nothing was ever added: no type, no task (what a checkpoint loads into).
+  bool empty() const;
+
+  /// Line references kept per pair.
+  size_t sketch_size() const {
+    return sketch_size_;
+  }
 
   query_plan plan(const plan_request& req) const;
 
@@ -89,18 +97,22 @@ public:
     std::vector<std::pair<uint32_t, type_summary>> wide;
   };
 
-  /// Every type's name, by type id.
+  /// The names of the types that have pairs, in type-id order: what a checkpoint saves. A type
+  /// all of whose tasks were removed is left out, so it does not outlive a restart.
   std::vector<std::string> type_names() const;
-  /// Calls `fn` once per live task, in the order tasks were first known.
+  /// Calls `fn` once per live task, in the order tasks were first known, its records' type ids
+  /// renumbered as places in type_names() (the records are copied only when a type is left out).
   void for_each_stored_task(const std::function<void(const stored_task&)>& fn) const;
   /// Loading a checkpoint into an empty index: first its types, in type-id order (false if the
   /// index is not empty or a name repeats), then each task once with adopt(). Call begin_bulk()
   /// first, as for any load.
   bool adopt_types(const std::vector<std::string>& names);
-  /// False, and nothing changed, unless every record parses exactly as this index writes them
-  /// (lengths within the bytes, known type ids in ascending order, a count, nanoseconds below a
-  /// second, nothing left over) and the wide summaries are exactly those the records point to;
-  /// also false for a task already known.
+  /// False, and nothing changed, unless every record parses as this index reads them (lengths
+  /// within the bytes, known type ids in ascending order, a count, every line the count implies,
+  /// nanoseconds below a second, nothing left over) and the wide summaries are exactly those the
+  /// records point to; also false for a task already known. What it accepts, the index can walk;
+  /// it need not be what encode() would have written (a varint longer than it needs, a summary
+  /// kept whole that would fit a compact record), which changes nothing a query sees.
   bool adopt(const stored_task& task);
 
   /// tasks, types, entries, events, bytes (population fields are the actor's).
