@@ -14,30 +14,18 @@
 
 #include "src/format/uuid.hpp"
 #include "src/storage/full_scan.hpp"
+#include "support/sanitized.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
 using namespace evstore::testing;
-
-// A sanitizer build: GCC says so with __SANITIZE_*__, clang (14) only through __has_feature.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define EVSTORE_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define EVSTORE_SANITIZED 1
-#endif
-#endif
 
 namespace {
 
 int tasks_to_make() {
   if (const char* env = std::getenv("EVSTORE_SCALE_TASKS"))
     return std::max(2000, std::atoi(env));
-#ifdef EVSTORE_SANITIZED
-  return 10'000;
-#else
-  return 100'000;
-#endif
+  return sanitized ? 10'000 : 100'000;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
