@@ -5,6 +5,7 @@
 
 #include <zlib.h>
 
+#include "checked_varint.hpp"
 #include "messages/errc.hpp"
 
 namespace evstore {
@@ -92,15 +93,7 @@ public:
 
   uint64_t varint() {
     uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ == end_)
-        return fail();
-      auto byte = static_cast<unsigned char>(*p_++);
-      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0)
-        return v;
-    }
-    return fail();
+    return read_checked_varint(p_, end_, v) ? v : fail();
   }
 
   /// A count of items that each take at least one byte: anything larger than what is left is

@@ -9,6 +9,7 @@
 #include <thread>
 #include <tuple>
 
+#include "checked_varint.hpp"
 #include "type_sketch.hpp"
 #include "src/format/pattern.hpp"
 
@@ -116,15 +117,7 @@ public:
   }
   uint64_t varint() {
     uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ == end_)
-        return fail();
-      const uint8_t b = *p_++;
-      v |= uint64_t{b & 0x7fu} << shift;
-      if (!(b & 0x80))
-        return v;
-    }
-    return fail();
+    return read_checked_varint(p_, end_, v) ? v : fail();
   }
   uint64_t delta(uint64_t from) {
     const uint64_t z = varint();
