@@ -14,15 +14,36 @@ targets=(line_decoder timestamp task_id pattern append_read checkpoint)
 cmake --build build-asan -j "$(nproc)" --target "${targets[@]/%/_fuzz}" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in "${targets[@]}"; do
+# One fuzzer per core at a time (each runs on one thread).
+fuzz_one() {
+  local target=$1 runs
   mkdir -p "$work/$target"
   # New inputs go to the scratch dir; the checked-in corpus is only read.
   ./build-asan/${target}_fuzz -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
-    -artifact_prefix="$work/" "$work/$target" "tests/fuzz/corpus/$target" 2>"$work/$target.log" || {
+    -artifact_prefix="$work/$target-" "$work/$target" "tests/fuzz/corpus/$target" \
+    >"$work/$target.out" 2>"$work/$target.log" || {
     tail -40 "$work/$target.log"
     echo "fuzz: $target failed" >&2
-    exit 1
+    return 1
   }
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/$target.log" | grep -o '[0-9]*$')
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/$target.log" | grep -o '[0-9]*$' || true)
   echo "fuzz: $target: ${runs:-?} executions in ${seconds}s, no crash"
+}
+jobs_at_once=$(nproc)
+pids=()
+names=()
+failed=0
+for target in "${targets[@]}"; do
+  fuzz_one "$target" &
+  pids+=($!)
+  names+=("$target")
+  if [ "${#pids[@]}" -ge "$jobs_at_once" ]; then
+    wait "${pids[0]}" || failed=1
+    pids=("${pids[@]:1}")
+    names=("${names[@]:1}")
+  fi
 done
+for pid in "${pids[@]}"; do
+  wait "$pid" || failed=1
+done
+exit "$failed"
