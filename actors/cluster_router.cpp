@@ -68,6 +68,54 @@ caf::error from_node(const cluster_member& m, const caf::error& err) {
   return make_error(errc::node_unavailable, label(m) + " is unavailable: " + why);
 }
 
+/// Why node `i`'s own statistics show it serving another membership, or none. A node serving no
+/// cluster (plain `evstore serve`) names none and is taken as listed.
+caf::error membership_mismatch(router_pointer self, size_t i, const index_stats& stats) {
+  const auto& m = self->state.links[i].member;
+  if (stats.cluster_membership.empty() && stats.cluster_serving_as.empty())
+    return caf::none;
+  const auto mine = self->state.members.ownership_key();
+  if (stats.cluster_membership != mine)
+    return make_error(errc::wrong_node,
+                      label(m) + " serves another membership: its file has '"
+                        + stats.cluster_membership + "', this client's '" + mine
+                        + "'; every node and client must be given the same file (a client "
+                          "missing a node would answer queries without its events)");
+  const auto& as = stats.cluster_serving_as;
+  if (std::find(as.begin(), as.end(), m.name) == as.end()) {
+    std::string names;
+    for (const auto& n : as)
+      names += (names.empty() ? "'" : ", '") + n + "'";
+    return make_error(errc::wrong_node, label(m) + " is not that member: the node at that address "
+                                          "serves as " + names + " (addresses differ between files)");
+  }
+  return caf::none;
+}
+
+/// Asks a newly connected node which membership it serves before the router uses it: a router
+/// with another file would send tasks to nodes that do not own them (the gate refuses those) and
+/// ask queries of a set of nodes that is not the cluster's (nothing else would notice: a query
+/// names no task). Once per connection.
+void check_membership(router_pointer self, size_t i, store_actor client,
+                      std::function<void(caf::expected<store_actor>)> finish) {
+  self->request(client, self->state.timeout, stats_request{})
+    .then(
+      [self, i, client, finish](index_stats& stats) {
+        if (auto err = membership_mismatch(self, i, stats)) {
+          self->state.links[i].node = caf::node_id{};
+          self->send_exit(client, caf::exit_reason::user_shutdown);
+          finish(std::move(err));
+          return;
+        }
+        finish(client);
+      },
+      [self, i, client, finish](caf::error& err) {
+        self->state.links[i].node = caf::node_id{};
+        self->send_exit(client, caf::exit_reason::user_shutdown);
+        finish(from_node(self->state.links[i].member, err));
+      });
+}
+
 /// Calls `fn` with node `i`'s client, connecting first if there is none.
 void with_node(router_pointer self, size_t i, std::function<void(caf::expected<store_actor>)> fn) {
   auto& link = self->state.links[i];
@@ -111,7 +159,9 @@ void with_node(router_pointer self, size_t i, std::function<void(caf::expected<s
             return;
           }
         links[i].node = node;
-        finish(spawn_node_client(self->system(), caf::actor_cast<store_actor>(std::move(ptr))));
+        check_membership(self, i, spawn_node_client(self->system(),
+                                                    caf::actor_cast<store_actor>(std::move(ptr))),
+                         finish);
       },
       [self, i, finish](caf::error& err) {
         finish(from_node(self->state.links[i].member, err));

@@ -150,6 +150,22 @@ store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor 
         x.subscriber = caf::actor_cast<caf::strong_actor_ptr>(relay_actor);
       }
     }
+    if constexpr (std::is_same_v<request_type, stats_request>) {
+      // The membership this node serves, for a router to check against its own file.
+      if (ownership) {
+        auto promise = self->template make_response_promise<index_stats>();
+        self->request(store, caf::infinite, std::move(x))
+          .then(
+            [promise, ownership](index_stats& stats) mutable {
+              stats.cluster_membership = ownership->membership.ownership_key();
+              for (size_t i : ownership->self)
+                stats.cluster_serving_as.push_back(ownership->membership.nodes[i].name);
+              promise.deliver(std::move(stats));
+            },
+            [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+        return promise;
+      }
+    }
     return relay<reply_type>(self, store, std::move(x));
   };
   return forwarding_behavior(ask, [=](unsubscribe_request&& x) { self->send(store, std::move(x)); });

@@ -3,7 +3,7 @@
 // The node gate: what a served store publishes through CAF's middleman instead of the store actor
 // itself. The store actor also answers its helpers' internal protocol (writer handles, retirement,
 // population); a remote peer reaches only the gate, whose interface is exactly store_actor's, and
-// every request it passes on is delegated, so the store answers the remote sender directly.
+// the gate relays each answer itself (never delegating), so no peer ever learns the store's address.
 //
 // The gate lives as long as the store: it monitors the store and quits when the store ends, and
 // whatever was attached to it (serve.cpp: closing the port, removing <root>/NODE) runs then.
@@ -27,7 +27,8 @@ struct node_ownership {
 /// With `ownership`, the gate refuses (errc::wrong_node, naming the task's owner) an append, a
 /// batch, a read or a compaction of a task the membership gives to another member, before the store
 /// sees it: a router whose membership file differs from the nodes' gets an error, not a task whose
-/// events end up on two nodes.
+/// events end up on two nodes. Its statistics then name the membership and the members it serves
+/// as (index_stats::cluster_membership), which a router checks before it uses the node.
 store_actor spawn_node_gate(caf::actor_system& sys, const store_actor& store,
                             std::shared_ptr<const node_ownership> ownership = nullptr);
 

@@ -3,6 +3,9 @@
 // The store's statistics: how big its index is, how far population got, how wide queries fan out.
 
 #include <cstdint>
+#include <string>
+#include <vector>
+
 #include <caf/meta/type_name.hpp>
 
 namespace evstore {
@@ -37,6 +40,11 @@ struct index_stats {
   /// a progress line shows while cleanup_request waits for them all).
   uint64_t cleanup_done = 0;
   uint64_t cleanup_total = 0;
+  /// Filled in by a node serving a cluster (empty otherwise): its membership's ownership key
+  /// (cluster_membership::ownership_key) and the members it serves as. A router checks both before
+  /// it uses the node, so a client whose file differs from the nodes' is refused, not answered short.
+  std::string cluster_membership;
+  std::vector<std::string> cluster_serving_as;
 };
 
 template <class Inspector>
@@ -54,7 +62,7 @@ typename Inspector::result_type inspect(Inspector& f, index_stats& x) {
   return f(caf::meta::type_name("evstore::index_stats"), x.tasks, x.types, x.entries, x.events,
            x.bytes, x.population_done, x.population_total, x.complete, x.fetches_routed,
            x.live_writers, x.checkpoint_tasks, x.population_loads, x.cleanup_done,
-           x.cleanup_total);
+           x.cleanup_total, x.cluster_membership, x.cluster_serving_as);
 }
 
 } // namespace evstore

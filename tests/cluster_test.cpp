@@ -272,9 +272,10 @@ TEST_F(ClusterTest, ASubscriptionWhoseNodeIsLostEndsNamingIt) {
   EXPECT_NE(render((*sub)->error()).find("'gamma'"), std::string::npos) << render((*sub)->error());
 }
 
-TEST_F(ClusterTest, AClientWithAnotherMembershipIsRefusedEveryTaskItMisroutesAndNothingIsWritten) {
-  // The same names at each other's addresses: by this file, every task goes to a node that does
-  // not own it by the nodes' file (alpha's to beta, beta's to gamma, gamma's to alpha).
+TEST_F(ClusterTest, AClientWhoseFileSwapsTheNodesAddressesIsRefusedEveryCallAndNothingIsWritten) {
+  // The same names at each other's addresses: by this file, every task would go to a node that
+  // does not own it (alpha's to beta, beta's to gamma, gamma's to alpha). Each node says which
+  // member it is when the client first reaches it, so nothing is sent to the wrong one.
   const std::string other = dir_.str("rotated.conf");
   write_membership(other, {ports_[2], ports_[0], ports_[1]});
   auto misrouted = store::connect_cluster(other, std::chrono::seconds{5});
@@ -286,9 +287,11 @@ TEST_F(ClusterTest, AClientWithAnotherMembershipIsRefusedEveryTaskItMisroutesAnd
   auto appended = client.append(ev);
   ASSERT_FALSE(appended);
   EXPECT_TRUE(is(appended.error(), errc::wrong_node)) << render(appended.error());
-  EXPECT_NE(render(appended.error()).find("belongs to node 'alpha'"), std::string::npos)
+  EXPECT_NE(render(appended.error()).find("node 'alpha' (127.0.0.1:" + std::to_string(ports_[2])
+                                          + ") is not that member: the node at that address "
+                                            "serves as 'gamma'"),
+            std::string::npos)
     << render(appended.error());
-  // A batch, a read and a compaction of a misrouted task: refused the same way.
   auto batch = client.append_batch({append_request{make_event(on_gamma, "agent:message"), caf::none},
                                     append_request{make_event(on_gamma, "agent:message"), caf::none}});
   ASSERT_TRUE(batch);
@@ -301,18 +304,19 @@ TEST_F(ClusterTest, AClientWithAnotherMembershipIsRefusedEveryTaskItMisroutesAnd
   auto compacted = client.compact_task(on_gamma, retention_policy{});
   ASSERT_FALSE(compacted);
   EXPECT_TRUE(is(compacted.error(), errc::wrong_node)) << render(compacted.error());
-  // A subscription to one task goes to its owner only: elsewhere it would hear nothing, silently.
   subscribe_options one_task;
   one_task.filter.patterns = {"*"};
   one_task.filter.task = on_alpha;
   auto sub = client.subscribe(one_task);
   ASSERT_FALSE(sub);
   EXPECT_TRUE(is(sub.error(), errc::wrong_node)) << render(sub.error());
-  // The system-wide log too (beta's by `system beta`; this file sends it to gamma's address).
-  auto system = client.append(make_event("", "system:accounting:tokens"));
-  ASSERT_FALSE(system);
-  EXPECT_TRUE(is(system.error(), errc::wrong_node)) << render(system.error());
-  // Nothing reached any node's files.
+  // What names no task is refused too: the nodes the file points at are not the members it names.
+  auto answer = client.query_by_type_prefix("task:", 10);
+  ASSERT_FALSE(answer);
+  EXPECT_TRUE(is(answer.error(), errc::wrong_node)) << render(answer.error());
+  auto listed = client.list_tasks(true);
+  ASSERT_FALSE(listed);
+  EXPECT_TRUE(is(listed.error(), errc::wrong_node)) << render(listed.error());
   for (size_t i = 0; i < nodes_.size(); ++i) {
     auto tasks = nodes_[i]->list_tasks(true);
     ASSERT_TRUE(tasks);
@@ -325,6 +329,103 @@ TEST_F(ClusterTest, AClientWithAnotherMembershipIsRefusedEveryTaskItMisroutesAnd
   auto back = cluster->read_task(on_alpha);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->events.size(), 1u);
+}
+
+TEST_F(ClusterTest, AClientWhoseFileLacksANodeOrNamesAnotherSystemNodeIsRefusedNotAnsweredShort) {
+  auto cluster = connect();
+  ASSERT_TRUE(cluster);
+  for (size_t i = 0; i < std::size(names); ++i)
+    ASSERT_TRUE(cluster->append(make_event(task_on(i), "task:state:running")));
+  const auto expected = cluster->query_by_type_prefix("task:", 10);
+  ASSERT_TRUE(expected);
+  ASSERT_EQ(expected->events.size(), 3u);
+  struct row {
+    const char* what;
+    std::string text;
+  };
+  const auto line = [&](size_t i) {
+    return std::string{names[i]} + " 127.0.0.1:" + std::to_string(ports_[i]) + "\n";
+  };
+  const std::string head = "credential " + credential_ + "\n";
+  const row rows[] = {
+    {"gamma missing", head + "system beta\n" + line(0) + line(1)},
+    {"another system node", head + "system alpha\n" + line(0) + line(1) + line(2)},
+    {"a fourth name", head + "system beta\n" + line(0) + line(1) + line(2) + "delta 127.0.0.1:9\n"},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.what);
+    const std::string path = dir_.str("other.conf");
+    std::ofstream{path} << r.text;
+    auto client = store::connect_cluster(path, std::chrono::seconds{5});
+    ASSERT_TRUE(client) << render(client.error());
+    auto answer = (*client)->query_by_type_prefix("task:", 10);
+    ASSERT_FALSE(answer) << "answered " << answer->events.size() << " events";
+    EXPECT_TRUE(is(answer.error(), errc::wrong_node)) << render(answer.error());
+    EXPECT_NE(render(answer.error()).find("serves another membership: its file has 'alpha beta "
+                                          "gamma; system beta'"),
+              std::string::npos)
+      << render(answer.error());
+    EXPECT_FALSE((*client)->append(make_event(task_on(0), "task:state:done")));
+  }
+  // The same members in another order, at the same addresses: the same cluster.
+  const std::string path = dir_.str("reordered.conf");
+  std::ofstream{path} << "system beta\n" << line(2) << line(0) << head << line(1);
+  auto reordered = store::connect_cluster(path, std::chrono::seconds{5});
+  ASSERT_TRUE(reordered) << render(reordered.error());
+  auto answer = (*reordered)->query_by_type_prefix("task:", 10);
+  ASSERT_TRUE(answer) << render(answer.error());
+  EXPECT_EQ(answer->events, expected->events);
+  auto after = cluster->query_by_type_prefix("task:", 10);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->events, expected->events) << "a refused client wrote nothing";
+}
+
+TEST_F(ClusterTest, ANodeRefusesEveryTaskItsMembershipGivesToAnotherNodeAndNothingIsWritten) {
+  // A client that reaches one node directly (not through a router) is checked per task.
+  connect_options opts;
+  opts.host = "127.0.0.1";
+  opts.port = ports_[0];
+  opts.credential = credential_;
+  auto direct = store::connect(opts);
+  ASSERT_TRUE(direct) << render(direct.error());
+  auto& alpha = **direct;
+  const auto on_beta = task_on(1);
+  const auto on_gamma = task_on(2);
+  auto appended = alpha.append(make_event(on_beta, "task:state:running"));
+  ASSERT_FALSE(appended);
+  EXPECT_TRUE(is(appended.error(), errc::wrong_node)) << render(appended.error());
+  EXPECT_NE(render(appended.error()).find("belongs to node 'beta' in this node's membership file, "
+                                          "not to 'alpha' (this node)"),
+            std::string::npos)
+    << render(appended.error());
+  // A batch with one misrouted append is refused whole: nothing of it is written.
+  auto batch = alpha.append_batch({append_request{make_event(task_on(0), "agent:message"), caf::none},
+                                   append_request{make_event(on_gamma, "agent:message"), caf::none}});
+  ASSERT_FALSE(batch);
+  EXPECT_TRUE(is(batch.error(), errc::wrong_node)) << render(batch.error());
+  auto read = alpha.read_task(on_beta);
+  ASSERT_FALSE(read);
+  EXPECT_TRUE(is(read.error(), errc::wrong_node)) << render(read.error());
+  auto compacted = alpha.compact_task(on_gamma, retention_policy{});
+  ASSERT_FALSE(compacted);
+  EXPECT_TRUE(is(compacted.error(), errc::wrong_node)) << render(compacted.error());
+  subscribe_options one_task;
+  one_task.filter.patterns = {"*"};
+  one_task.filter.task = on_beta;
+  auto sub = alpha.subscribe(one_task);
+  ASSERT_FALSE(sub);
+  EXPECT_TRUE(is(sub.error(), errc::wrong_node)) << render(sub.error());
+  // The system-wide log is beta's (`system beta`).
+  auto system = alpha.append(make_event("", "system:accounting:tokens"));
+  ASSERT_FALSE(system);
+  EXPECT_TRUE(is(system.error(), errc::wrong_node)) << render(system.error());
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    auto tasks = nodes_[i]->list_tasks(true);
+    ASSERT_TRUE(tasks);
+    EXPECT_TRUE(tasks->empty()) << names[i];
+  }
+  // Its own tasks it takes.
+  ASSERT_TRUE(alpha.append(make_event(task_on(0), "task:state:running")));
 }
 
 TEST_F(ClusterTest, ANodeServingAsAMemberTheFileDoesNotListIsRefusedAndOpensNothing) {

@@ -118,3 +118,27 @@ TEST(MembershipTest, TasksSpreadEvenlyAndANewNodeTakesOnlyItsShare) {
     EXPECT_NEAR(n, tasks / 3, tasks / 30) << name; // within 10% of a third
   EXPECT_NEAR(moved, tasks / 4, tasks / 40);        // about a quarter moves, all to delta
 }
+
+TEST(MembershipTest, TheOwnershipKeyIsTheSortedNamesAndTheSystemNodeOnly) {
+  auto base = parse_membership("credential c.pem\nsystem beta\nalpha 10.0.0.1:1\nbeta 10.0.0.2:2\n"
+                               "gamma [::1]:3\n", "/d");
+  ASSERT_TRUE(base) << render(base.error());
+  EXPECT_EQ(base->ownership_key(), "alpha beta gamma; system beta");
+  // Other addresses, another credential, other line order: the same owners, the same key.
+  auto same = parse_membership("gamma 127.0.0.1:9\nsystem beta\nbeta h:7\nalpha 10.9.9.9:1\n"
+                               "credential other.pem\n", "/e");
+  ASSERT_TRUE(same) << render(same.error());
+  EXPECT_EQ(same->ownership_key(), base->ownership_key());
+  // Without a system line the rule picks one, and the key names it.
+  auto implied = parse_membership("credential c.pem\nalpha a:1\nbeta b:2\ngamma c:3\n", "/d");
+  ASSERT_TRUE(implied);
+  EXPECT_EQ(implied->ownership_key(),
+            "alpha beta gamma; system " + implied->nodes[implied->system_node].name);
+  // A name more or less, or another system node: another key.
+  auto fewer = parse_membership("credential c.pem\nsystem beta\nalpha a:1\nbeta b:2\n", "/d");
+  auto other_system =
+    parse_membership("credential c.pem\nsystem alpha\nalpha a:1\nbeta b:2\ngamma c:3\n", "/d");
+  ASSERT_TRUE(fewer && other_system);
+  EXPECT_EQ(fewer->ownership_key(), "alpha beta; system beta");
+  EXPECT_EQ(other_system->ownership_key(), "alpha beta gamma; system alpha");
+}

@@ -74,6 +74,20 @@ size_t cluster_membership::owner_of(const std::string& task) const {
   return task.empty() ? system_node : highest_weight(task);
 }
 
+std::string cluster_membership::ownership_key() const {
+  std::vector<std::string> names;
+  names.reserve(nodes.size());
+  for (const auto& m : nodes)
+    names.push_back(m.name);
+  std::sort(names.begin(), names.end());
+  std::string key;
+  for (const auto& name : names)
+    key += (key.empty() ? "" : " ") + name;
+  if (system_node < nodes.size())
+    key += "; system " + nodes[system_node].name;
+  return key;
+}
+
 size_t cluster_membership::highest_weight(const std::string& task) const {
   size_t best = 0;
   uint64_t best_weight = 0;

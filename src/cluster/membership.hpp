@@ -50,6 +50,12 @@ struct cluster_membership {
 
   /// Index into `nodes` of the node that owns `task`.
   size_t owner_of(const std::string& task) const;
+
+  /// What decides every task's owner, as text: the names in byte order, then the system node
+  /// ("alpha beta gamma; system beta"). Two files with the same key route every task alike,
+  /// whatever their addresses, credentials or the order of their lines; a router compares it with
+  /// each node's before using the node (cluster_router.cpp).
+  std::string ownership_key() const;
 };
 
 /// The weight of `task` on the node named `node` (the rendezvous rule above).
