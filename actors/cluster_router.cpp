@@ -32,6 +32,9 @@ struct node_link {
   bool connecting = false;
   /// Run once the connection is made (with the client) or has failed (with why).
   std::vector<std::function<void(caf::expected<store_actor>)>> waiting;
+  /// The client of a connection whose membership is being checked (check_membership), until the
+  /// node answers: it becomes `client` or is told to exit, and a closing router ends it too.
+  store_actor checking;
 };
 
 struct router_state {
@@ -98,22 +101,25 @@ caf::error membership_mismatch(router_pointer self, size_t i, const index_stats&
 /// names no task). Once per connection.
 void check_membership(router_pointer self, size_t i, store_actor client,
                       std::function<void(caf::expected<store_actor>)> finish) {
+  self->state.links[i].checking = client;
+  auto refuse = [self, i, client, finish](caf::error err) {
+    auto& link = self->state.links[i];
+    link.node = caf::node_id{};
+    link.checking = store_actor{};
+    self->send_exit(client, caf::exit_reason::user_shutdown);
+    finish(std::move(err));
+  };
   self->request(client, self->state.timeout, stats_request{})
     .then(
-      [self, i, client, finish](index_stats& stats) {
+      [self, i, client, finish, refuse](index_stats& stats) {
         if (auto err = membership_mismatch(self, i, stats)) {
-          self->state.links[i].node = caf::node_id{};
-          self->send_exit(client, caf::exit_reason::user_shutdown);
-          finish(std::move(err));
+          refuse(std::move(err));
           return;
         }
+        self->state.links[i].checking = store_actor{};
         finish(client);
       },
-      [self, i, client, finish](caf::error& err) {
-        self->state.links[i].node = caf::node_id{};
-        self->send_exit(client, caf::exit_reason::user_shutdown);
-        finish(from_node(self->state.links[i].member, err));
-      });
+      [self, i, refuse](caf::error& err) { refuse(from_node(self->state.links[i].member, err)); });
 }
 
 /// Calls `fn` with node `i`'s client, connecting first if there is none.
@@ -391,7 +397,7 @@ store_actor::behavior_type router_behavior(router_pointer self, cluster_membersh
   st.timeout = caf::duration{timeout};
   for (const auto& m : members.nodes)
     st.links.push_back(node_link{m, spawn_node_connector(self->system(), m.host, m.port),
-                                 store_actor{}, caf::node_id{}, false, {}});
+                                 store_actor{}, caf::node_id{}, false, {}, store_actor{}});
   st.members = std::move(members);
   // A client that ends (its node lost) is dropped; the next request connects again.
   self->set_down_handler([=](caf::down_msg& down) {
@@ -412,6 +418,8 @@ store_actor::behavior_type router_behavior(router_pointer self, cluster_membersh
       self->send_exit(link.connector, msg.reason);
       if (link.client)
         self->send_exit(link.client, msg.reason);
+      if (link.checking)
+        self->send_exit(link.checking, msg.reason);
       auto waiting = std::move(link.waiting);
       link.waiting.clear();
       for (auto& w : waiting)

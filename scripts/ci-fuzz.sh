@@ -31,16 +31,13 @@ fuzz_one() {
 }
 jobs_at_once=$(nproc)
 pids=()
-names=()
 failed=0
 for target in "${targets[@]}"; do
   fuzz_one "$target" &
   pids+=($!)
-  names+=("$target")
   if [ "${#pids[@]}" -ge "$jobs_at_once" ]; then
     wait "${pids[0]}" || failed=1
     pids=("${pids[@]:1}")
-    names=("${names[@]:1}")
   fi
 done
 for pid in "${pids[@]}"; do

@@ -50,15 +50,18 @@ protected:
       out << names[i] << " 127.0.0.1:" << ports[i] << "\n";
   }
 
-  /// Serves node `i`'s root with the cluster's credential and membership, on its port.
-  void start_node(size_t i) {
+  /// Serves node `i`'s root with the cluster's credential and membership, on its port (`plain`:
+  /// without a membership, as `evstore serve` without --cluster does).
+  void start_node(size_t i, bool plain = false) {
     store_options opts;
     opts.root = dir_.str(std::string{"node-"} + names[i]);
     opts.serve = true;
     opts.serve_credential = credential_;
     opts.listen_port = ports_[i];
-    opts.serve_cluster = node_membership();
-    opts.serve_as = {names[i]};
+    if (!plain) {
+      opts.serve_cluster = node_membership();
+      opts.serve_as = {names[i]};
+    }
     opts.index_sketch_size = 1;
     auto db = store::open(opts);
     ASSERT_TRUE(db) << render(db.error());
@@ -378,6 +381,23 @@ TEST_F(ClusterTest, AClientWhoseFileLacksANodeOrNamesAnotherSystemNodeIsRefusedN
   auto after = cluster->query_by_type_prefix("task:", 10);
   ASSERT_TRUE(after);
   EXPECT_EQ(after->events, expected->events) << "a refused client wrote nothing";
+}
+
+TEST_F(ClusterTest, ANodeServingNoMembershipIsUsedAsTheFileListsIt) {
+  // Served without --cluster, a node names no membership: the router takes it as listed (and the
+  // node checks no task: that is what serving with the file adds).
+  nodes_[2].reset();
+  start_node(2, /*plain=*/true);
+  auto cluster = connect();
+  ASSERT_TRUE(cluster);
+  for (size_t i = 0; i < std::size(names); ++i)
+    ASSERT_TRUE(cluster->append(make_event(task_on(i), "task:state:running")));
+  auto answer = cluster->query_by_type_prefix("task:", 10);
+  ASSERT_TRUE(answer) << render(answer.error());
+  EXPECT_EQ(answer->events.size(), 3u);
+  auto on_gamma = nodes_[2]->list_tasks(true);
+  ASSERT_TRUE(on_gamma);
+  EXPECT_EQ(*on_gamma, std::vector<std::string>{task_on(2)});
 }
 
 TEST_F(ClusterTest, ANodeRefusesEveryTaskItsMembershipGivesToAnotherNodeAndNothingIsWritten) {

@@ -21,8 +21,10 @@
 // on the `system` node, or without a `system` line on the owner of the empty id by the same rule.
 //
 // Changing the set of names changes owners, and nothing moves the tasks yet (README: "Moving tasks
-// when the membership changes"): a task left on a node that no longer owns it is read from its new
-// owner, short. Until rebalancing exists, a cluster holding data keeps its node names.
+// when the membership changes"). What guards the data meanwhile: a node refuses to start on a root
+// holding a task its file gives to another node, and a router will not use a node whose ownership
+// key differs from its own file's (cluster_router.cpp), so a changed file is an error, never a short
+// answer. Until rebalancing exists, a cluster holding data keeps its node names.
 
 #include <cstdint>
 #include <string>

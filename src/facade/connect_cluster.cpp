@@ -25,8 +25,10 @@ caf::expected<std::unique_ptr<store>> store::connect_cluster(const std::string& 
   std::unique_ptr<store> out{
     new store(std::move(cfg), std::move(sys), raw, std::move(router), std::move(shown))};
   out->remote_ = true;
-  // A call may wait for a connection and then for the node's answer, each up to `timeout`.
-  out->timeout_ = 2 * timeout + std::chrono::milliseconds{500};
+  // A first call may wait for a connection, the node's membership (cluster_router.cpp checks it
+  // once per connection) and then the node's answer, each up to `timeout`; the router's own error,
+  // naming the node, must arrive before the facade gives up.
+  out->timeout_ = 3 * timeout + std::chrono::milliseconds{500};
   return out;
 }
 
