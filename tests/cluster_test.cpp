@@ -104,6 +104,33 @@ protected:
     }
   }
 
+  /// A read, a compaction and a one-task subscription through `client`: each refused with
+  /// wrong_node (the tasks are ones `client` would send to a node that does not own them).
+  static void expect_task_calls_refused(store& client, const std::string& read_task,
+                                        const std::string& compact_task) {
+    auto read = client.read_task(read_task);
+    ASSERT_FALSE(read);
+    EXPECT_TRUE(is(read.error(), errc::wrong_node)) << render(read.error());
+    auto compacted = client.compact_task(compact_task, retention_policy{});
+    ASSERT_FALSE(compacted);
+    EXPECT_TRUE(is(compacted.error(), errc::wrong_node)) << render(compacted.error());
+    subscribe_options one_task;
+    one_task.filter.patterns = {"*"};
+    one_task.filter.task = read_task;
+    auto sub = client.subscribe(one_task);
+    ASSERT_FALSE(sub);
+    EXPECT_TRUE(is(sub.error(), errc::wrong_node)) << render(sub.error());
+  }
+
+  /// No node holds any task: nothing refused reached a file.
+  void expect_nothing_written() {
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      auto tasks = nodes_[i]->list_tasks(true);
+      ASSERT_TRUE(tasks);
+      EXPECT_TRUE(tasks->empty()) << names[i];
+    }
+  }
+
   temp_dir dir_;
   std::string credential_;
   std::vector<uint16_t> ports_;
@@ -301,18 +328,9 @@ TEST_F(ClusterTest, AClientWhoseFileSwapsTheNodesAddressesIsRefusedEveryCallAndN
   ASSERT_EQ(batch->size(), 2u);
   for (const auto& outcome : *batch)
     EXPECT_TRUE(is(outcome.error, errc::wrong_node)) << render(outcome.error);
-  auto read = client.read_task(on_alpha);
-  ASSERT_FALSE(read);
-  EXPECT_TRUE(is(read.error(), errc::wrong_node)) << render(read.error());
-  auto compacted = client.compact_task(on_gamma, retention_policy{});
-  ASSERT_FALSE(compacted);
-  EXPECT_TRUE(is(compacted.error(), errc::wrong_node)) << render(compacted.error());
-  subscribe_options one_task;
-  one_task.filter.patterns = {"*"};
-  one_task.filter.task = on_alpha;
-  auto sub = client.subscribe(one_task);
-  ASSERT_FALSE(sub);
-  EXPECT_TRUE(is(sub.error(), errc::wrong_node)) << render(sub.error());
+  expect_task_calls_refused(client, on_alpha, on_gamma);
+  if (HasFatalFailure())
+    return;
   // What names no task is refused too: the nodes the file points at are not the members it names.
   auto answer = client.query_by_type_prefix("task:", 10);
   ASSERT_FALSE(answer);
@@ -320,11 +338,9 @@ TEST_F(ClusterTest, AClientWhoseFileSwapsTheNodesAddressesIsRefusedEveryCallAndN
   auto listed = client.list_tasks(true);
   ASSERT_FALSE(listed);
   EXPECT_TRUE(is(listed.error(), errc::wrong_node)) << render(listed.error());
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    auto tasks = nodes_[i]->list_tasks(true);
-    ASSERT_TRUE(tasks);
-    EXPECT_TRUE(tasks->empty()) << names[i];
-  }
+  expect_nothing_written();
+  if (HasFatalFailure())
+    return;
   // The right membership still works on the same nodes.
   auto cluster = connect();
   ASSERT_TRUE(cluster);
@@ -423,27 +439,16 @@ TEST_F(ClusterTest, ANodeRefusesEveryTaskItsMembershipGivesToAnotherNodeAndNothi
                                    append_request{make_event(on_gamma, "agent:message"), caf::none}});
   ASSERT_FALSE(batch);
   EXPECT_TRUE(is(batch.error(), errc::wrong_node)) << render(batch.error());
-  auto read = alpha.read_task(on_beta);
-  ASSERT_FALSE(read);
-  EXPECT_TRUE(is(read.error(), errc::wrong_node)) << render(read.error());
-  auto compacted = alpha.compact_task(on_gamma, retention_policy{});
-  ASSERT_FALSE(compacted);
-  EXPECT_TRUE(is(compacted.error(), errc::wrong_node)) << render(compacted.error());
-  subscribe_options one_task;
-  one_task.filter.patterns = {"*"};
-  one_task.filter.task = on_beta;
-  auto sub = alpha.subscribe(one_task);
-  ASSERT_FALSE(sub);
-  EXPECT_TRUE(is(sub.error(), errc::wrong_node)) << render(sub.error());
+  expect_task_calls_refused(alpha, on_beta, on_gamma);
+  if (HasFatalFailure())
+    return;
   // The system-wide log is beta's (`system beta`).
   auto system = alpha.append(make_event("", "system:accounting:tokens"));
   ASSERT_FALSE(system);
   EXPECT_TRUE(is(system.error(), errc::wrong_node)) << render(system.error());
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    auto tasks = nodes_[i]->list_tasks(true);
-    ASSERT_TRUE(tasks);
-    EXPECT_TRUE(tasks->empty()) << names[i];
-  }
+  expect_nothing_written();
+  if (HasFatalFailure())
+    return;
   // Its own tasks it takes.
   ASSERT_TRUE(alpha.append(make_event(task_on(0), "task:state:running")));
 }
