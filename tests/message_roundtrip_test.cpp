@@ -11,7 +11,8 @@
 
 #include <caf/binary_serializer.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/message_builder.hpp>
+#include <caf/detail/dynamic_message_data.hpp>
+#include <caf/others.hpp>
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
@@ -59,11 +60,29 @@ std::set<std::string> inspected_in_sources() {
   return out;
 }
 
-std::vector<char> bytes_of(caf::actor_system& sys, const caf::type_erased_value_ptr& x) {
+std::vector<char> bytes_of(caf::actor_system& sys, const caf::message& x) {
   std::vector<char> buf;
   caf::binary_serializer sink{sys, buf};
-  EXPECT_FALSE(x->save(sink));
+  EXPECT_FALSE(x.save(sink));
   return buf;
+}
+
+/// Sends `sent` to the echo and expects the same message back, byte for byte (a message's bytes
+/// name each element's registered type, so a value that came back as another type differs).
+void expect_echoed(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& echo,
+                   const caf::message& sent, const std::string& name) {
+  SCOPED_TRACE(name);
+  auto want = bytes_of(sys, sent);
+  self->send(echo, sent);
+  bool answered = false;
+  self->receive(
+    caf::others >> [&](caf::message_view& x) -> caf::result<caf::message> {
+      answered = true;
+      EXPECT_EQ(bytes_of(sys, x.move_content_to_message()), want);
+      return caf::message{};
+    },
+    caf::after(std::chrono::seconds{5}) >> [] {});
+  EXPECT_TRUE(answered) << "no echo within 5 s";
 }
 
 } // namespace
@@ -108,44 +127,39 @@ TEST(MessageRoundtripTest, EveryRegisteredTypeIsEchoedUnchangedBetweenTwoSystems
   ASSERT_TRUE(remote);
   auto names = registered(client_cfg);
   EXPECT_EQ(names, registered(node_cfg));
-  // Every registered type, by its C++ type (a type-erased value cannot be put into a message).
-  std::set<std::string> echoed;
-  auto echo_one = [&](auto value) {
-    using type = decltype(value);
-    auto name = client_cfg.type_names_by_rtti.at(std::type_index(typeid(type)));
-    SCOPED_TRACE(name);
-    echoed.insert(name);
-    auto sent = bytes_of(client, caf::make_type_erased_value<type>(value));
-    bool answered = false;
-    self->request(caf::actor_cast<caf::actor>(remote), std::chrono::seconds{5}, value)
-      .receive(
-        [&](type& back) {
-          answered = true;
-          EXPECT_EQ(bytes_of(client, caf::make_type_erased_value<type>(back)), sent);
-        },
-        [&](caf::error& err) { ADD_FAILURE() << client.render(err); });
-    EXPECT_TRUE(answered);
-  };
-  auto echo_all = [&](auto... values) { (echo_one(values), ...); };
+  ASSERT_FALSE(names.empty());
+  // Every registered type, default-made by its registered factory: the list is the registry's own,
+  // so a type registered later is echoed without a change here. One path sends and receives every
+  // message (a typed request and handler per type made this the slowest file of the tree to
+  // compile).
+  const auto to = caf::actor_cast<caf::actor>(remote);
+  for (const auto& name : names) {
+    // What caf::message_builder does inside (its emplace of a type-erased value is private).
+    caf::detail::dynamic_message_data::elements one;
+    one.emplace_back(client_cfg.value_factories_by_name.at(name)());
+    caf::message msg{caf::message::data_ptr{new caf::detail::dynamic_message_data{std::move(one)},
+                                            false}};
+    expect_echoed(client, self, to, msg, name);
+  }
+  // And values whose nested fields are filled (an event inside a request inside a batch, an
+  // error inside an outcome, an optional set).
   event ev;
   ev.task = "t";
   ev.type = "task:state:running";
-  echo_all(ev, retention_policy{}, append_request{ev, uint64_t{3}}, append_result{},
-           append_batch_request{{append_request{ev, caf::none}}},
-           append_outcome{append_result{}, make_error(errc::invalid_type, "x")},
-           append_batch_result{},
-           read_stats{}, read_request{}, read_result{}, compact_request{}, compact_result{},
-           compact_all_request{}, list_tasks_request{}, task_list{}, cleanup_request{},
-           cleanup_result{}, query_request{"task:", 5, caf::none}, query_result{}, appended{},
-           type_summary{}, compacted{}, task_removed{}, writer_idle{}, line_ref{},
-           task_summary{}, typed_line{}, file_extent{}, task_extended{}, rank_key{},
-           located_event{}, plan_request{}, task_fetch{}, query_plan{}, fetch_request{},
-           fetch_result{}, populate_request{}, population_start{}, population_done{},
-           known_files{}, resolve_writers{}, writer_handles{}, population_plan{},
-           population_failed{}, stats_request{}, await_index_request{}, index_stats{},
-           subscription_filter{}, catch_up_spec{}, subscribe_request{}, subscribed{},
-           unsubscribe_request{}, bus_event{}, caught_up{}, lagged{}, bus_ack{},
-           event_written{}, bus_stats_request{}, bus_stats{});
-  EXPECT_EQ(echoed, names) << "a registered type is missing from this test's list";
+  ev.id = "e-1";
+  ev.ts = timestamp::from_parts(1'700'000'000, 123);
+  ev.data = json_payload{boost::json::value{{"n", 12345678901234567}}};
+  expect_echoed(client, self, to, caf::make_message(ev), "a filled event");
+  expect_echoed(client, self, to, caf::make_message(append_request{ev, uint64_t{3}}),
+                "an append with an expected version");
+  expect_echoed(client, self, to,
+                caf::make_message(append_batch_request{{append_request{ev, caf::none}}}),
+                "a batch of one append");
+  expect_echoed(client, self, to,
+                caf::make_message(
+                  append_outcome{append_result{}, make_error(errc::invalid_type, "x")}),
+                "an outcome holding an error");
+  expect_echoed(client, self, to, caf::make_message(query_request{"task:", 5, caf::none}),
+                "a query");
   caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
 }
