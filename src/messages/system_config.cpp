@@ -1,5 +1,10 @@
 #include "messages/system_config.hpp"
 
+#include <string>
+#include <type_traits>
+#include <typeindex>
+
+#include <caf/make_type_erased_value.hpp>
 #include <caf/message.hpp>
 
 #include "messages/bus_messages.hpp"
@@ -10,67 +15,84 @@
 #include "messages/store_stats.hpp"
 
 namespace evstore {
+namespace {
+
+/// Registers `T` alone under `name`, in the three maps CAF's add_message_type fills for it. That
+/// call also registers `std::vector<T>` and `stream<T>` (its private add_message_type_impl, three
+/// times): evstore never sends either as a message element (every element is one of the structs
+/// below), and the two extra type-erased implementations per type were most of the time the
+/// compiler spent on this file, in every build.
+template <class T>
+void add(caf::actor_system_config& cfg, std::string name) {
+  static_assert(std::is_default_constructible<T>::value && std::is_copy_constructible<T>::value,
+                "a message type needs default and copy constructors");
+  cfg.type_names_by_rtti.emplace(std::type_index(typeid(T)), name);
+  cfg.value_factories_by_name.emplace(std::move(name), &caf::make_type_erased_value<T>);
+  cfg.value_factories_by_rtti.emplace(std::type_index(typeid(T)), &caf::make_type_erased_value<T>);
+}
+
+} // namespace
 
 void register_types(caf::actor_system_config& cfg) {
-  cfg.add_message_type<event>("evstore::event");
-  cfg.add_message_type<retention_policy>("evstore::retention_policy");
-  cfg.add_message_type<append_request>("evstore::append_request");
-  cfg.add_message_type<append_result>("evstore::append_result");
-  cfg.add_message_type<append_batch_request>("evstore::append_batch_request");
-  cfg.add_message_type<append_outcome>("evstore::append_outcome");
-  cfg.add_message_type<append_batch_result>("evstore::append_batch_result");
-  cfg.add_message_type<read_stats>("evstore::read_stats");
-  cfg.add_message_type<read_request>("evstore::read_request");
-  cfg.add_message_type<read_result>("evstore::read_result");
-  cfg.add_message_type<compact_request>("evstore::compact_request");
-  cfg.add_message_type<compact_result>("evstore::compact_result");
-  cfg.add_message_type<compact_all_request>("evstore::compact_all_request");
-  cfg.add_message_type<list_tasks_request>("evstore::list_tasks_request");
-  cfg.add_message_type<task_list>("evstore::task_list");
-  cfg.add_message_type<cleanup_request>("evstore::cleanup_request");
-  cfg.add_message_type<cleanup_result>("evstore::cleanup_result");
-  cfg.add_message_type<query_request>("evstore::query_request");
-  cfg.add_message_type<query_result>("evstore::query_result");
-  cfg.add_message_type<appended>("evstore::appended");
-  cfg.add_message_type<type_summary>("evstore::type_summary");
-  cfg.add_message_type<compacted>("evstore::compacted");
-  cfg.add_message_type<task_removed>("evstore::task_removed");
-  cfg.add_message_type<writer_idle>("evstore::writer_idle");
-  cfg.add_message_type<line_ref>("evstore::line_ref");
-  cfg.add_message_type<task_summary>("evstore::task_summary");
-  cfg.add_message_type<typed_line>("evstore::typed_line");
-  cfg.add_message_type<file_extent>("evstore::file_extent");
-  cfg.add_message_type<task_extended>("evstore::task_extended");
-  cfg.add_message_type<rank_key>("evstore::rank_key");
-  cfg.add_message_type<located_event>("evstore::located_event");
-  cfg.add_message_type<plan_request>("evstore::plan_request");
-  cfg.add_message_type<task_fetch>("evstore::task_fetch");
-  cfg.add_message_type<query_plan>("evstore::query_plan");
-  cfg.add_message_type<fetch_request>("evstore::fetch_request");
-  cfg.add_message_type<fetch_result>("evstore::fetch_result");
-  cfg.add_message_type<populate_request>("evstore::populate_request");
-  cfg.add_message_type<population_start>("evstore::population_start");
-  cfg.add_message_type<population_done>("evstore::population_done");
-  cfg.add_message_type<known_files>("evstore::known_files");
-  cfg.add_message_type<resolve_writers>("evstore::resolve_writers");
-  cfg.add_message_type<writer_handles>("evstore::writer_handles");
-  cfg.add_message_type<population_plan>("evstore::population_plan");
-  cfg.add_message_type<population_failed>("evstore::population_failed");
-  cfg.add_message_type<stats_request>("evstore::stats_request");
-  cfg.add_message_type<await_index_request>("evstore::await_index_request");
-  cfg.add_message_type<index_stats>("evstore::index_stats");
-  cfg.add_message_type<subscription_filter>("evstore::subscription_filter");
-  cfg.add_message_type<catch_up_spec>("evstore::catch_up_spec");
-  cfg.add_message_type<subscribe_request>("evstore::subscribe_request");
-  cfg.add_message_type<subscribed>("evstore::subscribed");
-  cfg.add_message_type<unsubscribe_request>("evstore::unsubscribe_request");
-  cfg.add_message_type<bus_event>("evstore::bus_event");
-  cfg.add_message_type<caught_up>("evstore::caught_up");
-  cfg.add_message_type<lagged>("evstore::lagged");
-  cfg.add_message_type<bus_ack>("evstore::bus_ack");
-  cfg.add_message_type<event_written>("evstore::event_written");
-  cfg.add_message_type<bus_stats_request>("evstore::bus_stats_request");
-  cfg.add_message_type<bus_stats>("evstore::bus_stats");
+  add<event>(cfg, "evstore::event");
+  add<retention_policy>(cfg, "evstore::retention_policy");
+  add<append_request>(cfg, "evstore::append_request");
+  add<append_result>(cfg, "evstore::append_result");
+  add<append_batch_request>(cfg, "evstore::append_batch_request");
+  add<append_outcome>(cfg, "evstore::append_outcome");
+  add<append_batch_result>(cfg, "evstore::append_batch_result");
+  add<read_stats>(cfg, "evstore::read_stats");
+  add<read_request>(cfg, "evstore::read_request");
+  add<read_result>(cfg, "evstore::read_result");
+  add<compact_request>(cfg, "evstore::compact_request");
+  add<compact_result>(cfg, "evstore::compact_result");
+  add<compact_all_request>(cfg, "evstore::compact_all_request");
+  add<list_tasks_request>(cfg, "evstore::list_tasks_request");
+  add<task_list>(cfg, "evstore::task_list");
+  add<cleanup_request>(cfg, "evstore::cleanup_request");
+  add<cleanup_result>(cfg, "evstore::cleanup_result");
+  add<query_request>(cfg, "evstore::query_request");
+  add<query_result>(cfg, "evstore::query_result");
+  add<appended>(cfg, "evstore::appended");
+  add<type_summary>(cfg, "evstore::type_summary");
+  add<compacted>(cfg, "evstore::compacted");
+  add<task_removed>(cfg, "evstore::task_removed");
+  add<writer_idle>(cfg, "evstore::writer_idle");
+  add<line_ref>(cfg, "evstore::line_ref");
+  add<task_summary>(cfg, "evstore::task_summary");
+  add<typed_line>(cfg, "evstore::typed_line");
+  add<file_extent>(cfg, "evstore::file_extent");
+  add<task_extended>(cfg, "evstore::task_extended");
+  add<rank_key>(cfg, "evstore::rank_key");
+  add<located_event>(cfg, "evstore::located_event");
+  add<plan_request>(cfg, "evstore::plan_request");
+  add<task_fetch>(cfg, "evstore::task_fetch");
+  add<query_plan>(cfg, "evstore::query_plan");
+  add<fetch_request>(cfg, "evstore::fetch_request");
+  add<fetch_result>(cfg, "evstore::fetch_result");
+  add<populate_request>(cfg, "evstore::populate_request");
+  add<population_start>(cfg, "evstore::population_start");
+  add<population_done>(cfg, "evstore::population_done");
+  add<known_files>(cfg, "evstore::known_files");
+  add<resolve_writers>(cfg, "evstore::resolve_writers");
+  add<writer_handles>(cfg, "evstore::writer_handles");
+  add<population_plan>(cfg, "evstore::population_plan");
+  add<population_failed>(cfg, "evstore::population_failed");
+  add<stats_request>(cfg, "evstore::stats_request");
+  add<await_index_request>(cfg, "evstore::await_index_request");
+  add<index_stats>(cfg, "evstore::index_stats");
+  add<subscription_filter>(cfg, "evstore::subscription_filter");
+  add<catch_up_spec>(cfg, "evstore::catch_up_spec");
+  add<subscribe_request>(cfg, "evstore::subscribe_request");
+  add<subscribed>(cfg, "evstore::subscribed");
+  add<unsubscribe_request>(cfg, "evstore::unsubscribe_request");
+  add<bus_event>(cfg, "evstore::bus_event");
+  add<caught_up>(cfg, "evstore::caught_up");
+  add<lagged>(cfg, "evstore::lagged");
+  add<bus_ack>(cfg, "evstore::bus_ack");
+  add<event_written>(cfg, "evstore::event_written");
+  add<bus_stats_request>(cfg, "evstore::bus_stats_request");
+  add<bus_stats>(cfg, "evstore::bus_stats");
   cfg.add_error_category(caf::atom("evstore"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            return render(caf::error{code, caf::atom("evstore"), ctx});
