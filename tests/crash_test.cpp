@@ -3,6 +3,7 @@
 // intact, so at both durability levels every acknowledged event must be there, exactly once; no line
 // may be glued to another; a compaction is wholly applied or not at all; and the index rebuilt on
 // reopen must equal the oracle. EVSTORE_KILL_ROUNDS sets the rounds per test (default 10).
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
@@ -301,15 +302,21 @@ TEST_P(CrashTest, KilledCheckpointSaveLeavesAWholeCheckpointOrNone) {
       used += stats->checkpoint_tasks > 0;
       loads = stats->population_loads;
       EXPECT_EQ(stats->tasks, 3000u);
-      for (auto prefix : {"", "agent:", "task:state:"})
+      for (auto prefix : {"", "agent:", "task:state:"}) {
+        // One full scan per prefix (3,000 files; seconds under the sanitizers): an answer is
+        // oldest first, so the answer for a smaller limit is the tail of the whole answer.
+        auto all = full_scan_query(root(), prefix, 100'000);
+        ASSERT_TRUE(all);
         for (uint64_t limit : {1, 50, 100'000}) {
           auto got = db->query_by_type_prefix(prefix, limit);
-          auto want = full_scan_query(root(), prefix, limit);
-          ASSERT_TRUE(got && want);
-          ASSERT_EQ(got->events.size(), want->events.size()) << "round " << round;
-          for (size_t i = 0; i < got->events.size(); ++i)
-            ASSERT_EQ(got->events[i].id, want->events[i].id) << prefix << " " << limit;
+          ASSERT_TRUE(got);
+          const auto n = std::min<size_t>(limit, all->events.size());
+          ASSERT_EQ(got->events.size(), n) << "round " << round;
+          const auto skip = all->events.size() - n;
+          for (size_t i = 0; i < n; ++i)
+            ASSERT_EQ(got->events[i].id, all->events[skip + i].id) << prefix << " " << limit;
         }
+      }
     }
     // The close saved a checkpoint over any leftover temp file, unless there was nothing to save.
     if (loads > 0) {
