@@ -355,6 +355,145 @@ TEST_F(TaskLogTest, CorruptAndFutureLinesAreSkippedAndCounted) {
   EXPECT_EQ(res->stats.future_schema_lines, 1u);
 }
 
+// A file of `events` valid lines with a corrupt line after every seventh and a future-schema line
+// after every eleventh (so chunks start and stop beside lines that are not events).
+static std::string mixed_log(int events) {
+  std::string text;
+  for (int i = 0; i < events; ++i) {
+    event ev;
+    ev.id = make_uuid_v4();
+    ev.task = "t1";
+    ev.type = "agent:message";
+    ev.actor = actor_kind::agent;
+    ev.ts = timestamp::from_parts(1'700'000'000 + i, 0);
+    text += encode_line(ev);
+    if (i % 7 == 3)
+      text += "garbage\n";
+    if (i % 11 == 5)
+      text += R"({"id":"y","type":"a","task":"t1","actor":"agent","ts":"2026-01-01T00:00:00Z","schema_version":9})"
+              "\n";
+  }
+  return text;
+}
+
+static std::vector<std::string> ids_of(const std::vector<event>& events) {
+  std::vector<std::string> out;
+  for (const auto& ev : events)
+    out.push_back(ev.id);
+  return out;
+}
+
+TEST_F(TaskLogTest, ReadsInChunksReturnWhatOneReadReturnsAndCountTheLinesUpToTheirLastEvent) {
+  spit(file(), mixed_log(300));
+  auto log = make_log();
+  auto whole = log->read(0);
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->events.size(), 300u);
+  EXPECT_EQ(whole->stats.corrupt_lines, 43u);
+  EXPECT_EQ(whole->stats.future_schema_lines, 27u);
+  for (uint64_t chunk : {1, 7, 64, 299, 300, 1000}) {
+    SCOPED_TRACE(chunk);
+    std::vector<event> got;
+    read_stats last;
+    for (;;) {
+      auto part = log->read(got.size(), chunk);
+      ASSERT_TRUE(part);
+      ASSERT_LE(part->events.size(), chunk);
+      // Never fewer counted than the lines before its last event hold.
+      EXPECT_GE(part->stats.corrupt_lines, last.corrupt_lines);
+      last = part->stats;
+      got.insert(got.end(), part->events.begin(), part->events.end());
+      if (part->events.size() < chunk)
+        break;
+    }
+    EXPECT_EQ(ids_of(got), ids_of(whole->events));
+    // The last read went to the end of the file: it counted every line.
+    EXPECT_EQ(last.corrupt_lines, 43u);
+    EXPECT_EQ(last.future_schema_lines, 27u);
+  }
+  // A chunk from the middle, by itself, counts the lines up to its last event only.
+  auto mid = make_log()->read(10, 10);
+  ASSERT_TRUE(mid);
+  ASSERT_EQ(mid->events.size(), 10u);
+  const auto all_ids = ids_of(whole->events);
+  EXPECT_EQ(ids_of(mid->events), std::vector<std::string>(all_ids.begin() + 10, all_ids.begin() + 20));
+  EXPECT_EQ(mid->stats.corrupt_lines, 3u); // after events 3, 10 and 17
+  EXPECT_EQ(mid->stats.future_schema_lines, 2u); // after events 5 and 16
+  // No events asked for: none returned, every line counted.
+  auto none = make_log()->read(0, 0);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->events.empty());
+  EXPECT_EQ(none->stats.corrupt_lines, 43u);
+}
+
+TEST_F(TaskLogTest, AReadFromWhereTheLastStoppedDoesNotReadTheLinesBeforeAgain) {
+  spit(file(), mixed_log(40));
+  auto log = make_log();
+  auto first = log->read(0, 20);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->events.size(), 20u);
+  // The first event's line, overwritten in place (same file, same length): a read that started at
+  // the file's first line again would count it corrupt and number every event one lower.
+  auto text = slurp(file());
+  const auto first_line = text.find('\n');
+  {
+    std::fstream out{file(), std::ios::in | std::ios::out | std::ios::binary};
+    out << std::string(first_line, 'x');
+  }
+  auto next = log->read(20, 20);
+  ASSERT_TRUE(next);
+  ASSERT_EQ(next->events.size(), 20u);
+  EXPECT_EQ(next->stats.corrupt_lines, 6u) << "the line after every seventh event, counted once";
+  // A new reader reads the changed file from its start: one event fewer, one corrupt line more.
+  auto again = make_log()->read(19);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(ids_of(again->events), ids_of(next->events));
+  EXPECT_EQ(again->stats.corrupt_lines, 7u);
+}
+
+TEST_F(TaskLogTest, AChunkAfterACompactionACutOrAnAppendFollowsTheFileAsItIsNow) {
+  spit(file(), mixed_log(60));
+  auto log = make_log();
+  ASSERT_EQ(log->read(0, 30)->events.size(), 30u);
+  // Appended to: the next chunk holds the new event too.
+  auto added = append_ok(*log, make_event("t1", "task:created"));
+  auto rest = log->read(30, 100);
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->events.size(), 31u);
+  EXPECT_EQ(rest->events.back().id, added.ev.id);
+  // Compacted (another file renamed over it): numbered as the new file says.
+  ASSERT_EQ(log->read(0, 30)->events.size(), 30u);
+  retention_policy keep_ten;
+  keep_ten.max_events = 10;
+  keep_ten.max_age = caf::none;
+  ASSERT_TRUE(log->compact(keep_ten, timestamp::now()));
+  auto after = log->read(30, 100);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->events.empty());
+  auto kept = log->read(0);
+  ASSERT_TRUE(kept);
+  ASSERT_FALSE(kept->events.empty());
+  EXPECT_LE(kept->events.size(), 10u);
+  EXPECT_EQ(kept->events.back().id, added.ev.id);
+  // Cut behind the store's back below where the last chunk stopped: read from the file's start.
+  ASSERT_EQ(log->read(0, 8)->events.size(), 8u);
+  const auto text = slurp(file());
+  size_t cut = 0;
+  for (int line = 0; line < 3; ++line)
+    cut = text.find('\n', cut) + 1;
+  ASSERT_EQ(::truncate(file().c_str(), static_cast<off_t>(cut)), 0);
+  auto short_read = make_log()->read(0);
+  ASSERT_TRUE(short_read);
+  auto from_cursor = log->read(8, 100);
+  ASSERT_TRUE(from_cursor);
+  EXPECT_TRUE(from_cursor->events.empty()) << "the file holds " << short_read->events.size();
+  auto head = log->read(1, 100);
+  ASSERT_TRUE(head);
+  const auto short_ids = ids_of(short_read->events);
+  ASSERT_FALSE(short_ids.empty());
+  EXPECT_EQ(ids_of(head->events), std::vector<std::string>(short_ids.begin() + 1, short_ids.end()));
+}
+
 TEST_F(TaskLogTest, CleanupRemovesEmptyDirAndEmptyFileButKeepsEvidence) {
   std::filesystem::create_directories(dir_.path() / "empty-dir");
   spit(dir_.path() / "empty-file" / "events.jsonl", "");

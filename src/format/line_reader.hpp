@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,11 +91,23 @@ private:
   static inline thread_local size_t cached_cap_ = 0;
 };
 
+/// Hands `line` to `on_line`: false if it returned false (stop reading), else true (it may return
+/// nothing: every line is wanted).
+template <class OnLine>
+bool hand_out(OnLine& on_line, const raw_line& line) {
+  if constexpr (std::is_same_v<decltype(on_line(line)), bool>)
+    return on_line(line);
+  else {
+    on_line(line);
+    return true;
+  }
+}
+
 } // namespace detail
 
 /// Calls `on_line(const raw_line&)` for every line of the file behind `fd`, from `start` on, holding
-/// at most `max_line` + 1 bytes of one line. Callers must treat a `too_long` line as corrupt.
-/// Returns 0, or the errno of a failed read.
+/// at most `max_line` + 1 bytes of one line, until it returns false (if it returns a bool). Callers
+/// must treat a `too_long` line as corrupt. Returns 0, or the errno of a failed read.
 template <class OnLine>
 int for_each_line(int fd, uint64_t start, OnLine&& on_line,
                   size_t max_line = max_readable_line_bytes) {
@@ -144,9 +157,9 @@ int for_each_line(int fd, uint64_t start, OnLine&& on_line,
         length += static_cast<uint64_t>(n);
       }
       // The preview is the long line's own first bytes: the buffer is reused only after the call.
-      on_line(raw_line{std::string_view{buf.get(), std::min<size_t>(filled, 256)}, buf_offset, found,
-                       true, length});
-      if (!found)
+      if (!detail::hand_out(on_line, raw_line{std::string_view{buf.get(), std::min<size_t>(filled, 256)},
+                                              buf_offset, found, true, length}) ||
+          !found)
         return 0;
       std::memcpy(buf.get(), rest_at, rest); // rest < cap: the reads were at most cap bytes
       buf_offset += length + 1;
@@ -175,8 +188,9 @@ int for_each_line(int fd, uint64_t start, OnLine&& on_line,
       if (nl == nullptr)
         break;
       size_t end = static_cast<size_t>(nl - buf.get());
-      on_line(raw_line{std::string_view{buf.get() + begin, end - begin}, buf_offset + begin, true,
-                       false, end - begin});
+      if (!detail::hand_out(on_line, raw_line{std::string_view{buf.get() + begin, end - begin},
+                                              buf_offset + begin, true, false, end - begin}))
+        return 0;
       begin = end + 1;
     }
     std::memmove(buf.get(), buf.get() + begin, filled - begin);
@@ -184,7 +198,8 @@ int for_each_line(int fd, uint64_t start, OnLine&& on_line,
     buf_offset += begin;
   }
   if (filled > 0)
-    on_line(raw_line{std::string_view{buf.get(), filled}, buf_offset, false, false, filled});
+    detail::hand_out(on_line, raw_line{std::string_view{buf.get(), filled}, buf_offset, false, false,
+                                       filled});
   return 0;
 }
 

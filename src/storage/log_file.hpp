@@ -37,10 +37,21 @@ public:
   /// `too_long` line must be counted as corrupt.
   template <class OnLine>
   caf::error for_each_line(OnLine&& on_line) const {
-    if (int err = evstore::for_each_line(fd_.get(), 0, std::forward<OnLine>(on_line)))
+    return for_each_line_from(0, std::forward<OnLine>(on_line));
+  }
+
+  /// for_each_line from the line starting at byte `start` on; `on_line` may stop the reading by
+  /// returning false.
+  template <class OnLine>
+  caf::error for_each_line_from(uint64_t start, OnLine&& on_line) const {
+    if (int err = evstore::for_each_line(fd_.get(), start, std::forward<OnLine>(on_line)))
       return io_error("cannot read", shown_, err);
     return caf::none;
   }
+
+  /// True if the file holds at least `offset` bytes and a line ends just before `offset` (or
+  /// `offset` is 0): a place a read can start from.
+  bool ends_line_at(uint64_t offset) const;
 
 private:
   log_file(unique_fd fd, std::string shown) : fd_(std::move(fd)), shown_(std::move(shown)) {

@@ -55,6 +55,7 @@ void task_log::close_file() {
 void task_log::release() {
   close_file();
   fetch_cache_.clear();
+  read_cursor_.reset();
   loaded_ = false;
   ids_loaded_ = false;
   recent_.clear();
@@ -470,25 +471,49 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
   // reading still works: the torn line is reported in the stats, as for a read-only store.
   if (!cfg_.read_only)
     std::ignore = load();
+  auto log = log_file::open(*cfg_.root, task_);
+  if (!log)
+    return log.error();
   read_result result;
+  if (!*log)
+    return result;
+  // A read that goes on where the last one stopped (a subscriber catching up in chunks) starts
+  // there, with the counters of the lines before it, instead of decoding the file again from its
+  // first line: chunks of a long file would otherwise cost its length each, the whole file's
+  // square in all. Only in the same file (a compaction renames another over it), only if it still
+  // reaches that far and a line ends just before (a cut file is read from its start).
   uint64_t index = 0;
-  auto found = for_each_log_line(*cfg_.root, task_, [&](const raw_line& line) {
+  uint64_t start = 0;
+  const uint64_t id = log->file_id();
+  if (read_cursor_ && read_cursor_->file_id == id && read_cursor_->position <= from &&
+      log->ends_line_at(read_cursor_->offset)) {
+    index = read_cursor_->position;
+    start = read_cursor_->offset;
+    result.stats = read_cursor_->stats;
+  }
+  read_cursor_.reset();
+  auto err = log->for_each_line_from(start, [&](const raw_line& line) {
     if (!line.terminated) {
       result.stats.torn_tail = true; // in-flight from another process, or a crash's leftover
-      return;
+      return true;
     }
     if (line.too_long) {
       ++result.stats.corrupt_lines;
-      return;
+      return true;
     }
     if (is_blank_line(line.text))
-      return;
+      return true;
     auto d = decode_line(line.text);
     switch (d.status) {
       case line_status::ok:
         if (index++ >= from && result.events.size() < max_events) {
           d.ev.task = task_; // the file a line lives in names its task (docs/FORMAT.md)
           result.events.push_back(std::move(d.ev));
+          if (result.events.size() == max_events) {
+            // Full: the next chunk starts after this line.
+            read_cursor_ = read_cursor{id, index, line.offset + line.length + 1, result.stats};
+            return false;
+          }
         }
         break;
       case line_status::corrupt:
@@ -498,9 +523,10 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
         ++result.stats.future_schema_lines;
         break;
     }
+    return true;
   });
-  if (!found)
-    return found.error();
+  if (err)
+    return err;
   return result;
 }
 

@@ -118,7 +118,9 @@ public:
     root_entry_unsynced_ = dir_entry_unsynced_ = true;
   }
 
-  /// Valid events in file order from the `from`-th on, with counters of what was skipped.
+  /// Valid events in file order from the `from`-th on, at most `max_events` of them, with counters
+  /// of what was skipped: in the whole file, or, for a read that stopped at `max_events`, in the
+  /// lines up to its last event. A read from where the previous one stopped resumes there.
   caf::expected<read_result> read(uint64_t from,
                                   uint64_t max_events = std::numeric_limits<uint64_t>::max());
 
@@ -234,6 +236,16 @@ private:
   std::chrono::steady_clock::time_point last_change_check_{};
   /// Emptied whenever the file may have changed (release()).
   fetch_cache fetch_cache_{cfg_.fetch_cache_lines};
+  /// Where the last read that stopped at its `max_events` stopped: the file (file_id_of), the
+  /// position of the next valid event, the offset of the line after its last, and the counters of
+  /// the lines before that offset. Emptied whenever the file may have changed (release()).
+  struct read_cursor {
+    uint64_t file_id = 0;
+    uint64_t position = 0;
+    uint64_t offset = 0;
+    read_stats stats;
+  };
+  std::optional<read_cursor> read_cursor_;
   /// Whether recent_ holds the file's last ids; only retried appends need them (load_recent_ids).
   bool ids_loaded_ = false;
   recent_ids recent_{cfg_.dedupe_window};
