@@ -13,6 +13,7 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "actor_floor.hpp"
 #include "bench_util.hpp"
@@ -210,6 +211,46 @@ int main(int argc, char** argv) {
   const double written_cold_eps = append_throughput(db, append_events, spec.tasks, 1024);
   const double written_eps = append_throughput(db, append_events, spec.tasks, 1024);
   const uint64_t rss = rss_bytes();
+
+  // --- reads in chunks -------------------------------------------------------------------------
+  // A subscriber that fell behind reads its task back in chunks. One task of 20,000 events read
+  // in chunks of 100 from the first on (each chunk goes on where the last stopped), against the
+  // same chunks asked for last to first (none can go on from another: each reads the file from
+  // its start, as every chunk did before) and against one read of the whole task. Fewer events if
+  // --append-events asks for fewer (the test run of this program).
+  const std::string long_task = "bench-long-task";
+  const uint64_t chunk = 100;
+  const int long_events = std::clamp(append_events / 100 * 100, 1000, 20'000);
+  for (int i = 0; i < long_events; ++i)
+    if (auto r = db.append(bench_event(long_task, i)); !r)
+      die("append", r.error());
+  auto read_chunk = [&](caf::scoped_actor& self, uint64_t from) {
+    size_t got = 0;
+    self->request(db.handle(), caf::infinite, evstore::read_request{long_task, from, chunk})
+      .receive([&](evstore::read_result& r) { got = r.events.size(); },
+               [&](caf::error& err) { die("read", err); });
+    return got;
+  };
+  double chunks_forward_ms = 0, chunks_backward_ms = 0, whole_ms = 0;
+  {
+    caf::scoped_actor self{db.system()};
+    const uint64_t chunks = long_events / chunk;
+    auto t = clock_type::now();
+    for (uint64_t c = 0; c < chunks; ++c)
+      if (read_chunk(self, c * chunk) != chunk)
+        die("read", evstore::make_error(evstore::errc::io_error, "a chunk came back short"));
+    chunks_forward_ms = ms_since(t);
+    t = clock_type::now();
+    for (uint64_t c = chunks; c-- > 0;)
+      if (read_chunk(self, c * chunk) != chunk)
+        die("read", evstore::make_error(evstore::errc::io_error, "a chunk came back short"));
+    chunks_backward_ms = ms_since(t);
+    t = clock_type::now();
+    auto whole = db.read_task(long_task);
+    whole_ms = ms_since(t);
+    if (!whole || whole->events.size() != static_cast<size_t>(long_events))
+      die("read", evstore::make_error(evstore::errc::io_error, "the whole task came back short"));
+  }
   opened->reset();
 
   // fsync durability on a fresh store: one event per fsync (one in flight), then group commit.
@@ -249,6 +290,12 @@ int main(int argc, char** argv) {
   line("appends after fsync, group commit, all tasks", fsync_group_1000_eps, "events/s");
   line("  group commit (10 tasks) / one fsync per event", fsync_group_10_eps / fsync_single_eps,
        "x");
+  const std::string chunked = "a " + std::to_string(long_events)
+                              + "-event task read in chunks of 100, each going on";
+  line(chunked.c_str(), chunks_forward_ms, "ms");
+  line("  the same chunks last to first (each from the file's start)", chunks_backward_ms, "ms");
+  line("  one read of the whole task", whole_ms, "ms");
+  line("  chunks from the start / chunks going on", chunks_backward_ms / chunks_forward_ms, "x");
   line("open + population of the store", population_ms, "ms");
   line("population scan rate", population_mb_s, "MB/s");
   line("append p99 latency during population", append_p99_during, "ms");
@@ -280,6 +327,9 @@ int main(int argc, char** argv) {
     figure("append_fsync_single_events_per_s", fsync_single_eps, "events/s");
     figure("append_fsync_group_10_tasks_events_per_s", fsync_group_10_eps, "events/s");
     figure("append_fsync_group_all_tasks_events_per_s", fsync_group_1000_eps, "events/s");
+    figure("read_in_chunks_going_on_ms", chunks_forward_ms, "ms");
+    figure("read_in_chunks_each_from_the_start_ms", chunks_backward_ms, "ms");
+    figure("read_whole_task_ms", whole_ms, "ms");
     figure("population_ms", population_ms, "ms");
     figure("population_mb_per_s", population_mb_s, "MB/s");
     figure("append_p99_ms_during_population", append_p99_during, "ms");
