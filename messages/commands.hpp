@@ -65,7 +65,9 @@ struct read_stats {
 struct read_request {
   std::string task;
   uint64_t from = 0;
-  /// At most this many events (a subscriber catching up reads in bounded chunks).
+  /// At most this many events (a subscriber catching up reads in bounded chunks). A read that
+  /// stops here reports, in read_result::stats, the skipped lines up to its last event only, and
+  /// the next read from where it stopped goes on from there instead of reading the file again.
   uint64_t max_events = std::numeric_limits<uint64_t>::max();
 };
 
