@@ -355,8 +355,9 @@ TEST_F(TaskLogTest, CorruptAndFutureLinesAreSkippedAndCounted) {
   EXPECT_EQ(res->stats.future_schema_lines, 1u);
 }
 
-// A file of `events` valid lines with a corrupt line after every seventh and a future-schema line
-// after every eleventh (so chunks start and stop beside lines that are not events).
+// A file of `events` valid lines with a corrupt line after every seventh, a future-schema line
+// after every eleventh and a blank line after every thirteenth (so chunks start and stop beside
+// lines that are not events).
 static std::string mixed_log(int events) {
   std::string text;
   for (int i = 0; i < events; ++i) {
@@ -372,6 +373,8 @@ static std::string mixed_log(int events) {
     if (i % 11 == 5)
       text += R"({"id":"y","type":"a","task":"t1","actor":"agent","ts":"2026-01-01T00:00:00Z","schema_version":9})"
               "\n";
+    if (i % 13 == 7)
+      text += "\n"; // blank: neither an event nor counted
   }
   return text;
 }
@@ -381,6 +384,18 @@ static std::vector<std::string> ids_of(const std::vector<event>& events) {
   for (const auto& ev : events)
     out.push_back(ev.id);
   return out;
+}
+
+// The offset just after the `n`-th event's line of a mixed_log.
+static size_t after_event_line(const std::string& text, int n) {
+  size_t at = 0;
+  for (int seen = 0; seen < n;) {
+    const auto end = text.find('\n', at);
+    const auto line = std::string_view{text}.substr(at, end - at);
+    seen += line.rfind(R"({"id":")", 0) == 0 && line.find("\"schema_version\":9") == line.npos;
+    at = end + 1;
+  }
+  return at;
 }
 
 TEST_F(TaskLogTest, ReadsInChunksReturnWhatOneReadReturnsAndCountTheLinesUpToTheirLastEvent) {
@@ -492,6 +507,84 @@ TEST_F(TaskLogTest, AChunkAfterACompactionACutOrAnAppendFollowsTheFileAsItIsNow)
   const auto short_ids = ids_of(short_read->events);
   ASSERT_FALSE(short_ids.empty());
   EXPECT_EQ(ids_of(head->events), std::vector<std::string>(short_ids.begin() + 1, short_ids.end()));
+}
+
+// A read-only log (the CLI beside a running writer) cannot see the writer's changes coming: it
+// checks, before it goes on, that the file is the same one and still holds the last line it read.
+TEST_F(TaskLogTest, AReadOnlyReaderGoesOnOnlyInTheFileItReadAndOnlyIfItStillHoldsItsLastLine) {
+  spit(file(), mixed_log(60));
+  task_log_config cfg;
+  cfg.fds = std::make_shared<fd_budget>(1);
+  cfg.root = root_handle();
+  cfg.read_only = true;
+  task_log reader{dir_.str(), "t1", cfg};
+  auto fresh = [&](uint64_t from) {
+    task_log other{dir_.str(), "t1", cfg};
+    auto r = other.read(from);
+    EXPECT_TRUE(r);
+    return r ? ids_of(r->events) : std::vector<std::string>{};
+  };
+  // Compacted by the writer: another file renamed over this one.
+  ASSERT_EQ(reader.read(0, 30)->events.size(), 30u);
+  {
+    auto writer = make_log();
+    retention_policy keep_forty;
+    keep_forty.max_events = 40;
+    keep_forty.max_age = caf::none;
+    ASSERT_TRUE(writer->compact(keep_forty, timestamp::now()));
+  }
+  auto after_compaction = reader.read(30, 100);
+  ASSERT_TRUE(after_compaction);
+  EXPECT_EQ(ids_of(after_compaction->events), fresh(30));
+  // Cut back and written again (the same file): after the 11th event, one unparsable line up to
+  // exactly where the last chunk stopped, then new events. A line still ends there, but the last
+  // line read is gone, so the reader reads from the start: the new events are the 12th to 16th.
+  spit(file(), mixed_log(60));
+  auto first = reader.read(0, 20);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->events.size(), 20u);
+  const auto text = slurp(file());
+  const size_t cut = after_event_line(text, 11), stop = after_event_line(text, 20);
+  const auto more = mixed_log(5);
+  {
+    std::fstream out{file(), std::ios::in | std::ios::out | std::ios::binary};
+    out.seekp(static_cast<std::streamoff>(cut));
+    out << std::string(stop - cut - 1, 'x') << '\n' << more;
+  }
+  ASSERT_EQ(::truncate(file().c_str(), static_cast<off_t>(stop + more.size())), 0);
+  ASSERT_EQ(fresh(0).size(), 16u);
+  auto next = reader.read(20, 100);
+  ASSERT_TRUE(next);
+  EXPECT_TRUE(next->events.empty()) << "the file holds 16 events; going on would have given "
+                                       "the 5 new ones as the 21st on";
+  auto from_start = reader.read(11, 100);
+  ASSERT_TRUE(from_start);
+  EXPECT_EQ(ids_of(from_start->events), fresh(11));
+  EXPECT_EQ(from_start->events.size(), 5u);
+}
+
+// Two subscribers catching up on one task, side by side: each goes on from where its own last
+// chunk stopped (the first event's line overwritten after both started: neither reads it again).
+TEST_F(TaskLogTest, TwoReadersInChunksOfOneTaskEachGoOnFromTheirOwnChunk) {
+  spit(file(), mixed_log(80));
+  auto log = make_log();
+  auto whole = log->read(0);
+  ASSERT_TRUE(whole);
+  const auto all_ids = ids_of(whole->events);
+  ASSERT_EQ(log->read(0, 10)->events.size(), 10u);
+  ASSERT_EQ(log->read(0, 30)->events.size(), 30u);
+  const auto first_line = slurp(file()).find('\n');
+  {
+    std::fstream out{file(), std::ios::in | std::ios::out | std::ios::binary};
+    out << std::string(first_line, 'x');
+  }
+  auto slow = log->read(10, 10);
+  auto fast = log->read(30, 10);
+  ASSERT_TRUE(slow && fast);
+  EXPECT_EQ(ids_of(slow->events), std::vector<std::string>(all_ids.begin() + 10, all_ids.begin() + 20));
+  EXPECT_EQ(ids_of(fast->events), std::vector<std::string>(all_ids.begin() + 30, all_ids.begin() + 40));
+  EXPECT_EQ(slow->stats.corrupt_lines, 3u) << "the first line, overwritten, read again";
+  EXPECT_EQ(fast->stats.corrupt_lines, 6u) << "the first line, overwritten, read again";
 }
 
 TEST_F(TaskLogTest, CleanupRemovesEmptyDirAndEmptyFileButKeepsEvidence) {

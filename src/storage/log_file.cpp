@@ -20,17 +20,21 @@ uint64_t log_file::file_id() const {
   return fd_ ? file_id_of(fd_.get()) : 0;
 }
 
-bool log_file::ends_line_at(uint64_t offset) const {
-  if (offset == 0)
-    return true;
+bool log_file::holds_line_at(uint64_t offset, std::string_view text) const {
   if (!fd_)
     return false;
-  char last = 0;
-  ssize_t n;
-  do
-    n = ::pread(fd_.get(), &last, 1, static_cast<off_t>(offset - 1));
-  while (n < 0 && errno == EINTR);
-  return n == 1 && last == '\n';
+  std::string got(text.size() + 1, '\0');
+  size_t done = 0;
+  while (done < got.size()) {
+    ssize_t n = ::pread(fd_.get(), got.data() + done, got.size() - done,
+                        static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    done += static_cast<size_t>(n);
+  }
+  return got.back() == '\n' && std::string_view{got}.substr(0, text.size()) == text;
 }
 
 } // namespace evstore

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <caf/error.hpp>
@@ -49,9 +50,8 @@ public:
     return caf::none;
   }
 
-  /// True if the file holds at least `offset` bytes and a line ends just before `offset` (or
-  /// `offset` is 0): a place a read can start from.
-  bool ends_line_at(uint64_t offset) const;
+  /// True if the file holds the line `text`, newline included, at byte `offset`.
+  bool holds_line_at(uint64_t offset, std::string_view text) const;
 
 private:
   log_file(unique_fd fd, std::string shown) : fd_(std::move(fd)), shown_(std::move(shown)) {

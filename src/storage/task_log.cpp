@@ -55,7 +55,7 @@ void task_log::close_file() {
 void task_log::release() {
   close_file();
   fetch_cache_.clear();
-  read_cursor_.reset();
+  read_cursors_.clear();
   loaded_ = false;
   ids_loaded_ = false;
   recent_.clear();
@@ -475,23 +475,32 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
   if (!log)
     return log.error();
   read_result result;
-  if (!*log)
+  if (!*log) {
+    read_cursors_.clear();
     return result;
-  // A read that goes on where the last one stopped (a subscriber catching up in chunks) starts
+  }
+  // A read that goes on where an earlier one stopped (a subscriber catching up in chunks) starts
   // there, with the counters of the lines before it, instead of decoding the file again from its
   // first line: chunks of a long file would otherwise cost its length each, the whole file's
-  // square in all. Only in the same file (a compaction renames another over it), only if it still
-  // reaches that far and a line ends just before (a cut file is read from its start).
+  // square in all. Only in the same file (a compaction renames another over it) and only if that
+  // one still holds the last line read where it was (a file cut and written again is read from
+  // its start). Of the cursors that qualify, the one furthest on.
   uint64_t index = 0;
   uint64_t start = 0;
   const uint64_t id = log->file_id();
-  if (read_cursor_ && read_cursor_->file_id == id && read_cursor_->position <= from &&
-      log->ends_line_at(read_cursor_->offset)) {
-    index = read_cursor_->position;
-    start = read_cursor_->offset;
-    result.stats = read_cursor_->stats;
+  auto resumed = read_cursors_.end();
+  for (auto c = read_cursors_.begin(); c != read_cursors_.end(); ++c)
+    if (id != 0 && c->file_id == id && c->position <= from &&
+        (resumed == read_cursors_.end() || c->position > resumed->position) &&
+        log->holds_line_at(c->last_offset, c->last_line))
+      resumed = c;
+  if (resumed != read_cursors_.end()) {
+    index = resumed->position;
+    start = resumed->last_offset + resumed->last_line.size() + 1;
+    result.stats = resumed->stats;
+    read_cursors_.erase(resumed); // replaced by where this read stops, if it stops early
   }
-  read_cursor_.reset();
+  std::optional<read_cursor> stopped;
   auto err = log->for_each_line_from(start, [&](const raw_line& line) {
     if (!line.terminated) {
       result.stats.torn_tail = true; // in-flight from another process, or a crash's leftover
@@ -511,7 +520,7 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
           result.events.push_back(std::move(d.ev));
           if (result.events.size() == max_events) {
             // Full: the next chunk starts after this line.
-            read_cursor_ = read_cursor{id, index, line.offset + line.length + 1, result.stats};
+            stopped = read_cursor{id, index, line.offset, std::string{line.text}, result.stats};
             return false;
           }
         }
@@ -527,6 +536,11 @@ caf::expected<read_result> task_log::read(uint64_t from, uint64_t max_events) {
   });
   if (err)
     return err;
+  if (stopped && id != 0) {
+    if (read_cursors_.size() == kept_read_cursors)
+      read_cursors_.erase(read_cursors_.begin());
+    read_cursors_.push_back(std::move(*stopped));
+  }
   return result;
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -236,16 +237,21 @@ private:
   std::chrono::steady_clock::time_point last_change_check_{};
   /// Emptied whenever the file may have changed (release()).
   fetch_cache fetch_cache_{cfg_.fetch_cache_lines};
-  /// Where the last read that stopped at its `max_events` stopped: the file (file_id_of), the
-  /// position of the next valid event, the offset of the line after its last, and the counters of
-  /// the lines before that offset. Emptied whenever the file may have changed (release()).
+  /// Where a read that stopped at its `max_events` stopped: the file (file_id_of), the position
+  /// of the next valid event, the last event's line (its offset and bytes: a resumed read checks
+  /// the file still holds it there, so a file cut and written again in place is read from its
+  /// start) and the counters of the lines up to it. The last few, so that subscribers catching up
+  /// on one task side by side each go on from their own. Emptied whenever the file may have
+  /// changed (release()).
   struct read_cursor {
     uint64_t file_id = 0;
     uint64_t position = 0;
-    uint64_t offset = 0;
+    uint64_t last_offset = 0;
+    std::string last_line;
     read_stats stats;
   };
-  std::optional<read_cursor> read_cursor_;
+  static constexpr size_t kept_read_cursors = 4;
+  std::vector<read_cursor> read_cursors_; // oldest first
   /// Whether recent_ holds the file's last ids; only retried appends need them (load_recent_ids).
   bool ids_loaded_ = false;
   recent_ids recent_{cfg_.dedupe_window};
