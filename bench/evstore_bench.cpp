@@ -216,7 +216,8 @@ int main(int argc, char** argv) {
   // A subscriber that fell behind reads its task back in chunks. One task of 20,000 events read
   // in chunks of 100 from the first on (each chunk goes on where the last stopped), against the
   // same chunks asked for last to first (none can go on from another: each reads the file from
-  // its start, as every chunk did before) and against one read of the whole task. Fewer events if
+  // its start to its chunk's end, half of what every chunk cost before on average, when each read
+  // went on to the file's end) and against one read of the whole task. Fewer events if
   // --append-events asks for fewer (the test run of this program).
   const std::string long_task = "bench-long-task";
   const uint64_t chunk = 100;

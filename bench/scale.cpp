@@ -311,10 +311,10 @@ void print_table(const scale_spec& spec, const std::vector<scale_row>& rows) {
   line("appends/s, first pass (1 per task, cold)", [](const scale_row& r) { return r.append_first_eps; }, whole);
   line("appends/s, warm (same tasks again)", [](const scale_row& r) { return r.append_warm_eps; }, whole);
   line("  warm appends measured", [](const scale_row& r) { return double(r.append_warm_n); }, whole);
-  line("appends/s, to 1,000 of the tasks (their writers warm)",
-       [](const scale_row& r) { return r.append_active_eps; }, whole);
   line("  writers alive when the warm pass started",
        [](const scale_row& r) { return double(r.warm_live_writers); }, whole);
+  line("appends/s, to 1,000 of the tasks (their writers warm)",
+       [](const scale_row& r) { return r.append_active_eps; }, whole);
   for (int q = 0; q < query_count; ++q) {
     std::string name = std::string{"query \""} + queries[q].prefix + "\" /" + std::to_string(queries[q].limit);
     line(name + " p50 ms", [q](const scale_row& r) { return r.query_p50[q]; }, three);
