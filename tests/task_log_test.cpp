@@ -386,6 +386,13 @@ static std::vector<std::string> ids_of(const std::vector<event>& events) {
   return out;
 }
 
+// Ids `begin` to `end` (not included).
+static std::vector<std::string> slice(const std::vector<std::string>& ids, size_t begin,
+                                      size_t end) {
+  using diff = std::ptrdiff_t;
+  return {ids.begin() + static_cast<diff>(begin), ids.begin() + static_cast<diff>(end)};
+}
+
 // The offset just after the `n`-th event's line of a mixed_log.
 static size_t after_event_line(const std::string& text, int n) {
   size_t at = 0;
@@ -431,7 +438,7 @@ TEST_F(TaskLogTest, ReadsInChunksReturnWhatOneReadReturnsAndCountTheLinesUpToThe
   ASSERT_TRUE(mid);
   ASSERT_EQ(mid->events.size(), 10u);
   const auto all_ids = ids_of(whole->events);
-  EXPECT_EQ(ids_of(mid->events), std::vector<std::string>(all_ids.begin() + 10, all_ids.begin() + 20));
+  EXPECT_EQ(ids_of(mid->events), slice(all_ids, 10, 20));
   EXPECT_EQ(mid->stats.corrupt_lines, 3u); // after events 3, 10 and 17
   EXPECT_EQ(mid->stats.future_schema_lines, 2u); // after events 5 and 16
   // No events asked for: none returned, every line counted.
@@ -506,7 +513,7 @@ TEST_F(TaskLogTest, AChunkAfterACompactionACutOrAnAppendFollowsTheFileAsItIsNow)
   ASSERT_TRUE(head);
   const auto short_ids = ids_of(short_read->events);
   ASSERT_FALSE(short_ids.empty());
-  EXPECT_EQ(ids_of(head->events), std::vector<std::string>(short_ids.begin() + 1, short_ids.end()));
+  EXPECT_EQ(ids_of(head->events), slice(short_ids, 1, short_ids.size()));
 }
 
 // A read-only log (the CLI beside a running writer) cannot see the writer's changes coming: it
@@ -581,8 +588,8 @@ TEST_F(TaskLogTest, TwoReadersInChunksOfOneTaskEachGoOnFromTheirOwnChunk) {
   auto slow = log->read(10, 10);
   auto fast = log->read(30, 10);
   ASSERT_TRUE(slow && fast);
-  EXPECT_EQ(ids_of(slow->events), std::vector<std::string>(all_ids.begin() + 10, all_ids.begin() + 20));
-  EXPECT_EQ(ids_of(fast->events), std::vector<std::string>(all_ids.begin() + 30, all_ids.begin() + 40));
+  EXPECT_EQ(ids_of(slow->events), slice(all_ids, 10, 20));
+  EXPECT_EQ(ids_of(fast->events), slice(all_ids, 30, 40));
   EXPECT_EQ(slow->stats.corrupt_lines, 3u) << "the first line, overwritten, read again";
   EXPECT_EQ(fast->stats.corrupt_lines, 6u) << "the first line, overwritten, read again";
 }

@@ -105,9 +105,10 @@ bool hand_out(OnLine& on_line, const raw_line& line) {
 
 } // namespace detail
 
-/// Calls `on_line(const raw_line&)` for every line of the file behind `fd`, from `start` on, holding
-/// at most `max_line` + 1 bytes of one line, until it returns false (if it returns a bool). Callers
-/// must treat a `too_long` line as corrupt. Returns 0, or the errno of a failed read.
+/// Calls `on_line(const raw_line&)` for every line of the file behind `fd`, from `start` on,
+/// holding at most `max_line` + 1 bytes of one line, until it returns false (if it returns a
+/// bool). Callers must treat a `too_long` line as corrupt. Returns 0, or the errno of a failed
+/// read.
 template <class OnLine>
 int for_each_line(int fd, uint64_t start, OnLine&& on_line,
                   size_t max_line = max_readable_line_bytes) {
@@ -157,9 +158,8 @@ int for_each_line(int fd, uint64_t start, OnLine&& on_line,
         length += static_cast<uint64_t>(n);
       }
       // The preview is the long line's own first bytes: the buffer is reused only after the call.
-      if (!detail::hand_out(on_line, raw_line{std::string_view{buf.get(), std::min<size_t>(filled, 256)},
-                                              buf_offset, found, true, length}) ||
-          !found)
+      const std::string_view preview{buf.get(), std::min<size_t>(filled, 256)};
+      if (!detail::hand_out(on_line, raw_line{preview, buf_offset, found, true, length}) || !found)
         return 0;
       std::memcpy(buf.get(), rest_at, rest); // rest < cap: the reads were at most cap bytes
       buf_offset += length + 1;
@@ -198,8 +198,8 @@ int for_each_line(int fd, uint64_t start, OnLine&& on_line,
     buf_offset += begin;
   }
   if (filled > 0)
-    detail::hand_out(on_line, raw_line{std::string_view{buf.get(), filled}, buf_offset, false, false,
-                                       filled});
+    detail::hand_out(on_line, raw_line{std::string_view{buf.get(), filled}, buf_offset, false,
+                                       false, filled});
   return 0;
 }
 
