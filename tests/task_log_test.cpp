@@ -10,6 +10,7 @@
 
 #include "src/format/line_codec.hpp"
 #include "src/format/uuid.hpp"
+#include "support/equivalence.hpp"
 #include "support/task_log_fixture.hpp"
 
 using namespace evstore;
@@ -379,11 +380,13 @@ static std::string mixed_log(int events) {
   return text;
 }
 
-static std::vector<std::string> ids_of(const std::vector<event>& events) {
-  std::vector<std::string> out;
-  for (const auto& ev : events)
-    out.push_back(ev.id);
-  return out;
+// Writes `bytes` over the file from `offset` on, in place (the same file, its length unchanged
+// unless the bytes reach past its end).
+static void overwrite_in_place(const std::filesystem::path& file, uint64_t offset,
+                               const std::string& bytes) {
+  std::fstream out{file, std::ios::in | std::ios::out | std::ios::binary};
+  out.seekp(static_cast<std::streamoff>(offset));
+  out << bytes;
 }
 
 // Ids `begin` to `end` (not included).
@@ -457,11 +460,7 @@ TEST_F(TaskLogTest, AReadFromWhereTheLastStoppedDoesNotReadTheLinesBeforeAgain) 
   // The first event's line, overwritten in place (same file, same length): a read that started at
   // the file's first line again would count it corrupt and number every event one lower.
   auto text = slurp(file());
-  const auto first_line = text.find('\n');
-  {
-    std::fstream out{file(), std::ios::in | std::ios::out | std::ios::binary};
-    out << std::string(first_line, 'x');
-  }
+  overwrite_in_place(file(), 0, std::string(text.find('\n'), 'x'));
   auto next = log->read(20, 20);
   ASSERT_TRUE(next);
   ASSERT_EQ(next->events.size(), 20u);
@@ -553,11 +552,7 @@ TEST_F(TaskLogTest, AReadOnlyReaderGoesOnOnlyInTheFileItReadAndOnlyIfItStillHold
   const auto text = slurp(file());
   const size_t cut = after_event_line(text, 11), stop = after_event_line(text, 20);
   const auto more = mixed_log(5);
-  {
-    std::fstream out{file(), std::ios::in | std::ios::out | std::ios::binary};
-    out.seekp(static_cast<std::streamoff>(cut));
-    out << std::string(stop - cut - 1, 'x') << '\n' << more;
-  }
+  overwrite_in_place(file(), cut, std::string(stop - cut - 1, 'x') + '\n' + more);
   ASSERT_EQ(::truncate(file().c_str(), static_cast<off_t>(stop + more.size())), 0);
   ASSERT_EQ(fresh(0).size(), 16u);
   auto next = reader.read(20, 100);
@@ -580,11 +575,7 @@ TEST_F(TaskLogTest, TwoReadersInChunksOfOneTaskEachGoOnFromTheirOwnChunk) {
   const auto all_ids = ids_of(whole->events);
   ASSERT_EQ(log->read(0, 10)->events.size(), 10u);
   ASSERT_EQ(log->read(0, 30)->events.size(), 30u);
-  const auto first_line = slurp(file()).find('\n');
-  {
-    std::fstream out{file(), std::ios::in | std::ios::out | std::ios::binary};
-    out << std::string(first_line, 'x');
-  }
+  overwrite_in_place(file(), 0, std::string(slurp(file()).find('\n'), 'x'));
   auto slow = log->read(10, 10);
   auto fast = log->read(30, 10);
   ASSERT_TRUE(slow && fast);
