@@ -77,6 +77,10 @@ caf::error membership_mismatch(router_pointer self, size_t i, const index_stats&
   const auto& m = self->state.links[i].member;
   if (stats.cluster_membership.empty() && stats.cluster_serving_as.empty())
     return caf::none;
+  if (stats.cluster_rebalancing)
+    return make_error(errc::rebalancing,
+                      label(m) + " is moving tasks between nodes (evstore rebalance) and takes "
+                                 "no requests until the move ends; retry then, with the new file");
   const auto mine = self->state.members.ownership_key();
   if (stats.cluster_membership != mine)
     return make_error(errc::wrong_node,

@@ -1,13 +1,25 @@
 #include "node_gate.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <iostream>
+#include <thread>
 #include <type_traits>
 
+#include <unistd.h>
+
+#include <caf/blocking_actor.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "messages/errc.hpp"
+#include "src/storage/store_layout.hpp"
 #include "store_forwarding.hpp"
+#include "store_internal.hpp"
 
 namespace evstore {
 
@@ -114,8 +126,8 @@ caf::error foreign_task(const node_ownership& own, const Request& x) {
 }
 
 /// Asks the store and relays its answer (or error) to the peer through `promise`.
-template <class Reply, class Request>
-caf::typed_response_promise<Reply> relay(store_actor::pointer self, const store_actor& store,
+template <class Reply, class Handle, class Request>
+caf::typed_response_promise<Reply> relay(node_actor::pointer self, const Handle& store,
                                          Request&& x) {
   auto promise = self->template make_response_promise<Reply>();
   self->request(store, caf::infinite, std::forward<Request>(x))
@@ -124,24 +136,149 @@ caf::typed_response_promise<Reply> relay(store_actor::pointer self, const store_
   return promise;
 }
 
-store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor store,
-                                         std::shared_ptr<const node_ownership> ownership) {
+template <class Reply>
+caf::typed_response_promise<Reply> refuse(node_actor::pointer self, caf::error err) {
+  auto refused = self->template make_response_promise<Reply>();
+  refused.deliver(std::move(err));
+  return refused;
+}
+
+struct gate_state {
+  static inline const char* name = "evstore.node_gate";
+  node_serving serving;
+  /// Replaced by a successor (a rebalance ended): it answers nothing more, so no request reaches
+  /// the store through a connection made under the old membership.
+  bool retired = false;
+};
+
+using gate_pointer = node_actor::stateful_pointer<gate_state>;
+
+/// What a gate that was replaced ends with: serve.cpp's teardown then leaves the node running.
+caf::error replaced_reason() {
+  return make_error(errc::rebalancing, "the node's gate was replaced as a rebalance ended");
+}
+
+/// Publishes `successor` on the gate's port and ends the gate `old`, on a thread of its own (CAF's
+/// publish is a blocking call, and the middleman closes the old gate's port only some time after
+/// the unpublish, which is not answered: the port is tried again until it is free).
+void hand_over(caf::actor_system& sys, node_actor old, node_actor successor,
+               node_serving serving) {
+  sys.spawn<caf::detached>([old, successor, serving](caf::blocking_actor* self) {
+    caf::expected<uint16_t> bound = caf::sec::cannot_open_port;
+    for (int attempt = 0; attempt < 500; ++attempt) {
+      bound = caf::openssl::publish(successor, serving.published->port,
+                                    serving.published->host.c_str(), true);
+      if (bound)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    if (!bound) {
+      std::cerr << "evstore: cannot publish the node's gate again after the rebalance: "
+                << self->home_system().render(bound.error()) << "; the node stops\n";
+      self->send_exit(successor, caf::exit_reason::user_shutdown);
+      self->send_exit(old, caf::exit_reason::user_shutdown); // the teardown runs: NODE, store
+      return;
+    }
+    if (serving.published->attach_teardown)
+      serving.published->attach_teardown(successor);
+    self->send_exit(old, replaced_reason());
+  });
+}
+
+/// Replaces this gate by one serving `serving` (see node_gate.hpp).
+void replace_gate(gate_pointer self, const store_actor& store) {
+  self->state.retired = true;
+  auto& sys = self->home_system();
+  auto successor = spawn_node_gate(sys, store, self->state.serving);
+  self->send(sys.openssl_manager().actor_handle(), caf::unpublish_atom::value, self->address(),
+             self->state.serving.published->port);
+  hand_over(sys, caf::actor_cast<node_actor>(self), successor, self->state.serving);
+}
+
+caf::result<rebalance_status> begin_rebalance(gate_pointer self, const rebalance_begin_request& x) {
+  auto& sv = self->state.serving;
+  auto parsed = parse_membership(x.membership_text, "");
+  if (!parsed)
+    return parsed.error();
+  const auto key = parsed->ownership_key();
+  if (!sv.rebalance_text.empty()) {
+    if (sv.rebalance_text == x.membership_text)
+      return rebalance_status{true, key};
+    return make_error(errc::invalid_argument,
+                      "this node is moving tasks to another membership ('"
+                        + sv.target->membership.ownership_key()
+                        + "'): run evstore rebalance with that file to finish that move first");
+  }
+  if (!sv.ownership || !sv.root)
+    return make_error(errc::invalid_argument, "this node serves no cluster (evstore serve without "
+                                              "--cluster): there is nothing to rebalance");
+  if (auto err = replace_root_file(*sv.root, rebalance_file_name, rebalance_temp_file_name,
+                                   x.membership_text))
+    return err;
+  sv.rebalance_text = x.membership_text;
+  sv.target = ownership_in(std::move(*parsed), sv.names);
+  return rebalance_status{true, key};
+}
+
+caf::result<rebalance_status> end_rebalance(gate_pointer self, const store_actor& store,
+                                            const rebalance_end_request& x) {
+  auto& sv = self->state.serving;
+  auto parsed = parse_membership(x.membership_text, "");
+  if (!parsed)
+    return parsed.error();
+  const auto key = parsed->ownership_key();
+  if (sv.rebalance_text.empty()) {
+    if (sv.ownership && sv.ownership->membership.ownership_key() == key)
+      return rebalance_status{false, key}; // ended before (a command run again)
+    return make_error(errc::invalid_argument, "this node is not moving tasks to that membership");
+  }
+  if (sv.rebalance_text != x.membership_text)
+    return make_error(errc::invalid_argument,
+                      "this node is moving tasks to another membership ('"
+                        + sv.target->membership.ownership_key() + "')");
+  if (::unlinkat(sv.root->fd(), rebalance_file_name, 0) != 0 && errno != ENOENT)
+    return io_error("cannot remove", sv.root->display("", rebalance_file_name), errno);
+  if (auto err = fsync_dir(sv.root->fd(), sv.root->path()))
+    return err;
+  sv.ownership = std::move(sv.target);
+  sv.rebalance_text.clear();
+  replace_gate(self, store);
+  return rebalance_status{false, key};
+}
+
+/// Whether a request may pass while the node moves tasks: statistics only (a router learns the
+/// state from them), and unsubscribing.
+template <class Request>
+constexpr bool passes_while_rebalancing() {
+  return std::is_same_v<Request, stats_request> || std::is_same_v<Request, await_index_request>
+         || std::is_same_v<Request, bus_stats_request>;
+}
+
+node_actor::behavior_type gate_behavior(gate_pointer self, store_actor store,
+                                        node_serving serving) {
+  self->state.serving = std::move(serving);
   refuse_remote_exits(self);
   self->monitor(store);
   self->set_down_handler([=](caf::down_msg& down) {
     if (down.source == store)
       self->quit(down.reason);
   });
+  auto internal = caf::actor_cast<store_internal_actor>(store);
   auto ask = [=](auto&& x, auto tag) {
     using request_type = std::decay_t<decltype(x)>;
     using reply_type = typename decltype(tag)::type;
-    if (ownership) {
-      if (auto err = foreign_task(*ownership, x)) {
-        auto refused = self->template make_response_promise<reply_type>();
-        refused.deliver(std::move(err));
-        return refused;
-      }
-    }
+    const auto& sv = self->state.serving;
+    if (self->state.retired)
+      return refuse<reply_type>(self, make_error(errc::rebalancing,
+                                                 "the node's membership just changed (a rebalance "
+                                                 "ended); connect again"));
+    if (!sv.rebalance_text.empty() && !passes_while_rebalancing<request_type>())
+      return refuse<reply_type>(
+        self, make_error(errc::rebalancing, "this node is moving tasks between nodes (evstore "
+                                            "rebalance); retry once the move ends"));
+    if (sv.ownership)
+      if (auto err = foreign_task(*sv.ownership, x))
+        return refuse<reply_type>(self, std::move(err));
     if constexpr (std::is_same_v<request_type, subscribe_request>) {
       // A local subscriber (an actor of this process) talks to the bus directly.
       if (x.subscriber && x.subscriber->node() != self->node()) {
@@ -152,14 +289,17 @@ store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor 
     }
     if constexpr (std::is_same_v<request_type, stats_request>) {
       // The membership this node serves, for a router to check against its own file.
-      if (ownership) {
+      if (sv.ownership) {
         auto promise = self->template make_response_promise<index_stats>();
+        const bool moving = !sv.rebalance_text.empty();
+        auto own = moving ? sv.target : sv.ownership;
         self->request(store, caf::infinite, std::move(x))
           .then(
-            [promise, ownership](index_stats& stats) mutable {
-              stats.cluster_membership = ownership->membership.ownership_key();
-              for (size_t i : ownership->self)
-                stats.cluster_serving_as.push_back(ownership->membership.nodes[i].name);
+            [promise, own, moving](index_stats& stats) mutable {
+              stats.cluster_membership = own->membership.ownership_key();
+              for (size_t i : own->self)
+                stats.cluster_serving_as.push_back(own->membership.nodes[i].name);
+              stats.cluster_rebalancing = moving;
               promise.deliver(std::move(stats));
             },
             [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
@@ -168,14 +308,58 @@ store_actor::behavior_type gate_behavior(store_actor::pointer self, store_actor 
     }
     return relay<reply_type>(self, store, std::move(x));
   };
-  return forwarding_behavior(ask, [=](unsubscribe_request&& x) { self->send(store, std::move(x)); });
+  // The moving of tasks: only while the node is in the state (the command begins it first), so
+  // no task leaves or arrives while the node takes writes.
+  auto moving = [=](auto&& x, auto tag) {
+    using reply_type = typename decltype(tag)::type;
+    if (self->state.serving.rebalance_text.empty() || self->state.retired)
+      return refuse<reply_type>(self, make_error(errc::invalid_argument,
+                                                 "tasks move only during a rebalance (begun by "
+                                                 "evstore rebalance)"));
+    return relay<reply_type>(self, internal, std::move(x));
+  };
+  return forwarding_behavior<node_actor::behavior_type>(
+    ask, [=](unsubscribe_request&& x) { self->send(store, std::move(x)); },
+    [=](rebalance_begin_request& x) { return begin_rebalance(self, x); },
+    [=](rebalance_end_request& x) { return end_rebalance(self, store, x); },
+    [=](held_tasks_request& x) { return moving(std::move(x), reply_tag<task_list>{}); },
+    [=](task_digest_request& x) { return moving(std::move(x), reply_tag<task_digest>{}); },
+    [=](export_chunk_request& x) { return moving(std::move(x), reply_tag<task_chunk>{}); },
+    [=](import_chunk_request& x) { return moving(std::move(x), reply_tag<task_digest>{}); },
+    [=](release_task_request& x) { return moving(std::move(x), reply_tag<task_digest>{}); });
 }
 
 } // namespace
 
-store_actor spawn_node_gate(caf::actor_system& sys, const store_actor& store,
-                            std::shared_ptr<const node_ownership> ownership) {
-  return sys.spawn(gate_behavior, store, std::move(ownership));
+std::shared_ptr<const node_ownership> ownership_in(cluster_membership membership,
+                                                   const std::vector<std::string>& names) {
+  auto own = std::make_shared<node_ownership>();
+  for (const auto& name : names)
+    for (size_t i = 0; i < membership.nodes.size(); ++i)
+      if (membership.nodes[i].name == name)
+        own->self.push_back(i);
+  own->membership = std::move(membership);
+  return own;
+}
+
+node_actor spawn_node_gate(caf::actor_system& sys, const store_actor& store, node_serving serving) {
+  return sys.spawn(gate_behavior, store, std::move(serving));
+}
+
+caf::error load_rebalance_state(node_serving& serving) {
+  auto text = read_root_file(*serving.root, rebalance_file_name);
+  if (!text)
+    return text.error();
+  if (text->empty())
+    return caf::none;
+  auto parsed = parse_membership(*text, "");
+  if (!parsed)
+    return make_error(errc::invalid_argument,
+                      serving.root->display("", rebalance_file_name)
+                        + " (a rebalance under way) cannot be read: " + render(parsed.error()));
+  serving.rebalance_text = std::move(*text);
+  serving.target = ownership_in(std::move(*parsed), serving.names);
+  return caf::none;
 }
 
 } // namespace evstore

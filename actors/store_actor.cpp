@@ -473,6 +473,32 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
       auto task = req.task;
       return route<uint64_t>(self, task, std::move(req));
     },
+    [=](held_tasks_request) -> caf::result<task_list> {
+      auto tasks = list_task_ids(*self->state.log_cfg.root);
+      if (!tasks)
+        return tasks.error();
+      return task_list{std::move(*tasks)};
+    },
+    [=](task_digest_request& req) {
+      auto task = req.task;
+      return route<task_digest>(self, task, std::move(req));
+    },
+    [=](export_chunk_request& req) {
+      auto task = req.task;
+      return route<task_chunk>(self, task, std::move(req));
+    },
+    [=](import_chunk_request& req) -> caf::result<task_digest> {
+      if (self->state.opts.read_only)
+        return make_error(errc::read_only, "store is open read-only; it takes no tasks");
+      auto task = req.task;
+      return route<task_digest>(self, task, std::move(req));
+    },
+    [=](release_task_request& req) -> caf::result<task_digest> {
+      if (self->state.opts.read_only)
+        return make_error(errc::read_only, "store is open read-only; it gives no tasks away");
+      auto task = req.task;
+      return route<task_digest>(self, task, std::move(req));
+    },
     [=](stats_request req) { return index_stats_reply(self, req); },
     [=](await_index_request req) { return index_stats_reply(self, req); },
     [=](const writer_idle& idle) { return retire_if_idle(self, idle); },
@@ -483,21 +509,19 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
 
 /// The members of opts.serve_cluster that opts.serve_as names (errc::invalid_argument for a name
 /// the file does not list).
-caf::expected<std::shared_ptr<const node_ownership>> ownership_of(const store_options& opts) {
+caf::expected<node_serving> ownership_of(const store_options& opts) {
   auto members = read_membership(opts.serve_cluster);
   if (!members)
     return members.error();
-  auto own = std::make_shared<node_ownership>();
-  for (const auto& name : opts.serve_as) {
-    auto it = std::find_if(members->nodes.begin(), members->nodes.end(),
-                           [&](const cluster_member& m) { return m.name == name; });
-    if (it == members->nodes.end())
+  for (const auto& name : opts.serve_as)
+    if (std::none_of(members->nodes.begin(), members->nodes.end(),
+                     [&](const cluster_member& m) { return m.name == name; }))
       return make_error(errc::invalid_argument,
                         "serve_as names '" + name + "', which " + opts.serve_cluster + " does not list");
-    own->self.push_back(static_cast<size_t>(it - members->nodes.begin()));
-  }
-  own->membership = std::move(*members);
-  return std::shared_ptr<const node_ownership>{std::move(own)};
+  node_serving serving;
+  serving.names = opts.serve_as;
+  serving.ownership = ownership_in(std::move(*members), opts.serve_as);
+  return serving;
 }
 
 } // namespace
@@ -510,12 +534,12 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
     if (auto err = check_node_ready(sys))
       return err;
   // A cluster's node: its membership is read before anything is opened, so a bad file opens nothing.
-  std::shared_ptr<const node_ownership> ownership;
+  node_serving serving;
   if (!opts.serve_cluster.empty()) {
     auto found = ownership_of(opts);
     if (!found)
       return found.error();
-    ownership = std::move(*found);
+    serving = std::move(*found);
   }
   auto root = open_store_root(opts.root, opts.read_only);
   if (!root)
@@ -539,6 +563,12 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
     opts.index_checkpoint ? load_checkpoint(**root, opts.index_sketch_size)
                           : loaded_checkpoint{std::make_shared<type_index>(opts.index_sketch_size)});
   auto shared_root = *root;
+  if (serving.ownership) {
+    // A node stopped while it moved tasks resumes moving them: no writes until the move ends.
+    serving.root = shared_root;
+    if (auto err = load_rebalance_state(serving))
+      return err;
+  }
   auto served_lock = lock;
   auto store = caf::actor_cast<store_actor>(sys.spawn(store_behavior, opts, std::move(sink),
                                                       std::move(*root), std::move(lock),
@@ -546,7 +576,7 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
   if (opts.serve) {
     auto served = serve_store(sys, store, std::move(shared_root), std::move(served_lock),
                               opts.listen_host, opts.listen_port, opts.serve_credential,
-                              std::move(ownership));
+                              std::move(serving));
     if (!served) {
       caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
       return served.error();

@@ -18,10 +18,12 @@ struct reply_tag {
 
 /// A behavior of the store's interface in which each request-reply handler returns
 /// `ask(std::move(request), reply_tag<Reply>{})` (a typed response promise for Reply) and the one
-/// one-way message, unsubscribe_request, goes to `tell`.
-template <class Ask, class Tell>
-store_actor::behavior_type forwarding_behavior(Ask ask, Tell tell) {
+/// one-way message, unsubscribe_request, goes to `tell`. `more` adds the handlers of a wider
+/// interface (Behavior's: the node gate's).
+template <class Behavior = store_actor::behavior_type, class Ask, class Tell, class... More>
+Behavior forwarding_behavior(Ask ask, Tell tell, More... more) {
   return {
+    std::move(more)...,
     [=](append_request& x) { return ask(std::move(x), reply_tag<append_result>{}); },
     [=](append_batch_request& x) { return ask(std::move(x), reply_tag<append_batch_result>{}); },
     [=](read_request& x) { return ask(std::move(x), reply_tag<read_result>{}); },

@@ -13,6 +13,7 @@
 #include "actors/store_actor.hpp"
 #include "messages/internal/atoms.hpp"
 #include "messages/internal/store_protocol.hpp"
+#include "messages/rebalance.hpp"
 
 namespace evstore {
 
@@ -25,6 +26,13 @@ using store_internal_actor = store_actor::extend_with<caf::typed_actor<
   caf::replies_to<writer_idle>::with<bool>,
   // The population worker's pass is over.
   caf::reacts_to<population_done>,
+  // Moving tasks between nodes (messages/rebalance.hpp), from the node's gate: the tasks held, and
+  // the rest routed to each task's writer.
+  caf::replies_to<held_tasks_request>::with<task_list>,
+  caf::replies_to<task_digest_request>::with<task_digest>,
+  caf::replies_to<export_chunk_request>::with<task_chunk>,
+  caf::replies_to<import_chunk_request>::with<task_digest>,
+  caf::replies_to<release_task_request>::with<task_digest>,
   // The store's own timer: ask the writers idle for a whole period to retire.
   caf::reacts_to<idle_atom>>>;
 

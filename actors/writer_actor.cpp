@@ -4,7 +4,10 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "messages/errc.hpp"
 #include "src/format/timestamp_format.hpp"
+#include "src/storage/store_layout.hpp"
+#include "src/storage/task_transfer.hpp"
 #include "writer_setup.hpp"
 
 namespace evstore {
@@ -102,6 +105,34 @@ void touch(writer_pointer self) {
   ++self->state.handled;
 }
 
+// A chunk of the task's incoming copy; the last one commits it and loads the file, whose summary
+// goes to the index as any first load's does. An events file that is already the source's (a run
+// that committed and was stopped before the release) is acknowledged as it is.
+caf::result<task_digest> import_chunk(writer_pointer self, const import_chunk_request& req) {
+  auto& st = self->state;
+  const auto& root = *st.setup.log.root;
+  auto held = digest_task_file(root, req.task, events_file_name);
+  if (!held)
+    return held.error();
+  if (held->exists) {
+    if (held->size == req.size && held->crc == req.crc)
+      return std::move(*held);
+    return make_error(errc::id_conflict, root.display(req.task, events_file_name)
+                                           + " exists and is not the copy being moved here");
+  }
+  auto written = write_incoming(root, req.task, req.offset, req.bytes);
+  if (!written)
+    return written.error();
+  if (written->size < req.size)
+    return std::move(*written);
+  if (auto err = commit_incoming(root, req.task, req.size, req.crc))
+    return err;
+  st.log->release();
+  if (auto loaded = st.log->populate(); !loaded)
+    return loaded.error();
+  return digest_task_file(root, req.task, events_file_name);
+}
+
 writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup setup) {
   auto& st = self->state;
   st.forwarder.self = self;
@@ -165,6 +196,36 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
       if (!removed)
         return removed.error();
       return cleanup_result{*removed ? 1u : 0u};
+    },
+    [=](const task_digest_request& req) -> caf::result<task_digest> {
+      touch(self);
+      sync_waiting(self);
+      return digest_task_file(*self->state.setup.log.root, req.task, events_file_name);
+    },
+    [=](const export_chunk_request& req) -> caf::result<task_chunk> {
+      touch(self);
+      sync_waiting(self);
+      auto bytes = read_task_bytes(*self->state.setup.log.root, req.task, req.offset,
+                                   req.max_bytes);
+      if (!bytes)
+        return bytes.error();
+      return task_chunk{std::move(*bytes)};
+    },
+    [=](const import_chunk_request& req) -> caf::result<task_digest> {
+      touch(self);
+      return import_chunk(self, req);
+    },
+    [=](const release_task_request& req) -> caf::result<task_digest> {
+      touch(self);
+      sync_waiting(self);
+      auto& st = self->state;
+      st.log->release(); // its descriptor would keep the removed file alive
+      auto removed = remove_task_file(*st.setup.log.root, req.task, req.size, req.crc);
+      if (!removed)
+        return removed.error();
+      if (*removed)
+        st.forwarder.on_removed(task_removed{req.task});
+      return task_digest{};
     },
     [=](idle_atom) {
       // The store's idle sweep routed us nothing for a whole period.

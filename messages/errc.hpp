@@ -34,6 +34,7 @@ enum class errc : uint8_t {
   node_unavailable,     // no node serves the store, or it refused, dropped or did not answer in time
   bad_credential,       // a node credential that is missing, unreadable, too open or not a key pair
   wrong_node,           // a cluster node was asked for a task its membership gives to another node
+  rebalancing,          // a cluster node is moving tasks between nodes (evstore rebalance): retry after
 };
 
 /// Returns the enumerator's name, e.g. "invalid_task_id".

@@ -45,6 +45,9 @@ struct index_stats {
   /// it uses the node, so a client whose file differs from the nodes' is refused, not answered short.
   std::string cluster_membership;
   std::vector<std::string> cluster_serving_as;
+  /// The node is moving tasks (evstore rebalance) and refuses everything but statistics meanwhile;
+  /// cluster_membership is then the membership it moves them to.
+  bool cluster_rebalancing = false;
 };
 
 template <class Inspector>
@@ -62,7 +65,8 @@ typename Inspector::result_type inspect(Inspector& f, index_stats& x) {
   return f(caf::meta::type_name("evstore::index_stats"), x.tasks, x.types, x.entries, x.events,
            x.bytes, x.population_done, x.population_total, x.complete, x.fetches_routed,
            x.live_writers, x.checkpoint_tasks, x.population_loads, x.cleanup_done,
-           x.cleanup_total, x.cluster_membership, x.cluster_serving_as);
+           x.cleanup_total, x.cluster_membership, x.cluster_serving_as,
+           x.cluster_rebalancing);
 }
 
 } // namespace evstore

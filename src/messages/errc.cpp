@@ -27,6 +27,7 @@ std::string to_string(errc code) {
     case errc::node_unavailable: return "node_unavailable";
     case errc::bad_credential: return "bad_credential";
     case errc::wrong_node: return "wrong_node";
+    case errc::rebalancing: return "rebalancing";
   }
   return "unknown";
 }

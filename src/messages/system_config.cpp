@@ -9,6 +9,7 @@
 
 #include "messages/bus_messages.hpp"
 #include "messages/commands.hpp"
+#include "messages/rebalance.hpp"
 #include "messages/internal/store_protocol.hpp"
 #include "messages/internal/notifications.hpp"
 #include "messages/internal/query_protocol.hpp"
@@ -93,6 +94,16 @@ void register_types(caf::actor_system_config& cfg) {
   add<event_written>(cfg, "evstore::event_written");
   add<bus_stats_request>(cfg, "evstore::bus_stats_request");
   add<bus_stats>(cfg, "evstore::bus_stats");
+  add<rebalance_begin_request>(cfg, "evstore::rebalance_begin_request");
+  add<rebalance_end_request>(cfg, "evstore::rebalance_end_request");
+  add<rebalance_status>(cfg, "evstore::rebalance_status");
+  add<held_tasks_request>(cfg, "evstore::held_tasks_request");
+  add<task_digest_request>(cfg, "evstore::task_digest_request");
+  add<task_digest>(cfg, "evstore::task_digest");
+  add<export_chunk_request>(cfg, "evstore::export_chunk_request");
+  add<task_chunk>(cfg, "evstore::task_chunk");
+  add<import_chunk_request>(cfg, "evstore::import_chunk_request");
+  add<release_task_request>(cfg, "evstore::release_task_request");
   cfg.add_error_category(caf::atom("evstore"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            return render(caf::error{code, caf::atom("evstore"), ctx});

@@ -46,7 +46,7 @@ caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_act
                                          std::shared_ptr<store_lock> lock,
                                          const std::string& host, uint16_t port,
                                          const std::string& credential,
-                                         std::shared_ptr<const node_ownership> ownership) {
+                                         node_serving serving) {
   if (auto err = check_node_ready(sys))
     return err;
   const std::string expected =
@@ -59,7 +59,9 @@ caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_act
     return make_error(errc::bad_credential,
                       "the actor system is configured with another credential than " + expected
                         + " (configure_node with the credential it serves with)");
-  auto gate = spawn_node_gate(sys, store, std::move(ownership));
+  serving.root = root;
+  auto published = serving.published;
+  auto gate = spawn_node_gate(sys, store, std::move(serving));
   // The gate accepts exits only from a local sender (node_gate.cpp); anon_send_exit has none.
   auto stop_gate = [&] {
     caf::scoped_actor self{sys};
@@ -81,18 +83,26 @@ caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_act
     stop_gate();
     return err;
   }
-  // Runs as the gate ends (after its store did): nothing blocks there, the port is closed by a
-  // message to the middleman and the file removal is a few system calls.
+  // Runs as the gate serving last ends (after its store did, or on its own): nothing blocks there,
+  // the port is closed by a message to the middleman and the file removal is a few system calls.
+  // A gate replaced as a rebalance ended (node_gate.cpp) leaves all of it to its successor.
   auto mm = sys.openssl_manager().actor_handle();
-  auto addr = caf::actor_cast<caf::actor_addr>(gate);
-  // The store too: the gate ends with its store, and a gate that ended first (a peer may send it
-  // an exit with exit_reason::kill, which no handler can refuse) leaves no store unreachable.
-  caf::actor_cast<caf::abstract_actor*>(gate)->attach_functor(
-    [mm, addr, root, where, lock, store] {
-      caf::anon_send(mm, caf::unpublish_atom::value, addr, where.port);
-      remove_endpoint(*root, where);
-      caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
-    });
+  published->host = host;
+  published->port = *bound;
+  published->attach_teardown = [mm, root, where, lock, store](const node_actor& serving_gate) {
+    auto addr = caf::actor_cast<caf::actor_addr>(serving_gate);
+    // The store too: the gate ends with its store, and a gate that ended first (a peer may send
+    // it an exit with exit_reason::kill, which no handler can refuse) leaves no store unreachable.
+    caf::actor_cast<caf::abstract_actor*>(serving_gate)
+      ->attach_functor([mm, addr, root, where, lock, store](const caf::error& reason) {
+        if (is(reason, errc::rebalancing))
+          return;
+        caf::anon_send(mm, caf::unpublish_atom::value, addr, where.port);
+        remove_endpoint(*root, where);
+        caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+      });
+  };
+  published->attach_teardown(gate);
   return where;
 }
 

@@ -26,14 +26,14 @@ caf::error check_node_ready(caf::actor_system& sys);
 /// it still holds a share of the store's `lock`, so no next node can have written its own file
 /// yet. The system's credential must be `credential`, by default this store's node.pem
 /// (errc::bad_credential otherwise: clients finding the node by its root would not trust it); a
-/// cluster's node serves with the cluster's, and with `ownership` its gate refuses the tasks of other
-/// members (node_gate.hpp). On failure nothing stays published and the store is
-/// left running: the caller stops it.
+/// cluster's node serves with the cluster's, and with `serving.ownership` its gate refuses the tasks
+/// of other members (node_gate.hpp); `serving` also says whether it is moving tasks. On failure
+/// nothing stays published and the store is left running: the caller stops it.
 caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_actor& store,
                                          std::shared_ptr<const store_root> root,
                                          std::shared_ptr<store_lock> lock,
                                          const std::string& host, uint16_t port,
                                          const std::string& credential = {},
-                                         std::shared_ptr<const node_ownership> ownership = nullptr);
+                                         node_serving serving = {});
 
 } // namespace evstore

@@ -31,6 +31,7 @@
 #include "messages/bus_messages.hpp"
 #include "messages/timestamp.hpp"
 #include "src/cluster/membership.hpp"
+#include "src/cluster/rebalance.hpp"
 #include "src/facade/log_inspection.hpp"
 #include "src/facade/store.hpp"
 #include "src/format/pattern.hpp"
@@ -1214,6 +1215,14 @@ std::string canonical_address(const std::string& host) {
 /// 0 if all is well, else the exit status (1, with what is wrong on stderr).
 int refuse_foreign_tasks(const common& c, const cluster_membership& members,
                          const std::vector<size_t>& me) {
+  std::error_code rebalancing;
+  if (std::filesystem::exists(std::filesystem::path{c.root} / rebalance_file_name, rebalancing)) {
+    // Tasks are moving: the root holds what the move left, and the node takes no writes until a
+    // run of evstore rebalance ends it.
+    std::cerr << "evstore: " << c.root << " is in a rebalance that did not end; the node refuses "
+              << "requests until evstore rebalance is run again\n";
+    return 0;
+  }
   auto logs = log_inspector::open(c.root);
   if (!logs)
     return is(logs.error(), errc::not_found) ? 0 : fail(logs.error()); // a new node holds nothing
@@ -1241,7 +1250,7 @@ int refuse_foreign_tasks(const common& c, const cluster_membership& members,
   std::cerr << "evstore: " << c.root << " holds " << foreign << " task(s) that " << c.cluster
             << " gives to other nodes (" << example << "); served, their history would stay here "
             << "while their appends go there. Serve it under the membership it was written with "
-            << "(moving tasks between nodes is not built yet)\n";
+            << "(or move them to their owners: evstore rebalance --from OLD --cluster NEW)\n";
   return exit_failure;
 }
 
@@ -1320,6 +1329,28 @@ int run_serve(const common& c, const std::string& listen) {
   if (c.verbose)
     std::cerr << "evstore: stopped serving on signal " << sig << "\n";
   return 0;
+}
+
+int run_rebalance(const common& c, const std::string& from) {
+  if (c.cluster.empty()) {
+    std::cerr << "evstore: usage: rebalance needs --cluster NEW (the membership to move to)\n";
+    return exit_usage;
+  }
+  rebalance_options opts;
+  opts.from_file = from;
+  opts.to_file = c.cluster;
+  if (c.verbose)
+    opts.after_step = [](const std::string& step) {
+      std::cerr << "evstore: " << step << "\n";
+      return true;
+    };
+  auto report = rebalance_cluster(opts);
+  if (!report)
+    return fail(report.error());
+  std::cerr << "evstore: moved " << report->moved << " task(s) (" << report->resumed
+            << " committed by an earlier run), " << report->bytes_copied
+            << " bytes copied; give every node and client " << c.cluster << " now\n";
+  return exit_success;
 }
 
 } // namespace evstore::cli

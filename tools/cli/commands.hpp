@@ -85,6 +85,9 @@ parsed<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text
 /// evstore serve: serves the store as a CAF node until SIGINT or SIGTERM, then shuts down cleanly.
 int run_serve(const common& c, const std::string& listen);
 
+/// rebalance --from OLD (with --cluster NEW): src/cluster/rebalance.hpp.
+int run_rebalance(const common& c, const std::string& from);
+
 struct append_args {
   bool from_stdin = false;
   std::string task, type, actor, data = "{}", id, ts;

@@ -323,6 +323,16 @@ int main(int argc, char** argv) {
     ->type_name("HOST:PORT");
   add_durability(serve, durability);
 
+  std::string rebalance_from;
+  auto* rebalance = app.add_subcommand(
+    "rebalance", "move the tasks whose owner differs between --from and --cluster to their new "
+                 "owner (every node of both files must be up)");
+  rebalance->footer("Writes and reads pause on every node until it ends; run it again if it was "
+                    "stopped. Then give every node and client the new file.");
+  rebalance->add_option("--from", rebalance_from, "the membership file the nodes serve now")
+    ->required()
+    ->type_name("FILE");
+
   std::string shell;
   auto* completion = app.add_subcommand("completion", "print a shell completion script");
   completion->footer("bash: evstore completion bash > ~/.local/share/bash-completion/completions/"
@@ -369,6 +379,8 @@ int main(int argc, char** argv) {
     rc = run_verify(c, verify_crate);
   else if (*serve)
     rc = run_serve(c, listen);
+  else if (*rebalance)
+    rc = run_rebalance(c, rebalance_from);
   else if (*completion) {
     std::cout << (shell == "bash" ? bash_completion(app) : zsh_completion(app));
     rc = exit_success;

@@ -1,0 +1,237 @@
+#include "rebalance.hpp"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/openssl/remote_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/node_gate.hpp"
+#include "membership.hpp"
+#include "messages/errc.hpp"
+#include "messages/system_config.hpp"
+#include "src/facade/node.hpp"
+
+namespace evstore {
+
+namespace {
+
+struct node_link {
+  cluster_member member;
+  node_actor gate;
+};
+
+std::string shown(const std::string& task) {
+  return task.empty() ? std::string{"the system-wide log"} : "task '" + task + "'";
+}
+
+class rebalancer {
+public:
+  rebalancer(caf::actor_system& sys, const rebalance_options& opts) : self_(sys), opts_(opts) {
+  }
+
+  /// One request to a node, waited for; errors name the node and the step.
+  template <class Reply, class Request>
+  caf::expected<Reply> ask(const node_link& n, const std::string& step, Request req) {
+    caf::expected<Reply> out = make_error(errc::node_unavailable, "no answer");
+    self_->request(n.gate, opts_.timeout, std::move(req))
+      .receive([&](Reply& r) { out = std::move(r); },
+               [&](caf::error& err) {
+                 const bool ours = err.category() == caf::atom("evstore");
+                 const auto code = ours ? static_cast<errc>(err.code()) : errc::node_unavailable;
+                 out = make_error(code, "node '" + n.member.name + "' (" + step
+                                          + "): " + self_->home_system().render(err));
+               });
+    return out;
+  }
+
+  /// False: stop here (rebalance_options::after_step).
+  bool done(const std::string& step) {
+    return !opts_.after_step || opts_.after_step(step);
+  }
+
+  /// Copies `task` from `from` to `to` unless `to` holds it already, then releases it on `from`.
+  /// Returns false if told to stop.
+  caf::expected<bool> move(const std::string& task, const node_link& from, const node_link& to,
+                           rebalance_report& report) {
+    auto source = ask<task_digest>(from, "digest of " + shown(task), task_digest_request{task});
+    if (!source)
+      return source.error();
+    if (!source->exists)
+      return true; // gone meanwhile (nothing writes now: a listing older than a release)
+    auto target = ask<task_digest>(to, "digest of " + shown(task), task_digest_request{task});
+    if (!target)
+      return target.error();
+    if (target->exists && (target->size != source->size || target->crc != source->crc))
+      return make_error(errc::id_conflict,
+                        shown(task) + " is on node '" + from.member.name + "' and on node '"
+                          + to.member.name + "' with different histories; neither is removed");
+    if (target->exists) {
+      ++report.resumed;
+    } else {
+      uint64_t offset = 0;
+      do {
+        const auto step = "copy " + shown(task) + " " + from.member.name + "->" + to.member.name
+                          + " at " + std::to_string(offset);
+        auto chunk = ask<task_chunk>(from, step,
+                                     export_chunk_request{task, offset, opts_.chunk_bytes});
+        if (!chunk)
+          return chunk.error();
+        if (chunk->bytes.empty() && offset < source->size)
+          return make_error(errc::io_error, shown(task) + " on node '" + from.member.name
+                                              + "' ended at " + std::to_string(offset)
+                                              + " bytes, before its digest's "
+                                              + std::to_string(source->size));
+        const uint64_t n = chunk->bytes.size();
+        auto written = ask<task_digest>(
+          to, step, import_chunk_request{task, offset, std::move(chunk->bytes), source->size,
+                                         source->crc});
+        if (!written)
+          return written.error();
+        offset += n;
+        report.bytes_copied += n;
+        if (!done(offset < source->size ? step : "commit " + shown(task) + " on "
+                                                   + to.member.name))
+          return false;
+      } while (offset < source->size);
+    }
+    auto released = ask<task_digest>(from, "release of " + shown(task),
+                                     release_task_request{task, source->size, source->crc});
+    if (!released)
+      return released.error();
+    ++report.moved;
+    return done("release " + shown(task) + " on " + from.member.name);
+  }
+
+private:
+  caf::scoped_actor self_;
+  const rebalance_options& opts_;
+};
+
+/// Waits until the node at `n`'s address answers with a gate serving `key` (the old gate ended).
+caf::error await_new_gate(caf::actor_system& sys, const node_link& n, const std::string& key,
+                          std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{sys};
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  std::string last = "no answer";
+  while (std::chrono::steady_clock::now() < until) {
+    auto gate = caf::openssl::remote_actor<node_actor>(sys, n.member.host, n.member.port);
+    if (gate && *gate != n.gate) {
+      bool serving = false;
+      self->request(*gate, timeout, stats_request{})
+        .receive(
+          [&](index_stats& stats) {
+            serving = !stats.cluster_rebalancing && stats.cluster_membership == key;
+            if (!serving)
+              last = "it serves '" + stats.cluster_membership + "'";
+          },
+          [&](caf::error& err) { last = sys.render(err); });
+      if (serving)
+        return caf::none;
+    } else if (!gate) {
+      last = sys.render(gate.error());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  return make_error(errc::node_unavailable, "node '" + n.member.name + "' ended the rebalance but "
+                                              "does not serve the new membership on its port: "
+                                              + last);
+}
+
+caf::expected<std::string> read_text(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return make_error(errc::not_found, "cannot read " + path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+} // namespace
+
+caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts) {
+  if (opts.chunk_bytes == 0 || opts.timeout.count() <= 0)
+    return make_error(errc::invalid_argument, "chunk_bytes and timeout must be positive");
+  auto from = read_membership(opts.from_file);
+  if (!from)
+    return from.error();
+  auto to = read_membership(opts.to_file);
+  if (!to)
+    return to.error();
+  auto to_text = read_text(opts.to_file);
+  if (!to_text)
+    return to_text.error();
+  // Every node of either file, by name; the new file's address where both list it.
+  std::map<std::string, cluster_member> members;
+  for (const auto& m : from->nodes)
+    members[m.name] = m;
+  for (const auto& m : to->nodes)
+    members[m.name] = m;
+  system_config cfg;
+  if (auto err = configure_node(cfg, to->credential))
+    return err;
+  caf::actor_system sys{cfg};
+  std::map<std::string, node_link> nodes;
+  for (const auto& [name, m] : members) {
+    auto gate = caf::openssl::remote_actor<node_actor>(sys, m.host, m.port);
+    if (!gate)
+      return make_error(errc::node_unavailable,
+                        "node '" + name + "' (" + m.host + ":" + std::to_string(m.port)
+                          + ") cannot be reached: " + sys.render(gate.error())
+                          + "; nothing was begun");
+    // Two names reaching one process would have a task "moved" onto itself and then released.
+    for (const auto& [other, link] : nodes)
+      if (link.gate.node() == gate->node())
+        return make_error(errc::invalid_argument, "nodes '" + other + "' and '" + name
+                                                    + "' are the same process; give each member "
+                                                      "its own node to rebalance");
+    nodes.emplace(name, node_link{m, std::move(*gate)});
+  }
+  rebalancer run{sys, opts};
+  rebalance_report report;
+  auto stop = [&] {
+    report.stopped = true;
+    return report;
+  };
+  for (const auto& [name, n] : nodes) {
+    auto began = run.ask<rebalance_status>(n, "begin", rebalance_begin_request{*to_text});
+    if (!began)
+      return began.error();
+    if (!run.done("begin " + name))
+      return stop();
+  }
+  for (const auto& [name, n] : nodes) {
+    auto held = run.ask<task_list>(n, "listing", held_tasks_request{});
+    if (!held)
+      return held.error();
+    for (const auto& task : held->tasks) {
+      const auto& owner = to->nodes[to->owner_of(task)].name;
+      if (owner == name)
+        continue;
+      auto moved = run.move(task, n, nodes.at(owner), report);
+      if (!moved)
+        return moved.error();
+      if (!*moved)
+        return stop();
+    }
+  }
+  for (const auto& [name, n] : nodes) {
+    auto ended = run.ask<rebalance_status>(n, "end", rebalance_end_request{*to_text});
+    if (!ended)
+      return ended.error();
+    if (!run.done("end " + name))
+      return stop();
+  }
+  // Each node publishes a new gate as it ends (node_gate.hpp); the run is over once every node
+  // answers on its port under the new membership, so a client started next finds it there.
+  for (const auto& [name, n] : nodes)
+    if (auto err = await_new_gate(sys, n, to->ownership_key(), opts.timeout))
+      return err;
+  return report;
+}
+
+} // namespace evstore

@@ -1,0 +1,335 @@
+// Moving tasks when a cluster's membership changes (src/cluster/rebalance.hpp): a node added to two
+// gets exactly the tasks the new file gives it, the cluster then answers as one store fed the same
+// operations, and a rebalance stopped at any step (as if its command were killed, or a node with
+// it) leaves every task whole on some node, answers nothing short, and finishes when run again.
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "src/cluster/membership.hpp"
+#include "src/cluster/rebalance.hpp"
+#include "src/format/uuid.hpp"
+#include "src/facade/node.hpp"
+#include "src/node/endpoint_file.hpp"
+#include "src/storage/store_layout.hpp"
+#include "support/equivalence.hpp"
+#include "support/store_fixture.hpp"
+
+using namespace evstore;
+using namespace evstore::testing;
+
+namespace {
+
+const char* const names[] = {"alpha", "beta", "gamma"};
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+class RebalanceTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto cred = ensure_node_credential(dir_.str("credential"));
+    ASSERT_TRUE(cred) << render(cred.error());
+    credential_ = *cred;
+    // Who owns a task depends on the names only: the nodes' files are written before the system
+    // picks their ports, the clients' once it has.
+    write_membership(node_file(2), 2, {1, 2, 3});
+    write_membership(node_file(3), 3, {1, 2, 3});
+    ports_ = {0, 0, 0};
+    nodes_.resize(3);
+    start_node(0, 2);
+    start_node(1, 2);
+    start_node(2, 3); // the node being added: its file names the new membership
+    write_membership(old_file(), 2, ports_);
+    write_membership(new_file(), 3, ports_);
+  }
+
+  std::string node_file(size_t n) const {
+    return dir_.str("nodes-" + std::to_string(n) + ".conf");
+  }
+  std::string old_file() const {
+    return dir_.str("old.conf");
+  }
+  std::string new_file() const {
+    return dir_.str("new.conf");
+  }
+  std::string root_of(size_t i) const {
+    return dir_.str(std::string{"node-"} + names[i]);
+  }
+
+  /// The first `n` nodes at `ports`. No system line: the system-wide log lives on the owner of the
+  /// empty id, which adding gamma may change, so it moves like any task.
+  void write_membership(const std::string& path, size_t n, const std::vector<uint16_t>& ports) const {
+    std::ofstream out{path};
+    out << "credential " << credential_ << "\n";
+    for (size_t i = 0; i < n; ++i)
+      out << names[i] << " 127.0.0.1:" << ports[i] << "\n";
+  }
+
+  /// Serves node `i` as a member of the first `n` nodes, on its port.
+  void start_node(size_t i, size_t n) {
+    store_options opts;
+    opts.root = root_of(i);
+    opts.serve = true;
+    opts.serve_credential = credential_;
+    opts.listen_port = ports_[i];
+    opts.serve_cluster = node_file(n);
+    opts.serve_as = {names[i]};
+    opts.index_sketch_size = 1;
+    auto db = store::open(opts);
+    ASSERT_TRUE(db) << render(db.error());
+    nodes_[i] = std::move(*db);
+    auto root = store_root::open(opts.root, false);
+    ASSERT_TRUE(root);
+    auto where = read_endpoint(**root);
+    ASSERT_TRUE(where && *where);
+    ports_[i] = (**where).port;
+  }
+
+  std::unique_ptr<store> open_single() {
+    store_options opts;
+    opts.root = dir_.str("single");
+    opts.index_sketch_size = 1;
+    auto db = store::open(opts);
+    EXPECT_TRUE(db) << render(db.error());
+    return db ? std::move(*db) : nullptr;
+  }
+
+  std::unique_ptr<store> connect(const std::string& file) {
+    auto db = store::connect_cluster(file, std::chrono::seconds{5});
+    EXPECT_TRUE(db) << render(db.error());
+    return db ? std::move(*db) : nullptr;
+  }
+
+  /// Each node's events files by task, as bytes (read beside the nodes: nothing writes them now).
+  std::vector<std::map<std::string, std::string>> files_on_nodes() const {
+    std::vector<std::map<std::string, std::string>> out(3);
+    for (size_t i = 0; i < 3; ++i) {
+      auto tasks = list_task_ids(root_of(i));
+      EXPECT_TRUE(tasks) << render(tasks.error());
+      if (!tasks)
+        continue;
+      for (const auto& t : *tasks)
+        out[i][t] = file_bytes(events_path(root_of(i), t));
+    }
+    return out;
+  }
+
+  /// Every task of `before` is on some node byte for byte, and no node holds another history of it.
+  void expect_every_task_whole(const std::map<std::string, std::string>& before) const {
+    auto now = files_on_nodes();
+    for (const auto& [task, bytes] : before) {
+      size_t copies = 0;
+      for (size_t i = 0; i < 3; ++i) {
+        auto it = now[i].find(task);
+        if (it == now[i].end())
+          continue;
+        EXPECT_EQ(it->second, bytes) << task << " on " << names[i];
+        ++copies;
+      }
+      EXPECT_GE(copies, 1u) << task << " is on no node";
+    }
+  }
+
+  /// Every task is on exactly the node the new file gives it.
+  void expect_tasks_on_their_owners(const std::map<std::string, std::string>& before) const {
+    auto m = read_membership(new_file());
+    ASSERT_TRUE(m);
+    auto now = files_on_nodes();
+    for (const auto& [task, bytes] : before)
+      for (size_t i = 0; i < 3; ++i)
+        EXPECT_EQ(now[i].count(task), m->owner_of(task) == i ? 1u : 0u)
+          << task << " on " << names[i];
+  }
+
+  /// Feeds a single store and the two-node cluster the same operations, and returns the tasks'
+  /// files as they are then (task -> bytes, from whichever node holds each).
+  std::map<std::string, std::string> fill(store& single) {
+    auto old_cluster = connect(old_file());
+    EXPECT_TRUE(old_cluster);
+    if (!old_cluster)
+      return {};
+    for (uint64_t seed = 1; seed <= 2; ++seed)
+      run_equivalent_operations(single, *old_cluster, seed, 150);
+    for (int k = 0; k < 3; ++k) { // the system-wide log too
+      auto ev = make_event("", "orchestrator:decision");
+      ev.id = make_uuid_v4(); // the same event in both, as run_equivalent_operations' are
+      ev.ts = timestamp::now();
+      EXPECT_TRUE(single.append(ev));
+      EXPECT_TRUE(old_cluster->append(ev));
+    }
+    std::map<std::string, std::string> all;
+    for (auto& on_node : files_on_nodes())
+      all.insert(on_node.begin(), on_node.end());
+    return all;
+  }
+
+  temp_dir dir_;
+  std::string credential_;
+  std::vector<uint16_t> ports_;
+  std::vector<std::unique_ptr<store>> nodes_;
+};
+
+} // namespace
+
+TEST_F(RebalanceTest, AnAddedNodeGetsExactlyItsTasksAndTheClusterAnswersAsOneStore) {
+  auto single = open_single();
+  ASSERT_TRUE(single);
+  auto before = fill(*single);
+  ASSERT_FALSE(HasFailure());
+  auto m = read_membership(new_file());
+  ASSERT_TRUE(m);
+  size_t to_gamma = 0;
+  for (const auto& [task, bytes] : before)
+    to_gamma += m->owner_of(task) == 2;
+  ASSERT_GT(to_gamma, 0u) << "the operations made no task gamma owns";
+
+  // A client of the old file, connected before the move: afterwards, never a short answer.
+  auto old_client = connect(old_file());
+  ASSERT_TRUE(old_client);
+  ASSERT_TRUE(old_client->query_by_type_prefix("", 5));
+  // A client of the new file, before the move: refused, since alpha and beta serve the old one.
+  auto early = connect(new_file());
+  ASSERT_TRUE(early);
+  auto refused = early->query_by_type_prefix("", 5);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(is(refused.error(), errc::wrong_node)) << render(refused.error());
+
+  rebalance_options opts;
+  opts.from_file = old_file();
+  opts.to_file = new_file();
+  auto report = rebalance_cluster(opts);
+  ASSERT_TRUE(report) << render(report.error());
+  EXPECT_EQ(report->moved, to_gamma);
+  EXPECT_EQ(report->resumed, 0u);
+  EXPECT_FALSE(report->stopped);
+  expect_tasks_on_their_owners(before);
+  expect_every_task_whole(before);
+
+  // The old client's connections were dropped with the old gates, and its file is refused.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto stale = old_client->query_by_type_prefix("", 5);
+    ASSERT_FALSE(stale) << "a client of the old file was answered after the move";
+    EXPECT_TRUE(is(stale.error(), errc::wrong_node) || is(stale.error(), errc::node_unavailable)
+                || is(stale.error(), errc::rebalancing))
+      << render(stale.error());
+  }
+  // The new file's clients: every read, query and append as the single store's.
+  auto cluster = connect(new_file());
+  ASSERT_TRUE(cluster);
+  run_equivalent_operations(*single, *cluster, 7, 200);
+  // Run again: nothing to move, and nothing changes.
+  auto again = rebalance_cluster(opts);
+  ASSERT_TRUE(again) << render(again.error());
+  EXPECT_EQ(again->moved, 0u);
+}
+
+TEST_F(RebalanceTest, ARebalanceStoppedAtEachStepKeepsEveryTaskWholeAndFinishesWhenRunAgain) {
+  auto single = open_single();
+  ASSERT_TRUE(single);
+  auto before = fill(*single);
+  ASSERT_FALSE(HasFailure());
+  auto cluster = connect(new_file());
+  ASSERT_TRUE(cluster);
+
+  rebalance_options opts;
+  opts.from_file = old_file();
+  opts.to_file = new_file();
+  opts.chunk_bytes = 512; // several chunks per task: stops inside copies too
+  // Each run stops at the first step no run stopped at before (a copy not committed is done again
+  // from its start, so its earlier chunks pass): every distinct step is a place some run stopped.
+  std::vector<std::string> stopped_at;
+  bool restarted = false;
+  for (;;) {
+    SCOPED_TRACE("run " + std::to_string(stopped_at.size() + 1));
+    opts.after_step = [&](const std::string& step) {
+      if (std::find(stopped_at.begin(), stopped_at.end(), step) != stopped_at.end())
+        return true;
+      stopped_at.push_back(step);
+      return false;
+    };
+    auto report = rebalance_cluster(opts);
+    ASSERT_TRUE(report) << render(report.error());
+    if (!report->stopped)
+      break;
+    ASSERT_LT(stopped_at.size(), 2000u) << "the rebalance makes no progress";
+    expect_every_task_whole(before);
+    if (HasFailure())
+      return;
+    // Stopped: never an answer without some node's tasks. A node still in the state refuses.
+    auto query = cluster->query_by_type_prefix("", 10);
+    if (!query) {
+      EXPECT_TRUE(is(query.error(), errc::rebalancing) || is(query.error(), errc::wrong_node)
+                  || is(query.error(), errc::node_unavailable))
+        << render(query.error());
+    } else {
+      // Answered only once every node has ended: then it is the single store's answer.
+      auto expected = single->query_by_type_prefix("", 10);
+      ASSERT_TRUE(expected);
+      EXPECT_EQ(ids_of(query->events), ids_of(expected->events)) << "after " << stopped_at.back();
+    }
+    const auto appended_task = before.rbegin()->first;
+    auto append = cluster->append(make_event(appended_task, "task:state:running"));
+    if (append) { // only once every node has ended (the single store is then fed it too)
+      ASSERT_TRUE(single->append(append->ev));
+      auto owner = read_membership(new_file())->owner_of(appended_task);
+      before[appended_task] = file_bytes(events_path(root_of(owner), appended_task));
+    } else
+      EXPECT_TRUE(is(append.error(), errc::rebalancing) || is(append.error(), errc::wrong_node)
+                  || is(append.error(), errc::node_unavailable))
+        << render(append.error());
+    if (!restarted && stopped_at.back().rfind("copy", 0) == 0) {
+      // A node stopped in the middle of a copy comes back in the state and keeps refusing writes.
+      restarted = true;
+      nodes_[1].reset();
+      start_node(1, 2);
+      auto direct = connect(new_file());
+      ASSERT_TRUE(direct);
+      auto refused = direct->append(make_event(before.begin()->first, "task:state:running"));
+      ASSERT_FALSE(refused);
+      EXPECT_TRUE(is(refused.error(), errc::rebalancing)) << render(refused.error());
+    }
+  }
+  EXPECT_TRUE(restarted);
+  // Stopped inside copies, after commits and releases, and between the nodes' ends.
+  for (const char* kind : {"begin beta", "copy ", "commit ", "release ", "end alpha", "end beta"})
+    EXPECT_TRUE(std::any_of(stopped_at.begin(), stopped_at.end(),
+                            [&](const std::string& s) { return s.rfind(kind, 0) == 0; }))
+      << kind;
+  expect_tasks_on_their_owners(before);
+  auto fresh = connect(new_file());
+  ASSERT_TRUE(fresh);
+  run_equivalent_operations(*single, *fresh, 11, 150);
+}
+
+TEST_F(RebalanceTest, NodesRefuseToMoveTasksOutsideARebalanceAndARebalanceToAnotherFileWhileOneRuns) {
+  auto single = open_single();
+  ASSERT_TRUE(single);
+  auto before = fill(*single);
+  ASSERT_FALSE(HasFailure());
+  rebalance_options opts;
+  opts.from_file = old_file();
+  opts.to_file = new_file();
+  opts.after_step = [](const std::string& step) { return step.rfind("begin", 0) != 0; };
+  auto stopped = rebalance_cluster(opts);
+  ASSERT_TRUE(stopped) << render(stopped.error());
+  EXPECT_TRUE(stopped->stopped);
+  // alpha is moving tasks to the new file: a rebalance to another file is refused and moves nothing.
+  rebalance_options other = opts;
+  other.to_file = old_file();
+  other.after_step = {};
+  auto refused = rebalance_cluster(other);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(is(refused.error(), errc::invalid_argument)) << render(refused.error());
+  EXPECT_NE(render(refused.error()).find("alpha"), std::string::npos) << render(refused.error());
+  expect_every_task_whole(before);
+  opts.after_step = {};
+  auto finished = rebalance_cluster(opts);
+  ASSERT_TRUE(finished) << render(finished.error());
+  expect_tasks_on_their_owners(before);
+}
