@@ -44,6 +44,11 @@ struct router_state {
   /// Live subscriptions across the nodes, by the id their subscriber was given.
   std::unordered_map<uint64_t, cluster_subscription_actor> subscriptions;
   uint64_t next_subscription = 1;
+  /// Whether every node that could be reached serves this router's membership (check_cluster),
+  /// and the calls waiting for that check.
+  bool cluster_checked = false;
+  bool cluster_checking = false;
+  std::vector<std::function<void(caf::error)>> waiting_for_cluster;
 };
 
 using router_pointer = store_actor::stateful_pointer<router_state>;
@@ -127,7 +132,8 @@ void check_membership(router_pointer self, size_t i, store_actor client,
 }
 
 /// Calls `fn` with node `i`'s client, connecting first if there is none.
-void with_node(router_pointer self, size_t i, std::function<void(caf::expected<store_actor>)> fn) {
+void connect_node(router_pointer self, size_t i,
+                  std::function<void(caf::expected<store_actor>)> fn) {
   auto& link = self->state.links[i];
   if (link.client) {
     fn(link.client);
@@ -176,6 +182,56 @@ void with_node(router_pointer self, size_t i, std::function<void(caf::expected<s
       [self, i, finish](caf::error& err) {
         finish(from_node(self->state.links[i].member, err));
       });
+}
+
+/// Before a router uses any node, it connects to every node of its file once: one that answers
+/// with another membership, or is moving tasks, refuses the router every call. Without it a node
+/// added to a file before its tasks were moved to it (evstore rebalance) would take appends to
+/// tasks whose history is still on their old owner, and answer their reads empty: each node checks
+/// only the tasks it is asked for, and the new node's file agrees with the router's. A node that
+/// cannot be reached does not hold the router back (its tasks fail with node_unavailable, as
+/// always); it is checked when it is first reached, as every connection is.
+void check_cluster(router_pointer self, std::function<void(caf::error)> done) {
+  auto& st = self->state;
+  if (st.cluster_checked) {
+    done(caf::none);
+    return;
+  }
+  st.waiting_for_cluster.push_back(std::move(done));
+  if (st.cluster_checking)
+    return;
+  st.cluster_checking = true;
+  struct round {
+    size_t pending = 0;
+    caf::error refusal;
+  };
+  auto r = std::make_shared<round>();
+  r->pending = st.links.size();
+  for (size_t j = 0; j < st.links.size(); ++j)
+    connect_node(self, j, [self, r](caf::expected<store_actor> client) {
+      if (!client && !is(client.error(), errc::node_unavailable) && !r->refusal)
+        r->refusal = client.error();
+      if (--r->pending > 0)
+        return;
+      auto& st = self->state;
+      st.cluster_checking = false;
+      st.cluster_checked = !r->refusal;
+      auto waiting = std::move(st.waiting_for_cluster);
+      st.waiting_for_cluster.clear();
+      for (auto& w : waiting)
+        w(r->refusal);
+    });
+}
+
+/// Calls `fn` with node `i`'s client once the cluster was checked (check_cluster).
+void with_node(router_pointer self, size_t i, std::function<void(caf::expected<store_actor>)> fn) {
+  check_cluster(self, [self, i, fn = std::move(fn)](caf::error refusal) mutable {
+    if (refusal) {
+      fn(std::move(refusal));
+      return;
+    }
+    connect_node(self, i, std::move(fn));
+  });
 }
 
 /// Asks node `i` and calls `done` with its answer or the error naming it.

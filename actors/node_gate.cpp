@@ -125,17 +125,6 @@ caf::error foreign_task(const node_ownership& own, const Request& x) {
   }
 }
 
-/// Asks the store and relays its answer (or error) to the peer through `promise`.
-template <class Reply, class Handle, class Request>
-caf::typed_response_promise<Reply> relay(node_actor::pointer self, const Handle& store,
-                                         Request&& x) {
-  auto promise = self->template make_response_promise<Reply>();
-  self->request(store, caf::infinite, std::forward<Request>(x))
-    .then([promise](Reply& reply) mutable { promise.deliver(std::move(reply)); },
-          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
-  return promise;
-}
-
 template <class Reply>
 caf::typed_response_promise<Reply> refuse(node_actor::pointer self, caf::error err) {
   auto refused = self->template make_response_promise<Reply>();
@@ -149,9 +138,44 @@ struct gate_state {
   /// Replaced by a successor (a rebalance ended): it answers nothing more, so no request reaches
   /// the store through a connection made under the old membership.
   bool retired = false;
+  /// Requests relayed to the store and not answered yet, and the begins waiting for them: a
+  /// rebalance lists and copies the tasks only once no append, compaction or query that came
+  /// before it can still touch them.
+  uint64_t in_flight = 0;
+  std::vector<caf::typed_response_promise<rebalance_status>> begins_waiting;
 };
 
 using gate_pointer = node_actor::stateful_pointer<gate_state>;
+
+/// Answers the begins that waited for the requests in flight once the last of them is answered.
+void settle_in_flight(gate_pointer self) {
+  auto& st = self->state;
+  if (--st.in_flight > 0 || st.begins_waiting.empty())
+    return;
+  const auto key = st.serving.target->membership.ownership_key();
+  for (auto& promise : st.begins_waiting)
+    promise.deliver(rebalance_status{true, key});
+  st.begins_waiting.clear();
+}
+
+/// Asks the store and relays its answer (or error) to the peer through a promise; counted as in
+/// flight until it is answered (a rebalance begins only once nothing is).
+template <class Reply, class Handle, class Request>
+caf::typed_response_promise<Reply> relay(gate_pointer self, const Handle& store, Request&& x) {
+  auto promise = self->template make_response_promise<Reply>();
+  ++self->state.in_flight;
+  self->request(store, caf::infinite, std::forward<Request>(x))
+    .then(
+      [self, promise](Reply& reply) mutable {
+        promise.deliver(std::move(reply));
+        settle_in_flight(self);
+      },
+      [self, promise](caf::error& err) mutable {
+        promise.deliver(std::move(err));
+        settle_in_flight(self);
+      });
+  return promise;
+}
 
 /// What a gate that was replaced ends with: serve.cpp's teardown then leaves the node running.
 caf::error replaced_reason() {
@@ -162,12 +186,11 @@ caf::error replaced_reason() {
 /// publish is a blocking call, and the middleman closes the old gate's port only some time after
 /// the unpublish, which is not answered: the port is tried again until it is free).
 void hand_over(caf::actor_system& sys, node_actor old, node_actor successor,
-               node_serving serving) {
-  sys.spawn<caf::detached>([old, successor, serving](caf::blocking_actor* self) {
+               node_serving::publication::where at) {
+  sys.spawn<caf::detached>([old, successor, at](caf::blocking_actor* self) {
     caf::expected<uint16_t> bound = caf::sec::cannot_open_port;
     for (int attempt = 0; attempt < 500; ++attempt) {
-      bound = caf::openssl::publish(successor, serving.published->port,
-                                    serving.published->host.c_str(), true);
+      bound = caf::openssl::publish(successor, at.port, at.host.c_str(), true);
       if (bound)
         break;
       std::this_thread::sleep_for(std::chrono::milliseconds{10});
@@ -179,45 +202,52 @@ void hand_over(caf::actor_system& sys, node_actor old, node_actor successor,
       self->send_exit(old, caf::exit_reason::user_shutdown); // the teardown runs: NODE, store
       return;
     }
-    if (serving.published->attach_teardown)
-      serving.published->attach_teardown(successor);
+    if (at.attach_teardown)
+      at.attach_teardown(successor);
     self->send_exit(old, replaced_reason());
   });
 }
 
 /// Replaces this gate by one serving `serving` (see node_gate.hpp).
-void replace_gate(gate_pointer self, const store_actor& store) {
+void replace_gate(gate_pointer self, const store_actor& store,
+                  node_serving::publication::where at) {
   self->state.retired = true;
   auto& sys = self->home_system();
   auto successor = spawn_node_gate(sys, store, self->state.serving);
   self->send(sys.openssl_manager().actor_handle(), caf::unpublish_atom::value, self->address(),
-             self->state.serving.published->port);
-  hand_over(sys, caf::actor_cast<node_actor>(self), successor, self->state.serving);
+             at.port);
+  hand_over(sys, caf::actor_cast<node_actor>(self), successor, std::move(at));
 }
 
 caf::result<rebalance_status> begin_rebalance(gate_pointer self, const rebalance_begin_request& x) {
-  auto& sv = self->state.serving;
+  auto& st = self->state;
+  auto& sv = st.serving;
   auto parsed = parse_membership(x.membership_text, "");
   if (!parsed)
     return parsed.error();
   const auto key = parsed->ownership_key();
   if (!sv.rebalance_text.empty()) {
-    if (sv.rebalance_text == x.membership_text)
-      return rebalance_status{true, key};
-    return make_error(errc::invalid_argument,
-                      "this node is moving tasks to another membership ('"
-                        + sv.target->membership.ownership_key()
-                        + "'): run evstore rebalance with that file to finish that move first");
+    // The key, not the text: the file may have been edited meanwhile (an address, a comment).
+    if (sv.target->membership.ownership_key() != key)
+      return make_error(errc::invalid_argument,
+                        "this node is moving tasks to another membership ('"
+                          + sv.target->membership.ownership_key()
+                          + "'): run evstore rebalance with that file to finish that move first");
+  } else {
+    if (!sv.ownership || !sv.root)
+      return make_error(errc::invalid_argument, "this node serves no cluster (evstore serve "
+                                                "without --cluster): there is nothing to rebalance");
+    if (auto err = replace_root_file(*sv.root, rebalance_file_name, rebalance_temp_file_name,
+                                     x.membership_text))
+      return err;
+    sv.rebalance_text = x.membership_text;
+    sv.target = ownership_in(std::move(*parsed), sv.names);
   }
-  if (!sv.ownership || !sv.root)
-    return make_error(errc::invalid_argument, "this node serves no cluster (evstore serve without "
-                                              "--cluster): there is nothing to rebalance");
-  if (auto err = replace_root_file(*sv.root, rebalance_file_name, rebalance_temp_file_name,
-                                   x.membership_text))
-    return err;
-  sv.rebalance_text = x.membership_text;
-  sv.target = ownership_in(std::move(*parsed), sv.names);
-  return rebalance_status{true, key};
+  if (st.in_flight == 0)
+    return rebalance_status{true, key};
+  auto promise = self->make_response_promise<rebalance_status>();
+  st.begins_waiting.push_back(promise);
+  return promise;
 }
 
 caf::result<rebalance_status> end_rebalance(gate_pointer self, const store_actor& store,
@@ -232,17 +262,25 @@ caf::result<rebalance_status> end_rebalance(gate_pointer self, const store_actor
       return rebalance_status{false, key}; // ended before (a command run again)
     return make_error(errc::invalid_argument, "this node is not moving tasks to that membership");
   }
-  if (sv.rebalance_text != x.membership_text)
+  if (sv.target->membership.ownership_key() != key)
     return make_error(errc::invalid_argument,
                       "this node is moving tasks to another membership ('"
                         + sv.target->membership.ownership_key() + "')");
+  auto at = sv.published->get();
+  if (at.port == 0)
+    return make_error(errc::node_unavailable, "the node is not published yet; retry");
+  // The membership is the node's from now on, also after a restart under its old file (which
+  // would route the tasks it gave away to it again): MEMBERSHIP first, then REBALANCE goes.
+  if (auto err = replace_root_file(*sv.root, membership_file_name, membership_temp_file_name,
+                                   sv.rebalance_text))
+    return err;
   if (::unlinkat(sv.root->fd(), rebalance_file_name, 0) != 0 && errno != ENOENT)
     return io_error("cannot remove", sv.root->display("", rebalance_file_name), errno);
   if (auto err = fsync_dir(sv.root->fd(), sv.root->path()))
     return err;
   sv.ownership = std::move(sv.target);
   sv.rebalance_text.clear();
-  replace_gate(self, store);
+  replace_gate(self, store, std::move(at));
   return rebalance_status{false, key};
 }
 
@@ -350,15 +388,33 @@ caf::error load_rebalance_state(node_serving& serving) {
   auto text = read_root_file(*serving.root, rebalance_file_name);
   if (!text)
     return text.error();
-  if (text->empty())
+  if (!text->empty()) {
+    auto parsed = parse_membership(*text, "");
+    if (!parsed)
+      return make_error(errc::invalid_argument,
+                        serving.root->display("", rebalance_file_name)
+                          + " (a rebalance under way) cannot be read: " + render(parsed.error()));
+    serving.rebalance_text = std::move(*text);
+    serving.target = ownership_in(std::move(*parsed), serving.names);
     return caf::none;
-  auto parsed = parse_membership(*text, "");
-  if (!parsed)
-    return make_error(errc::invalid_argument,
-                      serving.root->display("", rebalance_file_name)
-                        + " (a rebalance under way) cannot be read: " + render(parsed.error()));
-  serving.rebalance_text = std::move(*text);
-  serving.target = ownership_in(std::move(*parsed), serving.names);
+  }
+  // A rebalance ended here: the node serves the membership it ended with, and no other.
+  auto ended = read_root_file(*serving.root, membership_file_name);
+  if (!ended)
+    return ended.error();
+  if (ended->empty())
+    return caf::none;
+  auto adopted = parse_membership(*ended, "");
+  if (!adopted)
+    return make_error(errc::invalid_argument, serving.root->display("", membership_file_name)
+                                                + " cannot be read: " + render(adopted.error()));
+  const auto mine = adopted->ownership_key();
+  const auto given = serving.ownership->membership.ownership_key();
+  if (mine != given)
+    return make_error(errc::wrong_node,
+                      serving.root->display("", membership_file_name) + " says this node serves '"
+                        + mine + "' since a rebalance ended, and the file it was given has '"
+                        + given + "': start it with the file the cluster was rebalanced to");
   return caf::none;
 }
 

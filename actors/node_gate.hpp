@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -59,11 +60,26 @@ struct node_serving {
   std::shared_ptr<const store_root> root;
   /// Where the gates are published, and what to attach to each published one: set by serve.cpp
   /// once the first is published (its port may have been chosen by the system), read by a gate
-  /// only as a rebalance ends.
-  struct publication {
-    std::string host;
-    uint16_t port = 0;
-    std::function<void(const node_actor&)> attach_teardown;
+  /// as a rebalance ends (on its thread: hence the lock).
+  class publication {
+  public:
+    struct where {
+      std::string host;
+      uint16_t port = 0; // 0: not published yet
+      std::function<void(const node_actor&)> attach_teardown;
+    };
+    void set(where w) {
+      std::lock_guard<std::mutex> guard{mtx_};
+      where_ = std::move(w);
+    }
+    where get() const {
+      std::lock_guard<std::mutex> guard{mtx_};
+      return where_;
+    }
+
+  private:
+    mutable std::mutex mtx_;
+    where where_;
   };
   std::shared_ptr<publication> published = std::make_shared<publication>();
 };
@@ -78,7 +94,8 @@ node_actor spawn_node_gate(caf::actor_system& sys, const store_actor& store, nod
 
 /// The state a cluster node resumes in: `serving.rebalance_text` and `target` from the root's
 /// REBALANCE file, if there is one (an unreadable or unparsable one is an error: the node must not
-/// take writes while a move may be under way).
+/// take writes while a move may be under way). Without one, a MEMBERSHIP file left by a rebalance
+/// that ended must have the ownership key of the node's own file (errc::wrong_node otherwise).
 caf::error load_rebalance_state(node_serving& serving);
 
 } // namespace evstore

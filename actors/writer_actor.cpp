@@ -127,7 +127,7 @@ caf::result<task_digest> import_chunk(writer_pointer self, const import_chunk_re
     return std::move(*written);
   if (auto err = commit_incoming(root, req.task, req.size, req.crc))
     return err;
-  st.log->release();
+  st.log->forget_file();
   if (auto loaded = st.log->populate(); !loaded)
     return loaded.error();
   return digest_task_file(root, req.task, events_file_name);
@@ -200,6 +200,10 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
     [=](const task_digest_request& req) -> caf::result<task_digest> {
       touch(self);
       sync_waiting(self);
+      // Loaded first: a load completes a torn last line (task_log), which must happen here, before
+      // the bytes are copied, not on the new owner after they were checked.
+      if (auto loaded = self->state.log->populate(); !loaded)
+        return loaded.error();
       return digest_task_file(*self->state.setup.log.root, req.task, events_file_name);
     },
     [=](const export_chunk_request& req) -> caf::result<task_chunk> {
@@ -219,7 +223,7 @@ writer_actor::behavior_type writer_behavior(writer_pointer self, writer_setup se
       touch(self);
       sync_waiting(self);
       auto& st = self->state;
-      st.log->release(); // its descriptor would keep the removed file alive
+      st.log->forget_file(); // its descriptor would keep the removed file alive
       auto removed = remove_task_file(*st.setup.log.root, req.task, req.size, req.crc);
       if (!removed)
         return removed.error();

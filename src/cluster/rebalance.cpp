@@ -1,5 +1,6 @@
 #include "rebalance.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
@@ -29,6 +31,39 @@ std::string shown(const std::string& task) {
   return task.empty() ? std::string{"the system-wide log"} : "task '" + task + "'";
 }
 
+/// Asks `gate` once and answers the asker with the reply, or with node_unavailable as soon as the
+/// gate is gone (a node killed, a connection dropped): a blocking request alone would wait for its
+/// whole timeout, since CAF 0.17 answers nothing for a request lost with its connection.
+template <class Reply, class Request>
+caf::behavior ask_once(caf::event_based_actor* self, node_actor gate, Request req,
+                       std::chrono::milliseconds timeout) {
+  return {
+    [=](caf::get_atom) mutable {
+      auto promise = self->make_response_promise();
+      self->monitor(gate);
+      self->set_down_handler([=](caf::down_msg& down) {
+        if (down.source != gate)
+          return;
+        auto answer = promise;
+        answer.deliver(make_error(errc::node_unavailable,
+                                  "the connection was lost: " + self->system().render(down.reason)));
+        self->quit();
+      });
+      self->request(gate, timeout, std::move(req))
+        .then(
+          [=](Reply& reply) mutable {
+            promise.deliver(std::move(reply));
+            self->quit();
+          },
+          [=](caf::error& err) mutable {
+            promise.deliver(std::move(err));
+            self->quit();
+          });
+      return promise;
+    },
+  };
+}
+
 class rebalancer {
 public:
   rebalancer(caf::actor_system& sys, const rebalance_options& opts) : self_(sys), opts_(opts) {
@@ -38,7 +73,9 @@ public:
   template <class Reply, class Request>
   caf::expected<Reply> ask(const node_link& n, const std::string& step, Request req) {
     caf::expected<Reply> out = make_error(errc::node_unavailable, "no answer");
-    self_->request(n.gate, opts_.timeout, std::move(req))
+    auto asker = self_->home_system().spawn(ask_once<Reply, Request>, n.gate, std::move(req),
+                                            opts_.timeout);
+    self_->request(asker, caf::infinite, caf::get_atom::value)
       .receive([&](Reply& r) { out = std::move(r); },
                [&](caf::error& err) {
                  const bool ours = err.category() == caf::atom("evstore");
@@ -77,8 +114,9 @@ public:
       do {
         const auto step = "copy " + shown(task) + " " + from.member.name + "->" + to.member.name
                           + " at " + std::to_string(offset);
-        auto chunk = ask<task_chunk>(from, step,
-                                     export_chunk_request{task, offset, opts_.chunk_bytes});
+        auto chunk = ask<task_chunk>(
+          from, step,
+          export_chunk_request{task, offset, std::min(opts_.chunk_bytes, source->size - offset)});
         if (!chunk)
           return chunk.error();
         if (chunk->bytes.empty() && offset < source->size)
@@ -93,6 +131,11 @@ public:
         if (!written)
           return written.error();
         offset += n;
+        // The last chunk's answer is the committed file's digest: the source goes only for that.
+        if (offset >= source->size
+            && (!written->exists || written->size != source->size || written->crc != source->crc))
+          return make_error(errc::io_error, shown(task) + " on node '" + to.member.name
+                                              + "' does not match its source after the copy");
         report.bytes_copied += n;
         if (!done(offset < source->size ? step : "commit " + shown(task) + " on "
                                                    + to.member.name))

@@ -26,6 +26,10 @@ namespace evstore {
 /// The file in a node's root that holds the new membership's text while the node moves tasks.
 constexpr const char* rebalance_file_name = "REBALANCE";
 constexpr const char* rebalance_temp_file_name = "REBALANCE.tmp";
+/// The file in a node's root that holds the membership a rebalance ended with: the node refuses to
+/// start under a file with another ownership key (its old file would route tasks it gave away).
+constexpr const char* membership_file_name = "MEMBERSHIP";
+constexpr const char* membership_temp_file_name = "MEMBERSHIP.tmp";
 
 struct rebalance_options {
   /// The membership the nodes serve now, and the one to move to (every node of either is asked).

@@ -26,7 +26,10 @@ constexpr const char* reserved_task_ids[] = {
   "events.jsonl", "events.corrupt", "events.jsonl.compact.tmp", "LOCK", "format_version",
   "format_version.tmp", "index.checkpoint", "index.checkpoint.tmp",
   // A served store's endpoint and credential (src/node/).
-  "NODE", "NODE.tmp", "node.pem", "node.pem.tmp"};
+  "NODE", "NODE.tmp", "node.pem", "node.pem.tmp",
+  // A cluster node's rebalance state and adopted membership, and the system-wide log's incoming
+  // copy while it moves (src/cluster/rebalance.hpp, src/storage/task_transfer.hpp).
+  "REBALANCE", "REBALANCE.tmp", "MEMBERSHIP", "MEMBERSHIP.tmp", "events.incoming"};
 
 /// "" (system-wide) or 1-255 bytes of valid UTF-8 without '/', '\\', NUL or control characters,
 /// not "." or "..", and none of reserved_task_ids.

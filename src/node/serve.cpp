@@ -87,9 +87,7 @@ caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_act
   // the port is closed by a message to the middleman and the file removal is a few system calls.
   // A gate replaced as a rebalance ended (node_gate.cpp) leaves all of it to its successor.
   auto mm = sys.openssl_manager().actor_handle();
-  published->host = host;
-  published->port = *bound;
-  published->attach_teardown = [mm, root, where, lock, store](const node_actor& serving_gate) {
+  auto attach_teardown = [mm, root, where, lock, store](const node_actor& serving_gate) {
     auto addr = caf::actor_cast<caf::actor_addr>(serving_gate);
     // The store too: the gate ends with its store, and a gate that ended first (a peer may send
     // it an exit with exit_reason::kill, which no handler can refuse) leaves no store unreachable.
@@ -102,7 +100,8 @@ caf::expected<node_endpoint> serve_store(caf::actor_system& sys, const store_act
         caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
       });
   };
-  published->attach_teardown(gate);
+  attach_teardown(gate);
+  published->set({host, *bound, std::move(attach_teardown)});
   return where;
 }
 

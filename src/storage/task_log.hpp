@@ -145,6 +145,13 @@ public:
       known_ = known;
   }
 
+  /// release(), and forgets what was assumed of the file too (assume_known): for a file removed or
+  /// put in place by someone other than this log (a task moved between nodes).
+  void forget_file() {
+    release();
+    known_.reset();
+  }
+
   /// What this log knows of its file (loaded, or assumed and not yet checked), for the task's
   /// next writer.
   std::optional<file_extent> extent() const {

@@ -1331,7 +1331,7 @@ int run_serve(const common& c, const std::string& listen) {
   return 0;
 }
 
-int run_rebalance(const common& c, const std::string& from) {
+int run_rebalance(const common& c, const std::string& from, uint64_t chunk_bytes) {
   if (c.cluster.empty()) {
     std::cerr << "evstore: usage: rebalance needs --cluster NEW (the membership to move to)\n";
     return exit_usage;
@@ -1339,6 +1339,7 @@ int run_rebalance(const common& c, const std::string& from) {
   rebalance_options opts;
   opts.from_file = from;
   opts.to_file = c.cluster;
+  opts.chunk_bytes = chunk_bytes;
   if (c.verbose)
     opts.after_step = [](const std::string& step) {
       std::cerr << "evstore: " << step << "\n";

@@ -86,7 +86,7 @@ parsed<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text
 int run_serve(const common& c, const std::string& listen);
 
 /// rebalance --from OLD (with --cluster NEW): src/cluster/rebalance.hpp.
-int run_rebalance(const common& c, const std::string& from);
+int run_rebalance(const common& c, const std::string& from, uint64_t chunk_bytes);
 
 struct append_args {
   bool from_stdin = false;

@@ -332,6 +332,10 @@ int main(int argc, char** argv) {
   rebalance->add_option("--from", rebalance_from, "the membership file the nodes serve now")
     ->required()
     ->type_name("FILE");
+  uint64_t rebalance_chunk = uint64_t{1} << 20;
+  rebalance->add_option("--chunk-bytes", rebalance_chunk, "bytes per copied chunk (default 1 MiB)")
+    ->check(CLI::PositiveNumber)
+    ->type_name("N");
 
   std::string shell;
   auto* completion = app.add_subcommand("completion", "print a shell completion script");
@@ -380,7 +384,7 @@ int main(int argc, char** argv) {
   else if (*serve)
     rc = run_serve(c, listen);
   else if (*rebalance)
-    rc = run_rebalance(c, rebalance_from);
+    rc = run_rebalance(c, rebalance_from, rebalance_chunk);
   else if (*completion) {
     std::cout << (shell == "bash" ? bash_completion(app) : zsh_completion(app));
     rc = exit_success;
