@@ -20,11 +20,11 @@
 // listing the nodes in another order moves nothing. The system-wide log (the empty task id) lives
 // on the `system` node, or without a `system` line on the owner of the empty id by the same rule.
 //
-// Changing the set of names changes owners, and nothing moves the tasks yet (README: "Moving tasks
-// when the membership changes"). What guards the data meanwhile: a node refuses to start on a root
-// holding a task its file gives to another node, and a router will not use a node whose ownership
-// key differs from its own file's (cluster_router.cpp), so a changed file is an error, never a short
-// answer. Until rebalancing exists, a cluster holding data keeps its node names.
+// Changing the set of names changes owners; `evstore rebalance` moves the tasks
+// (src/cluster/rebalance.hpp). What guards the data meanwhile: a node refuses to start on a root
+// holding a task its file gives to another node (unless a rebalance is under way there), a router
+// will not use any node while a node it reaches serves another ownership key or is moving tasks
+// (cluster_router.cpp), and a node that ended a rebalance refuses to start under another file.
 
 #include <cstdint>
 #include <string>
