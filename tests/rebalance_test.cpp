@@ -271,6 +271,7 @@ TEST_F(RebalanceTest, ARebalanceStoppedAtEachStepKeepsEveryTaskWholeAndFinishesW
   opts.from_file = old_file();
   opts.to_file = new_file();
   opts.chunk_bytes = 512; // several chunks per task: stops inside copies too
+  opts.parallel_moves = 1; // one step at a time: each run stops exactly at its first new one
   // Each run stops at the first step no run stopped at before (a copy not committed is done again
   // from its start, so its earlier chunks pass): every distinct step is a place some run stopped.
   std::vector<std::string> stopped_at;

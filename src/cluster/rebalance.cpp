@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -64,9 +66,57 @@ caf::behavior ask_once(caf::event_based_actor* self, node_actor gate, Request re
   };
 }
 
+/// What the command's workers share: the report, and whether to stop (told so, or one failed).
+class shared_run {
+public:
+  explicit shared_run(const rebalance_options& opts) : opts_(opts) {
+  }
+
+  /// False: stop here (rebalance_options::after_step, or another worker stopped or failed).
+  bool step(const std::string& what) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (report_.stopped || failure_)
+      return false;
+    if (opts_.after_step && !opts_.after_step(what))
+      report_.stopped = true;
+    return !report_.stopped;
+  }
+  bool going() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return !report_.stopped && !failure_;
+  }
+  void fail(caf::error err) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!failure_)
+      failure_ = std::move(err);
+  }
+  void count(uint64_t moved, uint64_t resumed, uint64_t bytes) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    report_.moved += moved;
+    report_.resumed += resumed;
+    report_.bytes_copied += bytes;
+  }
+  caf::expected<rebalance_report> outcome() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (failure_)
+      return failure_;
+    return report_;
+  }
+  const rebalance_options& opts() const {
+    return opts_;
+  }
+
+private:
+  std::mutex mtx_;
+  const rebalance_options& opts_;
+  rebalance_report report_;
+  caf::error failure_;
+};
+
 class rebalancer {
 public:
-  rebalancer(caf::actor_system& sys, const rebalance_options& opts) : self_(sys), opts_(opts) {
+  rebalancer(caf::actor_system& sys, shared_run& run)
+    : self_(sys), run_(run), opts_(run.opts()) {
   }
 
   /// One request to a node, waited for; errors name the node and the step.
@@ -86,15 +136,14 @@ public:
     return out;
   }
 
-  /// False: stop here (rebalance_options::after_step).
+  /// False: stop here.
   bool done(const std::string& step) {
-    return !opts_.after_step || opts_.after_step(step);
+    return run_.step(step);
   }
 
   /// Copies `task` from `from` to `to` unless `to` holds it already, then releases it on `from`.
   /// Returns false if told to stop.
-  caf::expected<bool> move(const std::string& task, const node_link& from, const node_link& to,
-                           rebalance_report& report) {
+  caf::expected<bool> move(const std::string& task, const node_link& from, const node_link& to) {
     auto source = ask<task_digest>(from, "digest of " + shown(task), task_digest_request{task});
     if (!source)
       return source.error();
@@ -108,7 +157,7 @@ public:
                         shown(task) + " is on node '" + from.member.name + "' and on node '"
                           + to.member.name + "' with different histories; neither is removed");
     if (target->exists) {
-      ++report.resumed;
+      run_.count(0, 1, 0);
     } else {
       uint64_t offset = 0;
       do {
@@ -136,7 +185,7 @@ public:
             && (!written->exists || written->size != source->size || written->crc != source->crc))
           return make_error(errc::io_error, shown(task) + " on node '" + to.member.name
                                               + "' does not match its source after the copy");
-        report.bytes_copied += n;
+        run_.count(0, 0, n);
         if (!done(offset < source->size ? step : "commit " + shown(task) + " on "
                                                    + to.member.name))
           return false;
@@ -146,12 +195,13 @@ public:
                                      release_task_request{task, source->size, source->crc});
     if (!released)
       return released.error();
-    ++report.moved;
+    run_.count(1, 0, 0);
     return done("release " + shown(task) + " on " + from.member.name);
   }
 
 private:
   caf::scoped_actor self_;
+  shared_run& run_;
   const rebalance_options& opts_;
 };
 
@@ -234,47 +284,65 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
                                                       "its own node to rebalance");
     nodes.emplace(name, node_link{m, std::move(*gate)});
   }
-  rebalancer run{sys, opts};
-  rebalance_report report;
-  auto stop = [&] {
-    report.stopped = true;
-    return report;
-  };
+  shared_run shared{opts};
+  rebalancer run{sys, shared};
+  auto stopped = [&]() -> caf::expected<rebalance_report> { return shared.outcome(); };
   for (const auto& [name, n] : nodes) {
     auto began = run.ask<rebalance_status>(n, "begin", rebalance_begin_request{*to_text});
     if (!began)
       return began.error();
     if (!run.done("begin " + name))
-      return stop();
+      return stopped();
   }
+  struct move_job {
+    std::string task;
+    const node_link* from;
+    const node_link* to;
+  };
+  std::vector<move_job> jobs;
   for (const auto& [name, n] : nodes) {
     auto held = run.ask<task_list>(n, "listing", held_tasks_request{});
     if (!held)
       return held.error();
-    for (const auto& task : held->tasks) {
+    for (auto& task : held->tasks) {
       const auto& owner = to->nodes[to->owner_of(task)].name;
-      if (owner == name)
-        continue;
-      auto moved = run.move(task, n, nodes.at(owner), report);
-      if (!moved)
-        return moved.error();
-      if (!*moved)
-        return stop();
+      if (owner != name)
+        jobs.push_back(move_job{std::move(task), &n, &nodes.at(owner)});
     }
   }
+  // Tasks move side by side (each is its own writers' on both nodes): a small task's move is a few
+  // round trips and fsyncs, which one at a time would leave the disks and the network idle.
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    rebalancer worker{sys, shared};
+    for (size_t k; shared.going() && (k = next++) < jobs.size();) {
+      auto moved = worker.move(jobs[k].task, *jobs[k].from, *jobs[k].to);
+      if (!moved)
+        shared.fail(moved.error());
+      if (!moved || !*moved)
+        return;
+    }
+  };
+  std::vector<std::thread> workers;
+  for (size_t w = 0; w < std::min<size_t>(opts.parallel_moves, jobs.size()); ++w)
+    workers.emplace_back(work);
+  for (auto& t : workers)
+    t.join();
+  if (auto now = shared.outcome(); !now || now->stopped)
+    return now;
   for (const auto& [name, n] : nodes) {
     auto ended = run.ask<rebalance_status>(n, "end", rebalance_end_request{*to_text});
     if (!ended)
       return ended.error();
     if (!run.done("end " + name))
-      return stop();
+      return stopped();
   }
   // Each node publishes a new gate as it ends (node_gate.hpp); the run is over once every node
   // answers on its port under the new membership, so a client started next finds it there.
   for (const auto& [name, n] : nodes)
     if (auto err = await_new_gate(sys, n, to->ownership_key(), opts.timeout))
       return err;
-  return report;
+  return shared.outcome();
 }
 
 } // namespace evstore

@@ -37,11 +37,14 @@ struct rebalance_options {
   std::string to_file;
   /// Bytes per copied chunk.
   uint64_t chunk_bytes = uint64_t{1} << 20;
+  /// Tasks moved side by side (1: one after another, in the nodes' order).
+  size_t parallel_moves = 8;
   /// How long one step may take on a node.
   std::chrono::milliseconds timeout{std::chrono::seconds{60}};
-  /// Told each step as it is done ("begin alpha", "copy t-1 alpha->gamma 0+1048576", "commit t-1
-  /// on gamma", "release t-1 on alpha", "end beta"); false stops the run there, as if the command
-  /// had been killed (tests).
+  /// Told each step as it is done ("begin alpha", "copy task 't-1' alpha->gamma at 0", "commit
+  /// task 't-1' on gamma", "release task 't-1' on alpha", "end beta"); false stops the run there,
+  /// as if the command had been killed (tests; moves in flight finish their current step). Called
+  /// by one thread at a time.
   std::function<bool(const std::string& step)> after_step;
 };
 
