@@ -49,17 +49,20 @@ void refuse_remote_exits(Self* self) {
 
 /// Stands between the bus and one remote subscriber: it forwards what the bus delivers and the
 /// subscriber's acknowledgements, so the subscriber only ever learns the relay's address. It ends
-/// when the subscriber does (or its connection drops); the bus, which monitors its subscribers,
-/// then drops the subscription. It also ends with the store, so a node always shuts down, whatever
-/// the middleman knows of the peer.
+/// when the subscriber does (or its connection drops), or its gate; the bus, which monitors its
+/// subscribers, then drops the subscription. It also ends with the store, so a node always shuts
+/// down, whatever the middleman knows of the peer.
 caf::behavior relay_behavior(caf::event_based_actor* self, caf::actor subscriber,
-                             store_actor store) {
+                             store_actor store, caf::actor gate) {
   refuse_remote_exits(self);
   self->monitor(subscriber);
   self->monitor(store);
+  // And with the gate it was made through: a gate replaced as a rebalance ends takes the
+  // subscriptions of its connections with it, since they were made under the old membership.
+  self->monitor(gate);
   auto bus = std::make_shared<caf::actor>();
   self->set_down_handler([=](caf::down_msg& down) {
-    if (down.source == subscriber || down.source == store)
+    if (down.source == subscriber || down.source == store || down.source == gate)
       self->quit();
   });
   auto from_bus = [=] {
@@ -235,8 +238,9 @@ caf::result<rebalance_status> begin_rebalance(gate_pointer self, const rebalance
                           + "'): run evstore rebalance with that file to finish that move first");
   } else {
     if (!sv.ownership || !sv.root)
-      return make_error(errc::invalid_argument, "this node serves no cluster (evstore serve "
-                                                "without --cluster): there is nothing to rebalance");
+      return make_error(errc::invalid_argument,
+                        "this node serves no cluster (evstore serve without --cluster): there is "
+                        "nothing to rebalance");
     if (auto err = replace_root_file(*sv.root, rebalance_file_name, rebalance_temp_file_name,
                                      x.membership_text))
       return err;
@@ -321,7 +325,8 @@ node_actor::behavior_type gate_behavior(gate_pointer self, store_actor store,
       // A local subscriber (an actor of this process) talks to the bus directly.
       if (x.subscriber && x.subscriber->node() != self->node()) {
         auto relay_actor = self->home_system().spawn(
-          relay_behavior, caf::actor_cast<caf::actor>(std::move(x.subscriber)), store);
+          relay_behavior, caf::actor_cast<caf::actor>(std::move(x.subscriber)), store,
+          caf::actor_cast<caf::actor>(self));
         x.subscriber = caf::actor_cast<caf::strong_actor_ptr>(relay_actor);
       }
     }

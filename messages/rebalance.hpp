@@ -77,8 +77,8 @@ struct import_chunk_request {
 };
 
 /// Removes the task's events file if it still has `size` bytes and CRC `crc` (its copy was
-/// committed on the new owner), drops it from the index, and removes the task's directory if nothing
-/// else is in it. Replies `task_digest` (exists false once removed).
+/// committed on the new owner), drops it from the index, and removes the task's directory if
+/// nothing else is in it. Replies `task_digest` (exists false once removed).
 struct release_task_request {
   std::string task;
   uint64_t size = 0;

@@ -65,7 +65,8 @@ protected:
 
   /// The first `n` nodes at `ports`. No system line: the system-wide log lives on the owner of the
   /// empty id, which adding upsilon may change, so it moves like any task.
-  void write_membership(const std::string& path, size_t n, const std::vector<uint16_t>& ports) const {
+  void write_membership(const std::string& path, size_t n,
+                        const std::vector<uint16_t>& ports) const {
     std::ofstream out{path};
     out << "credential " << credential_ << "\n";
     for (size_t i = 0; i < n; ++i)
@@ -338,7 +339,7 @@ TEST_F(RebalanceTest, ARebalanceStoppedAtEachStepKeepsEveryTaskWholeAndFinishesW
   run_equivalent_operations(*single, *fresh, 11, 150);
 }
 
-TEST_F(RebalanceTest, NodesRefuseToMoveTasksOutsideARebalanceAndARebalanceToAnotherFileWhileOneRuns) {
+TEST_F(RebalanceTest, ARebalanceToAnotherFileIsRefusedWhileOneIsUnderWay) {
   auto single = open_single();
   ASSERT_TRUE(single);
   auto before = fill(*single);
@@ -350,7 +351,7 @@ TEST_F(RebalanceTest, NodesRefuseToMoveTasksOutsideARebalanceAndARebalanceToAnot
   auto stopped = rebalance_cluster(opts);
   ASSERT_TRUE(stopped) << render(stopped.error());
   EXPECT_TRUE(stopped->stopped);
-  // alpha is moving tasks to the new file: a rebalance to another file is refused and moves nothing.
+  // alpha is moving tasks to the new file: one to another file is refused and moves nothing.
   rebalance_options other = opts;
   other.to_file = old_file();
   other.after_step = {};

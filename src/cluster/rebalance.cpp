@@ -47,8 +47,8 @@ caf::behavior ask_once(caf::event_based_actor* self, node_actor gate, Request re
         if (down.source != gate)
           return;
         auto answer = promise;
-        answer.deliver(make_error(errc::node_unavailable,
-                                  "the connection was lost: " + self->system().render(down.reason)));
+        const auto why = self->system().render(down.reason);
+        answer.deliver(make_error(errc::node_unavailable, "the connection was lost: " + why));
         self->quit();
       });
       self->request(gate, timeout, std::move(req))
