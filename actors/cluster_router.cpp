@@ -48,7 +48,7 @@ struct router_state {
   /// and the calls waiting for that check.
   bool cluster_checked = false;
   bool cluster_checking = false;
-  std::vector<std::function<void(caf::error)>> waiting_for_cluster;
+  std::vector<std::function<void(const std::vector<caf::error>&)>> waiting_for_cluster;
 };
 
 using router_pointer = store_actor::stateful_pointer<router_state>;
@@ -191,10 +191,12 @@ void connect_node(router_pointer self, size_t i,
 /// only the tasks it is asked for, and the new node's file agrees with the router's. A node that
 /// cannot be reached does not hold the router back (its tasks fail with node_unavailable, as
 /// always); it is checked when it is first reached, as every connection is.
-void check_cluster(router_pointer self, std::function<void(caf::error)> done) {
+using cluster_check = std::function<void(const std::vector<caf::error>&)>;
+
+void check_cluster(router_pointer self, cluster_check done) {
   auto& st = self->state;
   if (st.cluster_checked) {
-    done(caf::none);
+    done({});
     return;
   }
   st.waiting_for_cluster.push_back(std::move(done));
@@ -203,32 +205,42 @@ void check_cluster(router_pointer self, std::function<void(caf::error)> done) {
   st.cluster_checking = true;
   struct round {
     size_t pending = 0;
-    caf::error refusal;
+    std::vector<caf::error> refusals; // by node; none for a node that agreed or was unreachable
   };
   auto r = std::make_shared<round>();
   r->pending = st.links.size();
+  r->refusals.resize(st.links.size());
   for (size_t j = 0; j < st.links.size(); ++j)
-    connect_node(self, j, [self, r](caf::expected<store_actor> client) {
-      if (!client && !is(client.error(), errc::node_unavailable) && !r->refusal)
-        r->refusal = client.error();
+    connect_node(self, j, [self, r, j](caf::expected<store_actor> client) {
+      if (!client && !is(client.error(), errc::node_unavailable))
+        r->refusals[j] = client.error();
       if (--r->pending > 0)
         return;
       auto& st = self->state;
       st.cluster_checking = false;
-      st.cluster_checked = !r->refusal;
+      st.cluster_checked = std::none_of(r->refusals.begin(), r->refusals.end(),
+                                        [](const caf::error& e) { return bool{e}; });
       auto waiting = std::move(st.waiting_for_cluster);
       st.waiting_for_cluster.clear();
       for (auto& w : waiting)
-        w(r->refusal);
+        w(st.cluster_checked ? std::vector<caf::error>{} : r->refusals);
     });
 }
 
-/// Calls `fn` with node `i`'s client once the cluster was checked (check_cluster).
+/// Calls `fn` with node `i`'s client once the cluster was checked (check_cluster). Refused, the
+/// error is node `i`'s own if it refused, else the first node's that did.
 void with_node(router_pointer self, size_t i, std::function<void(caf::expected<store_actor>)> fn) {
-  check_cluster(self, [self, i, fn = std::move(fn)](caf::error refusal) mutable {
-    if (refusal) {
-      fn(std::move(refusal));
-      return;
+  check_cluster(self, [self, i, fn = std::move(fn)](const auto& refusals) mutable {
+    if (!refusals.empty()) {
+      if (refusals[i]) {
+        fn(refusals[i]);
+        return;
+      }
+      for (const auto& e : refusals)
+        if (e) {
+          fn(e);
+          return;
+        }
     }
     connect_node(self, i, std::move(fn));
   });
