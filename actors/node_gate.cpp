@@ -153,7 +153,7 @@ using gate_pointer = node_actor::stateful_pointer<gate_state>;
 /// Answers the begins that waited for the requests in flight once the last of them is answered.
 void settle_in_flight(gate_pointer self) {
   auto& st = self->state;
-  if (--st.in_flight > 0 || st.begins_waiting.empty())
+  if (--st.in_flight > 0 || st.begins_waiting.empty() || !st.serving.target)
     return;
   const auto key = st.serving.target->membership.ownership_key();
   for (auto& promise : st.begins_waiting)
@@ -161,21 +161,26 @@ void settle_in_flight(gate_pointer self) {
   st.begins_waiting.clear();
 }
 
-/// Asks the store and relays its answer (or error) to the peer through a promise; counted as in
-/// flight until it is answered (a rebalance begins only once nothing is).
+/// Asks the store and relays its answer (or error) to the peer through a promise. A request let in
+/// outside a rebalance is counted as in flight until it is answered (a rebalance begins only once
+/// none is); those let in during one (statistics, the moving itself) are not waited for.
 template <class Reply, class Handle, class Request>
 caf::typed_response_promise<Reply> relay(gate_pointer self, const Handle& store, Request&& x) {
   auto promise = self->template make_response_promise<Reply>();
-  ++self->state.in_flight;
+  const bool counted = self->state.serving.rebalance_text.empty();
+  if (counted)
+    ++self->state.in_flight;
   self->request(store, caf::infinite, std::forward<Request>(x))
     .then(
-      [self, promise](Reply& reply) mutable {
+      [self, promise, counted](Reply& reply) mutable {
         promise.deliver(std::move(reply));
-        settle_in_flight(self);
+        if (counted)
+          settle_in_flight(self);
       },
-      [self, promise](caf::error& err) mutable {
+      [self, promise, counted](caf::error& err) mutable {
         promise.deliver(std::move(err));
-        settle_in_flight(self);
+        if (counted)
+          settle_in_flight(self);
       });
   return promise;
 }
@@ -188,27 +193,31 @@ caf::error replaced_reason() {
 /// Publishes `successor` on the gate's port and ends the gate `old`, on a thread of its own (CAF's
 /// publish is a blocking call, and the middleman closes the old gate's port only some time after
 /// the unpublish, which is not answered: the port is tried again until it is free).
+void publish_successor(caf::blocking_actor* self, node_actor old, node_actor successor,
+                       node_serving::publication::where at) {
+  caf::expected<uint16_t> bound = caf::sec::cannot_open_port;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    bound = caf::openssl::publish(successor, at.port, at.host.c_str(), true);
+    if (bound)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  if (!bound) {
+    std::cerr << "evstore: cannot publish the node's gate again after the rebalance: "
+              << self->home_system().render(bound.error()) << "; the node stops\n";
+    self->send_exit(successor, caf::exit_reason::user_shutdown);
+    self->send_exit(old, caf::exit_reason::user_shutdown); // the teardown runs: NODE, store
+    return;
+  }
+  if (at.attach_teardown)
+    at.attach_teardown(successor);
+  self->send_exit(old, replaced_reason());
+}
+
 void hand_over(caf::actor_system& sys, node_actor old, node_actor successor,
                node_serving::publication::where at) {
-  sys.spawn<caf::detached>([old, successor, at](caf::blocking_actor* self) {
-    caf::expected<uint16_t> bound = caf::sec::cannot_open_port;
-    for (int attempt = 0; attempt < 500; ++attempt) {
-      bound = caf::openssl::publish(successor, at.port, at.host.c_str(), true);
-      if (bound)
-        break;
-      std::this_thread::sleep_for(std::chrono::milliseconds{10});
-    }
-    if (!bound) {
-      std::cerr << "evstore: cannot publish the node's gate again after the rebalance: "
-                << self->home_system().render(bound.error()) << "; the node stops\n";
-      self->send_exit(successor, caf::exit_reason::user_shutdown);
-      self->send_exit(old, caf::exit_reason::user_shutdown); // the teardown runs: NODE, store
-      return;
-    }
-    if (at.attach_teardown)
-      at.attach_teardown(successor);
-    self->send_exit(old, replaced_reason());
-  });
+  // Arguments, not captures: CAF 0.17 dereferences a null tuple for an actor spawned without any.
+  sys.spawn<caf::detached>(publish_successor, std::move(old), std::move(successor), std::move(at));
 }
 
 /// Replaces this gate by one serving `serving` (see node_gate.hpp).
@@ -282,6 +291,10 @@ caf::result<rebalance_status> end_rebalance(gate_pointer self, const store_actor
     return io_error("cannot remove", sv.root->display("", rebalance_file_name), errno);
   if (auto err = fsync_dir(sv.root->fd(), sv.root->path()))
     return err;
+  // A begin of another run still waiting for requests let in before it: that run is over.
+  for (auto& waiting : self->state.begins_waiting)
+    waiting.deliver(make_error(errc::invalid_argument, "the rebalance ended before this begin"));
+  self->state.begins_waiting.clear();
   sv.ownership = std::move(sv.target);
   sv.rebalance_text.clear();
   replace_gate(self, store, std::move(at));

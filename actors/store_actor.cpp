@@ -524,6 +524,31 @@ caf::expected<node_serving> ownership_of(const store_options& opts) {
   return serving;
 }
 
+/// A root a cluster's node moves tasks from or to is written only through that node (a write
+/// here would change a history being copied, or add a task the move never lists), and one that
+/// ended a rebalance is served only as the cluster's node (a plain node is taken as listed by
+/// routers, which would route the tasks it gave away to it). Reading stays open to all.
+caf::error refuse_cluster_root(const store_root& root, bool serve) {
+  auto moving = read_root_file(root, rebalance_file_name);
+  if (!moving)
+    return moving.error();
+  if (!moving->empty())
+    return make_error(errc::rebalancing,
+                      root.display("", rebalance_file_name)
+                        + ": a cluster node's root in a rebalance; it takes writes again once "
+                          "evstore rebalance has ended it (open it read-only meanwhile)");
+  if (!serve)
+    return caf::none;
+  auto ended = read_root_file(root, membership_file_name);
+  if (!ended)
+    return ended.error();
+  if (!ended->empty())
+    return make_error(errc::wrong_node,
+                      root.display("", membership_file_name)
+                        + ": a cluster node's root; serve it with its membership (--cluster)");
+  return caf::none;
+}
+
 } // namespace
 
 caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const store_options& opts,
@@ -567,6 +592,9 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
     // A node stopped while it moved tasks resumes moving them: no writes until the move ends.
     serving.root = shared_root;
     if (auto err = load_rebalance_state(serving))
+      return err;
+  } else if (!opts.read_only) {
+    if (auto err = refuse_cluster_root(**root, opts.serve))
       return err;
   }
   auto served_lock = lock;

@@ -25,6 +25,7 @@
 #include "bench_util.hpp"
 #include "dataset.hpp"
 #include "src/cluster/membership.hpp"
+#include "src/cluster/rebalance.hpp"
 #include "src/facade/node.hpp"
 #include "src/facade/store.hpp"
 #include "tests/support/node_process.hpp"
@@ -94,6 +95,96 @@ struct cluster_run {
   }
 };
 
+/// Writes a membership file naming the first `n` nodes at `ports`.
+void write_membership(const std::string& file, const std::string& cred, int n,
+                      const std::vector<uint16_t>& ports) {
+  std::ofstream out{file};
+  out << "credential " << cred << "\n";
+  for (int i = 0; i < n; ++i)
+    out << node_names[i] << " 127.0.0.1:" << ports[i] << "\n";
+}
+
+/// Fills `roots` (one per member of `file`) with the tasks of `whole` the file gives each (the
+/// system-wide log: its system node's); every root gets a format_version.
+void split_store(const std::string& whole, const std::string& file,
+                 const std::vector<std::string>& roots) {
+  auto members = evstore::read_membership(file);
+  if (!members)
+    die("membership", members.error());
+  for (const auto& r : roots)
+    fs::create_directories(r);
+  for (const auto& entry : fs::directory_iterator(whole)) {
+    const auto name = entry.path().filename().string();
+    const bool task = entry.is_directory();
+    if (!task && name != "events.jsonl" && name != "format_version")
+      continue;
+    if (name == "format_version") {
+      for (const auto& r : roots)
+        fs::copy(entry.path(), r + "/" + name);
+      continue;
+    }
+    const size_t owner = task ? members->owner_of(name) : members->system_node;
+    fs::copy(entry.path(), roots[owner] + "/" + name, fs::copy_options::recursive);
+  }
+}
+
+struct move_figures {
+  uint64_t tasks = 0;
+  uint64_t bytes = 0;
+  double seconds = 0;
+  double plain_copy_seconds = 0;
+};
+
+/// Adds a third node to two holding `whole` and times evstore rebalance moving its tasks to it,
+/// `parallel` at a time; the baseline is a plain copy of the same task directories (cp -r, one
+/// file system) timed just before.
+move_figures measure_rebalance(const std::string& dir, const std::string& whole,
+                               const std::string& cred, const std::string& cli, size_t parallel) {
+  std::vector<uint16_t> ports{free_port(), free_port(), free_port()};
+  const auto old_file = dir + "/old.conf", new_file = dir + "/new.conf";
+  write_membership(old_file, cred, 2, ports);
+  write_membership(new_file, cred, 3, ports);
+  std::vector<std::string> roots;
+  for (const char* name : node_names)
+    roots.push_back(dir + "/" + name);
+  split_store(whole, old_file, {roots[0], roots[1]});
+  fs::create_directories(roots[2]);
+  fs::copy(whole + "/format_version", roots[2] + "/format_version");
+  move_figures out;
+  auto to = evstore::read_membership(new_file);
+  const auto copy_dir = dir + "/plain-copy";
+  fs::create_directories(copy_dir);
+  auto t0 = clock_type::now();
+  for (int i = 0; i < 2; ++i)
+    for (const auto& entry : fs::directory_iterator(roots[i]))
+      if (entry.is_directory() && to->owner_of(entry.path().filename().string()) == 2) {
+        fs::copy(entry.path(), copy_dir + "/" + entry.path().filename().string(),
+                 fs::copy_options::recursive);
+        out.bytes += fs::file_size(entry.path() / "events.jsonl");
+        ++out.tasks;
+      }
+  ::sync();
+  out.plain_copy_seconds = ms_since(t0) / 1000;
+  fs::remove_all(copy_dir);
+  cluster_run nodes;
+  for (int i = 0; i < 3; ++i)
+    nodes.pids.push_back(start_cluster_node(cli, roots[i], ports[i], i < 2 ? old_file : new_file,
+                                            {}));
+  evstore::rebalance_options opts;
+  opts.from_file = old_file;
+  opts.to_file = new_file;
+  opts.parallel_moves = parallel;
+  t0 = clock_type::now();
+  auto report = evstore::rebalance_cluster(opts);
+  out.seconds = ms_since(t0) / 1000;
+  if (!report)
+    die("rebalance", report.error());
+  if (report->moved != out.tasks)
+    die("rebalance moved " + std::to_string(report->moved) + " tasks, not "
+        + std::to_string(out.tasks), caf::error{});
+  return out;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -139,33 +230,13 @@ int main(int argc, char** argv) {
   for (int n = 1; n <= 3; ++n) {
     const std::string file = dir + "/cluster-" + std::to_string(n) + ".conf";
     std::vector<uint16_t> ports;
-    {
-      std::ofstream out{file};
-      out << "credential " << *cred << "\n";
-      for (int i = 0; i < n; ++i) {
-        ports.push_back(free_port());
-        out << node_names[i] << " 127.0.0.1:" << ports.back() << "\n";
-      }
-    }
-    auto members = evstore::read_membership(file);
-    if (!members)
-      die("membership", members.error());
-    // Each node's root holds the tasks the rule gives it (the system-wide log: the first node's).
     for (int i = 0; i < n; ++i)
-      fs::create_directories(dir + "/n" + std::to_string(n) + "-" + node_names[i]);
-    for (const auto& entry : fs::directory_iterator(whole)) {
-      const auto name = entry.path().filename().string();
-      const bool task = entry.is_directory();
-      const size_t owner = task ? members->owner_of(name) : members->system_node;
-      if (!task && name != "events.jsonl" && name != "format_version")
-        continue;
-      const auto to = dir + "/n" + std::to_string(n) + "-" + node_names[owner] + "/" + name;
-      fs::copy(entry.path(), to, fs::copy_options::recursive);
-      if (name == "format_version")
-        for (int i = 0; i < n; ++i)
-          if (static_cast<size_t>(i) != owner)
-            fs::copy(entry.path(), dir + "/n" + std::to_string(n) + "-" + node_names[i] + "/" + name);
-    }
+      ports.push_back(free_port());
+    write_membership(file, *cred, n, ports);
+    std::vector<std::string> roots;
+    for (int i = 0; i < n; ++i)
+      roots.push_back(dir + "/n" + std::to_string(n) + "-" + node_names[i]);
+    split_store(whole, file, roots);
     cluster_run nodes;
     for (int i = 0; i < n; ++i) {
       const std::string root = dir + "/n" + std::to_string(n) + "-" + node_names[i];
@@ -202,6 +273,29 @@ int main(int argc, char** argv) {
     out[name] = std::move(o);
   }
   std::printf("(q x base: the mean over the prefixes of p50 / the in-process p50)\n");
+
+  // Moving tasks: a third node added to two, its share moved by evstore rebalance.
+  std::printf("\n%-34s %8s %9s %10s %9s %12s\n", "rebalance, a third node added", "tasks",
+              "MB", "seconds", "MB/s", "x plain copy");
+  for (size_t parallel : {size_t{1}, size_t{8}}) {
+    const auto rdir = dir + "/rebalance-" + std::to_string(parallel);
+    fs::create_directories(rdir);
+    auto m = measure_rebalance(rdir, whole, *cred, cli, parallel);
+    const auto label =
+      std::to_string(parallel) + (parallel == 1 ? " task at a time" : " tasks side by side");
+    std::printf("%-34s %8llu %9.1f %10.2f %9.1f %12.1f\n", label.c_str(),
+                static_cast<unsigned long long>(m.tasks), m.bytes / 1e6, m.seconds,
+                m.bytes / 1e6 / m.seconds, m.seconds / m.plain_copy_seconds);
+    boost::json::object o;
+    o["tasks"] = m.tasks;
+    o["bytes"] = m.bytes;
+    o["seconds"] = m.seconds;
+    o["plain_copy_seconds"] = m.plain_copy_seconds;
+    out["rebalance " + label] = std::move(o);
+    fs::remove_all(rdir);
+  }
+  std::printf("(plain copy: the same task directories copied with std::filesystem and synced, no "
+              "checks, no nodes)\n");
   if (!json_path.empty())
     std::ofstream(json_path) << boost::json::serialize(out) << "\n";
   fs::remove_all(dir);

@@ -253,6 +253,12 @@ TEST_F(RebalanceTest, AnAddedNodeGetsExactlyItsTasksAndTheClusterAnswersAsOneSto
   auto stale_node = store::open(stale_opts);
   ASSERT_FALSE(stale_node);
   EXPECT_TRUE(is(stale_node.error(), errc::wrong_node)) << render(stale_node.error());
+  // Nor is it served as a plain node, which routers would take as listed.
+  stale_opts.serve_cluster.clear();
+  stale_opts.serve_as.clear();
+  auto plain_node = store::open(stale_opts);
+  ASSERT_FALSE(plain_node);
+  EXPECT_TRUE(is(plain_node.error(), errc::wrong_node)) << render(plain_node.error());
   start_node(0, 3); // under the new one it serves again, and the cluster is whole
   ASSERT_FALSE(HasFatalFailure());
   auto after_restart = connect(new_file());
@@ -360,6 +366,23 @@ TEST_F(RebalanceTest, ARebalanceToAnotherFileIsRefusedWhileOneIsUnderWay) {
   EXPECT_TRUE(is(refused.error(), errc::invalid_argument)) << render(refused.error());
   EXPECT_NE(render(refused.error()).find("alpha"), std::string::npos) << render(refused.error());
   expect_every_task_whole(before);
+  // alpha's root, its node stopped: opened for writing without the cluster, refused (it would
+  // change what the move copies); read-only, it answers from the files.
+  nodes_[0].reset();
+  store_options local;
+  local.root = root_of(0);
+  auto writer = store::open(local);
+  ASSERT_FALSE(writer);
+  EXPECT_TRUE(is(writer.error(), errc::rebalancing)) << render(writer.error());
+  local.read_only = true;
+  auto reader = store::open(local);
+  ASSERT_TRUE(reader) << render(reader.error());
+  auto listed = (*reader)->list_tasks(true);
+  ASSERT_TRUE(listed) << render(listed.error());
+  EXPECT_FALSE(listed->empty());
+  reader->reset();
+  start_node(0, 2);
+  ASSERT_FALSE(HasFatalFailure());
   opts.after_step = {};
   auto finished = rebalance_cluster(opts);
   ASSERT_TRUE(finished) << render(finished.error());

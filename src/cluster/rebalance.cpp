@@ -247,8 +247,9 @@ caf::expected<std::string> read_text(const std::string& path) {
 } // namespace
 
 caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts) {
-  if (opts.chunk_bytes == 0 || opts.timeout.count() <= 0)
-    return make_error(errc::invalid_argument, "chunk_bytes and timeout must be positive");
+  if (opts.chunk_bytes == 0 || opts.parallel_moves == 0 || opts.timeout.count() <= 0)
+    return make_error(errc::invalid_argument,
+                      "chunk_bytes, parallel_moves and timeout must be positive");
   auto from = read_membership(opts.from_file);
   if (!from)
     return from.error();
@@ -294,20 +295,28 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
     if (!run.done("begin " + name))
       return stopped();
   }
+  // One job per task, with every node that holds it and should not: a task on two such nodes
+  // (left so by an earlier inconsistency) moves from one, then the other's copy is compared with
+  // it, one after the other, never two copies into one incoming file at once.
   struct move_job {
     std::string task;
-    const node_link* from;
+    std::vector<const node_link*> from;
     const node_link* to;
   };
   std::vector<move_job> jobs;
+  std::map<std::string, size_t> job_of;
   for (const auto& [name, n] : nodes) {
     auto held = run.ask<task_list>(n, "listing", held_tasks_request{});
     if (!held)
       return held.error();
     for (auto& task : held->tasks) {
       const auto& owner = to->nodes[to->owner_of(task)].name;
-      if (owner != name)
-        jobs.push_back(move_job{std::move(task), &n, &nodes.at(owner)});
+      if (owner == name)
+        continue;
+      auto [it, added] = job_of.emplace(task, jobs.size());
+      if (added)
+        jobs.push_back(move_job{std::move(task), {}, &nodes.at(owner)});
+      jobs[it->second].from.push_back(&n);
     }
   }
   // Tasks move side by side (each is its own writers' on both nodes): a small task's move is a few
@@ -315,13 +324,14 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
   std::atomic<size_t> next{0};
   auto work = [&] {
     rebalancer worker{sys, shared};
-    for (size_t k; shared.going() && (k = next++) < jobs.size();) {
-      auto moved = worker.move(jobs[k].task, *jobs[k].from, *jobs[k].to);
-      if (!moved)
-        shared.fail(moved.error());
-      if (!moved || !*moved)
-        return;
-    }
+    for (size_t k; shared.going() && (k = next++) < jobs.size();)
+      for (const node_link* from : jobs[k].from) {
+        auto moved = worker.move(jobs[k].task, *from, *jobs[k].to);
+        if (!moved)
+          shared.fail(moved.error());
+        if (!moved || !*moved)
+          return;
+      }
   };
   std::vector<std::thread> workers;
   for (size_t w = 0; w < std::min<size_t>(opts.parallel_moves, jobs.size()); ++w)
