@@ -7,7 +7,6 @@
 #include <fstream>
 #include <map>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include <fcntl.h>
@@ -31,13 +30,6 @@ namespace {
 
 // The third name outweighs the others for the empty id, so the system-wide log moves too.
 const char* const names[] = {"alpha", "beta", "upsilon"};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 /// Starts `evstore args...` with its output to `log`; returns its pid.
 pid_t spawn_cli(const std::vector<std::string>& args, const std::string& log) {

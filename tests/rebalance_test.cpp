@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "src/cluster/membership.hpp"
 #include "src/cluster/rebalance.hpp"
@@ -23,13 +22,6 @@ namespace {
 
 // The third name outweighs the others for the empty id, so the system-wide log moves too.
 const char* const names[] = {"alpha", "beta", "upsilon"};
-
-std::string file_bytes(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 class RebalanceTest : public ::testing::Test {
 protected:
@@ -73,8 +65,8 @@ protected:
       out << names[i] << " 127.0.0.1:" << ports[i] << "\n";
   }
 
-  /// Serves node `i` as a member of the first `n` nodes, on its port.
-  void start_node(size_t i, size_t n) {
+  /// Node `i` served as a member of the first `n` nodes, on its port.
+  store_options node_options(size_t i, size_t n) const {
     store_options opts;
     opts.root = root_of(i);
     opts.serve = true;
@@ -83,6 +75,11 @@ protected:
     opts.serve_cluster = node_file(n);
     opts.serve_as = {names[i]};
     opts.index_sketch_size = 1;
+    return opts;
+  }
+
+  void start_node(size_t i, size_t n) {
+    auto opts = node_options(i, n);
     auto db = store::open(opts);
     ASSERT_TRUE(db) << render(db.error());
     nodes_[i] = std::move(*db);
@@ -117,7 +114,7 @@ protected:
       if (!tasks)
         continue;
       for (const auto& t : *tasks)
-        out[i][t] = file_bytes(events_path(root_of(i), t));
+        out[i][t] = slurp(events_path(root_of(i), t));
     }
     return out;
   }
@@ -243,13 +240,7 @@ TEST_F(RebalanceTest, AnAddedNodeGetsExactlyItsTasksAndTheClusterAnswersAsOneSto
 
   // alpha restarted under its old file would take tasks it gave away: it refuses to start.
   nodes_[0].reset();
-  store_options stale_opts;
-  stale_opts.root = root_of(0);
-  stale_opts.serve = true;
-  stale_opts.serve_credential = credential_;
-  stale_opts.listen_port = ports_[0];
-  stale_opts.serve_cluster = node_file(2);
-  stale_opts.serve_as = {names[0]};
+  auto stale_opts = node_options(0, 2);
   auto stale_node = store::open(stale_opts);
   ASSERT_FALSE(stale_node);
   EXPECT_TRUE(is(stale_node.error(), errc::wrong_node)) << render(stale_node.error());
@@ -316,7 +307,7 @@ TEST_F(RebalanceTest, ARebalanceStoppedAtEachStepKeepsEveryTaskWholeAndFinishesW
     if (append) { // only once every node has ended (the single store is then fed it too)
       ASSERT_TRUE(single->append(append->ev));
       auto owner = read_membership(new_file())->owner_of(appended_task);
-      before[appended_task] = file_bytes(events_path(root_of(owner), appended_task));
+      before[appended_task] = slurp(events_path(root_of(owner), appended_task));
     } else
       EXPECT_TRUE(is(append.error(), errc::rebalancing) || is(append.error(), errc::wrong_node)
                   || is(append.error(), errc::node_unavailable))
