@@ -170,14 +170,17 @@ caf::expected<cluster_membership> parse_membership(const std::string& text, cons
   return out;
 }
 
-caf::expected<cluster_membership> read_membership(const std::string& path) {
+caf::expected<cluster_membership> read_membership(const std::string& path, std::string* text) {
   std::ifstream in{path};
   if (!in)
     return make_error(errc::not_found, "cannot read cluster file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::ostringstream read;
+  read << in.rdbuf();
   auto dir = std::filesystem::absolute(path).parent_path().string();
-  return parse_membership(text.str(), dir);
+  auto parsed = parse_membership(read.str(), dir);
+  if (parsed && text)
+    *text = read.str();
+  return parsed;
 }
 
 } // namespace evstore

@@ -67,7 +67,9 @@ uint64_t rendezvous_weight(const std::string& node, const std::string& task);
 /// (errc::invalid_argument) name the line.
 caf::expected<cluster_membership> parse_membership(const std::string& text, const std::string& dir);
 
-/// Reads and parses the file at `path`.
-caf::expected<cluster_membership> read_membership(const std::string& path);
+/// Reads and parses the file at `path`; with `text`, also hands back the text it parsed (a
+/// rebalance sends it to the nodes: read once, the text and the membership are the same file's).
+caf::expected<cluster_membership> read_membership(const std::string& path,
+                                                  std::string* text = nullptr);
 
 } // namespace evstore

@@ -1,11 +1,9 @@
 #include "rebalance.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <atomic>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -235,15 +233,6 @@ caf::error await_new_gate(caf::actor_system& sys, const node_link& n, const std:
                                               + last);
 }
 
-caf::expected<std::string> read_text(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    return make_error(errc::not_found, "cannot read " + path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 } // namespace
 
 caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts) {
@@ -253,12 +242,10 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
   auto from = read_membership(opts.from_file);
   if (!from)
     return from.error();
-  auto to = read_membership(opts.to_file);
+  std::string to_text; // what every node is sent, so they all hold the file `to` was parsed from
+  auto to = read_membership(opts.to_file, &to_text);
   if (!to)
     return to.error();
-  auto to_text = read_text(opts.to_file);
-  if (!to_text)
-    return to_text.error();
   // Every node of either file, by name; the new file's address where both list it.
   std::map<std::string, cluster_member> members;
   for (const auto& m : from->nodes)
@@ -289,7 +276,7 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
   rebalancer run{sys, shared};
   auto stopped = [&]() -> caf::expected<rebalance_report> { return shared.outcome(); };
   for (const auto& [name, n] : nodes) {
-    auto began = run.ask<rebalance_status>(n, "begin", rebalance_begin_request{*to_text});
+    auto began = run.ask<rebalance_status>(n, "begin", rebalance_begin_request{to_text});
     if (!began)
       return began.error();
     if (!run.done("begin " + name))
@@ -341,7 +328,7 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
   if (auto now = shared.outcome(); !now || now->stopped)
     return now;
   for (const auto& [name, n] : nodes) {
-    auto ended = run.ask<rebalance_status>(n, "end", rebalance_end_request{*to_text});
+    auto ended = run.ask<rebalance_status>(n, "end", rebalance_end_request{to_text});
     if (!ended)
       return ended.error();
     if (!run.done("end " + name))
