@@ -85,7 +85,12 @@ single_threaded+=";pattern_test;recent_ids_test;subscription_flow_test;task_log_
 single_threaded+=";task_log_test;task_transfer_test;timestamp_format_test;type_sketch_test"
 single_threaded+=";validation_test;uuid_test"
 single_threaded+=";version_test"
+# The sources without actors (line format, files, index) compile at -O2
+# (EVSTORE_PLAIN_SOURCE_OPTIONS): the tests' full-scan oracles decode every line of every file, and
+# at -O2 the suite's heaviest oracles ran a fifth faster (the checkpoint's staleness rows 42 s
+# against 35, the query property test 31 s against 24).
 cmake -G Ninja -S . -B build-tsan -DCMAKE_BUILD_TYPE=None -DEVSTORE_BUILD_BENCH=OFF \
+  -DEVSTORE_PLAIN_SOURCE_OPTIONS=-O2 \
   -DEVSTORE_SKIP_TESTS="$single_threaded" -DEVSTORE_TEST_COMPILE_OPTIONS=-O0 \
   -DEVSTORE_BUILD_EXAMPLES=ON -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
   -DCAF_INCLUDE_DIR="$caf_dir/install/include" -DCAF_CORE_LIBRARY="$caf_lib" \

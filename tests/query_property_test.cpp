@@ -11,6 +11,7 @@
 #include "src/format/uuid.hpp"
 #include "src/storage/full_scan.hpp"
 #include "support/external_line.hpp"
+#include "support/equivalence.hpp"
 #include "support/store_fixture.hpp"
 #include "src/format/timestamp_format.hpp"
 
@@ -39,13 +40,6 @@ std::string pick_type(std::mt19937_64& rng) {
     if ((r -= w) < 0)
       return t;
   return type_mix.back().first;
-}
-
-std::vector<std::string> ids_of(const std::vector<event>& events) {
-  std::vector<std::string> out;
-  for (const auto& ev : events)
-    out.push_back(ev.id);
-  return out;
 }
 
 std::string task_file(const std::string& root, const std::string& task) {

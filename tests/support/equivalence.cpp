@@ -27,6 +27,11 @@ std::vector<std::string> ids_of(const std::vector<event>& events) {
   return out;
 }
 
+std::vector<event> newest(const std::vector<event>& answer, uint64_t limit) {
+  const auto n = std::min<uint64_t>(limit, answer.size());
+  return {answer.end() - static_cast<std::ptrdiff_t>(n), answer.end()};
+}
+
 void run_equivalent_operations(store& a, store& b, uint64_t seed, int steps,
                                const query_check& check_query) {
   std::mt19937_64 rng{seed};

@@ -28,6 +28,12 @@ std::string code_of(const caf::expected<T>& res) {
 /// Each event as "id type task", for comparing lists of events.
 std::vector<std::string> ids_of(const std::vector<event>& events);
 
+/// The newest `limit` events of an answer, which lists them oldest first: the answer to the same
+/// query at a smaller limit. The full-scan oracle reads every file and decodes every line, most of
+/// a test's time under the sanitizers, so a test scans once per prefix at its largest limit and
+/// takes the smaller limits' answers from that.
+std::vector<event> newest(const std::vector<event>& answer, uint64_t limit);
+
 /// Called with each query `b` answered (after it matched `a`'s answer).
 using query_check = std::function<void(const std::string& prefix, uint64_t limit,
                                        const caf::optional<timestamp>& since,
