@@ -65,6 +65,27 @@ int wait_exit(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/// Waits until the verbose command logging to `log` has done `steps` steps (copied a chunk,
+/// committed or released a task), or has ended (its closing line or an error): a kill then lands
+/// inside the run, wherever `steps` puts it, however fast or slow the machine is. False after 60 s.
+bool wait_for_steps(const std::string& log, int steps) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+  while (std::chrono::steady_clock::now() < until) {
+    std::ifstream in{log};
+    int done = 0;
+    for (std::string line; std::getline(in, line);) {
+      for (const char* step : {"evstore: copy ", "evstore: commit ", "evstore: release "})
+        done += line.rfind(step, 0) == 0;
+      if (line.rfind("evstore: moved ", 0) == 0 || line.find("error") != std::string::npos)
+        return true;
+    }
+    if (done >= steps)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  return false;
+}
+
 class RebalanceProcessTest : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -140,10 +161,13 @@ TEST_F(RebalanceProcessTest, KilledAnywhereEveryTaskStaysWholeAndARunToTheEndMov
   auto single = store::open(single_opts);
   ASSERT_TRUE(single) << render(single.error());
   {
-    // Enough to keep a run busy for a while (hundreds of chunks), so kills land inside it; then
-    // random operations, reads and queries compared with the single store.
+    // Random operations, reads and queries compared with the single store; then enough to keep
+    // a run busy for a while (after the operations' compactions, which would shrink it), so
+    // every kill lands inside one.
     auto old_cluster = store::connect_cluster(old_file(), std::chrono::seconds{5});
     ASSERT_TRUE(old_cluster) << render(old_cluster.error());
+    run_equivalent_operations(**single, **old_cluster, 21, 200);
+    ASSERT_FALSE(HasFailure());
     const auto base = timestamp::now() - std::chrono::hours{1};
     std::vector<append_request> batch;
     for (int n = 0; n < 240 * 12; ++n) {
@@ -161,8 +185,6 @@ TEST_F(RebalanceProcessTest, KilledAnywhereEveryTaskStaysWholeAndARunToTheEndMov
         batch.clear();
       }
     }
-    run_equivalent_operations(**single, **old_cluster, 21, 200);
-    ASSERT_FALSE(HasFailure());
   }
   std::map<std::string, std::string> before;
   for (auto& on_node : files_on_nodes())
@@ -176,8 +198,14 @@ TEST_F(RebalanceProcessTest, KilledAnywhereEveryTaskStaysWholeAndARunToTheEndMov
   int mid_move = 0; // kills after which some task was still on a node that no longer owns it
   for (int round = 0; round < 8; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    const pid_t run = spawn_cli(command, dir_.str("rebalance.log"));
-    std::this_thread::sleep_for(std::chrono::milliseconds{20 + rng() % 250});
+    const auto log = dir_.str("rebalance-" + std::to_string(round) + ".log");
+    const pid_t run = spawn_cli(command, log);
+    // A kill after 1 to 60 steps of this run: mid-move by construction, not by timing (a timed
+    // kill could miss on a fast machine). A whole run is about 1,350 steps (some 80 tasks of
+    // about 17 chunks). A command whose node dies goes on moving other nodes' tasks until it
+    // needs the dead one (measured: one such round took 600 steps), and the rest leave tasks
+    // for every round.
+    ASSERT_TRUE(wait_for_steps(log, 1 + static_cast<int>(rng() % 60))) << slurp(log);
     if (round % 3 == 2) {
       // A node dies under the command: the command fails, naming it, or had finished.
       const size_t victim = rng() % 3;
@@ -218,5 +246,5 @@ TEST_F(RebalanceProcessTest, KilledAnywhereEveryTaskStaysWholeAndARunToTheEndMov
   // the old owner (no events: nothing lists it); cleanup removes it, as after any crash.
   ASSERT_TRUE((*cluster)->cleanup_orphaned_tasks());
   run_equivalent_operations(**single, **cluster, 22, 150);
-  EXPECT_GE(mid_move, 3) << "the command ended before most kills: nothing was tested there";
+  EXPECT_EQ(mid_move, 8) << "a kill landed after its run had moved every task: nothing was tested there";
 }

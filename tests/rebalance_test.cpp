@@ -379,3 +379,90 @@ TEST_F(RebalanceTest, ARebalanceToAnotherFileIsRefusedWhileOneIsUnderWay) {
   ASSERT_TRUE(finished) << render(finished.error());
   expect_tasks_on_their_owners(before);
 }
+
+TEST_F(RebalanceTest, AZeroChunkSizeParallelismOrTimeoutIsRefusedBeforeAnythingBegins) {
+  rebalance_options zero_chunk, zero_moves, zero_timeout;
+  zero_chunk.chunk_bytes = 0;
+  zero_moves.parallel_moves = 0; // would end a run that moved nothing, as if it had moved all
+  zero_timeout.timeout = std::chrono::milliseconds{0};
+  for (auto* opts : {&zero_chunk, &zero_moves, &zero_timeout}) {
+    opts->from_file = old_file();
+    opts->to_file = new_file();
+    auto refused = rebalance_cluster(*opts);
+    ASSERT_FALSE(refused);
+    EXPECT_TRUE(is(refused.error(), errc::invalid_argument)) << render(refused.error());
+    for (size_t i = 0; i < 3; ++i)
+      EXPECT_FALSE(std::filesystem::exists(root_of(i) + "/" + rebalance_file_name)) << names[i];
+  }
+  // Nothing began: the old file's cluster answers.
+  auto old_cluster = connect(old_file());
+  ASSERT_TRUE(old_cluster);
+  EXPECT_TRUE(old_cluster->query_by_type_prefix("", 5));
+}
+
+/// A task upsilon owns under the new file, and its history written by a store of its own.
+std::pair<std::string, std::string> a_task_for_upsilon(const temp_dir& dir, const std::string& tag,
+                                                        const cluster_membership& m, int events) {
+  std::string task;
+  for (int n = 0; task.empty(); ++n)
+    if (m.owner_of(tag + "-" + std::to_string(n)) == 2)
+      task = tag + "-" + std::to_string(n);
+  store_options opts;
+  opts.root = dir.str("source-" + tag);
+  auto db = store::open(opts);
+  EXPECT_TRUE(db) << render(db.error());
+  for (int e = 0; db && e < events; ++e)
+    EXPECT_TRUE((*db)->append(make_event(task, "agent:message")));
+  db->reset();
+  return {task, slurp(events_path(opts.root, task))};
+}
+
+TEST_F(RebalanceTest, ATaskHeldByTwoNodesThatDoNotOwnItMovesFromEachInTurnUnlessTheirCopiesDiffer) {
+  auto m = read_membership(new_file());
+  ASSERT_TRUE(m);
+  // Left so by an inconsistency (a copy restored from a backup, say): the same history on alpha
+  // and beta, and another task whose two copies differ. The nodes are stopped while their roots
+  // are written, then serve again on their ports.
+  const auto same_task = a_task_for_upsilon(dir_, "same", *m, 3);
+  const auto differ_task = a_task_for_upsilon(dir_, "differ", *m, 3);
+  const std::string &same = same_task.first, &same_bytes = same_task.second;
+  const std::string &differ = differ_task.first, &differ_bytes = differ_task.second;
+  ASSERT_FALSE(HasFailure());
+  const std::string longer = differ_bytes + differ_bytes.substr(0, differ_bytes.find('\n') + 1);
+  for (size_t i = 0; i < 2; ++i) {
+    nodes_[i].reset();
+    for (const auto& [task, bytes] : {std::pair{same, same_bytes},
+                                      std::pair{differ, i == 0 ? differ_bytes : longer}}) {
+      std::filesystem::create_directories(root_of(i) + "/" + task);
+      spit(events_path(root_of(i), task), bytes);
+    }
+    start_node(i, 2);
+    ASSERT_FALSE(HasFatalFailure());
+  }
+  rebalance_options opts;
+  opts.from_file = old_file();
+  opts.to_file = new_file();
+  auto conflict = rebalance_cluster(opts);
+  ASSERT_FALSE(conflict) << "two different histories of one task were merged into one";
+  EXPECT_TRUE(is(conflict.error(), errc::id_conflict)) << render(conflict.error());
+  EXPECT_NE(render(conflict.error()).find(differ), std::string::npos) << render(conflict.error());
+  // alpha's copy moved first (the nodes are taken in name order); beta's, found to differ from
+  // it, stays where it is: neither history is lost.
+  auto now = files_on_nodes();
+  EXPECT_EQ(now[0].count(differ), 0u);
+  EXPECT_EQ(now[1][differ], longer);
+  EXPECT_EQ(now[2][differ], differ_bytes);
+
+  // Once one history is chosen by hand (beta's removed), a run moves both tasks and ends.
+  nodes_[1].reset();
+  std::filesystem::remove_all(root_of(1) + "/" + differ);
+  start_node(1, 2);
+  ASSERT_FALSE(HasFatalFailure());
+  auto finished = rebalance_cluster(opts);
+  ASSERT_TRUE(finished) << render(finished.error());
+  now = files_on_nodes();
+  for (const auto& [task, bytes] : {std::pair{same, same_bytes}, std::pair{differ, differ_bytes}})
+    for (size_t i = 0; i < 3; ++i)
+      EXPECT_EQ(now[i].count(task) ? now[i][task] : "", i == 2 ? bytes : "") << task << " on "
+                                                                             << names[i];
+}
