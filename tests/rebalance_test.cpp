@@ -466,3 +466,36 @@ TEST_F(RebalanceTest, ATaskHeldByTwoNodesThatDoNotOwnItMovesFromEachInTurnUnless
       EXPECT_EQ(now[i].count(task) ? now[i][task] : "", i == 2 ? bytes : "") << task << " on "
                                                                              << names[i];
 }
+
+TEST_F(RebalanceTest, ASubscriptionMadeUnderTheOldFileEndsWithTheRebalanceInsteadOfFallingSilent) {
+  auto single = open_single();
+  ASSERT_TRUE(single);
+  auto before = fill(*single);
+  ASSERT_FALSE(HasFailure());
+  auto old_client = connect(old_file());
+  ASSERT_TRUE(old_client);
+  subscribe_options opts;
+  opts.filter.patterns = {"*"};
+  auto sub = old_client->subscribe(opts);
+  ASSERT_TRUE(sub) << render(sub.error());
+  // It hears the cluster before the move.
+  auto ev = make_event("heard-before", "agent:message");
+  ASSERT_TRUE(old_client->append(ev));
+  std::optional<delivery> got;
+  for (int i = 0; i < 50 && !got; ++i)
+    got = (*sub)->next(std::chrono::milliseconds{100});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->ev.task, "heard-before");
+
+  rebalance_options move;
+  move.from_file = old_file();
+  move.to_file = new_file();
+  auto report = rebalance_cluster(move);
+  ASSERT_TRUE(report) << render(report.error());
+  // Made under the old membership, it would hear only some of the new owners' appends: it ends,
+  // and says so.
+  for (int i = 0; i < 50 && !(*sub)->error(); ++i)
+    (*sub)->next(std::chrono::milliseconds{100});
+  ASSERT_TRUE((*sub)->error()) << "a subscription of the old file outlived the rebalance";
+  EXPECT_TRUE(is((*sub)->error(), errc::node_unavailable)) << render((*sub)->error());
+}

@@ -203,6 +203,40 @@ private:
   const rebalance_options& opts_;
 };
 
+/// The gate serving at `m`'s address, once it answers. A run stopped or killed just after a node
+/// ended (an earlier run's) and run again can meet that node's retired gate, which answers on the
+/// port until its successor is published there (node_gate.cpp: the port is tried every 10 ms) and
+/// refuses everything with `rebalancing`, or meet the port closed between the two: both are tried
+/// again, the closed port for a second, the retired gate for the step timeout. A node that cannot
+/// be reached for that second fails the run before anything begins.
+caf::expected<node_actor> connect_member(caf::actor_system& sys, rebalancer& run,
+                                         const cluster_member& m,
+                                         std::chrono::milliseconds timeout) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto shown_at = m.host + ":" + std::to_string(m.port);
+  for (;;) {
+    const auto waited = std::chrono::steady_clock::now() - start;
+    auto gate = caf::openssl::remote_actor<node_actor>(sys, m.host, m.port);
+    if (!gate) {
+      if (waited < std::chrono::seconds{1}) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{20});
+        continue;
+      }
+      return make_error(errc::node_unavailable,
+                        "node '" + m.name + "' (" + shown_at + ") cannot be reached: "
+                          + sys.render(gate.error()) + "; nothing was begun");
+    }
+    auto stats = run.ask<index_stats>(node_link{m, *gate}, "statistics", stats_request{});
+    if (stats)
+      return std::move(*gate);
+    const bool handing_over = is(stats.error(), errc::rebalancing)
+                              || is(stats.error(), errc::node_unavailable);
+    if (!handing_over || waited >= timeout)
+      return stats.error();
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+}
+
 /// Waits until the node at `n`'s address answers with a gate serving `key` (the old gate ended).
 caf::error await_new_gate(caf::actor_system& sys, const node_link& n, const std::string& key,
                           std::chrono::milliseconds timeout) {
@@ -256,14 +290,13 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
   if (auto err = configure_node(cfg, to->credential))
     return err;
   caf::actor_system sys{cfg};
+  shared_run shared{opts};
+  rebalancer run{sys, shared};
   std::map<std::string, node_link> nodes;
   for (const auto& [name, m] : members) {
-    auto gate = caf::openssl::remote_actor<node_actor>(sys, m.host, m.port);
+    auto gate = connect_member(sys, run, m, opts.timeout);
     if (!gate)
-      return make_error(errc::node_unavailable,
-                        "node '" + name + "' (" + m.host + ":" + std::to_string(m.port)
-                          + ") cannot be reached: " + sys.render(gate.error())
-                          + "; nothing was begun");
+      return gate.error();
     // Two names reaching one process would have a task "moved" onto itself and then released.
     for (const auto& [other, link] : nodes)
       if (link.gate.node() == gate->node())
@@ -272,8 +305,6 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
                                                       "its own node to rebalance");
     nodes.emplace(name, node_link{m, std::move(*gate)});
   }
-  shared_run shared{opts};
-  rebalancer run{sys, shared};
   auto stopped = [&]() -> caf::expected<rebalance_report> { return shared.outcome(); };
   for (const auto& [name, n] : nodes) {
     auto began = run.ask<rebalance_status>(n, "begin", rebalance_begin_request{to_text});
