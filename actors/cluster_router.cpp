@@ -37,6 +37,16 @@ struct node_link {
   store_actor checking;
 };
 
+/// What a router's check of the whole cluster found (check_cluster).
+struct cluster_check_result {
+  /// By node: why it refused the router (none if it agreed or could not be reached); all empty
+  /// once the cluster was checked.
+  std::vector<caf::error> refusals;
+  /// By node: why the check could not reach it. A call that waited for this check fails with
+  /// that at once rather than trying again: a host that drops packets would make it wait twice.
+  std::vector<caf::error> unreachable;
+};
+
 struct router_state {
   cluster_membership members;
   std::vector<node_link> links;
@@ -48,7 +58,9 @@ struct router_state {
   /// and the calls waiting for that check.
   bool cluster_checked = false;
   bool cluster_checking = false;
-  std::vector<std::function<void(const std::vector<caf::error>&)>> waiting_for_cluster;
+  std::vector<std::function<void(const cluster_check_result&)>> waiting_for_cluster;
+  /// Closing: a call still waiting to connect is answered at once, not left to its timeout.
+  bool closed = false;
 };
 
 using router_pointer = store_actor::stateful_pointer<router_state>;
@@ -134,6 +146,10 @@ void check_membership(router_pointer self, size_t i, store_actor client,
 /// Calls `fn` with node `i`'s client, connecting first if there is none.
 void connect_node(router_pointer self, size_t i,
                   std::function<void(caf::expected<store_actor>)> fn) {
+  if (self->state.closed) {
+    fn(make_error(errc::node_unavailable, "the cluster connection was closed"));
+    return;
+  }
   auto& link = self->state.links[i];
   if (link.client) {
     fn(link.client);
@@ -191,12 +207,12 @@ void connect_node(router_pointer self, size_t i,
 /// only the tasks it is asked for, and the new node's file agrees with the router's. A node that
 /// cannot be reached does not hold the router back (its tasks fail with node_unavailable, as
 /// always); it is checked when it is first reached, as every connection is.
-using cluster_check = std::function<void(const std::vector<caf::error>&)>;
+using cluster_check = std::function<void(const cluster_check_result&)>;
 
 void check_cluster(router_pointer self, cluster_check done) {
   auto& st = self->state;
   if (st.cluster_checked) {
-    done({});
+    done(cluster_check_result{});
     return;
   }
   st.waiting_for_cluster.push_back(std::move(done));
@@ -205,32 +221,37 @@ void check_cluster(router_pointer self, cluster_check done) {
   st.cluster_checking = true;
   struct round {
     size_t pending = 0;
-    std::vector<caf::error> refusals; // by node; none for a node that agreed or was unreachable
+    cluster_check_result result;
   };
   auto r = std::make_shared<round>();
   r->pending = st.links.size();
-  r->refusals.resize(st.links.size());
+  r->result.refusals.resize(st.links.size());
+  r->result.unreachable.resize(st.links.size());
   for (size_t j = 0; j < st.links.size(); ++j)
     connect_node(self, j, [self, r, j](caf::expected<store_actor> client) {
-      if (!client && !is(client.error(), errc::node_unavailable))
-        r->refusals[j] = client.error();
+      if (!client)
+        (is(client.error(), errc::node_unavailable) ? r->result.unreachable
+                                                     : r->result.refusals)[j] = client.error();
       if (--r->pending > 0)
         return;
       auto& st = self->state;
       st.cluster_checking = false;
-      st.cluster_checked = std::none_of(r->refusals.begin(), r->refusals.end(),
+      st.cluster_checked = std::none_of(r->result.refusals.begin(), r->result.refusals.end(),
                                         [](const caf::error& e) { return bool{e}; });
+      if (st.cluster_checked)
+        r->result.refusals.clear();
       auto waiting = std::move(st.waiting_for_cluster);
       st.waiting_for_cluster.clear();
       for (auto& w : waiting)
-        w(st.cluster_checked ? std::vector<caf::error>{} : r->refusals);
+        w(r->result);
     });
 }
 
 /// Calls `fn` with node `i`'s client once the cluster was checked (check_cluster). Refused, the
 /// error is node `i`'s own if it refused, else the first node's that did.
 void with_node(router_pointer self, size_t i, std::function<void(caf::expected<store_actor>)> fn) {
-  check_cluster(self, [self, i, fn = std::move(fn)](const auto& refusals) mutable {
+  check_cluster(self, [self, i, fn = std::move(fn)](const cluster_check_result& check) mutable {
+    const auto& refusals = check.refusals;
     if (!refusals.empty()) {
       if (refusals[i]) {
         fn(refusals[i]);
@@ -241,6 +262,10 @@ void with_node(router_pointer self, size_t i, std::function<void(caf::expected<s
           fn(e);
           return;
         }
+    }
+    if (!check.unreachable.empty() && check.unreachable[i]) {
+      fn(check.unreachable[i]);
+      return;
     }
     connect_node(self, i, std::move(fn));
   });
@@ -484,6 +509,7 @@ store_actor::behavior_type router_behavior(router_pointer self, cluster_membersh
       }
   });
   self->set_exit_handler([=](caf::exit_msg& msg) {
+    self->state.closed = true;
     for (auto& [id, sub] : self->state.subscriptions)
       self->send_exit(sub, msg.reason);
     for (auto& link : self->state.links) {

@@ -6,6 +6,11 @@
 #include <map>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "src/cluster/membership.hpp"
 #include "src/format/uuid.hpp"
 #include "src/facade/node.hpp"
@@ -476,4 +481,35 @@ TEST_F(ClusterTest, ANodeServingAsAMemberTheFileDoesNotListIsRefusedAndOpensNoth
     EXPECT_NE(render(db.error()).find(says), std::string::npos) << render(db.error());
     EXPECT_FALSE(std::filesystem::exists(opts.root));
   }
+}
+
+TEST_F(ClusterTest, AFirstCallNeedingANodeThatNeverAnswersWaitsOneTimeoutNotTwo) {
+  // gamma's address is a listening socket that never accepts: the TCP handshake completes (the
+  // backlog), TLS never starts, as with a host that drops packets after the connection.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string file = dir_.str("silent-gamma.conf");
+  write_membership(file, {ports_[0], ports_[1], ntohs(addr.sin_port)});
+  const auto timeout = std::chrono::seconds{1};
+  auto client = store::connect_cluster(file, timeout);
+  ASSERT_TRUE(client) << render(client.error());
+  // The router's first call checks every node; gamma's check times out, and the call for gamma's
+  // task fails with that, instead of trying again for a second timeout.
+  const auto start = std::chrono::steady_clock::now();
+  auto appended = (*client)->append(make_event(task_on(2), "task:state:running"));
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(appended);
+  EXPECT_TRUE(is(appended.error(), errc::node_unavailable)) << render(appended.error());
+  EXPECT_NE(render(appended.error()).find("'gamma'"), std::string::npos) << render(appended.error());
+  EXPECT_LT(took, timeout * 1.6) << "the call waited for gamma twice";
+  // The other nodes' tasks work meanwhile.
+  EXPECT_TRUE((*client)->append(make_event(task_on(0), "task:state:running")));
+  // Closed: the half-open connection is reset, and the router's connection attempt can end.
+  ::close(listener);
 }
