@@ -231,7 +231,8 @@ void replace_gate(gate_pointer self, const store_actor& store,
   hand_over(sys, caf::actor_cast<node_actor>(self), successor, std::move(at));
 }
 
-caf::result<rebalance_status> begin_rebalance(gate_pointer self, const rebalance_begin_request& x) {
+caf::result<rebalance_status> begin_rebalance(gate_pointer self, const store_internal_actor& store,
+                                              const rebalance_begin_request& x) {
   auto& st = self->state;
   auto& sv = st.serving;
   auto parsed = parse_membership(x.membership_text, "");
@@ -255,6 +256,9 @@ caf::result<rebalance_status> begin_rebalance(gate_pointer self, const rebalance
       return err;
     sv.rebalance_text = x.membership_text;
     sv.target = ownership_in(std::move(*parsed), sv.names);
+    // Before the begin is answered, so before anything the move asks of the store (this gate's
+    // messages reach it in order): the store refuses its local handle's requests from now on.
+    self->send(store, store_rebalancing{true});
   }
   if (st.in_flight == 0)
     return rebalance_status{true, key};
@@ -297,6 +301,8 @@ caf::result<rebalance_status> end_rebalance(gate_pointer self, const store_actor
   self->state.begins_waiting.clear();
   sv.ownership = std::move(sv.target);
   sv.rebalance_text.clear();
+  // Before the successor exists, so before any request it relays.
+  self->send(caf::actor_cast<store_internal_actor>(store), store_rebalancing{false});
   replace_gate(self, store, std::move(at));
   return rebalance_status{false, key};
 }
@@ -319,6 +325,9 @@ node_actor::behavior_type gate_behavior(gate_pointer self, store_actor store,
       self->quit(down.reason);
   });
   auto internal = caf::actor_cast<store_internal_actor>(store);
+  // A node restarted in the state (load_rebalance_state): its store refuses its local handle too.
+  if (!self->state.serving.rebalance_text.empty())
+    self->send(internal, store_rebalancing{true});
   auto ask = [=](auto&& x, auto tag) {
     using request_type = std::decay_t<decltype(x)>;
     using reply_type = typename decltype(tag)::type;
@@ -376,7 +385,7 @@ node_actor::behavior_type gate_behavior(gate_pointer self, store_actor store,
   };
   return forwarding_behavior<node_actor::behavior_type>(
     ask, [=](unsubscribe_request&& x) { self->send(store, std::move(x)); },
-    [=](rebalance_begin_request& x) { return begin_rebalance(self, x); },
+    [=](rebalance_begin_request& x) { return begin_rebalance(self, internal, x); },
     [=](rebalance_end_request& x) { return end_rebalance(self, store, x); },
     [=](held_tasks_request& x) { return moving(std::move(x), reply_tag<task_list>{}); },
     [=](task_digest_request& x) { return moving(std::move(x), reply_tag<task_digest>{}); },

@@ -51,6 +51,8 @@ struct store_state {
   std::shared_ptr<bus_gate> bus_open = std::make_shared<bus_gate>();
   /// Writers handed to query actors: how wide queries fan out.
   uint64_t fetches_routed = 0;
+  /// The node this store serves is moving tasks (store_rebalancing): its own requests are refused.
+  bool rebalancing = false;
   /// The running (or last) cleanup's progress, for stats.
   uint64_t cleanup_done = 0;
   uint64_t cleanup_total = 0;
@@ -428,32 +430,64 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
   st.first_listing = std::move(listing);
   self->set_down_handler([self](caf::down_msg& down) { forget_writer(self, down); });
   start_index_and_bus(self, std::move(watcher), std::move(checkpoint));
+  // What the node's gate refuses its peers while it moves tasks, the store refuses everyone:
+  // a program embedding the node reaches it through its local handle, past the gate.
+  auto moving = [self]() -> caf::error {
+    if (!self->state.rebalancing)
+      return caf::none;
+    return make_error(errc::rebalancing, "this store's node is moving tasks between nodes (evstore "
+                                         "rebalance); retry once the move ends");
+  };
   return {
-    [=](append_request& req) {
+    [=](append_request& req) -> caf::result<append_result> {
+      if (auto err = moving())
+        return err;
       auto task = req.ev.task;
       return route<append_result>(self, task, std::move(req));
     },
-    [=](append_batch_request& req) { return append_batch(self, req); },
-    [=](read_request& req) {
+    [=](append_batch_request& req) -> caf::result<append_batch_result> {
+      if (auto err = moving())
+        return err;
+      return append_batch(self, req);
+    },
+    [=](read_request& req) -> caf::result<read_result> {
+      if (auto err = moving())
+        return err;
       auto task = req.task;
       return route<read_result>(self, task, std::move(req));
     },
-    [=](compact_request& req) {
+    [=](compact_request& req) -> caf::result<compact_result> {
+      if (auto err = moving())
+        return err;
       auto task = req.task;
       return route<compact_result>(self, task, std::move(req));
     },
-    [=](compact_all_request& req) -> caf::delegated<compact_result> {
+    [=](compact_all_request& req) -> caf::result<compact_result> {
+      if (auto err = moving())
+        return err;
       return self->delegate(spawn_compact_all_worker(self, self->state.opts.root), std::move(req));
     },
-    [=](const list_tasks_request& req) { return list_tasks(self, req); },
-    [=](cleanup_request) { return clean_up(self); },
+    [=](const list_tasks_request& req) -> caf::result<task_list> {
+      if (auto err = moving())
+        return err;
+      return list_tasks(self, req);
+    },
+    [=](cleanup_request) -> caf::result<cleanup_result> {
+      if (auto err = moving())
+        return err;
+      return clean_up(self);
+    },
     [=](query_request& req) -> caf::result<query_result> {
+      if (auto err = moving())
+        return err;
       auto& st = self->state;
       if (st.opts.read_only)
         return read_only_query(self, req);
       return self->delegate(spawn_query_actor(self, st.index), std::move(req));
     },
     [=](subscribe_request& req) -> caf::result<subscribed> {
+      if (auto err = moving())
+        return err;
       if (!self->state.bus)
         return make_error(errc::read_only,
                           "store is open read-only; it sees no writes to deliver to subscribers");
@@ -473,6 +507,7 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
       auto task = req.task;
       return route<uint64_t>(self, task, std::move(req));
     },
+    [=](const store_rebalancing& x) { self->state.rebalancing = x.moving; },
     [=](held_tasks_request) -> caf::result<task_list> {
       auto tasks = list_task_ids(*self->state.log_cfg.root);
       if (!tasks)

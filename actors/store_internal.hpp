@@ -33,6 +33,7 @@ using store_internal_actor = store_actor::extend_with<caf::typed_actor<
   caf::replies_to<export_chunk_request>::with<task_chunk>,
   caf::replies_to<import_chunk_request>::with<task_digest>,
   caf::replies_to<release_task_request>::with<task_digest>,
+  caf::reacts_to<store_rebalancing>,
   // The store's own timer: ask the writers idle for a whole period to retire.
   caf::reacts_to<idle_atom>>>;
 

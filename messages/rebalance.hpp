@@ -34,6 +34,16 @@ struct rebalance_status {
   std::string ownership_key;
 };
 
+/// From a node's gate to its store, one way: the node entered (or left) the rebalancing state. The
+/// store then refuses its own requests as the gate refuses its peers' (every one but statistics,
+/// with errc::rebalancing), so a program that embeds a cluster node and writes through its local
+/// handle cannot change a task the move is copying, nor read one the move has just released. Sent
+/// before the gate answers the begin (and as a restarted node's gate starts): whatever the store
+/// took before it reaches the task's writer before anything the move asks of that writer.
+struct store_rebalancing {
+  bool moving = false;
+};
+
 /// The tasks whose events file this node holds, the system-wide log ("") included, sorted; answered
 /// in the rebalancing state too (a listing through the store's interface is refused then). Replies
 /// `task_list`.
@@ -93,6 +103,11 @@ typename Inspector::result_type inspect(Inspector& f, rebalance_begin_request& x
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rebalance_end_request& x) {
   return f(caf::meta::type_name("evstore::rebalance_end_request"), x.membership_text);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_rebalancing& x) {
+  return f(caf::meta::type_name("evstore::store_rebalancing"), x.moving);
 }
 
 template <class Inspector>

@@ -135,6 +135,24 @@ protected:
     }
   }
 
+  /// A node's own store, asked through its local handle while the node moves tasks: everything
+  /// but statistics is refused with `rebalancing`.
+  static void expect_local_handle_refused(store& node, const std::string& task) {
+    auto appended = node.append(make_event(task, "task:state:running"));
+    ASSERT_FALSE(appended) << "a local append was taken during a rebalance";
+    EXPECT_TRUE(is(appended.error(), errc::rebalancing)) << render(appended.error());
+    auto read = node.read_task(task);
+    ASSERT_FALSE(read);
+    EXPECT_TRUE(is(read.error(), errc::rebalancing)) << render(read.error());
+    auto query = node.query_by_type_prefix("", 5);
+    ASSERT_FALSE(query);
+    EXPECT_TRUE(is(query.error(), errc::rebalancing)) << render(query.error());
+    auto compacted = node.compact_all(retention_policy{});
+    ASSERT_FALSE(compacted);
+    EXPECT_TRUE(is(compacted.error(), errc::rebalancing)) << render(compacted.error());
+    EXPECT_TRUE(node.index_statistics());
+  }
+
   /// Every task is on exactly the node the new file gives it.
   void expect_tasks_on_their_owners(const std::map<std::string, std::string>& before) const {
     auto m = read_membership(new_file());
@@ -348,6 +366,9 @@ TEST_F(RebalanceTest, ARebalanceToAnotherFileIsRefusedWhileOneIsUnderWay) {
   auto stopped = rebalance_cluster(opts);
   ASSERT_TRUE(stopped) << render(stopped.error());
   EXPECT_TRUE(stopped->stopped);
+  // A program embedding a node reaches its store past the gate, through its local handle: the
+  // store refuses it too (it would change a task the move copies, or read one just released).
+  expect_local_handle_refused(*nodes_[0], before.begin()->first);
   // alpha is moving tasks to the new file: one to another file is refused and moves nothing.
   rebalance_options other = opts;
   other.to_file = old_file();
@@ -374,10 +395,20 @@ TEST_F(RebalanceTest, ARebalanceToAnotherFileIsRefusedWhileOneIsUnderWay) {
   reader->reset();
   start_node(0, 2);
   ASSERT_FALSE(HasFatalFailure());
+  expect_local_handle_refused(*nodes_[0], before.begin()->first); // restarted in the state
   opts.after_step = {};
   auto finished = rebalance_cluster(opts);
   ASSERT_TRUE(finished) << render(finished.error());
   expect_tasks_on_their_owners(before);
+  // The move over, the local handle takes requests again: alpha's tasks under the new file.
+  auto m = read_membership(new_file());
+  ASSERT_TRUE(m);
+  std::string alphas;
+  for (const auto& [task, bytes] : before)
+    if (m->owner_of(task) == 0)
+      alphas = task;
+  ASSERT_TRUE(nodes_[0]->append(make_event(alphas, "task:state:running")));
+  ASSERT_TRUE(nodes_[0]->query_by_type_prefix("", 5));
 }
 
 TEST_F(RebalanceTest, AZeroChunkSizeParallelismOrTimeoutIsRefusedBeforeAnythingBegins) {

@@ -97,6 +97,7 @@ void register_types(caf::actor_system_config& cfg) {
   add<rebalance_begin_request>(cfg, "evstore::rebalance_begin_request");
   add<rebalance_end_request>(cfg, "evstore::rebalance_end_request");
   add<rebalance_status>(cfg, "evstore::rebalance_status");
+  add<store_rebalancing>(cfg, "evstore::store_rebalancing");
   add<held_tasks_request>(cfg, "evstore::held_tasks_request");
   add<task_digest_request>(cfg, "evstore::task_digest_request");
   add<task_digest>(cfg, "evstore::task_digest");
