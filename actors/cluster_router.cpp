@@ -35,6 +35,9 @@ struct node_link {
   /// The client of a connection whose membership is being checked (check_membership), until the
   /// node answers: it becomes `client` or is told to exit, and a closing router ends it too.
   store_actor checking;
+  /// The last connection attempt failed by not answering within the timeout (rather than being
+  /// refused at once, as a node restarting is).
+  bool timed_out = false;
 };
 
 /// What a router's check of the whole cluster found (check_cluster).
@@ -42,8 +45,9 @@ struct cluster_check_result {
   /// By node: why it refused the router (none if it agreed or could not be reached); all empty
   /// once the cluster was checked.
   std::vector<caf::error> refusals;
-  /// By node: why the check could not reach it. A call that waited for this check fails with
-  /// that at once rather than trying again: a host that drops packets would make it wait twice.
+  /// By node: why the check could not reach it within the timeout. A call that waited for this
+  /// check fails with that at once rather than trying again: a host that drops packets would make
+  /// it wait twice. (A node that refused at once is tried again: it may be restarting.)
   std::vector<caf::error> unreachable;
 };
 
@@ -176,6 +180,7 @@ void connect_node(router_pointer self, size_t i,
       [self, i, finish](const caf::node_id& node, caf::strong_actor_ptr& ptr,
                         std::set<std::string>& ifs) {
         auto& links = self->state.links;
+        links[i].timed_out = false;
         const auto& m = links[i].member;
         if (!ptr || !self->system().assignable<store_actor>(ifs)) {
           finish(make_error(errc::node_unavailable,
@@ -196,6 +201,7 @@ void connect_node(router_pointer self, size_t i,
                          finish);
       },
       [self, i, finish](caf::error& err) {
+        self->state.links[i].timed_out = err == caf::sec::request_timeout;
         finish(from_node(self->state.links[i].member, err));
       });
 }
@@ -229,9 +235,10 @@ void check_cluster(router_pointer self, cluster_check done) {
   r->result.unreachable.resize(st.links.size());
   for (size_t j = 0; j < st.links.size(); ++j)
     connect_node(self, j, [self, r, j](caf::expected<store_actor> client) {
-      if (!client)
-        (is(client.error(), errc::node_unavailable) ? r->result.unreachable
-                                                     : r->result.refusals)[j] = client.error();
+      if (!client && !is(client.error(), errc::node_unavailable))
+        r->result.refusals[j] = client.error();
+      else if (!client && self->state.links[j].timed_out)
+        r->result.unreachable[j] = client.error();
       if (--r->pending > 0)
         return;
       auto& st = self->state;

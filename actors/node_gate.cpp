@@ -301,7 +301,8 @@ caf::result<rebalance_status> end_rebalance(gate_pointer self, const store_actor
   self->state.begins_waiting.clear();
   sv.ownership = std::move(sv.target);
   sv.rebalance_text.clear();
-  // Before the successor exists, so before any request it relays.
+  // Queued in the store's mailbox now, before the successor is even spawned, so before any
+  // request the successor relays.
   self->send(caf::actor_cast<store_internal_actor>(store), store_rebalancing{false});
   replace_gate(self, store, std::move(at));
   return rebalance_status{false, key};
@@ -325,9 +326,6 @@ node_actor::behavior_type gate_behavior(gate_pointer self, store_actor store,
       self->quit(down.reason);
   });
   auto internal = caf::actor_cast<store_internal_actor>(store);
-  // A node restarted in the state (load_rebalance_state): its store refuses its local handle too.
-  if (!self->state.serving.rebalance_text.empty())
-    self->send(internal, store_rebalancing{true});
   auto ask = [=](auto&& x, auto tag) {
     using request_type = std::decay_t<decltype(x)>;
     using reply_type = typename decltype(tag)::type;

@@ -51,8 +51,12 @@ struct store_state {
   std::shared_ptr<bus_gate> bus_open = std::make_shared<bus_gate>();
   /// Writers handed to query actors: how wide queries fan out.
   uint64_t fetches_routed = 0;
-  /// The node this store serves is moving tasks (store_rebalancing): its own requests are refused.
+  /// The node this store serves is moving tasks (store_rebalancing): requests from outside the
+  /// store (its local handle) are refused; those of its own helpers below finish what was let in
+  /// before the move.
   bool rebalancing = false;
+  /// The compact-every-task workers running: they compact task by task through the store.
+  std::unordered_set<caf::actor_addr> compact_workers;
   /// The running (or last) cleanup's progress, for stats.
   uint64_t cleanup_done = 0;
   uint64_t cleanup_total = 0;
@@ -423,17 +427,32 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
                                                    std::shared_ptr<const store_root> root,
                                                    std::shared_ptr<store_lock> lock,
                                                    std::shared_ptr<loaded_checkpoint> checkpoint,
-                                                   task_listing listing) {
+                                                   task_listing listing, bool rebalancing) {
   auto& st = self->state;
   st.log_cfg = log_config(opts, std::move(root), std::move(lock));
   st.opts = std::move(opts);
   st.first_listing = std::move(listing);
-  self->set_down_handler([self](caf::down_msg& down) { forget_writer(self, down); });
+  // A node restarted while it moved tasks: refusing from the first message on, before any handle
+  // to the store exists.
+  st.rebalancing = rebalancing;
+  self->set_down_handler([self](caf::down_msg& down) {
+    if (self->state.compact_workers.erase(down.source) > 0)
+      return;
+    forget_writer(self, down);
+  });
   start_index_and_bus(self, std::move(watcher), std::move(checkpoint));
   // What the node's gate refuses its peers while it moves tasks, the store refuses everyone:
   // a program embedding the node reaches it through its local handle, past the gate.
+  // Its own helpers (the bus catching a subscription up, a compaction of every task going task by
+  // task) are not refused: they finish requests let in before the move, which the gate's begin
+  // waited for. (A query of the local handle already planned when the move begins fetches from
+  // the writers directly and is not waited for: the releases it could miss come round trips later.)
   auto moving = [self]() -> caf::error {
-    if (!self->state.rebalancing)
+    auto& st = self->state;
+    if (!st.rebalancing)
+      return caf::none;
+    const auto from = caf::actor_cast<caf::actor_addr>(self->current_sender());
+    if (from && (from == st.bus.address() || st.compact_workers.count(from) > 0))
       return caf::none;
     return make_error(errc::rebalancing, "this store's node is moving tasks between nodes (evstore "
                                          "rebalance); retry once the move ends");
@@ -465,7 +484,10 @@ store_internal_actor::behavior_type store_behavior(store_pointer self, store_opt
     [=](compact_all_request& req) -> caf::result<compact_result> {
       if (auto err = moving())
         return err;
-      return self->delegate(spawn_compact_all_worker(self, self->state.opts.root), std::move(req));
+      auto worker = spawn_compact_all_worker(self, self->state.opts.root);
+      self->state.compact_workers.insert(worker.address());
+      self->monitor(worker);
+      return self->delegate(worker, std::move(req));
     },
     [=](const list_tasks_request& req) -> caf::result<task_list> {
       if (auto err = moving())
@@ -635,7 +657,8 @@ caf::expected<store_actor> spawn_store_with_sink(caf::actor_system& sys, const s
   auto served_lock = lock;
   auto store = caf::actor_cast<store_actor>(sys.spawn(store_behavior, opts, std::move(sink),
                                                       std::move(*root), std::move(lock),
-                                                      std::move(checkpoint), std::move(listing)));
+                                                      std::move(checkpoint), std::move(listing),
+                                                      !serving.rebalance_text.empty()));
   if (opts.serve) {
     auto served = serve_store(sys, store, std::move(shared_root), std::move(served_lock),
                               opts.listen_host, opts.listen_port, opts.serve_credential,

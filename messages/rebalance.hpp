@@ -38,8 +38,9 @@ struct rebalance_status {
 /// store then refuses its own requests as the gate refuses its peers' (every one but statistics,
 /// with errc::rebalancing), so a program that embeds a cluster node and writes through its local
 /// handle cannot change a task the move is copying, nor read one the move has just released. Sent
-/// before the gate answers the begin (and as a restarted node's gate starts): whatever the store
-/// took before it reaches the task's writer before anything the move asks of that writer.
+/// before the gate answers the begin: an append, read or compaction the store took before it
+/// reaches the task's writer before anything the move asks of that writer. (A store restarted in
+/// the state refuses from its start.) The store's own helpers are not refused (store_actor.cpp).
 struct store_rebalancing {
   bool moving = false;
 };

@@ -214,11 +214,11 @@ caf::expected<node_actor> connect_member(caf::actor_system& sys, rebalancer& run
                                          std::chrono::milliseconds timeout) {
   const auto start = std::chrono::steady_clock::now();
   const auto shown_at = m.host + ":" + std::to_string(m.port);
+  auto waited = [&] { return std::chrono::steady_clock::now() - start; };
   for (;;) {
-    const auto waited = std::chrono::steady_clock::now() - start;
     auto gate = caf::openssl::remote_actor<node_actor>(sys, m.host, m.port);
     if (!gate) {
-      if (waited < std::chrono::seconds{1}) {
+      if (waited() < std::chrono::seconds{1}) {
         std::this_thread::sleep_for(std::chrono::milliseconds{20});
         continue;
       }
@@ -231,7 +231,7 @@ caf::expected<node_actor> connect_member(caf::actor_system& sys, rebalancer& run
       return std::move(*gate);
     const bool handing_over = is(stats.error(), errc::rebalancing)
                               || is(stats.error(), errc::node_unavailable);
-    if (!handing_over || waited >= timeout)
+    if (!handing_over || waited() >= timeout)
       return stats.error();
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
