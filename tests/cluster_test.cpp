@@ -6,16 +6,12 @@
 #include <map>
 #include <thread>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "src/cluster/membership.hpp"
 #include "src/format/uuid.hpp"
 #include "src/facade/node.hpp"
 #include "src/node/endpoint_file.hpp"
 #include "support/equivalence.hpp"
+#include "support/silent_listener.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
@@ -484,28 +480,13 @@ TEST_F(ClusterTest, ANodeServingAsAMemberTheFileDoesNotListIsRefusedAndOpensNoth
 }
 
 TEST_F(ClusterTest, AFirstCallNeedingANodeThatNeverAnswersWaitsOneTimeoutNotTwo) {
-  // gamma's address is a listening socket that never accepts: the TCP handshake completes (the
-  // backlog), TLS never starts, as with a host that drops packets after the connection.
-  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  // Closed before the client, also when an assertion ends the test early: the half-open
-  // connection is reset, and the router's connection attempt (and its close) can end.
-  struct closer {
-    int fd;
-    ~closer() {
-      ::close(fd);
-    }
-  };
+  // gamma's address never answers past the TCP handshake. Declared after the client, so it is
+  // closed before the client goes, also when an assertion ends the test early.
   std::unique_ptr<store> client_store;
-  const closer close_listener{listener};
+  const silent_listener silent;
+  ASSERT_NE(silent.port(), 0);
   const std::string file = dir_.str("silent-gamma.conf");
-  write_membership(file, {ports_[0], ports_[1], ntohs(addr.sin_port)});
+  write_membership(file, {ports_[0], ports_[1], silent.port()});
   const auto timeout = std::chrono::seconds{1};
   auto client = store::connect_cluster(file, timeout);
   ASSERT_TRUE(client) << render(client.error());

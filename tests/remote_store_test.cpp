@@ -27,6 +27,7 @@
 #include "src/format/uuid.hpp"
 #include "src/node/endpoint_file.hpp"
 #include "src/storage/full_scan.hpp"
+#include "support/silent_listener.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
@@ -625,25 +626,17 @@ TEST_F(RemoteStoreTest, ServingOnASystemConfiguredWithAnotherStoresCredentialIsR
 
 TEST_F(RemoteStoreTest, ConnectingToAHostThatNeverAnswersFailsWithinTheTimeout) {
   ASSERT_TRUE(ensure_node_credential(root()));
-  // A listening socket that never accepts: the TCP handshake completes (the backlog), TLS never
-  // starts.
-  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  silent_listener silent;
+  ASSERT_NE(silent.port(), 0);
   connect_options co;
   co.root = root();
   co.host = "127.0.0.1";
-  co.port = ntohs(addr.sin_port);
+  co.port = silent.port();
   co.timeout = std::chrono::milliseconds{300};
   // Closed after a second: the half-open connection is reset and the client's actor system can end.
-  std::thread closer{[listener] {
+  std::thread closer{[&silent] {
     std::this_thread::sleep_for(std::chrono::seconds{1});
-    ::close(listener);
+    silent.close();
   }};
   auto start = std::chrono::steady_clock::now();
   auto client = store::connect(co);
