@@ -51,6 +51,13 @@ protected:
   std::string new_file() const {
     return dir_.str("new.conf");
   }
+  /// A rebalance from the two-node file to the three-node one.
+  rebalance_options old_to_new() const {
+    rebalance_options opts;
+    opts.from_file = old_file();
+    opts.to_file = new_file();
+    return opts;
+  }
   std::string root_of(size_t i) const {
     return dir_.str(std::string{"node-"} + names[i]);
   }
@@ -228,9 +235,7 @@ TEST_F(RebalanceTest, AnAddedNodeGetsExactlyItsTasksAndTheClusterAnswersAsOneSto
   ASSERT_FALSE(split) << "upsilon took an append to " << moving_task << " before it was moved";
   EXPECT_TRUE(is(split.error(), errc::wrong_node)) << render(split.error());
 
-  rebalance_options opts;
-  opts.from_file = old_file();
-  opts.to_file = new_file();
+  auto opts = old_to_new();
   auto report = rebalance_cluster(opts);
   ASSERT_TRUE(report) << render(report.error());
   EXPECT_EQ(report->moved, to_upsilon);
@@ -283,9 +288,7 @@ TEST_F(RebalanceTest, ARebalanceStoppedAtEachStepKeepsEveryTaskWholeAndFinishesW
   auto cluster = connect(new_file());
   ASSERT_TRUE(cluster);
 
-  rebalance_options opts;
-  opts.from_file = old_file();
-  opts.to_file = new_file();
+  auto opts = old_to_new();
   opts.chunk_bytes = 512; // several chunks per task: stops inside copies too
   opts.parallel_moves = 1; // one step at a time: each run stops exactly at its first new one
   // Each run stops at the first step no run stopped at before (a copy not committed is done again
@@ -359,9 +362,7 @@ TEST_F(RebalanceTest, ARebalanceToAnotherFileIsRefusedWhileOneIsUnderWay) {
   ASSERT_TRUE(single);
   auto before = fill(*single);
   ASSERT_FALSE(HasFailure());
-  rebalance_options opts;
-  opts.from_file = old_file();
-  opts.to_file = new_file();
+  auto opts = old_to_new();
   opts.after_step = [](const std::string& step) { return step.rfind("begin", 0) != 0; };
   auto stopped = rebalance_cluster(opts);
   ASSERT_TRUE(stopped) << render(stopped.error());
@@ -412,13 +413,11 @@ TEST_F(RebalanceTest, ARebalanceToAnotherFileIsRefusedWhileOneIsUnderWay) {
 }
 
 TEST_F(RebalanceTest, AZeroChunkSizeParallelismOrTimeoutIsRefusedBeforeAnythingBegins) {
-  rebalance_options zero_chunk, zero_moves, zero_timeout;
+  auto zero_chunk = old_to_new(), zero_moves = old_to_new(), zero_timeout = old_to_new();
   zero_chunk.chunk_bytes = 0;
   zero_moves.parallel_moves = 0; // would end a run that moved nothing, as if it had moved all
   zero_timeout.timeout = std::chrono::milliseconds{0};
   for (auto* opts : {&zero_chunk, &zero_moves, &zero_timeout}) {
-    opts->from_file = old_file();
-    opts->to_file = new_file();
     auto refused = rebalance_cluster(*opts);
     ASSERT_FALSE(refused);
     EXPECT_TRUE(is(refused.error(), errc::invalid_argument)) << render(refused.error());
@@ -470,9 +469,7 @@ TEST_F(RebalanceTest, ATaskHeldByTwoNodesThatDoNotOwnItMovesFromEachInTurnUnless
     start_node(i, 2);
     ASSERT_FALSE(HasFatalFailure());
   }
-  rebalance_options opts;
-  opts.from_file = old_file();
-  opts.to_file = new_file();
+  auto opts = old_to_new();
   auto conflict = rebalance_cluster(opts);
   ASSERT_FALSE(conflict) << "two different histories of one task were merged into one";
   EXPECT_TRUE(is(conflict.error(), errc::id_conflict)) << render(conflict.error());
@@ -518,9 +515,7 @@ TEST_F(RebalanceTest, ASubscriptionMadeUnderTheOldFileEndsWithTheRebalanceInstea
   ASSERT_TRUE(got);
   EXPECT_EQ(got->ev.task, "heard-before");
 
-  rebalance_options move;
-  move.from_file = old_file();
-  move.to_file = new_file();
+  auto move = old_to_new();
   auto report = rebalance_cluster(move);
   ASSERT_TRUE(report) << render(report.error());
   // Made under the old membership, it would hear only some of the new owners' appends: it ends,

@@ -203,17 +203,23 @@ private:
   const rebalance_options& opts_;
 };
 
-/// The gate serving at `m`'s address, once it answers. A run stopped or killed just after a node
-/// ended (an earlier run's) and run again can meet that node's retired gate, which answers on the
-/// port until its successor is published there (node_gate.cpp: the port is tried every 10 ms) and
-/// refuses everything with `rebalancing`, or meet the port closed between the two: both are tried
-/// again, the closed port for a second, the retired gate for the step timeout. A node that cannot
-/// be reached for that second fails the run before anything begins.
-caf::expected<node_actor> connect_member(caf::actor_system& sys, rebalancer& run,
-                                         const cluster_member& m,
-                                         std::chrono::milliseconds timeout) {
+/// A node's gate and its statistics, as it answered them.
+struct reached_gate {
+  node_actor gate;
+  index_stats stats;
+};
+
+/// The gate serving at `m`'s address, once it answers its statistics. A run stopped or killed
+/// just after a node ended (an earlier run's) and run again can meet that node's retired gate,
+/// which answers on the port until its successor is published there (node_gate.cpp: the port is
+/// tried every 10 ms) and refuses everything with `rebalancing`, or meet the port closed between
+/// the two: both are tried again, the closed port for a second, the retired gate for `timeout`.
+/// `unreachable_note` ends the error of a node that cannot be reached for that second.
+caf::expected<reached_gate> connect_member(caf::actor_system& sys, rebalancer& run,
+                                           const cluster_member& m,
+                                           std::chrono::milliseconds timeout,
+                                           const std::string& unreachable_note) {
   const auto start = std::chrono::steady_clock::now();
-  const auto shown_at = m.host + ":" + std::to_string(m.port);
   auto waited = [&] { return std::chrono::steady_clock::now() - start; };
   for (;;) {
     auto gate = caf::openssl::remote_actor<node_actor>(sys, m.host, m.port);
@@ -223,12 +229,12 @@ caf::expected<node_actor> connect_member(caf::actor_system& sys, rebalancer& run
         continue;
       }
       return make_error(errc::node_unavailable,
-                        "node '" + m.name + "' (" + shown_at + ") cannot be reached: "
-                          + sys.render(gate.error()) + "; nothing was begun");
+                        "node '" + m.name + "' (" + m.host + ":" + std::to_string(m.port)
+                          + ") cannot be reached: " + sys.render(gate.error()) + unreachable_note);
     }
     auto stats = run.ask<index_stats>(node_link{m, *gate}, "statistics", stats_request{});
     if (stats)
-      return std::move(*gate);
+      return reached_gate{std::move(*gate), std::move(*stats)};
     const bool handing_over = is(stats.error(), errc::rebalancing)
                               || is(stats.error(), errc::node_unavailable);
     if (!handing_over || waited() >= timeout)
@@ -238,28 +244,21 @@ caf::expected<node_actor> connect_member(caf::actor_system& sys, rebalancer& run
 }
 
 /// Waits until the node at `n`'s address answers with a gate serving `key` (the old gate ended).
-caf::error await_new_gate(caf::actor_system& sys, const node_link& n, const std::string& key,
-                          std::chrono::milliseconds timeout) {
-  caf::scoped_actor self{sys};
+caf::error await_new_gate(caf::actor_system& sys, rebalancer& run, const node_link& n,
+                          const std::string& key, std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   std::string last = "no answer";
-  while (std::chrono::steady_clock::now() < until) {
-    auto gate = caf::openssl::remote_actor<node_actor>(sys, n.member.host, n.member.port);
-    if (gate && *gate != n.gate) {
-      bool serving = false;
-      self->request(*gate, timeout, stats_request{})
-        .receive(
-          [&](index_stats& stats) {
-            serving = !stats.cluster_rebalancing && stats.cluster_membership == key;
-            if (!serving)
-              last = "it serves '" + stats.cluster_membership + "'";
-          },
-          [&](caf::error& err) { last = sys.render(err); });
-      if (serving)
-        return caf::none;
-    } else if (!gate) {
-      last = sys.render(gate.error());
-    }
+  for (auto now = std::chrono::steady_clock::now(); now < until;
+       now = std::chrono::steady_clock::now()) {
+    auto got = connect_member(sys, run, n.member,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(until - now), "");
+    if (!got)
+      last = sys.render(got.error());
+    else if (got->gate != n.gate && !got->stats.cluster_rebalancing
+             && got->stats.cluster_membership == key)
+      return caf::none;
+    else
+      last = "it serves '" + got->stats.cluster_membership + "'";
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
   return make_error(errc::node_unavailable, "node '" + n.member.name + "' ended the rebalance but "
@@ -294,16 +293,17 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
   rebalancer run{sys, shared};
   std::map<std::string, node_link> nodes;
   for (const auto& [name, m] : members) {
-    auto gate = connect_member(sys, run, m, opts.timeout);
-    if (!gate)
-      return gate.error();
+    auto reached = connect_member(sys, run, m, opts.timeout, "; nothing was begun");
+    if (!reached)
+      return reached.error();
+    auto gate = std::move(reached->gate);
     // Two names reaching one process would have a task "moved" onto itself and then released.
     for (const auto& [other, link] : nodes)
-      if (link.gate.node() == gate->node())
+      if (link.gate.node() == gate.node())
         return make_error(errc::invalid_argument, "nodes '" + other + "' and '" + name
                                                     + "' are the same process; give each member "
                                                       "its own node to rebalance");
-    nodes.emplace(name, node_link{m, std::move(*gate)});
+    nodes.emplace(name, node_link{m, std::move(gate)});
   }
   auto stopped = [&]() -> caf::expected<rebalance_report> { return shared.outcome(); };
   for (const auto& [name, n] : nodes) {
@@ -368,7 +368,7 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
   // Each node publishes a new gate as it ends (node_gate.hpp); the run is over once every node
   // answers on its port under the new membership, so a client started next finds it there.
   for (const auto& [name, n] : nodes)
-    if (auto err = await_new_gate(sys, n, to->ownership_key(), opts.timeout))
+    if (auto err = await_new_gate(sys, run, n, to->ownership_key(), opts.timeout))
       return err;
   return shared.outcome();
 }
