@@ -3,6 +3,7 @@
 #include <deque>
 #include <limits>
 #include <memory>
+#include <variant>
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -60,8 +61,9 @@ struct node_stream {
   tap_actor tap;
   uint64_t node_subscription = 0;
   bool caught_up = false;
-  /// Live events that came after the node caught up, while another node had not.
-  std::deque<bus_event> held;
+  /// What the node sent live after it caught up, while another node had not: its events, and a
+  /// `lagged` in its place among them (a single store tells of drops only after caught_up too).
+  std::deque<std::variant<bus_event, lagged>> held;
 };
 
 struct subscription_state {
@@ -69,6 +71,9 @@ struct subscription_state {
   caf::duration timeout;
   std::vector<node_stream> streams;
   subscriber_actor subscriber;
+  /// The router's subscribe, until every node said yes: answered (with the reason) whatever ends
+  /// the subscription first, so no caller waits on a dropped promise.
+  caf::typed_response_promise<subscribed> subscribing;
   /// Merging histories: until every node caught up.
   bool merging = false;
   std::unique_ptr<latest_events> history;
@@ -97,13 +102,22 @@ void finish_catch_up(sub_pointer self) {
   for (size_t slot = 0; slot < st.streams.size(); ++slot) {
     auto held = std::move(st.streams[slot].held);
     st.streams[slot].held.clear();
-    for (auto& x : held)
-      deliver(self, std::move(x), slot);
+    for (auto& x : held) {
+      if (auto* ev = std::get_if<bus_event>(&x))
+        deliver(self, std::move(*ev), slot);
+      else
+        self->send(st.subscriber, lagged{st.id, std::get<lagged>(x).missed});
+    }
   }
 }
 
 void end(sub_pointer self, const caf::error& why) {
   auto& st = self->state;
+  if (st.subscribing.pending())
+    st.subscribing.deliver(why ? why
+                               : make_error(errc::invalid_argument,
+                                            "the subscription ended before every node had "
+                                            "subscribed: its subscriber ended or unsubscribed"));
   for (auto& s : st.streams)
     if (s.node_subscription != 0 && s.node.client)
       self->send(s.node.client, unsubscribe_request{s.node_subscription});
@@ -148,7 +162,7 @@ subscription_behavior(sub_pointer self, uint64_t id, std::vector<cluster_subscri
       st.merging = req.catch_up && !req.filter.task && st.streams.size() > 1;
       if (st.merging)
         st.history = std::make_unique<latest_events>(req.catch_up->limit);
-      auto promise = self->make_response_promise<subscribed>();
+      st.subscribing = self->make_response_promise<subscribed>();
       auto left = std::make_shared<size_t>(st.streams.size());
       for (size_t slot = 0; slot < st.streams.size(); ++slot) {
         auto& s = st.streams[slot];
@@ -156,26 +170,28 @@ subscription_behavior(sub_pointer self, uint64_t id, std::vector<cluster_subscri
         at_node.subscriber = caf::actor_cast<caf::strong_actor_ptr>(s.tap);
         self->request(s.node.client, st.timeout, std::move(at_node))
           .then(
-            [=](const subscribed& ok) mutable {
-              self->state.streams[slot].node_subscription = ok.id;
-              if (--*left == 0 && promise.pending())
-                promise.deliver(subscribed{self->state.id});
+            [=](const subscribed& ok) {
+              auto& st = self->state;
+              st.streams[slot].node_subscription = ok.id;
+              if (--*left == 0 && st.subscribing.pending())
+                st.subscribing.deliver(subscribed{st.id});
             },
-            [=](caf::error& err) mutable {
-              if (!promise.pending())
+            [=](caf::error& err) {
+              auto& st = self->state;
+              if (!st.subscribing.pending())
                 return;
-              auto& s = self->state.streams[slot];
+              auto& s = st.streams[slot];
               // The node's own refusal (an invalid filter) passes as it is; a lost node is named.
               const bool lost = err.category() != caf::atom("evstore")
                                 || err.code() == static_cast<uint8_t>(errc::node_unavailable);
-              promise.deliver(lost ? make_error(errc::node_unavailable,
-                                                s.node.label + " is unavailable: "
-                                                  + self->system().render(err))
-                                   : err);
+              st.subscribing.deliver(lost ? make_error(errc::node_unavailable,
+                                                       s.node.label + " is unavailable: "
+                                                         + self->system().render(err))
+                                          : err);
               end(self, caf::none);
             });
       }
-      return promise;
+      return st.subscribing;
     },
     [=](const unsubscribe_request&) { end(self, caf::none); },
     [=](bus_event& x) {
@@ -208,7 +224,17 @@ subscription_behavior(sub_pointer self, uint64_t id, std::vector<cluster_subscri
           return;
       finish_catch_up(self);
     },
-    [=](const lagged& x) { self->send(self->state.subscriber, lagged{self->state.id, x.missed}); },
+    [=](const lagged& x) {
+      auto& st = self->state;
+      if (x.subscription >= st.streams.size())
+        return;
+      // While histories merge, after the events the node held before the drop, as they were sent
+      // (so after the one caught_up, where a single store tells of drops).
+      if (st.merging)
+        st.streams[x.subscription].held.emplace_back(x);
+      else
+        self->send(st.subscriber, lagged{st.id, x.missed});
+    },
     [=](const bus_ack& x) {
       auto& st = self->state;
       // Acknowledgements per node, gathered: one message to each node's tap.

@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "messages/errc.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace evstore;
 
@@ -141,4 +146,37 @@ TEST(MembershipTest, TheOwnershipKeyIsTheSortedNamesAndTheSystemNodeOnly) {
   ASSERT_TRUE(fewer && other_system);
   EXPECT_EQ(fewer->ownership_key(), "alpha beta; system beta");
   EXPECT_EQ(other_system->ownership_key(), "alpha beta gamma; system alpha");
+}
+
+// The file is the user's, outside any store: a link to it is followed, but a FIFO (which would
+// hang the caller), a device (/dev/zero would be read until memory ran out), a directory or an
+// oversized file is refused, each at once and by name.
+TEST(MembershipTest, ReadingRefusesWhatIsNotASmallRegularFileWithoutWaiting) {
+  evstore::testing::temp_dir dir;
+  const std::string good = "credential c.pem\nalpha 127.0.0.1:7000\n";
+  evstore::testing::spit(dir.path() / "cluster", good);
+  std::filesystem::create_symlink(dir.path() / "cluster", dir.path() / "linked");
+  ASSERT_EQ(::mkfifo((dir.path() / "fifo").c_str(), 0644), 0);
+  std::filesystem::create_directory(dir.path() / "dir");
+  evstore::testing::spit(dir.path() / "huge", good + std::string(1 << 20, '#'));
+  ::alarm(60); // a read that waits on the FIFO fails the test instead of hanging it
+  std::string text;
+  auto linked = read_membership(dir.str("linked"), &text);
+  ASSERT_TRUE(linked) << render(linked.error());
+  EXPECT_EQ(text, good);
+  const std::pair<std::string, errc> rows[] = {
+    {dir.str("missing"), errc::not_found},
+    {dir.str("fifo"), errc::not_regular_file},
+    {dir.str("dir"), errc::not_regular_file},
+    {"/dev/zero", errc::not_regular_file},
+    {dir.str("huge"), errc::invalid_argument},
+  };
+  for (const auto& [path, expected] : rows) {
+    SCOPED_TRACE(path);
+    auto m = read_membership(path);
+    ASSERT_FALSE(m);
+    EXPECT_TRUE(is(m.error(), expected)) << render(m.error());
+    EXPECT_NE(render(m.error()).find(path), std::string::npos) << render(m.error());
+  }
+  ::alarm(0);
 }

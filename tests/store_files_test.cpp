@@ -96,6 +96,11 @@ TEST_F(StoreFilesTest, EveryHostileEntryIsRefusedAndNothingOutsideTheRootChanges
     fs::remove(root / events_file_name);
     fs::create_symlink(out / "victim.jsonl", root / events_file_name);
   };
+  // A second name for the victim, inside the store: writing through it would change the victim.
+  auto hard_link_log = [](const fs::path& root, const fs::path& out) {
+    fs::remove(root / "t" / events_file_name);
+    fs::create_hard_link(out / "victim.jsonl", root / "t" / events_file_name);
+  };
   auto append_t = [](store& db) { return error_of(db.append(make_event("t", "task:state:x"))); };
   auto read_t = [](store& db) { return error_of(db.read_task("t")); };
   auto compact_t = [](store& db) {
@@ -115,6 +120,32 @@ TEST_F(StoreFilesTest, EveryHostileEntryIsRefusedAndNothingOutsideTheRootChanges
     {"FIFO log, compact", fifo_log, compact_t, errc::not_regular_file},
     {"directory as log, append", dir_log, append_t, errc::not_regular_file},
     {"directory as log, read", dir_log, read_t, errc::not_regular_file},
+    {"hard-linked log, append", hard_link_log, append_t, errc::not_regular_file},
+    {"hard-linked log, read", hard_link_log, read_t, errc::none},
+    {"hard-linked log, query finds its event",
+     hard_link_log,
+     [](store& db) {
+       auto found = db.query_by_type_prefix("task:", 10);
+       if (!found)
+         return found.error();
+       EXPECT_EQ(found->events.size(), 1u);
+       return caf::error{};
+     },
+     errc::none},
+    // Compaction writes a new file and renames it over the name: the other name keeps its bytes.
+    {"hard-linked log, compact", hard_link_log, compact_t, errc::none, /*root_may_change=*/true},
+    {"hard-linked system log, append",
+     [](const fs::path& root, const fs::path& out) {
+       fs::remove(root / events_file_name);
+       fs::create_hard_link(out / "victim.jsonl", root / events_file_name);
+     },
+     append_sys, errc::not_regular_file},
+    {"hard-linked events.corrupt, compact",
+     [](const fs::path& root, const fs::path& out) {
+       std::ofstream(root / "t" / events_file_name, std::ios::app) << "not json\n";
+       fs::create_hard_link(out / "victim.jsonl", root / "t" / corrupt_file_name);
+     },
+     compact_t, errc::not_regular_file},
     {"symlinked task dir, append", link_task_dir, append_t, errc::not_regular_file},
     {"symlinked task dir, read", link_task_dir, read_t, errc::not_regular_file},
     {"symlinked task dir, compact", link_task_dir, compact_t, errc::not_regular_file},
@@ -183,14 +214,23 @@ TEST_F(StoreFilesTest, EveryHostileEntryIsRefusedAndNothingOutsideTheRootChanges
   }
 }
 
-TEST_F(StoreFilesTest, ASymlinkedLockIsRefusedAndItsTargetUntouched) {
-  make_store();
-  fs::remove(in_root(lock_file_name));
-  fs::create_symlink(outside() / "victim.jsonl", in_root(lock_file_name));
-  auto db = store::open(options());
-  ASSERT_FALSE(db);
-  EXPECT_TRUE(is(db.error(), errc::not_regular_file)) << render(db.error());
-  EXPECT_EQ(slurp(outside() / "victim.jsonl"), valid_line);
+TEST_F(StoreFilesTest, ALinkedLockIsRefusedAndWhatItNamesUntouched) {
+  using link_fn = void (*)(const fs::path&, const fs::path&);
+  const std::pair<const char*, link_fn> rows[] = {
+    {"symbolic link", [](const fs::path& to, const fs::path& at) { fs::create_symlink(to, at); }},
+    {"hard link", [](const fs::path& to, const fs::path& at) { fs::create_hard_link(to, at); }},
+  };
+  for (const auto& [what, link] : rows) {
+    SCOPED_TRACE(what);
+    fs::remove_all(root());
+    make_store();
+    fs::remove(in_root(lock_file_name));
+    link(outside() / "victim.jsonl", in_root(lock_file_name));
+    auto db = store::open(options());
+    ASSERT_FALSE(db);
+    EXPECT_TRUE(is(db.error(), errc::not_regular_file)) << render(db.error());
+    EXPECT_EQ(slurp(outside() / "victim.jsonl"), valid_line);
+  }
 }
 
 TEST_F(StoreFilesTest, ASymlinkedFormatVersionTempFileIsReplacedNotWrittenThrough) {

@@ -3,6 +3,10 @@
 // file that was copied; symbolic links are never followed.
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <vector>
+
+#include <sys/stat.h>
 
 #include <zlib.h>
 
@@ -131,8 +135,45 @@ TEST_F(TaskTransferTest, SymbolicLinksAreNeverFollowed) {
   fs::create_symlink(outside, dir_.path() / "root" / "t-4" / "events.incoming");
   EXPECT_FALSE(digest_task_file(*root_, "t-4", events_file_name));
   EXPECT_FALSE(read_task_bytes(*root_, "t-4", 0, 10));
-  EXPECT_FALSE(write_incoming(*root_, "t-4", 0, "x"));
+  EXPECT_FALSE(write_incoming(*root_, "t-4", 1, "x")); // a later chunk is refused
   EXPECT_FALSE(remove_task_file(*root_, "t-4", lines.size(), crc_of(lines)));
   EXPECT_EQ(slurp(outside), lines);
   EXPECT_TRUE(fs::is_symlink(dir_.path() / "root" / "t-4" / "events.jsonl"));
+  // A first chunk removes the link and starts a file of its own.
+  ASSERT_TRUE(write_incoming(*root_, "t-4", 0, "x"));
+  EXPECT_FALSE(fs::is_symlink(dir_.path() / "root" / "t-4" / "events.incoming"));
+  EXPECT_EQ(slurp(dir_.path() / "root" / "t-4" / "events.incoming"), "x");
+  EXPECT_EQ(slurp(outside), lines);
+}
+
+// What a crashed run (or anyone) left at events.incoming: a first chunk never writes through it
+// (a hard link's other name keeps its bytes) and never waits on it (a FIFO); a later chunk into a
+// file that is not the store's own is refused.
+TEST_F(TaskTransferTest, AFirstChunkReplacesWhateverSatAtTheCopysNameAndALaterOneIsRefused) {
+  const auto outside = dir_.path() / "outside.jsonl";
+  const auto incoming = dir_.path() / "root" / "t-5" / "events.incoming";
+  struct row {
+    const char* what;
+    std::function<void()> plant;
+  };
+  const std::vector<row> rows = {
+    {"a hard link to a file outside the root", [&] { fs::create_hard_link(outside, incoming); }},
+    {"a FIFO", [&] { ASSERT_EQ(::mkfifo(incoming.c_str(), 0644), 0); }},
+    {"a symbolic link", [&] { fs::create_symlink(outside, incoming); }},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.what);
+    fs::remove_all(dir_.path() / "root" / "t-5");
+    fs::create_directories(dir_.path() / "root" / "t-5");
+    std::ofstream{outside, std::ios::trunc} << lines;
+    r.plant();
+    auto later = write_incoming(*root_, "t-5", 1, "y");
+    ASSERT_FALSE(later);
+    EXPECT_TRUE(is(later.error(), errc::not_regular_file)) << render(later.error());
+    auto first = write_incoming(*root_, "t-5", 0, "x");
+    ASSERT_TRUE(first) << render(first.error());
+    EXPECT_EQ(slurp(incoming), "x");
+    EXPECT_EQ(fs::hard_link_count(incoming), 1u);
+    EXPECT_EQ(slurp(outside), lines);
+  }
 }

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "messages/errc.hpp"
+#include "src/storage/file_io.hpp"
 
 namespace evstore {
 
@@ -171,15 +171,19 @@ caf::expected<cluster_membership> parse_membership(const std::string& text, cons
 }
 
 caf::expected<cluster_membership> read_membership(const std::string& path, std::string* text) {
-  std::ifstream in{path};
-  if (!in)
-    return make_error(errc::not_found, "cannot read cluster file " + path);
-  std::ostringstream read;
-  read << in.rdbuf();
+  // A membership file names a few nodes and credentials: a megabyte is far more than one needs,
+  // and what is not a regular file (a FIFO would hang the caller) is refused.
+  constexpr size_t max_membership_bytes = 1 << 20;
+  auto read = read_small_file(path, max_membership_bytes);
+  if (!read) {
+    if (std::error_code ec; !std::filesystem::exists(path, ec))
+      return make_error(errc::not_found, "cannot read cluster file " + path);
+    return read.error(); // names the file and why
+  }
   auto dir = std::filesystem::absolute(path).parent_path().string();
-  auto parsed = parse_membership(read.str(), dir);
+  auto parsed = parse_membership(*read, dir);
   if (parsed && text)
-    *text = read.str();
+    *text = std::move(*read);
   return parsed;
 }
 

@@ -41,6 +41,31 @@ caf::expected<std::string> read_all(int fd, const std::string& shown) {
   }
 }
 
+caf::expected<std::string> read_small_file(const std::string& path, size_t max_bytes) {
+  // Looked at before it is opened (opening some devices has effects of its own), and checked again
+  // on the descriptor, which is what is read.
+  struct stat sb {};
+  const bool looked = ::stat(path.c_str(), &sb) == 0;
+  if (looked && !S_ISREG(sb.st_mode))
+    return make_error(errc::not_regular_file, path + " is not a regular file");
+  unique_fd fd{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)};
+  if (!fd)
+    return io_error("cannot open", path, errno);
+  if (::fstat(fd.get(), &sb) != 0)
+    return io_error("cannot stat", path, errno);
+  if (!S_ISREG(sb.st_mode))
+    return make_error(errc::not_regular_file, path + " is not a regular file");
+  if (static_cast<uint64_t>(sb.st_size) > max_bytes)
+    return make_error(errc::invalid_argument, path + " holds " + std::to_string(sb.st_size)
+                                                + " bytes; at most " + std::to_string(max_bytes)
+                                                + " are read");
+  auto text = read_all(fd.get(), path);
+  if (text && text->size() > max_bytes) // it grew while we read
+    return make_error(errc::invalid_argument, path + " holds more than "
+                                                + std::to_string(max_bytes) + " bytes");
+  return text;
+}
+
 bool read_line_at(int fd, uint64_t offset, size_t max_bytes, std::string& out) {
   out.clear();
   // Most lines are short: start small and grow, rather than reading a megabyte for each.

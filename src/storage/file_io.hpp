@@ -21,6 +21,14 @@ int write_all(int fd, const char* data, size_t size, size_t& done);
 /// `shown`.
 caf::expected<std::string> read_all(int fd, const std::string& shown);
 
+/// The whole of a small file named by a path outside any store (a cluster's membership file, the
+/// credential CAF was configured with). The path may be a symbolic link (a user's own file, where
+/// links are common), but what it names must be a regular file of at most `max_bytes`: a FIFO
+/// would block the caller and a device such as /dev/zero would be read until memory ran out, so
+/// either is refused (errc::not_regular_file, or errc::invalid_argument when too large) and never
+/// opened for long: it is looked at first and opened without blocking.
+caf::expected<std::string> read_small_file(const std::string& path, size_t max_bytes);
+
 /// Reads the line starting at `offset` (without its newline) into `out`. False if there is no whole
 /// line there, or if it is longer than `max_bytes` (line_too_long, the readers' rule).
 bool read_line_at(int fd, uint64_t offset, size_t max_bytes, std::string& out);

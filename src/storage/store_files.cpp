@@ -27,6 +27,10 @@ caf::error os_error(const char* what, const std::string& shown, int err) {
   return make_error(errc::io_error, std::string{what} + " " + shown + ": " + std::strerror(err));
 }
 
+bool opens_for_writing(int flags) {
+  return (flags & (O_WRONLY | O_RDWR)) != 0;
+}
+
 const char* kind_of(mode_t mode) {
   if (S_ISDIR(mode))
     return "is a directory, not a regular file";
@@ -37,6 +41,14 @@ const char* kind_of(mode_t mode) {
   if (S_ISSOCK(mode))
     return "is a socket, not a regular file";
   return "is not a regular file";
+}
+
+caf::error refused_link_count(const std::string& shown, uint64_t links) {
+  return make_error(errc::not_regular_file,
+                    shown + " has " + std::to_string(links)
+                      + " hard links: writing it would change the same file elsewhere (outside "
+                        "the store, or in a hard-linked copy of it), so the store refuses it; give the "
+                        "store its own copy (cp it beside itself, then mv the copy over it)");
 }
 
 } // namespace
@@ -55,12 +67,16 @@ unique_fd::~unique_fd() {
     ::close(fd_);
 }
 
-caf::error require_regular_file(int fd, const std::string& shown, file_facts* facts) {
+caf::error require_regular_file(int fd, const std::string& shown, file_facts* facts,
+                                bool for_writing) {
   struct statx stx {};
-  if (::statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE | STATX_INO | STATX_BTIME, &stx) != 0)
+  if (::statx(fd, "", AT_EMPTY_PATH,
+              STATX_TYPE | STATX_SIZE | STATX_INO | STATX_BTIME | STATX_NLINK, &stx) != 0)
     return os_error("cannot stat", shown, errno);
   if (!S_ISREG(stx.stx_mode))
     return refused(shown, kind_of(stx.stx_mode));
+  if (for_writing && stx.stx_nlink > 1)
+    return refused_link_count(shown, stx.stx_nlink);
   if (facts) {
     facts->id = file_id_of(stx);
     facts->size = stx.stx_size;
@@ -162,7 +178,8 @@ caf::expected<unique_fd> store_root::open_beneath(const std::string& task, const
   struct stat sb {};
   // Looked at first, as open_file_in does: opening some devices has effects of its own.
   // A missing file goes the slow way too: its task directory may be a dangling link, refused there.
-  if (::fstatat(fd_.get(), rel.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+  if (::fstatat(fd_.get(), rel.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode)
+      || (opens_for_writing(flags) && sb.st_nlink > 1))
     return caf::error{};
   struct open_how how {};
   how.flags = static_cast<uint64_t>(flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -176,7 +193,8 @@ caf::expected<unique_fd> store_root::open_beneath(const std::string& task, const
     return caf::error{};
   }
   unique_fd owned{static_cast<int>(fd)};
-  if (auto err = require_regular_file(owned.get(), display(task, name), facts))
+  if (auto err = require_regular_file(owned.get(), display(task, name), facts,
+                                      opens_for_writing(flags)))
     return err;
   return owned;
 }
@@ -206,10 +224,15 @@ caf::expected<unique_fd> store_root::open_file_in(int dir_fd, const std::string&
                                                   file_facts* facts) const {
   // Looked at before it is opened: opening some devices has effects of its own (a tty would become
   // our controlling terminal, a watchdog would arm). The check after the open covers a swap between.
+  // A file with a second hard link is refused before an O_TRUNC could empty the other name's.
   struct stat sb {};
-  if (::fstatat(dir_fd, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(sb.st_mode))
-    return refused(display(task, name),
-                   S_ISLNK(sb.st_mode) ? "is a symbolic link" : kind_of(sb.st_mode));
+  if (::fstatat(dir_fd, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (!S_ISREG(sb.st_mode))
+      return refused(display(task, name),
+                     S_ISLNK(sb.st_mode) ? "is a symbolic link" : kind_of(sb.st_mode));
+    if (opens_for_writing(flags) && sb.st_nlink > 1)
+      return refused_link_count(display(task, name), sb.st_nlink);
+  }
   // O_NONBLOCK makes opening a FIFO (or a device) return at once instead of waiting for a peer; on
   // the regular files we keep, it changes nothing, so it stays set.
   int fd = ::openat(dir_fd, name.c_str(),
@@ -233,7 +256,7 @@ caf::expected<unique_fd> store_root::open_file_in(int dir_fd, const std::string&
                     errno);
   }
   unique_fd owned{fd};
-  if (auto err = require_regular_file(fd, display(task, name), facts))
+  if (auto err = require_regular_file(fd, display(task, name), facts, opens_for_writing(flags)))
     return err;
   return owned;
 }

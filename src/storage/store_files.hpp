@@ -5,8 +5,9 @@
 // a symbolic link; below it, neither a task directory nor a file may be one (O_NOFOLLOW on each of the
 // two components), every open is non-blocking so a FIFO or a device never stalls a scheduler thread,
 // and whatever is not a regular file (or, for a task, a directory) is refused with
-// errc::not_regular_file naming it. Task ids never contain '/', so a path below the root has at most
-// two components and two openat(2) calls resolve it without a kernel path walk we do not control.
+// errc::not_regular_file naming it, as is a file opened for writing that has a second hard link.
+// Task ids never contain '/', so a path below the root has at most two components and two
+// openat(2) calls resolve it without a kernel path walk we do not control.
 
 #include <memory>
 #include <string>
@@ -109,8 +110,11 @@ private:
 };
 
 /// Checks that `fd` (opened as `shown`) is a regular file: errc::not_regular_file otherwise. Fills
-/// `facts` if given.
-caf::error require_regular_file(int fd, const std::string& shown, file_facts* facts = nullptr);
+/// `facts` if given. `for_writing`: a file with more than one hard link is refused too, since the
+/// other name may be outside the root (or in a hard-linked copy of the store), and an append or a
+/// truncation would change it there.
+caf::error require_regular_file(int fd, const std::string& shown, file_facts* facts = nullptr,
+                                bool for_writing = false);
 
 // Calls `on_entry(name, d_type)` for every entry of the directory `dir_fd` but "." and "..".
 template <class OnEntry>

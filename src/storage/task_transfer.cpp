@@ -84,7 +84,11 @@ caf::expected<task_digest> write_incoming(const store_root& root, const std::str
   auto dir = root.open_task_dir(task, true);
   if (!dir)
     return dir.error();
-  const int flags = O_WRONLY | O_CREAT | (offset == 0 ? O_TRUNC : 0);
+  // The first chunk starts a new file: whatever a crashed run (or anyone) left at the name, a file,
+  // a link, a FIFO, is removed, never truncated or written through.
+  if (offset == 0 && ::unlinkat(dir->get(), incoming_file_name, 0) != 0 && errno != ENOENT)
+    return io_error("cannot remove", shown, errno);
+  const int flags = O_WRONLY | O_CREAT | (offset == 0 ? O_EXCL : 0);
   auto fd = root.open_file_in(dir->get(), task, incoming_file_name, flags);
   if (!fd)
     return fd.error();
