@@ -382,6 +382,8 @@ index_stats sum_stats(std::vector<index_stats>& all) {
     out.population_loads += s.population_loads;
     out.cleanup_done += s.cleanup_done;
     out.cleanup_total += s.cleanup_total;
+    // Any node moving tasks makes the sums provisional (a task being copied counts twice).
+    out.cluster_rebalancing = out.cluster_rebalancing || s.cluster_rebalancing;
   }
   return out;
 }

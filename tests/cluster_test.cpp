@@ -479,6 +479,33 @@ TEST_F(ClusterTest, ANodeServingAsAMemberTheFileDoesNotListIsRefusedAndOpensNoth
   }
 }
 
+TEST_F(ClusterTest, AMemberWhoseHostDropsEveryPacketHoldsUpNoOtherMembersConnection) {
+  // alpha's address drops every SYN: connecting to it blocks in the kernel for minutes. It comes
+  // first, so its connection attempt starts before the others'. Declared after the client, so it
+  // is closed before the client goes (whose shutdown waits for that blocked attempt to fail).
+  std::unique_ptr<store> client_store;
+  silent_listener dropping{silent_listener::mode::syns_dropped};
+  ASSERT_NE(dropping.port(), 0);
+  const std::string file = dir_.str("dropping-alpha.conf");
+  write_membership(file, {dropping.port(), ports_[1], ports_[2]});
+  const auto timeout = std::chrono::seconds{1};
+  auto client = store::connect_cluster(file, timeout);
+  ASSERT_TRUE(client) << render(client.error());
+  client_store = std::move(*client);
+  // beta's and gamma's connections are made meanwhile, not queued behind alpha's for minutes.
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t node : {1, 2}) {
+    auto appended = client_store->append(make_event(task_on(node), "task:state:running"));
+    EXPECT_TRUE(appended) << render(appended.error());
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, timeout * 1.6);
+  auto for_alpha = client_store->append(make_event(task_on(0), "task:state:running"));
+  ASSERT_FALSE(for_alpha);
+  EXPECT_TRUE(is(for_alpha.error(), errc::node_unavailable)) << render(for_alpha.error());
+  EXPECT_NE(render(for_alpha.error()).find("'alpha'"), std::string::npos);
+  dropping.close(); // alpha's blocked attempt is refused at its next SYN, and the client can go
+}
+
 TEST_F(ClusterTest, AFirstCallNeedingANodeThatNeverAnswersWaitsOneTimeoutNotTwo) {
   // gamma's address never answers past the TCP handshake. Declared after the client, so it is
   // closed before the client goes, also when an assertion ends the test early.
