@@ -61,8 +61,9 @@ struct node_stream {
   tap_actor tap;
   uint64_t node_subscription = 0;
   bool caught_up = false;
-  /// What the node sent live after it caught up, while another node had not: its events, and a
-  /// `lagged` in its place among them (a single store tells of drops only after caught_up too).
+  /// What the node sent, while histories merge, that must follow the merged history: its live
+  /// events after it caught up, and any `lagged` in its place among them (a single store tells of
+  /// drops after its caught_up too).
   std::deque<std::variant<bus_event, lagged>> held;
 };
 

@@ -31,7 +31,8 @@ caf::behavior connector_behavior(caf::stateful_actor<connector_state>* self, std
   auto own = caf::openssl::make_middleman_actor(
     self->system(), mm.named_broker<caf::io::basp_broker>(caf::atom("BASP")));
   // It ignores ordinary exits (as CAF's own does; its manager kills it at shutdown).
-  self->attach_functor([own](const caf::error&) { caf::anon_send_exit(own, caf::exit_reason::kill); });
+  self->attach_functor(
+    [own](const caf::error&) { caf::anon_send_exit(own, caf::exit_reason::kill); });
   return {
     [=](caf::connect_atom) {
       auto& st = self->state;

@@ -121,7 +121,8 @@ TEST_F(ClusterSubscriptionTest, ANodesDropWhileHistoriesMergeReachesTheSubscribe
 TEST_F(ClusterSubscriptionTest, ASubscribeIsAnsweredWhenTheSubscriptionEndsBeforeEveryNodeSaidYes) {
   for (bool lose_node : {true, false}) {
     SCOPED_TRACE(lose_node ? "node b lost" : "subscriber ended");
-    auto sub = spawn_cluster_subscription(sys_, 8, two_nodes(/*silent_b=*/true), caf::duration{60s});
+    auto sub =
+      spawn_cluster_subscription(sys_, 8, two_nodes(/*silent_b=*/true), caf::duration{60s});
     auto subscriber = sys_.spawn([]() -> caf::behavior { return {[](const caught_up&) {}}; });
     subscribe_request req;
     req.filter.patterns = {"*"};

@@ -47,8 +47,9 @@ caf::error refused_link_count(const std::string& shown, uint64_t links) {
   return make_error(errc::not_regular_file,
                     shown + " has " + std::to_string(links)
                       + " hard links: writing it would change the same file elsewhere (outside "
-                        "the store, or in a hard-linked copy of it), so the store refuses it; give the "
-                        "store its own copy (cp it beside itself, then mv the copy over it)");
+                        "the store, or in a hard-linked copy of it), so the store refuses it; "
+                        "give the store its own copy (cp it beside itself, then mv the copy "
+                        "over it)");
 }
 
 } // namespace
@@ -224,7 +225,7 @@ caf::expected<unique_fd> store_root::open_file_in(int dir_fd, const std::string&
                                                   file_facts* facts) const {
   // Looked at before it is opened: opening some devices has effects of its own (a tty would become
   // our controlling terminal, a watchdog would arm). The check after the open covers a swap between.
-  // A file with a second hard link is refused before an O_TRUNC could empty the other name's.
+  // A file with a second hard link is refused before an O_TRUNC could empty the other name.
   struct stat sb {};
   if (::fstatat(dir_fd, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0) {
     if (!S_ISREG(sb.st_mode))
