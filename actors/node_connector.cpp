@@ -1,5 +1,6 @@
 #include "node_connector.hpp"
 
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -23,16 +24,18 @@ struct connector_state {
 caf::behavior connector_behavior(caf::stateful_actor<connector_state>* self, std::string host,
                                  uint16_t port) {
   // This member's own OpenSSL middleman actor (CAF's, on a thread of its own, handing what it
-  // connects to the system's one BASP broker like the shared one does): the shared actor connects
-  // one request at a time, so a member whose host drops packets would hold every other member's
-  // connect behind its own for the kernel's connect timeout (135 s measured here), and a member
-  // that restarts meanwhile could not be reached again until it ended.
-  auto& mm = self->system().middleman();
-  auto own = caf::openssl::make_middleman_actor(
-    self->system(), mm.named_broker<caf::io::basp_broker>(caf::atom("BASP")));
-  // It ignores ordinary exits (as CAF's own does; its manager kills it at shutdown).
-  self->attach_functor(
-    [own](const caf::error&) { caf::anon_send_exit(own, caf::exit_reason::kill); });
+  // connects to the system's one BASP broker as the shared one does), made at the first attempt:
+  // the shared actor connects one request at a time, so a member whose host drops packets would
+  // hold every other member's connection behind its own for the kernel's connect timeout (135 s
+  // measured here), and a member that restarted meanwhile could not be reached until it ended.
+  // Held outside the state, which is gone before attached functors run.
+  auto own = std::make_shared<caf::io::middleman_actor>();
+  // It ignores ordinary exits (as CAF's own does; its manager kills it at shutdown): killed when
+  // this connector ends.
+  self->attach_functor([own](const caf::error&) {
+    if (*own)
+      caf::anon_send_exit(*own, caf::exit_reason::kill);
+  });
   return {
     [=](caf::connect_atom) {
       auto& st = self->state;
@@ -40,8 +43,13 @@ caf::behavior connector_behavior(caf::stateful_actor<connector_state>* self, std
       st.waiting.push_back(promise);
       if (st.waiting.size() > 1)
         return promise; // an attempt is in flight: its answer is this asker's too
+      if (!*own) {
+        auto& sys = self->system();
+        *own = caf::openssl::make_middleman_actor(
+          sys, sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP")));
+      }
       // No timeout here: the attempt ends when the middleman says so, however long that takes.
-      self->request(own, caf::infinite, caf::connect_atom::value, host, port)
+      self->request(*own, caf::infinite, caf::connect_atom::value, host, port)
         .then(
           [=](caf::node_id& node, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
             auto waiting = std::move(self->state.waiting);

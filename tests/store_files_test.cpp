@@ -233,6 +233,27 @@ TEST_F(StoreFilesTest, ALinkedLockIsRefusedAndWhatItNamesUntouched) {
   }
 }
 
+// `cp -al` of a running store: the writer holds the log open, and its next append would change the
+// copy too. The fstat each append makes sees the second name; the reopen refuses to write.
+TEST_F(StoreFilesTest, AHardLinkMadeWhileALogIsOpenStopsItsAppendsAndLeavesTheOtherNameAlone) {
+  auto db = open_store();
+  must_append(*db, make_event("t", "task:created"));
+  const auto copy = outside() / "copy.jsonl";
+  fs::create_hard_link(in_root("t") / events_file_name, copy);
+  const auto before = slurp(copy);
+  auto refused = db->append(make_event("t", "task:state:x"));
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(is(refused.error(), errc::not_regular_file)) << render(refused.error());
+  EXPECT_EQ(slurp(copy), before);
+  auto read = db->read_task("t");
+  ASSERT_TRUE(read) << render(read.error());
+  EXPECT_EQ(read->events.size(), 1u);
+  EXPECT_TRUE(db->append(make_event("other", "task:created")));
+  // The copy removed, the log is the store's own again.
+  fs::remove(copy);
+  EXPECT_TRUE(db->append(make_event("t", "task:state:x")));
+}
+
 TEST_F(StoreFilesTest, ASymlinkedFormatVersionTempFileIsReplacedNotWrittenThrough) {
   fs::create_directories(root());
   fs::create_symlink(outside() / "victim.jsonl", in_root(format_version_temp_file_name));

@@ -176,4 +176,13 @@ TEST_F(TaskTransferTest, AFirstChunkReplacesWhateverSatAtTheCopysNameAndALaterOn
     EXPECT_EQ(fs::hard_link_count(incoming), 1u);
     EXPECT_EQ(slurp(outside), lines);
   }
+  // A directory there is refused by either chunk, and stays.
+  fs::remove_all(incoming);
+  fs::create_directories(incoming / "inside");
+  for (uint64_t offset : {0, 1}) {
+    auto refused = write_incoming(*root_, "t-5", offset, "x");
+    ASSERT_FALSE(refused);
+    EXPECT_TRUE(is(refused.error(), errc::not_regular_file)) << render(refused.error());
+  }
+  EXPECT_TRUE(fs::is_directory(incoming / "inside"));
 }

@@ -71,8 +71,11 @@ bool task_log::stat_log(uint64_t& file_id, uint64_t& size) const {
 
 bool task_log::changed_behind_our_back() const {
   struct stat sb {};
-  if (fd_ >= 0) // unlinked, or not the size we wrote
-    return ::fstat(fd_, &sb) != 0 || sb.st_nlink == 0
+  // Unlinked, not the size we wrote, or given a second name (a hard-linked copy made while the
+  // store runs: an append through this descriptor would change it too; reopened, the file is
+  // refused for writing, store_files.hpp).
+  if (fd_ >= 0)
+    return ::fstat(fd_, &sb) != 0 || sb.st_nlink == 0 || (fd_writable_ && sb.st_nlink > 1)
            || static_cast<uint64_t>(sb.st_size) != size_;
   uint64_t id = 0;
   uint64_t size = 0;
