@@ -90,7 +90,12 @@ protected:
   }
 
   std::unique_ptr<store> connect(std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
-    auto db = store::connect_cluster(membership(), timeout);
+    return connect_to(membership(), timeout);
+  }
+
+  /// A client of the cluster that `file` describes.
+  std::unique_ptr<store> connect_to(const std::string& file, std::chrono::milliseconds timeout) {
+    auto db = store::connect_cluster(file, timeout);
     EXPECT_TRUE(db) << render(db.error());
     return db ? std::move(*db) : nullptr;
   }
@@ -491,9 +496,8 @@ TEST_F(ClusterTest, AMemberWhoseHostDropsEveryPacketHoldsUpNoOtherMembersConnect
   const std::string file = dir_.str("dropping-alpha.conf");
   write_membership(file, {dropping.port(), ports_[1], ports_[2]});
   const auto timeout = std::chrono::seconds{1};
-  auto client = store::connect_cluster(file, timeout);
-  ASSERT_TRUE(client) << render(client.error());
-  client_store = std::move(*client);
+  client_store = connect_to(file, timeout);
+  ASSERT_TRUE(client_store);
   // beta's and gamma's connections are made meanwhile, not queued behind alpha's for minutes (the
   // first call waits for the router's check of every node: alpha's ends at the timeout).
   const auto start = std::chrono::steady_clock::now();
@@ -518,9 +522,8 @@ TEST_F(ClusterTest, AFirstCallNeedingANodeThatNeverAnswersWaitsOneTimeoutNotTwo)
   const std::string file = dir_.str("silent-gamma.conf");
   write_membership(file, {ports_[0], ports_[1], silent.port()});
   const auto timeout = std::chrono::seconds{1};
-  auto client = store::connect_cluster(file, timeout);
-  ASSERT_TRUE(client) << render(client.error());
-  client_store = std::move(*client);
+  client_store = connect_to(file, timeout);
+  ASSERT_TRUE(client_store);
   // The router's first call checks every node; gamma's check times out, and the call for gamma's
   // task fails with that, instead of trying again for a second timeout.
   const auto start = std::chrono::steady_clock::now();

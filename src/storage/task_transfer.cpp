@@ -85,13 +85,11 @@ caf::expected<task_digest> write_incoming(const store_root& root, const std::str
   if (!dir)
     return dir.error();
   // The first chunk starts a new file: whatever a crashed run (or anyone) left at the name, a file,
-  // a link, a FIFO, is removed, never truncated or written through.
-  if (offset == 0 && ::unlinkat(dir->get(), incoming_file_name, 0) != 0 && errno != ENOENT) {
-    if (errno == EISDIR) // a directory is not removed, only refused, as anywhere a file belongs
-      return make_error(errc::not_regular_file,
-                        shown + " is a directory, not a regular file; the store refuses it");
+  // a link, a FIFO, is removed, never truncated or written through. A directory there stays, and
+  // the open below refuses it as it refuses one anywhere a file belongs.
+  if (offset == 0 && ::unlinkat(dir->get(), incoming_file_name, 0) != 0 && errno != ENOENT
+      && errno != EISDIR)
     return io_error("cannot remove", shown, errno);
-  }
   const int flags = O_WRONLY | O_CREAT | (offset == 0 ? O_EXCL : 0);
   auto fd = root.open_file_in(dir->get(), task, incoming_file_name, flags);
   if (!fd)
