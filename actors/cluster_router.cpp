@@ -502,7 +502,7 @@ store_actor::behavior_type router_behavior(router_pointer self, cluster_membersh
   auto& st = self->state;
   st.timeout = caf::duration{timeout};
   for (const auto& m : members.nodes)
-    st.links.push_back(node_link{m, spawn_node_connector(self->system(), m.host, m.port),
+    st.links.push_back(node_link{m, spawn_node_connector(self->system(), m.host, m.port, timeout),
                                  store_actor{}, caf::node_id{}, false, {}, store_actor{}});
   st.members = std::move(members);
   // A client that ends (its node lost) is dropped; the next request connects again.

@@ -11,6 +11,8 @@
 #include <caf/openssl/middleman_actor.hpp>
 #include <caf/send.hpp>
 
+#include "src/node/tcp_probe.hpp"
+
 namespace evstore {
 
 namespace {
@@ -21,8 +23,22 @@ struct connector_state {
   std::vector<reply> waiting;
 };
 
+/// Answers `connect_atom` with the probe's verdict (tcp_probe.hpp), once, on a thread of its own:
+/// the probe blocks for up to `timeout`.
+caf::behavior probe_behavior(caf::event_based_actor* self, std::string host, uint16_t port,
+                             std::chrono::milliseconds timeout) {
+  return {
+    [=](caf::connect_atom) -> caf::result<caf::ok_atom> {
+      self->quit();
+      if (auto err = probe_tcp(host, port, timeout))
+        return err;
+      return caf::ok_atom::value;
+    },
+  };
+}
+
 caf::behavior connector_behavior(caf::stateful_actor<connector_state>* self, std::string host,
-                                 uint16_t port) {
+                                 uint16_t port, std::chrono::milliseconds timeout) {
   // This member's own OpenSSL middleman actor (CAF's, on a thread of its own, handing what it
   // connects to the system's one BASP broker as the shared one does), made at the first attempt:
   // the shared actor connects one request at a time, so a member whose host drops packets would
@@ -43,26 +59,29 @@ caf::behavior connector_behavior(caf::stateful_actor<connector_state>* self, std
       st.waiting.push_back(promise);
       if (st.waiting.size() > 1)
         return promise; // an attempt is in flight: its answer is this asker's too
-      if (!*own) {
-        auto& sys = self->system();
-        *own = caf::openssl::make_middleman_actor(
-          sys, sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP")));
-      }
-      // No timeout here: the attempt ends when the middleman says so, however long that takes.
-      self->request(*own, caf::infinite, caf::connect_atom::value, host, port)
+      auto answer_all = [self](auto&&... xs) {
+        auto waiting = std::move(self->state.waiting);
+        self->state.waiting.clear();
+        for (auto& w : waiting)
+          w.deliver(xs...);
+      };
+      auto prober = self->spawn<caf::detached>(probe_behavior, host, port, timeout);
+      self->request(prober, caf::infinite, caf::connect_atom::value)
         .then(
-          [=](caf::node_id& node, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
-            auto waiting = std::move(self->state.waiting);
-            self->state.waiting.clear();
-            for (auto& w : waiting)
-              w.deliver(node, ptr, ifs);
+          [=](caf::ok_atom) {
+            if (!*own) {
+              auto& sys = self->system();
+              *own = caf::openssl::make_middleman_actor(
+                sys, sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP")));
+            }
+            // No timeout here: the attempt ends when the middleman says so, however long that
+            // takes (the TLS handshake does not block it; the askers have timeouts of their own).
+            self->request(*own, caf::infinite, caf::connect_atom::value, host, port)
+              .then([=](caf::node_id& node, caf::strong_actor_ptr& ptr,
+                        std::set<std::string>& ifs) { answer_all(node, ptr, ifs); },
+                    [=](caf::error& err) { answer_all(err); });
           },
-          [=](caf::error& err) {
-            auto waiting = std::move(self->state.waiting);
-            self->state.waiting.clear();
-            for (auto& w : waiting)
-              w.deliver(err);
-          });
+          [=](caf::error& err) { answer_all(err); });
       return promise;
     },
   };
@@ -70,8 +89,9 @@ caf::behavior connector_behavior(caf::stateful_actor<connector_state>* self, std
 
 } // namespace
 
-caf::actor spawn_node_connector(caf::actor_system& sys, std::string host, uint16_t port) {
-  return sys.spawn(connector_behavior, std::move(host), port);
+caf::actor spawn_node_connector(caf::actor_system& sys, std::string host, uint16_t port,
+                                std::chrono::milliseconds timeout) {
+  return sys.spawn(connector_behavior, std::move(host), port, timeout);
 }
 
 } // namespace evstore

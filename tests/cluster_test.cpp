@@ -513,6 +513,28 @@ TEST_F(ClusterTest, AMemberWhoseHostDropsEveryPacketHoldsUpNoOtherMembersConnect
   dropping.close(); // alpha's blocked attempt is refused at its next SYN, and the client can go
 }
 
+TEST_F(ClusterTest, AClientOfAClusterWithAMemberWhoseHostDropsEveryPacketClosesAtOnce) {
+  // alpha's address drops every SYN. CAF's middleman would connect to it in a blocking call that
+  // the client's actor system waits for as it ends: the kernel's connect timeout, minutes. The
+  // router's connector probes the address first (src/node/tcp_probe.hpp) and never hands it to
+  // CAF. Declared before the client, so the client closes while alpha still drops every packet.
+  silent_listener dropping{silent_listener::mode::syns_dropped};
+  ASSERT_NE(dropping.port(), 0);
+  const std::string file = dir_.str("dropping-alpha.conf");
+  write_membership(file, {dropping.port(), ports_[1], ports_[2]});
+  const auto timeout = std::chrono::seconds{1};
+  auto client_store = connect_to(file, timeout);
+  ASSERT_TRUE(client_store);
+  auto for_alpha = client_store->append(make_event(task_on(0), "task:state:running"));
+  ASSERT_FALSE(for_alpha);
+  EXPECT_TRUE(is(for_alpha.error(), errc::node_unavailable)) << render(for_alpha.error());
+  EXPECT_TRUE(client_store->append(make_event(task_on(1), "task:state:running")));
+  const auto start = std::chrono::steady_clock::now();
+  client_store.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, timeout * 5)
+    << "closing waited for a blocked connection attempt";
+}
+
 TEST_F(ClusterTest, AFirstCallNeedingANodeThatNeverAnswersWaitsOneTimeoutNotTwo) {
   // gamma's address never answers past the TCP handshake. Declared after the client, so it is
   // closed before the client goes, also when an assertion ends the test early.

@@ -13,6 +13,7 @@
 #include "src/node/endpoint_file.hpp"
 #include "src/storage/store_layout.hpp"
 #include "support/equivalence.hpp"
+#include "support/silent_listener.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
@@ -437,6 +438,27 @@ TEST_F(RebalanceTest, AZeroChunkSizeParallelismOrTimeoutIsRefusedBeforeAnythingB
   auto old_cluster = connect(old_file());
   ASSERT_TRUE(old_cluster);
   EXPECT_TRUE(old_cluster->query_by_type_prefix("", 5));
+}
+
+TEST_F(RebalanceTest, AMemberWhoseHostDropsEveryPacketFailsTheRunWithinItsTimeout) {
+  // omega's address drops every SYN: CAF's middleman would block in connect(2) for the kernel's
+  // connect timeout (minutes), and the command's actor system would wait for that as it ends.
+  silent_listener dropping{silent_listener::mode::syns_dropped};
+  ASSERT_NE(dropping.port(), 0);
+  const std::string with_omega = dir_.str("with-omega.conf");
+  write_membership(with_omega, 3, ports_);
+  std::ofstream{with_omega, std::ios::app} << "omega 127.0.0.1:" << dropping.port() << "\n";
+  auto opts = old_to_new();
+  opts.to_file = with_omega;
+  opts.timeout = std::chrono::seconds{1};
+  const auto start = std::chrono::steady_clock::now();
+  auto refused = rebalance_cluster(opts);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, opts.timeout * 5);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(is(refused.error(), errc::node_unavailable)) << render(refused.error());
+  EXPECT_NE(render(refused.error()).find("'omega'"), std::string::npos) << render(refused.error());
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_FALSE(std::filesystem::exists(root_of(i) + "/" + rebalance_file_name)) << names[i];
 }
 
 /// A task upsilon owns under the new file, and its history written by a store of its own.

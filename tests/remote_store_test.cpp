@@ -647,6 +647,27 @@ TEST_F(RemoteStoreTest, ConnectingToAHostThatNeverAnswersFailsWithinTheTimeout) 
   EXPECT_LT(took, std::chrono::seconds{10});
 }
 
+TEST_F(RemoteStoreTest, ConnectingToAHostThatDropsEveryPacketFailsWithinOneTimeout) {
+  // connect(2) to this address blocks for the kernel's connect timeout. The facade probes it
+  // within the timeout (src/node/tcp_probe.hpp), so CAF's middleman never starts that blocking
+  // connection, and the facade's actor system ends at once; before, the facade waited one more
+  // timeout for it, then left it running.
+  ASSERT_TRUE(ensure_node_credential(root()));
+  silent_listener dropping{silent_listener::mode::syns_dropped};
+  ASSERT_NE(dropping.port(), 0);
+  connect_options co;
+  co.root = root();
+  co.host = "127.0.0.1";
+  co.port = dropping.port();
+  co.timeout = std::chrono::seconds{2};
+  auto start = std::chrono::steady_clock::now();
+  auto client = store::connect(co);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(client);
+  EXPECT_TRUE(is(client.error(), errc::node_unavailable)) << render(client.error());
+  EXPECT_LT(took, co.timeout * 3 / 2);
+}
+
 TEST_F(RemoteStoreTest, AClientProcessThatDiesLeavesNoSubscriptionOnTheNode) {
   // The client: another process that subscribes twice and exits without unsubscribing. Forked
   // before this process starts any thread; it starts when the node serves.

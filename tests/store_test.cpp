@@ -1,7 +1,10 @@
 // The blocking facade over the store actor: opening, the write lock, bad input, and every operation.
 #include "src/facade/store.hpp"
 
+#include <condition_variable>
 #include <filesystem>
+#include <future>
+#include <mutex>
 #include <fstream>
 #include <set>
 #include <random>
@@ -547,4 +550,37 @@ TEST_F(StoreTest, PipelinedBatchesKeepEachTasksOrderAndStopWhenDoneSaysSo) {
   ASSERT_FALSE(db->append_pipelined(more, stop_after_two, 1));
   EXPECT_EQ(answered, 2);
   EXPECT_EQ(db->read_task("s")->events.size(), 2u);
+}
+
+TEST_F(StoreTest, AStoreUsedFromAThreadThatLivesOnClosesAtOnce) {
+  // Each call's scoped actor leaves CAF's logger in a thread-local reference of the calling
+  // thread, and CAF's actor system waits, as it ends, until every such reference is gone: a store
+  // used from a pool's thread, closed from another, waited for that thread to end.
+  auto db = open_store();
+  ASSERT_TRUE(db);
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool used = false, release = false;
+  std::thread user{[&] {
+    EXPECT_TRUE(db->append(make_event("t-1", "task:state:running")));
+    EXPECT_TRUE(db->read_task("t-1"));
+    std::unique_lock<std::mutex> lock{mtx};
+    used = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; }); // the thread lives on, idle, as a pool's does
+  }};
+  {
+    std::unique_lock<std::mutex> lock{mtx};
+    cv.wait(lock, [&] { return used; });
+  }
+  auto closing = std::async(std::launch::async, [&] { db.reset(); });
+  const bool closed = closing.wait_for(std::chrono::seconds{10}) == std::future_status::ready;
+  {
+    std::lock_guard<std::mutex> lock{mtx};
+    release = true;
+  }
+  cv.notify_all();
+  user.join();
+  closing.wait();
+  EXPECT_TRUE(closed) << "closing the store waited for the thread that used it to end";
 }

@@ -4,14 +4,16 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
+#include "actors/node_connector.hpp"
 #include "actors/node_gate.hpp"
 #include "membership.hpp"
 #include "messages/errc.hpp"
@@ -25,6 +27,8 @@ namespace {
 struct node_link {
   cluster_member member;
   node_actor gate;
+  /// Connects to the member (node_connector.hpp: a bounded probe, then CAF's middleman).
+  caf::actor connector;
 };
 
 std::string shown(const std::string& task) {
@@ -134,6 +138,27 @@ public:
     return out;
   }
 
+  /// The gate a member's connector (node_connector.hpp) reaches within `timeout`.
+  caf::expected<node_actor> reach(const caf::actor& connector, std::chrono::milliseconds timeout) {
+    caf::expected<node_actor> out = make_error(errc::node_unavailable, "no answer");
+    auto& sys = self_->home_system();
+    self_->request(connector, timeout, caf::connect_atom::value)
+      .receive(
+        [&](const caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
+          if (!ptr || !sys.assignable<node_actor>(ifs))
+            out = make_error(errc::node_unavailable, "it serves no evstore node");
+          else
+            out = caf::actor_cast<node_actor>(std::move(ptr));
+        },
+        [&](caf::error& err) {
+          out = err == caf::sec::request_timeout
+                  ? make_error(errc::node_unavailable,
+                               "no answer within " + std::to_string(timeout.count()) + " ms")
+                  : std::move(err);
+        });
+    return out;
+  }
+
   /// False: stop here.
   bool done(const std::string& step) {
     return run_.step(step);
@@ -216,13 +241,13 @@ struct reached_gate {
 /// the two: both are tried again, the closed port for a second, the retired gate for `timeout`.
 /// `unreachable_note` ends the error of a node that cannot be reached for that second.
 caf::expected<reached_gate> connect_member(caf::actor_system& sys, rebalancer& run,
-                                           const cluster_member& m,
+                                           const cluster_member& m, const caf::actor& connector,
                                            std::chrono::milliseconds timeout,
                                            const std::string& unreachable_note) {
   const auto start = std::chrono::steady_clock::now();
   auto waited = [&] { return std::chrono::steady_clock::now() - start; };
   for (;;) {
-    auto gate = caf::openssl::remote_actor<node_actor>(sys, m.host, m.port);
+    auto gate = run.reach(connector, timeout);
     if (!gate) {
       if (waited() < std::chrono::seconds{1}) {
         std::this_thread::sleep_for(std::chrono::milliseconds{20});
@@ -232,7 +257,8 @@ caf::expected<reached_gate> connect_member(caf::actor_system& sys, rebalancer& r
                         "node '" + m.name + "' (" + m.host + ":" + std::to_string(m.port)
                           + ") cannot be reached: " + sys.render(gate.error()) + unreachable_note);
     }
-    auto stats = run.ask<index_stats>(node_link{m, *gate}, "statistics", stats_request{});
+    auto stats = run.ask<index_stats>(node_link{m, *gate, connector}, "statistics",
+                                      stats_request{});
     if (stats)
       return reached_gate{std::move(*gate), std::move(*stats)};
     const bool handing_over = is(stats.error(), errc::rebalancing)
@@ -250,7 +276,7 @@ caf::error await_new_gate(caf::actor_system& sys, rebalancer& run, const node_li
   std::string last = "no answer";
   for (auto now = std::chrono::steady_clock::now(); now < until;
        now = std::chrono::steady_clock::now()) {
-    auto got = connect_member(sys, run, n.member,
+    auto got = connect_member(sys, run, n.member, n.connector,
                               std::chrono::duration_cast<std::chrono::milliseconds>(until - now), "");
     if (!got)
       last = sys.render(got.error());
@@ -291,9 +317,21 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
   caf::actor_system sys{cfg};
   shared_run shared{opts};
   rebalancer run{sys, shared};
+  // One connector per member for the whole run, ended with it (each holds a middleman actor).
+  std::map<std::string, caf::actor> connectors;
+  for (const auto& [name, m] : members)
+    connectors[name] = spawn_node_connector(sys, m.host, m.port, opts.timeout);
+  struct end_connectors {
+    std::map<std::string, caf::actor>& all;
+    ~end_connectors() {
+      for (auto& [name, c] : all)
+        caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+    }
+  } ending{connectors};
   std::map<std::string, node_link> nodes;
   for (const auto& [name, m] : members) {
-    auto reached = connect_member(sys, run, m, opts.timeout, "; nothing was begun");
+    auto reached = connect_member(sys, run, m, connectors[name], opts.timeout,
+                                  "; nothing was begun");
     if (!reached)
       return reached.error();
     auto gate = std::move(reached->gate);
@@ -303,7 +341,7 @@ caf::expected<rebalance_report> rebalance_cluster(const rebalance_options& opts)
         return make_error(errc::invalid_argument, "nodes '" + other + "' and '" + name
                                                     + "' are the same process; give each member "
                                                       "its own node to rebalance");
-    nodes.emplace(name, node_link{m, std::move(gate)});
+    nodes.emplace(name, node_link{m, std::move(gate), connectors[name]});
   }
   auto stopped = [&]() -> caf::expected<rebalance_report> { return shared.outcome(); };
   for (const auto& [name, n] : nodes) {

@@ -6,10 +6,11 @@
 
 #include <caf/atom.hpp>
 #include <caf/io/middleman.hpp>
-#include <caf/openssl/manager.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "actors/node_client.hpp"
+#include "actors/node_connector.hpp"
+#include "caller_thread.hpp"
 #include "messages/errc.hpp"
 #include "src/node/endpoint_file.hpp"
 #include "src/node/node_errors.hpp"
@@ -55,6 +56,7 @@ caf::expected<node_endpoint> find_node(const std::string& root) {
 } // namespace
 
 caf::expected<std::unique_ptr<store>> store::connect(connect_options opts) {
+  const caller_thread_release release; // the system and scoped actor made here (caller_thread.hpp)
   if (opts.root.empty() && opts.host.empty())
     return make_error(errc::invalid_argument, "connect needs a store root or a host and port");
   if (opts.timeout.count() <= 0)
@@ -78,14 +80,14 @@ caf::expected<std::unique_ptr<store>> store::connect(connect_options opts) {
   if (auto err = configure_node(*cfg, opts.credential))
     return err;
   auto sys = std::make_unique<caf::actor_system>(*cfg);
-  // CAF's remote_actor waits without limit; asking the OpenSSL middleman directly bounds the
-  // connection and TLS handshake by the timeout, so a stalled node cannot hang its client.
+  // CAF's remote_actor waits without limit; a connector (actors/node_connector.hpp) probes the
+  // address within the timeout before CAF's middleman makes its blocking connection, and the
+  // request bounds the TLS handshake by the same timeout, so a stalled node cannot hang its client.
   caf::expected<store_actor> handle{caf::error{}};
   {
+    auto connector = spawn_node_connector(*sys, where.host, where.port, opts.timeout);
     caf::scoped_actor self{*sys};
-    self
-      ->request(sys->openssl_manager().actor_handle(), opts.timeout, caf::connect_atom::value,
-                where.host, where.port)
+    self->request(connector, opts.timeout, caf::connect_atom::value)
       .receive(
         [&](const caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
           if (!ptr)
@@ -99,17 +101,30 @@ caf::expected<std::unique_ptr<store>> store::connect(connect_options opts) {
             handle = caf::actor_cast<store_actor>(std::move(ptr));
         },
         [&](caf::error& err) {
-          handle = make_error(errc::node_unavailable,
-                              "cannot connect to " + where.host + ":" + std::to_string(where.port)
-                                + ": " + sys->render(err));
+          if (is(err, errc::node_unavailable)) // the probe's, naming the address
+            handle = std::move(err);
+          else
+            handle = make_error(errc::node_unavailable,
+                                "cannot connect to " + where.host + ":"
+                                  + std::to_string(where.port) + ": "
+                                  + (err == caf::sec::request_timeout
+                                       ? "no answer within " + std::to_string(opts.timeout.count())
+                                           + " ms"
+                                       : sys->render(err)));
         });
+    // The connection, once made, is the BASP broker's; the connector only makes connections.
+    self->send_exit(connector, caf::exit_reason::user_shutdown);
   }
   if (!handle) {
     // CAF connects in a blocking call of a detached actor, which the actor system's destructor
-    // waits for: to a host that drops packets, that is the kernel's connect timeout (minutes).
-    // The system ends on a thread of its own; the caller waits for that at most one more timeout,
-    // so usually (a refused or reset connection) nothing of it outlives the call, and a process
-    // that exits right after does not free OpenSSL's state under CAF's multiplexer.
+    // waits for: to a host that drops packets, that is the kernel's connect timeout (minutes);
+    // the probe keeps CAF from starting one, unless the host began dropping packets just after
+    // it. So the system ends on a thread of its own, and the caller waits for that at most one
+    // more timeout: usually nothing of it outlives the call, and a process that exits right after
+    // does not free OpenSSL's state under CAF's multiplexer. That thread's end waits for this
+    // thread's reference to CAF's logger (caller_thread.hpp): released first, or every failed
+    // connect would wait out the second timeout.
+    caf::logger::set_current_actor_system(nullptr);
     auto ended = std::make_shared<std::promise<void>>();
     auto done = ended->get_future();
     std::thread([sys = std::move(sys), cfg = std::move(cfg), ended]() mutable {

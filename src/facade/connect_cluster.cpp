@@ -2,6 +2,7 @@
 #include "store.hpp"
 
 #include "actors/cluster_router.hpp"
+#include "caller_thread.hpp"
 #include "messages/errc.hpp"
 #include "src/cluster/membership.hpp"
 
@@ -9,6 +10,7 @@ namespace evstore {
 
 caf::expected<std::unique_ptr<store>> store::connect_cluster(const std::string& membership_file,
                                                              std::chrono::milliseconds timeout) {
+  const caller_thread_release release; // the system made here (caller_thread.hpp)
   if (timeout.count() <= 0)
     return make_error(errc::invalid_argument, "connect_cluster's timeout must be positive");
   auto members = read_membership(membership_file);

@@ -6,6 +6,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/subscriber_proxy.hpp"
+#include "caller_thread.hpp"
 #include "src/node/node_errors.hpp"
 
 namespace evstore {
@@ -24,6 +25,7 @@ caf::expected<std::unique_ptr<store>> store::open(store_options opts) {
 }
 
 caf::expected<std::unique_ptr<store>> store::open_own(store_options opts) {
+  const caller_thread_release release; // the system made here (caller_thread.hpp)
   if (auto err = validate(opts))
     return err;
   auto cfg = std::make_unique<system_config>();
@@ -63,6 +65,7 @@ store::~store() {
 
 template <class Reply, class Request>
 caf::expected<Reply> store::ask(Request req) {
+  const caller_thread_release release; // runs after the scoped actor's end (caller_thread.hpp)
   caf::scoped_actor self{*sys_};
   caf::expected<Reply> out{caf::error{}};
   caf::duration timeout = remote_ ? caf::duration{timeout_} : caf::infinite;
@@ -88,6 +91,7 @@ caf::error
 store::append_pipelined(const std::function<bool(std::vector<append_request>&)>& next,
                         const std::function<bool(std::vector<append_outcome>&)>& done,
                         size_t window) {
+  const caller_thread_release release;
   caf::scoped_actor self{*sys_};
   caf::duration timeout = remote_ ? caf::duration{timeout_} : caf::infinite;
   using handle = decltype(self->request(handle_, timeout, append_batch_request{}));

@@ -2,6 +2,7 @@
 
 #include "store.hpp"
 #include "actors/subscriber_proxy.hpp"
+#include "caller_thread.hpp"
 
 namespace evstore {
 
@@ -17,6 +18,7 @@ subscription::subscription(caf::actor_system& sys, store_actor store, subscriber
 subscription::~subscription() {
   caf::anon_send(store_, unsubscribe_request{id_});
   // Wait for the proxy to end, so no callback runs once we return.
+  const caller_thread_release release;
   caf::scoped_actor self{sys_};
   self->monitor(proxy_);
   self->send_exit(proxy_, caf::exit_reason::user_shutdown);

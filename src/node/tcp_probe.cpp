@@ -1,0 +1,93 @@
+#include "tcp_probe.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include <caf/sec.hpp>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "messages/errc.hpp"
+
+namespace evstore {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// Connects a non-blocking socket to `addr`: 0 on success, ETIMEDOUT if `until` passed first,
+/// else the errno of the failure.
+int try_connect(const addrinfo& addr, clock::time_point until) {
+  const int fd = ::socket(addr.ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return errno;
+  std::unique_ptr<const int, void (*)(const int*)> closer{&fd, [](const int* p) { ::close(*p); }};
+  if (::connect(fd, addr.ai_addr, addr.ai_addrlen) == 0)
+    return 0;
+  if (errno != EINPROGRESS)
+    return errno;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
+    if (left.count() <= 0)
+      return ETIMEDOUT;
+    pollfd p{fd, POLLOUT, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return errno;
+    if (n == 0)
+      continue; // the loop's check ends it
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+      return errno;
+    return err;
+  }
+}
+
+/// The first of `list` in `family` (AF_UNSPEC: the first at all), as CAF picks it.
+const addrinfo* first_of(const addrinfo* list, int family) {
+  for (auto* a = list; a != nullptr; a = a->ai_next)
+    if ((a->ai_family == AF_INET || a->ai_family == AF_INET6)
+        && (family == AF_UNSPEC || a->ai_family == family))
+      return a;
+  return nullptr;
+}
+
+} // namespace
+
+caf::error probe_tcp(const std::string& host, uint16_t port, std::chrono::milliseconds timeout) {
+  const auto until = clock::now() + timeout;
+  const bool v6 = host.find(':') != std::string::npos;
+  const auto address = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  addrinfo hint{};
+  hint.ai_socktype = SOCK_STREAM;
+  hint.ai_family = AF_UNSPEC;
+  addrinfo* found = nullptr;
+  const auto service = std::to_string(port);
+  if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hint, &found); rc != 0)
+    return make_error(errc::node_unavailable, "cannot connect to " + address + ": cannot resolve '"
+                                                + host + "': " + ::gai_strerror(rc));
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> addrs{found, ::freeaddrinfo};
+  const addrinfo* first = first_of(addrs.get(), AF_UNSPEC);
+  if (first == nullptr)
+    return make_error(errc::node_unavailable,
+                      "cannot connect to " + address + ": no IPv4 or IPv6 address");
+  int err = try_connect(*first, until);
+  // CAF, refused on IPv6, tries the first IPv4 address; timed out, it never gets that far.
+  if (err != 0 && err != ETIMEDOUT && first->ai_family == AF_INET6)
+    if (const addrinfo* v4 = first_of(addrs.get(), AF_INET))
+      err = try_connect(*v4, until);
+  if (err == 0)
+    return caf::none;
+  if (err == ETIMEDOUT)
+    return caf::make_error(caf::sec::request_timeout);
+  return make_error(errc::node_unavailable,
+                    "cannot connect to " + address + ": " + std::strerror(err));
+}
+
+} // namespace evstore
