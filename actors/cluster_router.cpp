@@ -15,6 +15,7 @@
 #include "node_client.hpp"
 #include "node_connector.hpp"
 #include "src/index/query_order.hpp"
+#include "src/node/liveness.hpp"
 #include "store_forwarding.hpp"
 
 namespace evstore {
@@ -55,6 +56,7 @@ struct router_state {
   cluster_membership members;
   std::vector<node_link> links;
   caf::duration timeout;
+  std::chrono::milliseconds timeout_ms{0}; // the same, for what takes it so
   /// Live subscriptions across the nodes, by the id their subscriber was given.
   std::unordered_map<uint64_t, cluster_subscription_actor> subscriptions;
   uint64_t next_subscription = 1;
@@ -196,8 +198,10 @@ void connect_node(router_pointer self, size_t i,
             return;
           }
         links[i].node = node;
-        check_membership(self, i, spawn_node_client(self->system(),
-                                                    caf::actor_cast<store_actor>(std::move(ptr))),
+        check_membership(self, i,
+                         spawn_node_client(self->system(),
+                                           caf::actor_cast<store_actor>(std::move(ptr)),
+                                           self->state.timeout_ms),
                          finish);
       },
       [self, i, finish](caf::error& err) {
@@ -287,7 +291,9 @@ void ask_node(router_pointer self, size_t i, Request x,
       done(client.error());
       return;
     }
-    self->request(*client, self->state.timeout, std::move(x))
+    // A node's work waits for the node while it lives (src/node/liveness.hpp).
+    const auto timeout = waits_for_the_work<Request> ? caf::infinite : self->state.timeout;
+    self->request(*client, timeout, std::move(x))
       .then([done](Reply& reply) mutable { done(std::move(reply)); },
             [self, i, done](caf::error& err) mutable {
               done(from_node(self->state.links[i].member, err));
@@ -501,8 +507,10 @@ store_actor::behavior_type router_behavior(router_pointer self, cluster_membersh
                                            std::chrono::milliseconds timeout) {
   auto& st = self->state;
   st.timeout = caf::duration{timeout};
+  st.timeout_ms = timeout;
   for (const auto& m : members.nodes)
-    st.links.push_back(node_link{m, spawn_node_connector(self->system(), m.host, m.port, timeout),
+    st.links.push_back(node_link{m,
+                                 spawn_node_connector(self->system(), m.host, m.port, timeout),
                                  store_actor{}, caf::node_id{}, false, {}, store_actor{}});
   st.members = std::move(members);
   // A client that ends (its node lost) is dropped; the next request connects again.

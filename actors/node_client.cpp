@@ -1,5 +1,6 @@
 #include "node_client.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -10,6 +11,8 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "messages/errc.hpp"
+#include "node_watch.hpp"
+#include "src/node/liveness.hpp"
 #include "store_forwarding.hpp"
 
 namespace evstore {
@@ -34,6 +37,10 @@ struct client_state {
   size_t batches_in_flight = 0;
   /// The client is ending (node lost, or told to exit): nothing more is sent.
   bool ending = false;
+  /// Requests in flight that wait for the node's work (liveness.hpp), and the watch that checks
+  /// the node lives meanwhile (node_watch.hpp), while there are any.
+  size_t long_requests = 0;
+  caf::actor watch;
 
   /// Fails everything still waiting or held with `why`, once.
   void fail_all(const caf::error& why) {
@@ -138,7 +145,38 @@ void flush_held_appends(stateful_pointer self, const store_actor& gate) {
     send_batch(self, gate, std::min(self->state.held.size(), max_batch));
 }
 
-store_actor::behavior_type client_behavior(stateful_pointer self, store_actor gate) {
+/// Waits for a request whose duration is the node's work (liveness.hpp) as long as the node lives:
+/// no timeout, but a watch that ends this client if the node stops answering meanwhile.
+template <class Reply, class Request>
+caf::typed_response_promise<Reply> forward_long(stateful_pointer self, const store_actor& gate,
+                                                Request&& x, std::chrono::milliseconds timeout) {
+  auto& st = self->state;
+  if (st.long_requests++ == 0)
+    st.watch = spawn_node_watch(self->system(), caf::actor_cast<caf::actor>(self),
+                                caf::actor_cast<caf::actor>(gate), timeout);
+  auto done = [self] {
+    auto& st = self->state;
+    if (--st.long_requests == 0 && st.watch) {
+      self->send_exit(st.watch, caf::exit_reason::user_shutdown);
+      st.watch = caf::actor{};
+    }
+  };
+  auto promise = self->template make_response_promise<Reply>();
+  ask_gate<Reply>(
+    self, gate, std::forward<Request>(x),
+    [promise, done](Reply& reply) mutable {
+      done();
+      promise.deliver(std::move(reply));
+    },
+    [promise, done](const caf::error& err) mutable {
+      done();
+      promise.deliver(err);
+    });
+  return promise;
+}
+
+store_actor::behavior_type client_behavior(stateful_pointer self, store_actor gate,
+                                           std::chrono::milliseconds timeout) {
   self->monitor(gate);
   self->set_down_handler([=](caf::down_msg& down) {
     if (down.source != gate)
@@ -148,8 +186,12 @@ store_actor::behavior_type client_behavior(stateful_pointer self, store_actor ga
   });
   // Told to end (the facade's store closing): CAF 0.17 answers nothing for a promise that is
   // dropped, so every asker still waiting would wait forever.
+  // Or by its watch (node_watch.hpp), with the reason.
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    self->state.fail_all(make_error(errc::node_unavailable, "the connection to the node was closed"));
+    self->state.fail_all(is(msg.reason, errc::node_unavailable)
+                           ? msg.reason
+                           : make_error(errc::node_unavailable,
+                                        "the connection to the node was closed"));
     self->quit(msg.reason);
   });
   // Appends are coalesced: while `append_window` batches are on the wire, new appends wait and
@@ -166,6 +208,9 @@ store_actor::behavior_type client_behavior(stateful_pointer self, store_actor ga
       st.held_promises.push_back(promise);
       send_held_appends(self, gate);
       return promise;
+    } else if constexpr (waits_for_the_work<request_type>) {
+      flush_held_appends(self, gate);
+      return forward_long<reply_type>(self, gate, std::move(x), timeout);
     } else {
       flush_held_appends(self, gate);
       return forward<reply_type>(self, gate, std::move(x));
@@ -179,8 +224,9 @@ store_actor::behavior_type client_behavior(stateful_pointer self, store_actor ga
 
 } // namespace
 
-store_actor spawn_node_client(caf::actor_system& sys, const store_actor& gate) {
-  return sys.spawn(client_behavior, gate);
+store_actor spawn_node_client(caf::actor_system& sys, const store_actor& gate,
+                              std::chrono::milliseconds timeout) {
+  return sys.spawn(client_behavior, gate, timeout);
 }
 
 } // namespace evstore

@@ -7,12 +7,17 @@
 // from its request timeout. Subscriptions made through it end with it (the facade's subscriber
 // proxies monitor it).
 
+#include <chrono>
+
 #include <caf/actor_system.hpp>
 
 #include "store_actor.hpp"
 
 namespace evstore {
 
-store_actor spawn_node_client(caf::actor_system& sys, const store_actor& gate);
+/// `timeout`: how long the node may take to answer a check that it lives, while the client waits
+/// for its long work (src/node/liveness.hpp); other requests are bounded by their askers.
+store_actor spawn_node_client(caf::actor_system& sys, const store_actor& gate,
+                              std::chrono::milliseconds timeout);
 
 } // namespace evstore

@@ -389,7 +389,9 @@ node_actor::behavior_type gate_behavior(gate_pointer self, store_actor store,
     [=](task_digest_request& x) { return moving(std::move(x), reply_tag<task_digest>{}); },
     [=](export_chunk_request& x) { return moving(std::move(x), reply_tag<task_chunk>{}); },
     [=](import_chunk_request& x) { return moving(std::move(x), reply_tag<task_digest>{}); },
-    [=](release_task_request& x) { return moving(std::move(x), reply_tag<task_digest>{}); });
+    [=](release_task_request& x) { return moving(std::move(x), reply_tag<task_digest>{}); },
+    // Answered here, at once, in every state: a client's check that the node lives (liveness.hpp).
+    [=](node_ping) { return node_ping{}; });
 }
 
 } // namespace

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "messages/node_ping.hpp"
 #include "messages/rebalance.hpp"
 #include "src/cluster/membership.hpp"
 #include "src/cluster/rebalance.hpp"
@@ -35,7 +36,8 @@ using node_actor = store_actor::extend<
   caf::replies_to<task_digest_request>::with<task_digest>,
   caf::replies_to<export_chunk_request>::with<task_chunk>,
   caf::replies_to<import_chunk_request>::with<task_digest>,
-  caf::replies_to<release_task_request>::with<task_digest>>;
+  caf::replies_to<release_task_request>::with<task_digest>,
+  caf::replies_to<node_ping>::with<node_ping>>;
 
 /// A cluster node's place in its membership: the members it is (serve_as, as indices).
 struct node_ownership {

@@ -27,6 +27,7 @@
 #include "src/format/uuid.hpp"
 #include "src/node/endpoint_file.hpp"
 #include "src/storage/full_scan.hpp"
+#include "support/node_process.hpp"
 #include "support/silent_listener.hpp"
 #include "support/store_fixture.hpp"
 
@@ -666,6 +667,49 @@ TEST_F(RemoteStoreTest, ConnectingToAHostThatDropsEveryPacketFailsWithinOneTimeo
   ASSERT_FALSE(client);
   EXPECT_TRUE(is(client.error(), errc::node_unavailable)) << render(client.error());
   EXPECT_LT(took, co.timeout * 3 / 2);
+}
+
+TEST_F(RemoteStoreTest, ANodesLongWorkFailsOnceTheNodeStopsAnsweringAndOtherCallsAfterTheTimeout) {
+  {
+    auto db = open_store();
+    ASSERT_TRUE(db);
+    for (int i = 0; i < 20; ++i)
+      must_append(*db, make_event("t-" + std::to_string(i % 4), "task:state:running"));
+  }
+  // The node in a process of its own, so it can be stopped (SIGSTOP) as a stalled host would be.
+  const pid_t node = start_node_process(EVSTORE_CLI, root(), {"serve"}, dir_.path() / "node.err");
+  ASSERT_GT(node, 0);
+  struct stopper {
+    pid_t pid;
+    ~stopper() {
+      ::kill(pid, SIGCONT);
+      stop_node(pid);
+    }
+  } stop_at_end{node};
+  const auto timeout = std::chrono::milliseconds{500};
+  auto client = connect(timeout);
+  ASSERT_TRUE(client);
+  retention_policy keep_two;
+  keep_two.max_events = 2;
+  auto compacted = client->compact_all(keep_two);
+  ASSERT_TRUE(compacted) << render(compacted.error());
+  EXPECT_EQ(compacted->removed, 12u);
+  ASSERT_EQ(::kill(node, SIGSTOP), 0);
+  // A read fails after the timeout, as always.
+  auto start = std::chrono::steady_clock::now();
+  auto read = client->read_task("t-1");
+  ASSERT_FALSE(read);
+  EXPECT_TRUE(is(read.error(), errc::node_unavailable)) << render(read.error());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10 * timeout);
+  // Waiting for the index has no timeout (it is the node's work), but the client's checks that
+  // the node lives (node_watch.hpp, through the node's real gate) go unanswered: it fails.
+  start = std::chrono::steady_clock::now();
+  auto waited = client->wait_for_index();
+  ASSERT_FALSE(waited);
+  EXPECT_TRUE(is(waited.error(), errc::node_unavailable)) << render(waited.error());
+  EXPECT_NE(render(waited.error()).find("did not answer a check"), std::string::npos)
+    << render(waited.error());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20 * timeout);
 }
 
 TEST_F(RemoteStoreTest, AClientProcessThatDiesLeavesNoSubscriptionOnTheNode) {

@@ -13,6 +13,7 @@
 #include "caller_thread.hpp"
 #include "messages/errc.hpp"
 #include "src/node/endpoint_file.hpp"
+#include "src/node/liveness.hpp"
 #include "src/node/node_errors.hpp"
 #include "src/storage/store_files.hpp"
 
@@ -135,7 +136,7 @@ caf::expected<std::unique_ptr<store>> store::connect(connect_options opts) {
     done.wait_for(opts.timeout);
     return handle.error();
   }
-  *handle = spawn_node_client(*sys, *handle);
+  *handle = spawn_node_client(*sys, *handle, opts.timeout);
   store_options shown;
   shown.root = opts.root;
   auto* raw = sys.get();

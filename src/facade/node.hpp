@@ -55,8 +55,10 @@ struct connect_options {
   /// The credential file; empty: <root>/node.pem.
   std::string credential;
   /// How long connecting, and then any one request, may take before it fails with
-  /// errc::node_unavailable (a node that died or stalls never hangs its clients). wait_for_index
-  /// and compact_all on a large store may need more.
+  /// errc::node_unavailable (a node that died or stalls never hangs its clients). Compactions,
+  /// cleanup_orphaned_tasks and wait_for_index take as long as the node works on them: they fail
+  /// only once the node leaves a check that it lives unanswered for this long (one such check
+  /// every `timeout` while they wait).
   std::chrono::milliseconds timeout{5000};
 };
 

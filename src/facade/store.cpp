@@ -7,6 +7,7 @@
 
 #include "actors/subscriber_proxy.hpp"
 #include "caller_thread.hpp"
+#include "src/node/liveness.hpp"
 #include "src/node/node_errors.hpp"
 
 namespace evstore {
@@ -68,7 +69,9 @@ caf::expected<Reply> store::ask(Request req) {
   const caller_thread_release release; // runs after the scoped actor's end (caller_thread.hpp)
   caf::scoped_actor self{*sys_};
   caf::expected<Reply> out{caf::error{}};
-  caf::duration timeout = remote_ ? caf::duration{timeout_} : caf::infinite;
+  // A node's work waits for the node while it lives (src/node/liveness.hpp).
+  caf::duration timeout = remote_ && !waits_for_the_work<Request> ? caf::duration{timeout_}
+                                                                    : caf::infinite;
   self->request(handle_, timeout, std::move(req))
     .receive([&](Reply& reply) { out = std::move(reply); },
              [&](caf::error& err) { out = remote_ ? node_error(err, timeout_) : std::move(err); });

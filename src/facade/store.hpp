@@ -92,7 +92,8 @@ public:
   /// Connects to the node serving a store (opts.serve, or `evstore serve`), on an actor system of
   /// its own with CAF's middleman and OpenSSL module: the same calls, answered by the node's store
   /// and index. Every call fails with errc::node_unavailable if the node is gone, the connection
-  /// drops or no answer comes within opts.timeout. Destroying it leaves the node running.
+  /// drops or no answer comes within opts.timeout (a node's long work: see connect_options::timeout).
+  /// Destroying it leaves the node running.
   static caf::expected<std::unique_ptr<store>> connect(connect_options opts);
 
   /// Connects to a cluster of nodes (src/cluster/membership.hpp describes `membership_file`),
@@ -100,10 +101,9 @@ public:
   /// every node, merged exactly. Nodes are reached on first use and again after a lost connection;
   /// a call that needs a node that cannot be reached fails with errc::node_unavailable naming it,
   /// and nothing is ever answered short. `timeout` bounds each connection and each request to a
-  /// node. A subscription spans every node that can hold its events (a node lost ends it with
-  /// errc::node_unavailable naming the node). CAF 0.17 connects in a blocking call: to a member
-  /// whose host drops packets, a first use (and closing the store while one is under way) waits
-  /// for the kernel's connect timeout.
+  /// node (compactions, cleanup_orphaned_tasks and wait_for_index wait while the nodes work, as
+  /// with connect). A subscription spans every node that can hold its events (a node lost ends it
+  /// with errc::node_unavailable naming the node).
   static caf::expected<std::unique_ptr<store>>
   connect_cluster(const std::string& membership_file,
                   std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});

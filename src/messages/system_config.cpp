@@ -9,6 +9,7 @@
 
 #include "messages/bus_messages.hpp"
 #include "messages/commands.hpp"
+#include "messages/node_ping.hpp"
 #include "messages/rebalance.hpp"
 #include "messages/internal/store_protocol.hpp"
 #include "messages/internal/notifications.hpp"
@@ -105,6 +106,7 @@ void register_types(caf::actor_system_config& cfg) {
   add<task_chunk>(cfg, "evstore::task_chunk");
   add<import_chunk_request>(cfg, "evstore::import_chunk_request");
   add<release_task_request>(cfg, "evstore::release_task_request");
+  add<node_ping>(cfg, "evstore::node_ping");
   cfg.add_error_category(caf::atom("evstore"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            return render(caf::error{code, caf::atom("evstore"), ctx});
