@@ -37,9 +37,10 @@ struct client_state {
   size_t batches_in_flight = 0;
   /// The client is ending (node lost, or told to exit): nothing more is sent.
   bool ending = false;
-  /// Requests in flight that wait for the node's work (liveness.hpp), and the watch that checks
-  /// the node lives meanwhile (node_watch.hpp), while there are any.
-  size_t long_requests = 0;
+  /// Requests in flight that wait for the node's work (liveness.hpp): how to fail each, and the
+  /// watch that checks the node lives meanwhile (node_watch.hpp), while there are any.
+  std::unordered_map<uint64_t, std::function<void(const caf::error&)>> long_waiting;
+  uint64_t next_long = 0;
   caf::actor watch;
 
   /// Fails everything still waiting or held with `why`, once.
@@ -145,33 +146,53 @@ void flush_held_appends(stateful_pointer self, const store_actor& gate) {
     send_batch(self, gate, std::min(self->state.held.size(), max_batch));
 }
 
+/// Fails the requests that wait for the node's work with `why` (the node stopped answering the
+/// watch's checks); the others, and the connection, are left as they are.
+void fail_long_requests(stateful_pointer self, const caf::error& why) {
+  auto failing = std::move(self->state.long_waiting);
+  self->state.long_waiting.clear();
+  for (auto& [id, fail] : failing)
+    fail(why);
+}
+
 /// Waits for a request whose duration is the node's work (liveness.hpp) as long as the node lives:
-/// no timeout, but a watch that ends this client if the node stops answering meanwhile.
+/// no timeout, but a watch (node_watch.hpp) while any is in flight, whose verdict fails them.
 template <class Reply, class Request>
 caf::typed_response_promise<Reply> forward_long(stateful_pointer self, const store_actor& gate,
                                                 Request&& x, std::chrono::milliseconds timeout) {
   auto& st = self->state;
-  if (st.long_requests++ == 0)
-    st.watch = spawn_node_watch(self->system(), caf::actor_cast<caf::actor>(self),
-                                caf::actor_cast<caf::actor>(gate), timeout);
-  auto done = [self] {
+  const uint64_t id = st.next_long++;
+  auto promise = self->template make_response_promise<Reply>();
+  // Answered once: by the node, by the watch's verdict, or by the client's end.
+  auto answered = std::make_shared<bool>(false);
+  auto finish = [self, id, promise, answered](auto&& answer) mutable {
+    if (*answered)
+      return;
+    *answered = true;
     auto& st = self->state;
-    if (--st.long_requests == 0 && st.watch) {
+    st.long_waiting.erase(id);
+    if (st.long_waiting.empty() && st.watch) {
       self->send_exit(st.watch, caf::exit_reason::user_shutdown);
       st.watch = caf::actor{};
     }
+    promise.deliver(std::forward<decltype(answer)>(answer));
   };
-  auto promise = self->template make_response_promise<Reply>();
+  st.long_waiting.emplace(id, [finish](const caf::error& err) mutable { finish(err); });
+  if (!st.watch) {
+    auto watch = spawn_node_watch(self->system(), caf::actor_cast<caf::actor>(self),
+                                  caf::actor_cast<caf::actor>(gate), timeout);
+    st.watch = watch;
+    self->request(watch, caf::infinite, caf::get_atom::value)
+      .then([](bool) {}, // the watch ended with the long work
+            [self, watch](caf::error& why) {
+              if (self->state.watch == watch)
+                fail_long_requests(self, why);
+            });
+  }
   ask_gate<Reply>(
     self, gate, std::forward<Request>(x),
-    [promise, done](Reply& reply) mutable {
-      done();
-      promise.deliver(std::move(reply));
-    },
-    [promise, done](const caf::error& err) mutable {
-      done();
-      promise.deliver(err);
-    });
+    [finish](Reply& reply) mutable { finish(std::move(reply)); },
+    [finish](const caf::error& err) mutable { finish(err); });
   return promise;
 }
 
@@ -186,12 +207,8 @@ store_actor::behavior_type client_behavior(stateful_pointer self, store_actor ga
   });
   // Told to end (the facade's store closing): CAF 0.17 answers nothing for a promise that is
   // dropped, so every asker still waiting would wait forever.
-  // Or by its watch (node_watch.hpp), with the reason.
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    self->state.fail_all(is(msg.reason, errc::node_unavailable)
-                           ? msg.reason
-                           : make_error(errc::node_unavailable,
-                                        "the connection to the node was closed"));
+    self->state.fail_all(make_error(errc::node_unavailable, "the connection to the node was closed"));
     self->quit(msg.reason);
   });
   // Appends are coalesced: while `append_window` batches are on the wire, new appends wait and

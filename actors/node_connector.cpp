@@ -25,14 +25,17 @@ struct connector_state {
 
 /// Answers `connect_atom` with the probe's verdict (tcp_probe.hpp), once, on a thread of its own:
 /// the probe blocks for up to `timeout`.
+/// Answers `connect_atom` with the probe's verdict (tcp_probe.hpp), once, on a thread of its own:
+/// the probe blocks for up to `timeout`.
 caf::behavior probe_behavior(caf::event_based_actor* self, std::string host, uint16_t port,
                              std::chrono::milliseconds timeout) {
   return {
-    [=](caf::connect_atom) -> caf::result<caf::ok_atom> {
+    [=](caf::connect_atom) -> caf::result<std::string> {
       self->quit();
-      if (auto err = probe_tcp(host, port, timeout))
-        return err;
-      return caf::ok_atom::value;
+      auto reached = probe_tcp(host, port, timeout);
+      if (!reached)
+        return std::move(reached.error());
+      return std::move(*reached);
     },
   };
 }
@@ -68,7 +71,7 @@ caf::behavior connector_behavior(caf::stateful_actor<connector_state>* self, std
       auto prober = self->spawn<caf::detached>(probe_behavior, host, port, timeout);
       self->request(prober, caf::infinite, caf::connect_atom::value)
         .then(
-          [=](caf::ok_atom) {
+          [=](std::string& reached) {
             if (!*own) {
               auto& sys = self->system();
               *own = caf::openssl::make_middleman_actor(
@@ -76,7 +79,8 @@ caf::behavior connector_behavior(caf::stateful_actor<connector_state>* self, std
             }
             // No timeout here: the attempt ends when the middleman says so, however long that
             // takes (the TLS handshake does not block it; the askers have timeouts of their own).
-            self->request(*own, caf::infinite, caf::connect_atom::value, host, port)
+            // The address the probe reached, not the name, which CAF would resolve again.
+            self->request(*own, caf::infinite, caf::connect_atom::value, std::move(reached), port)
               .then([=](caf::node_id& node, caf::strong_actor_ptr& ptr,
                         std::set<std::string>& ifs) { answer_all(node, ptr, ifs); },
                     [=](caf::error& err) { answer_all(err); });

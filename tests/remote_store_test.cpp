@@ -660,13 +660,13 @@ TEST_F(RemoteStoreTest, ConnectingToAHostThatDropsEveryPacketFailsWithinOneTimeo
   co.root = root();
   co.host = "127.0.0.1";
   co.port = dropping.port();
-  co.timeout = std::chrono::seconds{2};
+  co.timeout = std::chrono::seconds{4};
   auto start = std::chrono::steady_clock::now();
   auto client = store::connect(co);
   auto took = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(client);
   EXPECT_TRUE(is(client.error(), errc::node_unavailable)) << render(client.error());
-  EXPECT_LT(took, co.timeout * 3 / 2);
+  EXPECT_LT(took, co.timeout * 8 / 5); // two timeouts before
 }
 
 TEST_F(RemoteStoreTest, ANodesLongWorkFailsOnceTheNodeStopsAnsweringAndOtherCallsAfterTheTimeout) {
@@ -686,7 +686,7 @@ TEST_F(RemoteStoreTest, ANodesLongWorkFailsOnceTheNodeStopsAnsweringAndOtherCall
       stop_node(pid);
     }
   } stop_at_end{node};
-  const auto timeout = std::chrono::milliseconds{500};
+  const auto timeout = std::chrono::seconds{1};
   auto client = connect(timeout);
   ASSERT_TRUE(client);
   retention_policy keep_two;
@@ -707,7 +707,7 @@ TEST_F(RemoteStoreTest, ANodesLongWorkFailsOnceTheNodeStopsAnsweringAndOtherCall
   auto waited = client->wait_for_index();
   ASSERT_FALSE(waited);
   EXPECT_TRUE(is(waited.error(), errc::node_unavailable)) << render(waited.error());
-  EXPECT_NE(render(waited.error()).find("did not answer a check"), std::string::npos)
+  EXPECT_NE(render(waited.error()).find("checks in a row that it lives"), std::string::npos)
     << render(waited.error());
   EXPECT_LT(std::chrono::steady_clock::now() - start, 20 * timeout);
 }

@@ -48,6 +48,7 @@ caf::expected<std::unique_ptr<store>> store::open_own(store_options opts) {
 }
 
 caf::expected<std::unique_ptr<store>> store::open(caf::actor_system& sys, store_options opts) {
+  const caller_thread_release release; // spawning takes one too (caller_thread.hpp)
   auto handle = spawn_store(sys, opts);
   if (!handle)
     return handle.error();
