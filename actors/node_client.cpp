@@ -162,15 +162,19 @@ caf::typed_response_promise<Reply> forward_long(stateful_pointer self, const sto
                                                 Request&& x, std::chrono::milliseconds timeout) {
   auto& st = self->state;
   const uint64_t id = st.next_long++;
+  const uint64_t gate_id = st.next; // the id ask_gate below files the request under
   auto promise = self->template make_response_promise<Reply>();
   // Answered once: by the node, by the watch's verdict, or by the client's end.
   auto answered = std::make_shared<bool>(false);
-  auto finish = [self, id, promise, answered](auto&& answer) mutable {
+  auto finish = [self, id, gate_id, promise, answered](auto&& answer) mutable {
     if (*answered)
       return;
     *answered = true;
     auto& st = self->state;
     st.long_waiting.erase(id);
+    // Answered by the watch's verdict, the request is no longer the client's to fail (CAF 0.17
+    // keeps its response handler until the node answers, or the client ends).
+    st.waiting.erase(gate_id);
     if (st.long_waiting.empty() && st.watch) {
       self->send_exit(st.watch, caf::exit_reason::user_shutdown);
       st.watch = caf::actor{};

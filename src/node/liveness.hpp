@@ -4,10 +4,12 @@
 // store's own work, growing with the store (compacting a task or all of them, removing empty
 // tasks, waiting for the index), have no timeout: the facade, a router and the node client wait
 // for them as long as the node works on them. Meanwhile the node client checks every `timeout`
-// that the node still answers (actors/node_watch.hpp: a node_ping the gate answers at once,
-// itself); a check unanswered within `timeout` (a host gone, a process stopped, packets dropped)
-// fails everything waiting on that node with errc::node_unavailable. Every other request fails
-// once the client's timeout passes without an answer. (CAF's own BASP heartbeats with
+// that the node still answers (actors/node_watch.hpp: a node_ping the gate answers itself); three
+// checks in a row unanswered, each within `timeout` (a host gone, a process stopped, packets
+// dropped), fail those requests, and only those, with errc::node_unavailable. Every other request
+// fails once the client's timeout passes without an answer. (A node whose scheduler's workers are
+// all inside compactions longer than three timeouts answers late, and is taken for gone: the
+// long requests fail as they did after one timeout before, while the node goes on.) (CAF's own BASP heartbeats with
 // middleman.connection-timeout would do the check, but CAF 0.17.6 leaves an outgoing
 // connection's last-seen time at zero until its first message arrives, so a heartbeat tick during
 // a TLS handshake drops the new connection.)

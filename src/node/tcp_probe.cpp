@@ -50,11 +50,19 @@ int try_connect(const addrinfo& addr, clock::time_point until) {
   }
 }
 
-/// The first of `list` in `family` (AF_UNSPEC: the first at all), as CAF picks it.
+/// An IPv6 address with a scope (link-local, "fe80::1%eth0"): CAF 0.17 turns the address it is
+/// given into text and back without the scope, and the kernel refuses such a connect.
+bool scoped(const addrinfo& a) {
+  return a.ai_family == AF_INET6
+         && reinterpret_cast<const sockaddr_in6*>(a.ai_addr)->sin6_scope_id != 0;
+}
+
+/// The first of `list` in `family` (AF_UNSPEC: the first at all), as CAF picks it, passing over
+/// scoped IPv6 addresses, which CAF cannot connect to.
 const addrinfo* first_of(const addrinfo* list, int family) {
   for (auto* a = list; a != nullptr; a = a->ai_next)
     if ((a->ai_family == AF_INET || a->ai_family == AF_INET6)
-        && (family == AF_UNSPEC || a->ai_family == family))
+        && (family == AF_UNSPEC || a->ai_family == family) && !scoped(*a))
       return a;
   return nullptr;
 }
@@ -78,7 +86,8 @@ caf::expected<std::string> probe_tcp(const std::string& host, uint16_t port,
   const addrinfo* first = first_of(addrs.get(), AF_UNSPEC);
   if (first == nullptr)
     return make_error(errc::node_unavailable,
-                      "cannot connect to " + address + ": no IPv4 or IPv6 address");
+                      "cannot connect to " + address + ": no IPv4 or IPv6 address (but "
+                                                       "link-local ones, whose scope CAF 0.17 drops)");
   const addrinfo* v4 = first->ai_family == AF_INET6 ? first_of(addrs.get(), AF_INET) : nullptr;
   // An IPv6 first address with an IPv4 one behind it gets half the time, the IPv4 one the rest.
   const addrinfo* reached = first;
@@ -92,7 +101,7 @@ caf::expected<std::string> probe_tcp(const std::string& host, uint16_t port,
   if (err != 0)
     return make_error(errc::node_unavailable,
                       "cannot connect to " + address + ": " + std::strerror(err));
-  char numeric[INET6_ADDRSTRLEN] = {};
+  char numeric[NI_MAXHOST] = {};
   if (::getnameinfo(reached->ai_addr, reached->ai_addrlen, numeric, sizeof numeric, nullptr, 0,
                     NI_NUMERICHOST)
       != 0)

@@ -19,7 +19,8 @@
 namespace evstore {
 
 /// The numeric address (IPv4 or IPv6, without brackets) a connection was made to (and closed again
-/// at once): the first address `host` resolves to, as CAF would pick it, or, if that is IPv6 and
+/// at once): the first address `host` resolves to, as CAF would pick it (but never a link-local
+/// IPv6 one, whose scope CAF 0.17 drops), or, if that is IPv6 and
 /// fails within half the time, the first IPv4 one (CAF falls back so too, after its blocking
 /// attempt). caf::sec::request_timeout if no address answered within `timeout` (the error a
 /// request to the node would have given); errc::node_unavailable, naming the address and why, if
