@@ -23,10 +23,8 @@ struct connector_state {
   std::vector<reply> waiting;
 };
 
-/// Answers `connect_atom` with the probe's verdict (tcp_probe.hpp), once, on a thread of its own:
-/// the probe blocks for up to `timeout`.
-/// Answers `connect_atom` with the probe's verdict (tcp_probe.hpp), once, on a thread of its own:
-/// the probe blocks for up to `timeout`.
+/// Answers `connect_atom` with the address the probe reached (tcp_probe.hpp) or its error, once,
+/// on a thread of its own: the probe blocks for up to `timeout`.
 caf::behavior probe_behavior(caf::event_based_actor* self, std::string host, uint16_t port,
                              std::chrono::milliseconds timeout) {
   return {

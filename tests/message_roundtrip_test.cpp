@@ -48,7 +48,8 @@ std::set<std::string> inspected_in_sources() {
   const std::regex type_name{R"re(caf::meta::type_name\("(evstore::[A-Za-z_]+)"\))re"};
   for (const char* header :
        {"messages/bus_messages.hpp", "messages/commands.hpp", "messages/event.hpp",
-        "messages/node_ping.hpp", "messages/rebalance.hpp", "messages/retention_policy.hpp", "messages/store_stats.hpp",
+        "messages/node_ping.hpp", "messages/rebalance.hpp", "messages/retention_policy.hpp",
+        "messages/store_stats.hpp",
         "messages/internal/notifications.hpp", "messages/internal/query_protocol.hpp",
         "messages/internal/store_protocol.hpp"}) {
     std::ifstream in{std::string{EVSTORE_SOURCE_DIR} + "/" + header};

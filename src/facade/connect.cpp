@@ -13,7 +13,6 @@
 #include "caller_thread.hpp"
 #include "messages/errc.hpp"
 #include "src/node/endpoint_file.hpp"
-#include "src/node/liveness.hpp"
 #include "src/node/node_errors.hpp"
 #include "src/storage/store_files.hpp"
 

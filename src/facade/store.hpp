@@ -92,8 +92,8 @@ public:
   /// Connects to the node serving a store (opts.serve, or `evstore serve`), on an actor system of
   /// its own with CAF's middleman and OpenSSL module: the same calls, answered by the node's store
   /// and index. Every call fails with errc::node_unavailable if the node is gone, the connection
-  /// drops or no answer comes within opts.timeout (a node's long work: see connect_options::timeout).
-  /// Destroying it leaves the node running.
+  /// drops or no answer comes within opts.timeout (a node's long work is waited for: see
+  /// connect_options::timeout). Destroying it leaves the node running.
   static caf::expected<std::unique_ptr<store>> connect(connect_options opts);
 
   /// Connects to a cluster of nodes (src/cluster/membership.hpp describes `membership_file`),

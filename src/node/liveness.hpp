@@ -7,12 +7,13 @@
 // that the node still answers (actors/node_watch.hpp: a node_ping the gate answers itself); three
 // checks in a row unanswered, each within `timeout` (a host gone, a process stopped, packets
 // dropped), fail those requests, and only those, with errc::node_unavailable. Every other request
-// fails once the client's timeout passes without an answer. (A node whose scheduler's workers are
-// all inside compactions longer than three timeouts answers late, and is taken for gone: the
-// long requests fail as they did after one timeout before, while the node goes on.) (CAF's own BASP heartbeats with
-// middleman.connection-timeout would do the check, but CAF 0.17.6 leaves an outgoing
-// connection's last-seen time at zero until its first message arrives, so a heartbeat tick during
-// a TLS handshake drops the new connection.)
+// fails once the client's timeout passes without an answer.
+//
+// A node whose scheduler's workers are all inside compactions longer than three timeouts answers
+// late and is taken for gone: the long requests fail, as they did after one timeout before, while
+// the node goes on. CAF's own BASP heartbeats with middleman.connection-timeout would do the
+// check, but CAF 0.17.6 leaves an outgoing connection's last-seen time at zero until its first
+// message arrives, so a heartbeat tick during a TLS handshake drops the new connection.
 
 #include <type_traits>
 

@@ -31,7 +31,8 @@ int try_connect(const addrinfo& addr, clock::time_point until) {
   if (errno != EINPROGRESS)
     return errno;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
+    // Rounded up: the deadline is never called early.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - clock::now());
     if (left.count() <= 0)
       return ETIMEDOUT;
     pollfd p{fd, POLLOUT, 0};
@@ -86,8 +87,9 @@ caf::expected<std::string> probe_tcp(const std::string& host, uint16_t port,
   const addrinfo* first = first_of(addrs.get(), AF_UNSPEC);
   if (first == nullptr)
     return make_error(errc::node_unavailable,
-                      "cannot connect to " + address + ": no IPv4 or IPv6 address (but "
-                                                       "link-local ones, whose scope CAF 0.17 drops)");
+                      "cannot connect to " + address
+                        + ": no IPv4 or IPv6 address (but link-local ones, whose scope CAF 0.17 "
+                          "drops)");
   const addrinfo* v4 = first->ai_family == AF_INET6 ? first_of(addrs.get(), AF_INET) : nullptr;
   // An IPv6 first address with an IPv4 one behind it gets half the time, the IPv4 one the rest.
   const addrinfo* reached = first;
