@@ -55,8 +55,11 @@ struct cluster_check_result {
 struct router_state {
   cluster_membership members;
   std::vector<node_link> links;
-  caf::duration timeout;
-  std::chrono::milliseconds timeout_ms{0}; // the same, for what takes it so
+  std::chrono::milliseconds timeout{0};
+  /// The timeout as CAF's requests take it.
+  caf::duration request_timeout() const {
+    return caf::duration{timeout};
+  }
   /// Live subscriptions across the nodes, by the id their subscriber was given.
   std::unordered_map<uint64_t, cluster_subscription_actor> subscriptions;
   uint64_t next_subscription = 1;
@@ -136,7 +139,7 @@ void check_membership(router_pointer self, size_t i, store_actor client,
     self->send_exit(client, caf::exit_reason::user_shutdown);
     finish(std::move(err));
   };
-  self->request(client, self->state.timeout, stats_request{})
+  self->request(client, self->state.request_timeout(), stats_request{})
     .then(
       [self, i, client, finish, refuse](index_stats& stats) {
         if (auto err = membership_mismatch(self, i, stats)) {
@@ -177,7 +180,7 @@ void connect_node(router_pointer self, size_t i,
     for (auto& w : waiting)
       w(result);
   };
-  self->request(link.connector, self->state.timeout, caf::connect_atom::value)
+  self->request(link.connector, self->state.request_timeout(), caf::connect_atom::value)
     .then(
       [self, i, finish](const caf::node_id& node, caf::strong_actor_ptr& ptr,
                         std::set<std::string>& ifs) {
@@ -201,7 +204,7 @@ void connect_node(router_pointer self, size_t i,
         check_membership(self, i,
                          spawn_node_client(self->system(),
                                            caf::actor_cast<store_actor>(std::move(ptr)),
-                                           self->state.timeout_ms),
+                                           self->state.timeout),
                          finish);
       },
       [self, i, finish](caf::error& err) {
@@ -292,7 +295,8 @@ void ask_node(router_pointer self, size_t i, Request x,
       return;
     }
     // A node's work waits for the node while it lives (src/node/liveness.hpp).
-    const auto timeout = waits_for_the_work<Request> ? caf::infinite : self->state.timeout;
+    const auto timeout = waits_for_the_work<Request> ? caf::infinite
+                                                     : self->state.request_timeout();
     self->request(*client, timeout, std::move(x))
       .then([done](Reply& reply) mutable { done(std::move(reply)); },
             [self, i, done](caf::error& err) mutable {
@@ -493,7 +497,8 @@ caf::typed_response_promise<subscribed> subscribe(router_pointer self, subscribe
                }
                auto& st = self->state;
                const uint64_t id = st.next_subscription++;
-               auto sub = spawn_cluster_subscription(self->system(), id, std::move(*nodes), st.timeout);
+               auto sub = spawn_cluster_subscription(self->system(), id, std::move(*nodes),
+                                                     st.request_timeout());
                st.subscriptions.emplace(id, sub);
                self->monitor(sub);
                self->request(sub, caf::infinite, std::move(req))
@@ -506,8 +511,7 @@ caf::typed_response_promise<subscribed> subscribe(router_pointer self, subscribe
 store_actor::behavior_type router_behavior(router_pointer self, cluster_membership members,
                                            std::chrono::milliseconds timeout) {
   auto& st = self->state;
-  st.timeout = caf::duration{timeout};
-  st.timeout_ms = timeout;
+  st.timeout = timeout;
   for (const auto& m : members.nodes)
     st.links.push_back(node_link{m,
                                  spawn_node_connector(self->system(), m.host, m.port, timeout),

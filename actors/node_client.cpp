@@ -6,6 +6,7 @@
 #include <memory>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
@@ -37,10 +38,9 @@ struct client_state {
   size_t batches_in_flight = 0;
   /// The client is ending (node lost, or told to exit): nothing more is sent.
   bool ending = false;
-  /// Requests in flight that wait for the node's work (liveness.hpp): how to fail each, and the
-  /// watch that checks the node lives meanwhile (node_watch.hpp), while there are any.
-  std::unordered_map<uint64_t, std::function<void(const caf::error&)>> long_waiting;
-  uint64_t next_long = 0;
+  /// The requests in `waiting` that wait for the node's work (liveness.hpp), and the watch that
+  /// checks the node lives meanwhile (node_watch.hpp), while there are any.
+  std::unordered_set<uint64_t> long_requests;
   caf::actor watch;
 
   /// Fails everything still waiting or held with `why`, once.
@@ -59,8 +59,10 @@ struct client_state {
 
 using stateful_pointer = store_actor::stateful_pointer<client_state>;
 
-/// Asks the gate and calls `on_reply` or `on_error` with the answer; `on_error` also runs if the
-/// node is lost first.
+/// Asks the gate and calls `on_reply` or `on_error` with the answer, filed in `waiting` under
+/// `state.next`: `on_error` also runs if the request is failed first (the node lost, or a
+/// request for the node's work given up, fail_long_requests), and then the node's late answer is
+/// dropped.
 template <class Reply, class Request, class OnReply, class OnError>
 void ask_gate(stateful_pointer self, const store_actor& gate, Request&& x, OnReply on_reply,
               OnError on_error) {
@@ -69,12 +71,12 @@ void ask_gate(stateful_pointer self, const store_actor& gate, Request&& x, OnRep
   self->request(gate, caf::infinite, std::forward<Request>(x))
     .then(
       [self, id, on_reply](Reply& reply) mutable {
-        self->state.waiting.erase(id);
-        on_reply(reply);
+        if (self->state.waiting.erase(id) > 0)
+          on_reply(reply);
       },
       [self, id, on_error](caf::error& err) mutable {
-        self->state.waiting.erase(id);
-        on_error(err);
+        if (self->state.waiting.erase(id) > 0)
+          on_error(err);
       });
 }
 
@@ -149,10 +151,15 @@ void flush_held_appends(stateful_pointer self, const store_actor& gate) {
 /// Fails the requests that wait for the node's work with `why` (the node stopped answering the
 /// watch's checks); the others, and the connection, are left as they are.
 void fail_long_requests(stateful_pointer self, const caf::error& why) {
-  auto failing = std::move(self->state.long_waiting);
-  self->state.long_waiting.clear();
-  for (auto& [id, fail] : failing)
-    fail(why);
+  auto& st = self->state;
+  auto failing = std::move(st.long_requests);
+  st.long_requests.clear();
+  for (uint64_t id : failing)
+    if (auto it = st.waiting.find(id); it != st.waiting.end()) {
+      auto fail = std::move(it->second);
+      st.waiting.erase(it); // the node's late answer is dropped (ask_gate)
+      fail(why);
+    }
 }
 
 /// Waits for a request whose duration is the node's work (liveness.hpp) as long as the node lives:
@@ -161,27 +168,19 @@ template <class Reply, class Request>
 caf::typed_response_promise<Reply> forward_long(stateful_pointer self, const store_actor& gate,
                                                 Request&& x, std::chrono::milliseconds timeout) {
   auto& st = self->state;
-  const uint64_t id = st.next_long++;
-  const uint64_t gate_id = st.next; // the id ask_gate below files the request under
+  const uint64_t id = st.next; // the id ask_gate below files the request under
   auto promise = self->template make_response_promise<Reply>();
-  // Answered once: by the node, by the watch's verdict, or by the client's end.
-  auto answered = std::make_shared<bool>(false);
-  auto finish = [self, id, gate_id, promise, answered](auto&& answer) mutable {
-    if (*answered)
-      return;
-    *answered = true;
+  // Runs once (ask_gate): the node's answer, the watch's verdict or the client's end.
+  auto finish = [self, id, promise](auto&& answer) mutable {
     auto& st = self->state;
-    st.long_waiting.erase(id);
-    // Answered by the watch's verdict, the request is no longer the client's to fail (CAF 0.17
-    // keeps its response handler until the node answers, or the client ends).
-    st.waiting.erase(gate_id);
-    if (st.long_waiting.empty() && st.watch) {
+    st.long_requests.erase(id);
+    if (st.long_requests.empty() && st.watch) {
       self->send_exit(st.watch, caf::exit_reason::user_shutdown);
       st.watch = caf::actor{};
     }
     promise.deliver(std::forward<decltype(answer)>(answer));
   };
-  st.long_waiting.emplace(id, [finish](const caf::error& err) mutable { finish(err); });
+  st.long_requests.insert(id);
   if (!st.watch) {
     auto watch = spawn_node_watch(self->system(), caf::actor_cast<caf::actor>(self),
                                   caf::actor_cast<caf::actor>(gate), timeout);

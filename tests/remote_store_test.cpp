@@ -48,6 +48,16 @@ protected:
     return db ? std::move(*db) : nullptr;
   }
 
+  /// How to reach a node at 127.0.0.1:`port` with the store's credential.
+  connect_options at_loopback(uint16_t port, std::chrono::milliseconds timeout) const {
+    connect_options co;
+    co.root = root();
+    co.host = "127.0.0.1";
+    co.port = port;
+    co.timeout = timeout;
+    return co;
+  }
+
   std::unique_ptr<store> connect(std::chrono::milliseconds timeout = std::chrono::seconds{30}) {
     connect_options opts;
     opts.root = root();
@@ -629,11 +639,7 @@ TEST_F(RemoteStoreTest, ConnectingToAHostThatNeverAnswersFailsWithinTheTimeout) 
   ASSERT_TRUE(ensure_node_credential(root()));
   silent_listener silent;
   ASSERT_NE(silent.port(), 0);
-  connect_options co;
-  co.root = root();
-  co.host = "127.0.0.1";
-  co.port = silent.port();
-  co.timeout = std::chrono::milliseconds{300};
+  const auto co = at_loopback(silent.port(), std::chrono::milliseconds{300});
   // Closed after a second: the half-open connection is reset and the client's actor system can end.
   std::thread closer{[&silent] {
     std::this_thread::sleep_for(std::chrono::seconds{1});
@@ -656,11 +662,7 @@ TEST_F(RemoteStoreTest, ConnectingToAHostThatDropsEveryPacketFailsWithinOneTimeo
   ASSERT_TRUE(ensure_node_credential(root()));
   silent_listener dropping{silent_listener::mode::syns_dropped};
   ASSERT_NE(dropping.port(), 0);
-  connect_options co;
-  co.root = root();
-  co.host = "127.0.0.1";
-  co.port = dropping.port();
-  co.timeout = std::chrono::seconds{4};
+  const auto co = at_loopback(dropping.port(), std::chrono::seconds{4});
   auto start = std::chrono::steady_clock::now();
   auto client = store::connect(co);
   auto took = std::chrono::steady_clock::now() - start;
