@@ -14,6 +14,7 @@
 #include "messages/errc.hpp"
 #include "node_client.hpp"
 #include "node_connector.hpp"
+#include "src/cluster/query_rounds.hpp"
 #include "src/index/query_order.hpp"
 #include "src/node/liveness.hpp"
 #include "store_forwarding.hpp"
@@ -70,6 +71,8 @@ struct router_state {
   std::vector<std::function<void(const cluster_check_result&)>> waiting_for_cluster;
   /// Closing: a call still waiting to connect is answered at once, not left to its timeout.
   bool closed = false;
+  /// What the last answers to each kind of query showed about the nodes (query_rounds.hpp).
+  query_hints hints;
 };
 
 using router_pointer = store_actor::stateful_pointer<router_state>;
@@ -319,13 +322,9 @@ caf::typed_response_promise<Reply> forward_to(router_pointer self, size_t i, Req
 }
 
 /// Asks every node; once all answered, delivers `combine(answers)`, or the first node's error in
-/// membership order (so the same failure reads the same way every time). With `partial`, nodes
-/// that cannot be reached are left out instead (node_unavailable only: a node's own refusal still
-/// fails the whole), and `partial` is told their names; if none answered, the first error stands.
+/// membership order (so the same failure reads the same way every time).
 template <class Reply, class Request, class Combine>
-caf::typed_response_promise<Reply>
-ask_all(router_pointer self, const Request& x, Combine combine,
-        std::function<void(Reply&, std::vector<std::string>)> partial = {}) {
+caf::typed_response_promise<Reply> ask_all(router_pointer self, const Request& x, Combine combine) {
   auto promise = self->template make_response_promise<Reply>();
   const size_t n = self->state.links.size();
   struct pending {
@@ -334,44 +333,21 @@ ask_all(router_pointer self, const Request& x, Combine combine,
   };
   auto p = std::make_shared<pending>(pending{std::vector<caf::expected<Reply>>(n, caf::error{}), n});
   for (size_t i = 0; i < n; ++i)
-    ask_node<Reply>(self, i, x, [self, p, i, promise, combine, partial](caf::expected<Reply> r) mutable {
+    ask_node<Reply>(self, i, x, [p, i, promise, combine](caf::expected<Reply> r) mutable {
       p->answers[i] = std::move(r);
       if (--p->left > 0)
         return;
       std::vector<Reply> ok;
-      std::vector<std::string> missing;
-      caf::error first;
-      for (size_t k = 0; k < p->answers.size(); ++k) {
-        auto& a = p->answers[k];
-        if (a) {
-          ok.push_back(std::move(*a));
-          continue;
-        }
-        if (!first)
-          first = a.error();
-        if (!partial || a.error().code() != static_cast<uint8_t>(errc::node_unavailable)
-            || a.error().category() != caf::atom("evstore")) {
+      for (auto& a : p->answers) {
+        if (!a) {
           promise.deliver(a.error());
           return;
         }
-        missing.push_back(self->state.links[k].member.name);
+        ok.push_back(std::move(*a));
       }
-      if (ok.empty()) {
-        promise.deliver(first);
-        return;
-      }
-      auto out = combine(ok);
-      if (partial && !missing.empty())
-        partial(out, std::move(missing));
-      promise.deliver(std::move(out));
+      promise.deliver(combine(ok));
     });
   return promise;
-}
-
-void add(read_stats& to, const read_stats& x) {
-  to.corrupt_lines += x.corrupt_lines;
-  to.future_schema_lines += x.future_schema_lines;
-  to.torn_tail = to.torn_tail || x.torn_tail;
 }
 
 index_stats sum_stats(std::vector<index_stats>& all) {
@@ -443,6 +419,85 @@ caf::typed_response_promise<append_batch_result> route_batch(router_pointer self
       });
   }
   return promise;
+}
+
+/// A query on its way through the nodes (query_rounds.hpp), and what its rounds met.
+struct query_run {
+  cluster_query query;
+  const query_request request;
+  caf::typed_response_promise<query_result> promise;
+  /// By node: why it could not answer, in any round.
+  std::vector<caf::error> errors;
+  size_t left = 0;
+};
+
+void finish_query_round(router_pointer self, std::shared_ptr<query_run> run);
+
+/// Asks each node of the query's current round its part.
+void ask_query_round(router_pointer self, std::shared_ptr<query_run> run) {
+  const auto& which = run->query.asking();
+  run->left = which.size();
+  for (size_t i : which)
+    ask_node<query_result>(self, i, run->query.request_for(i),
+                           [self, run, i](caf::expected<query_result> r) {
+                             if (r) {
+                               run->query.answered(i, std::move(*r));
+                             } else {
+                               run->errors[i] = r.error();
+                               run->query.failed(i);
+                             }
+                             if (--run->left == 0)
+                               finish_query_round(self, run);
+                           });
+}
+
+/// Once every node of a round answered: fails the query as ask_all would (the first error in
+/// membership order; with allow_partial, unreachable nodes are named instead), asks another round
+/// if the answers call for one, or delivers the merge and keeps what it shows for the next query.
+void finish_query_round(router_pointer self, std::shared_ptr<query_run> run) {
+  std::vector<std::string> missing;
+  caf::error first;
+  for (size_t k = 0; k < run->errors.size(); ++k) {
+    const auto& err = run->errors[k];
+    if (!err)
+      continue;
+    if (!first)
+      first = err;
+    if (!run->request.allow_partial || !is(err, errc::node_unavailable)) {
+      run->promise.deliver(err);
+      return;
+    }
+    missing.push_back(self->state.links[k].member.name);
+  }
+  if (missing.size() == run->errors.size()) {
+    run->promise.deliver(first);
+    return;
+  }
+  if (run->query.next_round()) {
+    ask_query_round(self, run);
+    return;
+  }
+  query_hint hint;
+  auto out = run->query.take_answer(hint);
+  // A partial answer shows nothing about the missing nodes.
+  if (missing.empty())
+    self->state.hints.remember(run->request, std::move(hint));
+  out.missing_nodes = std::move(missing);
+  run->promise.deliver(std::move(out));
+}
+
+/// A query across the nodes: every node is asked, each for as much as the last answer to the same
+/// query suggests it can give, and asked again where its answer shows it may give more
+/// (query_rounds.hpp).
+caf::typed_response_promise<query_result> route_query(router_pointer self, query_request req) {
+  auto& st = self->state;
+  const size_t n = st.links.size();
+  const query_hint* hint = st.hints.find(req);
+  auto run = std::make_shared<query_run>(query_run{cluster_query{req, n, hint}, req,
+                                                   self->make_response_promise<query_result>(),
+                                                   std::vector<caf::error>(n), 0});
+  ask_query_round(self, run);
+  return run->promise;
 }
 
 /// Connects to nodes `which` (in order) and calls `done` with their clients, or with the first
@@ -586,25 +641,7 @@ store_actor::behavior_type router_behavior(router_pointer self, cluster_membersh
         return out;
       });
     } else if constexpr (std::is_same_v<request_type, query_request>) {
-      const uint64_t limit = x.limit;
-      std::function<void(query_result&, std::vector<std::string>)> partial;
-      if (x.allow_partial)
-        partial = [](query_result& out, std::vector<std::string> missing) {
-          out.missing_nodes = std::move(missing);
-        };
-      return ask_all<query_result>(self, x, [limit](std::vector<query_result>& all) {
-        // Each node's best `limit`, merged: the best `limit` of all (SPEC §3 order).
-        latest_events best{limit};
-        query_result out;
-        for (auto& r : all) {
-          add(out.stats, r.stats);
-          for (size_t k = 0; k < r.events.size(); ++k)
-            best.offer(ranked_event{k < r.positions.size() ? r.positions[k] : 0,
-                                    std::move(r.events[k])});
-        }
-        best.take_into(out);
-        return out;
-      }, partial);
+      return route_query(self, std::move(x));
     } else if constexpr (std::is_same_v<request_type, stats_request>
                          || std::is_same_v<request_type, await_index_request>) {
       return ask_all<index_stats>(self, x, sum_stats);

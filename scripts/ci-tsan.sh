@@ -80,7 +80,7 @@ fi
 # built: TypeIndexThreads orders a bulk load on several threads.) A unit that gains threads or
 # actors must leave this list.
 single_threaded="compaction_test;credential_test;fetch_cache_test;file_io_test;json_text_test"
-single_threaded+=";line_codec_test;line_header_test;line_reader_test;log_file_test;membership_test"
+single_threaded+=";line_codec_test;line_header_test;line_reader_test;log_file_test;membership_test;query_rounds_test"
 single_threaded+=";pattern_test;recent_ids_test;subscription_flow_test;task_log_compaction_test"
 single_threaded+=";task_log_test;task_transfer_test;timestamp_format_test;type_sketch_test"
 single_threaded+=";validation_test;uuid_test"

@@ -166,6 +166,66 @@ TEST_F(ClusterTest, AClusterAnswersEveryOperationAsOneStoreHoldingTheSameEvents)
   }
 }
 
+TEST_F(ClusterTest, AQueryAsksTheNodesOutsideItsLastAnswerForTheirNewestEventOnlyAndStaysExact) {
+  auto single = open_single();
+  auto cluster = connect();
+  ASSERT_TRUE(single && cluster);
+  const auto base = timestamp::now();
+  auto append_both = [&](const std::string& task, int ms) {
+    auto ev = make_event(task, "build:step");
+    ev.id = make_uuid_v4(); // one id in both stores
+    ev.ts = base + std::chrono::milliseconds{ms};
+    ASSERT_TRUE(single->append(ev));
+    auto ok = cluster->append(ev);
+    ASSERT_TRUE(ok) << render(ok.error());
+  };
+  // Eight tasks on each node; alpha's events are the newest, so the best 10 are all alpha's.
+  for (size_t node = 0; node < 3; ++node)
+    for (int t = 0; t < 8; ++t)
+      for (int e = 0; e < 2; ++e)
+        append_both(task_on(node, t), (node == 0 ? 10'000 : 0) + t * 10 + e);
+  auto fetches = [&](size_t node) { return nodes_[node]->index_statistics()->fetches_routed; };
+  auto query_matches_single = [&] {
+    auto want = single->query_by_type_prefix("build:", 10);
+    auto got = cluster->query_by_type_prefix("build:", 10);
+    ASSERT_TRUE(want && got) << render(got ? want.error() : got.error());
+    EXPECT_EQ(ids_of(got->events), ids_of(want->events));
+    EXPECT_EQ(got->positions, want->positions);
+  };
+  auto fetches_of_one_query = [&] {
+    std::vector<uint64_t> before;
+    for (size_t node = 0; node < 3; ++node)
+      before.push_back(fetches(node));
+    query_matches_single();
+    for (size_t node = 0; node < 3; ++node)
+      before[node] = fetches(node) - before[node];
+    return before;
+  };
+  // The first of its kind asks every node for its best 10: at least 5 of its tasks each.
+  for (auto tasks_read : fetches_of_one_query())
+    EXPECT_GE(tasks_read, 5u);
+  // The next asks beta and gamma, which held none of the answer, for their newest event at or
+  // after its 10th (they have none: nothing to read).
+  const auto second = fetches_of_one_query();
+  EXPECT_GE(second[0], 5u) << "alpha's tasks hold the answer";
+  EXPECT_LE(second[1], 1u) << "beta";
+  EXPECT_LE(second[2], 1u) << "gamma";
+  // Beta's newest events now rank first: the answer has them, though the hint left beta out.
+  append_both(task_on(1, 0), 20'000);
+  append_both(task_on(1, 1), 20'001);
+  query_matches_single();
+  // A compaction leaves fewer events than the hint's bound counted on: still exact.
+  for (int t = 0; t < 8; ++t) {
+    retention_policy keep_one;
+    keep_one.max_events = 1;
+    keep_one.max_age = caf::none;
+    ASSERT_TRUE(single->compact_task(task_on(0, t), keep_one, false));
+    ASSERT_TRUE(cluster->compact_task(task_on(0, t), keep_one, false));
+  }
+  query_matches_single();
+  query_matches_single();
+}
+
 TEST_F(ClusterTest, ADownNodeIsNamedWhereItIsNeededAndSparesTheOthersUntilItReturns) {
   auto cluster = connect(std::chrono::milliseconds{1500});
   ASSERT_TRUE(cluster);
