@@ -185,9 +185,9 @@ TEST_F(ClusterTest, AQueryAsksTheNodesOutsideItsLastAnswerForTheirNewestEventOnl
       for (int e = 0; e < 2; ++e)
         append_both(task_on(node, t), (node == 0 ? 10'000 : 0) + t * 10 + e);
   auto fetches = [&](size_t node) { return nodes_[node]->index_statistics()->fetches_routed; };
-  auto query_matches_single = [&] {
-    auto want = single->query_by_type_prefix("build:", 10);
-    auto got = cluster->query_by_type_prefix("build:", 10);
+  auto query_matches_single = [&](caf::optional<timestamp> since = caf::none) {
+    auto want = single->query_by_type_prefix("build:", 10, since);
+    auto got = cluster->query_by_type_prefix("build:", 10, since);
     ASSERT_TRUE(want && got) << render(got ? want.error() : got.error());
     EXPECT_EQ(ids_of(got->events), ids_of(want->events));
     EXPECT_EQ(got->positions, want->positions);
@@ -205,11 +205,11 @@ TEST_F(ClusterTest, AQueryAsksTheNodesOutsideItsLastAnswerForTheirNewestEventOnl
   for (auto tasks_read : fetches_of_one_query())
     EXPECT_GE(tasks_read, 5u);
   // The next asks beta and gamma, which held none of the answer, for their newest event at or
-  // after its 10th (they have none: nothing to read).
+  // after its 10th: they have none, so they read nothing.
   const auto second = fetches_of_one_query();
   EXPECT_GE(second[0], 5u) << "alpha's tasks hold the answer";
-  EXPECT_LE(second[1], 1u) << "beta";
-  EXPECT_LE(second[2], 1u) << "gamma";
+  EXPECT_EQ(second[1], 0u) << "beta";
+  EXPECT_EQ(second[2], 0u) << "gamma";
   // Beta's newest events now rank first: the answer has them, though the hint left beta out.
   append_both(task_on(1, 0), 20'000);
   append_both(task_on(1, 1), 20'001);
@@ -224,6 +224,11 @@ TEST_F(ClusterTest, AQueryAsksTheNodesOutsideItsLastAnswerForTheirNewestEventOnl
   }
   query_matches_single();
   query_matches_single();
+  // A caller's own since, before and after the hint's bound.
+  for (int ms : {5, 10'005, 10'075, 20'001, 30'000}) {
+    query_matches_single(base + std::chrono::milliseconds{ms});
+    query_matches_single(base + std::chrono::milliseconds{ms});
+  }
 }
 
 TEST_F(ClusterTest, ADownNodeIsNamedWhereItIsNeededAndSparesTheOthersUntilItReturns) {

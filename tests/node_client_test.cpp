@@ -11,6 +11,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "messages/errc.hpp"
@@ -27,9 +28,13 @@ struct gate_state {
   size_t pings = 0;
 };
 
-/// A gate whose compact_all takes `work`, and that answers the client's pings unless `silent`.
+/// How a stand-in gate meets the client's pings.
+enum class pings_are { answered, unanswered, refused };
+
+/// A gate whose compact_all takes `work`, and that meets the client's pings as `pings` says
+/// (refused: as a gate of a version without node_ping would, with an error).
 caf::behavior stand_in_gate(caf::stateful_actor<gate_state>* self, std::chrono::milliseconds work,
-                            bool silent) {
+                            pings_are pings) {
   return {
     [=](const compact_all_request&) -> caf::result<compact_result> {
       auto promise = self->make_response_promise<compact_result>();
@@ -44,8 +49,10 @@ caf::behavior stand_in_gate(caf::stateful_actor<gate_state>* self, std::chrono::
     },
     [=](node_ping) -> caf::result<node_ping> {
       ++self->state.pings;
-      if (silent)
+      if (pings == pings_are::unanswered)
         return self->make_response_promise<node_ping>(); // never answered
+      if (pings == pings_are::refused)
+        return caf::make_error(caf::sec::unexpected_message);
       return node_ping{};
     },
     [=](caf::get_atom) { return self->state.pings; },
@@ -77,7 +84,7 @@ protected:
 } // namespace
 
 TEST_F(NodeClientTest, LongWorkIsWaitedForAsLongAsTheNodeAnswersItsChecks) {
-  auto gate = sys_.spawn(stand_in_gate, 8 * timeout_, false);
+  auto gate = sys_.spawn(stand_in_gate, 8 * timeout_, pings_are::answered);
   std::chrono::milliseconds took{0};
   auto done = compact_all_through(gate, &took);
   ASSERT_TRUE(done) << render(done.error());
@@ -92,7 +99,7 @@ TEST_F(NodeClientTest, LongWorkIsWaitedForAsLongAsTheNodeAnswersItsChecks) {
 
 TEST_F(NodeClientTest, LongWorkFailsOnceTheNodeStopsAnsweringItsChecks) {
   // The work would take a minute; the node answers no check: a few timeouts, not a minute.
-  auto gate = sys_.spawn(stand_in_gate, std::chrono::milliseconds{60'000}, true);
+  auto gate = sys_.spawn(stand_in_gate, std::chrono::milliseconds{60'000}, pings_are::unanswered);
   std::chrono::milliseconds took{0};
   auto done = compact_all_through(gate, &took);
   ASSERT_FALSE(done);
@@ -101,4 +108,16 @@ TEST_F(NodeClientTest, LongWorkFailsOnceTheNodeStopsAnsweringItsChecks) {
     << render(done.error());
   EXPECT_LT(took, 20 * timeout_);
   test_->send_exit(gate, caf::exit_reason::kill);
+}
+
+TEST_F(NodeClientTest, ANodeThatAnswersItsChecksWithAnErrorIsAliveAndItsLongWorkWaitedFor) {
+  // A gate of a version without node_ping answers each check with an error: an answer all the
+  // same, so the node lives.
+  auto gate = sys_.spawn(stand_in_gate, 8 * timeout_, pings_are::refused);
+  std::chrono::milliseconds took{0};
+  auto done = compact_all_through(gate, &took);
+  ASSERT_TRUE(done) << render(done.error());
+  EXPECT_EQ(done->removed, 7u);
+  EXPECT_GE(took, 8 * timeout_);
+  test_->send_exit(gate, caf::exit_reason::user_shutdown);
 }

@@ -60,6 +60,7 @@ rank_of newest_of(const query_result& r) {
 cluster_query::cluster_query(query_request req, size_t nodes, const query_hint* hint)
   : req_(std::move(req)), parts_(nodes) {
   const bool usable = hint != nullptr && hint->contributed.size() == nodes && req_.limit > 1;
+  plain_ = !usable;
   if (usable) {
     for (size_t i = 0; i < nodes; ++i)
       parts_[i].full = hint->contributed[i];
@@ -89,10 +90,7 @@ void cluster_query::failed(size_t i) {
   parts_[i].answer = caf::none;
 }
 
-bool cluster_query::next_round() {
-  asking_.clear();
-  if (round_ > 1)
-    return false;
+std::vector<size_t> cluster_query::not_covered(bool& bound_holds) const {
   std::vector<rank_of> held;
   for (const auto& p : parts_)
     if (p.answer)
@@ -100,33 +98,54 @@ bool cluster_query::next_round() {
         held.push_back(rank_of{&p.answer->events[k],
                                k < p.answer->positions.size() ? p.answer->positions[k] : 0});
   const uint64_t limit = req_.limit;
-  if (floor_ && held.size() < limit) {
-    // The bound may have cut off events of the answer: ask every node as the caller did.
+  bound_holds = !floor_ || held.size() >= limit;
+  std::vector<size_t> out;
+  if (limit <= 1)
+    return out;
+  // A node asked for its newest event only may hold more of the answer if that event ranks
+  // among the best limit-1 held; `threshold` is the (limit-1)-th best, if that many are held.
+  caf::optional<rank_of> threshold;
+  if (held.size() >= limit - 1) {
+    auto nth = held.begin() + static_cast<std::ptrdiff_t>(limit - 2);
+    std::nth_element(held.begin(), nth, held.end(),
+                     [](const rank_of& x, const rank_of& y) { return y.before(x); });
+    threshold = *nth;
+  }
+  for (size_t i = 0; i < parts_.size(); ++i) {
+    const auto& p = parts_[i];
+    if (p.full || !p.answer || p.answer->events.empty())
+      continue;
+    if (!threshold || !newest_of(*p.answer).before(*threshold))
+      out.push_back(i);
+  }
+  return out;
+}
+
+bool cluster_query::next_round() {
+  asking_.clear();
+  if (plain_)
+    return false; // every node answered its best K as the caller asked: nothing to check
+  bool bound_holds = true;
+  auto more = not_covered(bound_holds);
+  if (bound_holds && more.empty())
+    return false;
+  if (round_ == 1 && bound_holds) {
+    // The usual second round: the nodes whose newest event ranks in, for their best K.
+    for (size_t i : more)
+      parts_[i].full = true;
+    asking_ = std::move(more);
+  } else {
+    // The bound may have cut off events of the answer, or after a second round the first round's
+    // decisions no longer hold (a node asked again failed, or lost events to a compaction in
+    // between, so the answers that left the others out are gone): ask every node as the caller
+    // did, which needs no check after it.
+    plain_ = true;
     floor_ = caf::none;
     for (size_t i = 0; i < parts_.size(); ++i)
       if (!parts_[i].failed) {
         parts_[i].full = true;
         asking_.push_back(i);
       }
-  } else if (limit > 1) {
-    // A node asked for its newest event only may hold more of the answer if that event ranks
-    // among the best limit-1 held; `threshold` is the (limit-1)-th best, if that many are held.
-    caf::optional<rank_of> threshold;
-    if (held.size() >= limit - 1) {
-      auto nth = held.begin() + static_cast<std::ptrdiff_t>(limit - 2);
-      std::nth_element(held.begin(), nth, held.end(),
-                       [](const rank_of& x, const rank_of& y) { return y.before(x); });
-      threshold = *nth;
-    }
-    for (size_t i = 0; i < parts_.size(); ++i) {
-      auto& p = parts_[i];
-      if (p.full || !p.answer || p.answer->events.empty())
-        continue;
-      if (!threshold || !newest_of(*p.answer).before(*threshold)) {
-        p.full = true;
-        asking_.push_back(i);
-      }
-    }
   }
   if (asking_.empty())
     return false;

@@ -24,7 +24,10 @@
 //   below its newest, below K events held, and none belongs to the answer.
 // Each node's answer is then the best K of its events in the answer's range, and the best K of
 // their union is the answer (SPEC §3 order): one round trip when the hint holds, two when not.
-// Without a hint (the first query of its kind, or K <= 1), every node is asked for its best K.
+// The second round's answers are checked the same way: if a node asked again failed (a partial
+// answer) or lost events in between (a compaction), the others' exclusion may rest on events no
+// longer held, and a third round asks every node as the caller did. Without a hint (the first
+// query of its kind, or K <= 1), every node is asked for its best K in one round.
 
 #include <cstddef>
 #include <cstdint>
@@ -107,7 +110,7 @@ public:
   /// next query like this one. Call once, after next_round() returned false.
   query_result take_answer(query_hint& hint);
 
-  /// How many rounds were asked (1 or 2).
+  /// How many rounds were asked (1 to 3).
   int rounds() const {
     return round_;
   }
@@ -120,10 +123,18 @@ private:
     caf::optional<query_result> answer;
   };
 
+  /// The nodes asked for their newest event only whose answer does not show that the rest of
+  /// their events rank below the answer; `bound_holds` is false if the hint's bound may have cut
+  /// events of the answer off (fewer than K held).
+  std::vector<size_t> not_covered(bool& bound_holds) const;
+
   const query_request req_;
   /// The bound the hint set, when later than the caller's `since`.
   caf::optional<timestamp> floor_;
+  /// This round asks every node for its best K as the caller asked (no hint, or the hint was
+  /// given up): its answers need no check.
   std::vector<node_part> parts_;
+  bool plain_ = false;
   std::vector<size_t> asking_;
   int round_ = 1;
 };
