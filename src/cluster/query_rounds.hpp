@@ -10,7 +10,7 @@
 // it chooses from what the last answer to the same (P, K, exact type) showed (a `query_hint`):
 //
 // - A node that held none of the last answer's events is asked for its newest matching event only
-//   (limit 1: one pair planned, one line read), the others for their best K.
+//   (limit 1: one pair planned, at most one line read), the others for their best K.
 // - Every node is asked only for events at least as new as the last answer's K-th (a `since` of
 //   its ts, when later than the caller's): the nodes' plans start from that bound instead of what
 //   their own recent lines prove, so a node's old lines are not scanned for events the others'
