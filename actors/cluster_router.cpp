@@ -424,7 +424,6 @@ caf::typed_response_promise<append_batch_result> route_batch(router_pointer self
 /// A query on its way through the nodes (query_rounds.hpp), and what its rounds met.
 struct query_run {
   cluster_query query;
-  const query_request request;
   caf::typed_response_promise<query_result> promise;
   /// By node: why it could not answer, in any round.
   std::vector<caf::error> errors;
@@ -463,7 +462,7 @@ void finish_query_round(router_pointer self, std::shared_ptr<query_run> run) {
       continue;
     if (!first)
       first = err;
-    if (!run->request.allow_partial || !is(err, errc::node_unavailable)) {
+    if (!run->query.request().allow_partial || !is(err, errc::node_unavailable)) {
       run->promise.deliver(err);
       return;
     }
@@ -481,7 +480,7 @@ void finish_query_round(router_pointer self, std::shared_ptr<query_run> run) {
   auto out = run->query.take_answer(hint);
   // A partial answer shows nothing about the missing nodes.
   if (missing.empty())
-    self->state.hints.remember(run->request, std::move(hint));
+    self->state.hints.remember(run->query.request(), std::move(hint));
   out.missing_nodes = std::move(missing);
   run->promise.deliver(std::move(out));
 }
@@ -493,7 +492,7 @@ caf::typed_response_promise<query_result> route_query(router_pointer self, query
   auto& st = self->state;
   const size_t n = st.links.size();
   const query_hint* hint = st.hints.find(req);
-  auto run = std::make_shared<query_run>(query_run{cluster_query{req, n, hint}, req,
+  auto run = std::make_shared<query_run>(query_run{cluster_query{std::move(req), n, hint},
                                                    self->make_response_promise<query_result>(),
                                                    std::vector<caf::error>(n), 0});
   ask_query_round(self, run);

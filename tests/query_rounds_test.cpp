@@ -56,9 +56,13 @@ query_result answer(const std::vector<const sim_node*>& nodes, const query_reque
   return out;
 }
 
+/// `ms` milliseconds after the time every test's events are near.
+timestamp at_ms(int64_t ms) {
+  return timestamp::from_parts(1'700'000'000, 0) + std::chrono::milliseconds{ms};
+}
+
 std::vector<sim_node> random_cluster(std::mt19937_64& rng, size_t node_count) {
   std::vector<sim_node> nodes(node_count);
-  const auto base = timestamp::from_parts(1'700'000'000, 0);
   for (size_t i = 0; i < node_count; ++i) {
     // Some nodes hold little or nothing, so a prefix may live on one node only.
     const size_t task_count = rng() % 4 == 0 ? rng() % 2 : 1 + rng() % 6;
@@ -68,7 +72,7 @@ std::vector<sim_node> random_cluster(std::mt19937_64& rng, size_t node_count) {
         ev.id = std::to_string(rng());
         ev.task = "n" + std::to_string(i) + "-t" + std::to_string(t);
         ev.type = types[rng() % (i == 0 ? std::size(types) : std::size(types) - 1)];
-        ev.ts = base + std::chrono::milliseconds{static_cast<int64_t>(rng() % 40)}; // ties
+        ev.ts = at_ms(static_cast<int64_t>(rng() % 40)); // ties
       }
       nodes[i].tasks.push_back(std::move(events));
     }
@@ -142,8 +146,7 @@ TEST(ClusterQuery, AnyHintGivesTheSingleStoresAnswer) {
     req.exact_type = rng() % 6 == 0;
     req.limit = rng() % 15;
     if (rng() % 3 == 0)
-      req.since = timestamp::from_parts(1'700'000'000, 0)
-                  + std::chrono::milliseconds{static_cast<int64_t>(rng() % 40)};
+      req.since = at_ms(static_cast<int64_t>(rng() % 40));
     // Hints of every kind: none, random (stale in every way a store's changes can make one), and
     // the hint of this very query, which a later test shows is one round.
     query_hint hint;
@@ -153,8 +156,7 @@ TEST(ClusterQuery, AnyHintGivesTheSingleStoresAnswer) {
       for (size_t i = 0; i < hint.contributed.size(); ++i)
         hint.contributed[i] = rng() % 2;
       if (rng() % 3 != 0)
-        hint.floor = timestamp::from_parts(1'700'000'000, 0)
-                     + std::chrono::milliseconds{static_cast<int64_t>(rng() % 50) - 5};
+        hint.floor = at_ms(static_cast<int64_t>(rng() % 50) - 5);
       given = &hint;
     }
     cluster_query q{req, n, given};
@@ -163,8 +165,9 @@ TEST(ClusterQuery, AnyHintGivesTheSingleStoresAnswer) {
     auto want = answer(all_of(nodes), req);
     ASSERT_EQ(ids(got), ids(want));
     ASSERT_EQ(got.positions, want.positions);
-    if (!given || req.limit <= 1)
+    if (!given || req.limit <= 1) {
       ASSERT_EQ(q.rounds(), 1);
+    }
     // The hint it leaves: which nodes held the answer's events, and its K-th ts if it is full.
     for (size_t i = 0; i < n; ++i) {
       const auto& task_prefix = "n" + std::to_string(i) + "-";
@@ -210,15 +213,12 @@ TEST(ClusterQuery, TheLastAnswersHintAsksOneRoundAndTheOtherNodesForTheirNewestE
 
 TEST(ClusterQuery, ANodeLeftOutByTheHintWhoseNewEventsRankInIsAskedForItsBestK) {
   std::vector<sim_node> nodes(2);
-  const auto t = [](int ms) {
-    return timestamp::from_parts(1'700'000'000, 0) + std::chrono::milliseconds{ms};
-  };
   auto ev = [&](size_t node, int ms, const char* id) {
     event e;
     e.id = id;
     e.task = "n" + std::to_string(node) + "-t0";
     e.type = "task:state:running";
-    e.ts = t(ms);
+    e.ts = at_ms(ms);
     if (nodes[node].tasks.empty())
       nodes[node].tasks.emplace_back();
     nodes[node].tasks[0].push_back(e);
@@ -233,7 +233,7 @@ TEST(ClusterQuery, ANodeLeftOutByTheHintWhoseNewEventsRankInIsAskedForItsBestK) 
   cluster_query first{req, 2, nullptr};
   run(first, nodes, hint);
   ASSERT_EQ(hint.contributed, (std::vector<bool>{true, false}));
-  ASSERT_EQ(hint.floor, t(12));
+  ASSERT_EQ(hint.floor, at_ms(12));
   // Node 1 gains the two newest events after the hint was taken.
   ev(1, 30, "b-new1");
   ev(1, 31, "b-new2");
@@ -288,8 +288,7 @@ TEST(ClusterQuery, NodesThatFailInAnyRoundLeaveExactlyTheOthersBestK) {
     for (size_t i = 0; i < n; ++i)
       hint.contributed[i] = rng() % 2;
     if (rng() % 2)
-      hint.floor = timestamp::from_parts(1'700'000'000, 0)
-                   + std::chrono::milliseconds{static_cast<int64_t>(rng() % 40)};
+      hint.floor = at_ms(static_cast<int64_t>(rng() % 40));
     cluster_query q{req, n, &hint};
     std::vector<bool> failed(n, false);
     query_hint next;

@@ -49,10 +49,14 @@ struct rank_of {
   }
 };
 
+/// Event `k` of an answer with its position.
+rank_of rank_at(const query_result& r, size_t k) {
+  return rank_of{&r.events[k], k < r.positions.size() ? r.positions[k] : 0};
+}
+
 /// The newest event of an answer (answers hold their events oldest first).
 rank_of newest_of(const query_result& r) {
-  const size_t last = r.events.size() - 1;
-  return rank_of{&r.events[last], last < r.positions.size() ? r.positions[last] : 0};
+  return rank_at(r, r.events.size() - 1);
 }
 
 } // namespace
@@ -95,8 +99,7 @@ std::vector<size_t> cluster_query::not_covered(bool& bound_holds) const {
   for (const auto& p : parts_)
     if (p.answer)
       for (size_t k = 0; k < p.answer->events.size(); ++k)
-        held.push_back(rank_of{&p.answer->events[k],
-                               k < p.answer->positions.size() ? p.answer->positions[k] : 0});
+        held.push_back(rank_at(*p.answer, k));
   const uint64_t limit = req_.limit;
   bound_holds = !floor_ || held.size() >= limit;
   std::vector<size_t> out;
@@ -172,7 +175,7 @@ query_result cluster_query::take_answer(query_hint& hint) {
     out.stats.future_schema_lines += r.stats.future_schema_lines;
     out.stats.torn_tail = out.stats.torn_tail || r.stats.torn_tail;
     for (size_t k = 0; k < r.events.size(); ++k)
-      best.offer(ranked_event{k < r.positions.size() ? r.positions[k] : 0, std::move(r.events[k])});
+      best.offer(ranked_event{rank_at(r, k).position, std::move(r.events[k])});
     p.answer = caf::none;
   }
   best.take_into(out);

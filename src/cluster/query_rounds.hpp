@@ -89,6 +89,10 @@ public:
   /// `hint` may be null; it is read here only.
   cluster_query(query_request req, size_t nodes, const query_hint* hint);
 
+  /// The caller's request.
+  const query_request& request() const {
+    return req_;
+  }
   /// The nodes this round asks.
   const std::vector<size_t>& asking() const {
     return asking_;
