@@ -1,5 +1,6 @@
 // The evstore command-line tool, end to end: the built binary run on a temporary store.
 #include <array>
+#include <atomic>
 #include <clocale>
 #include <cstdint>
 #include <cstdlib>
@@ -267,13 +268,22 @@ TEST_F(CliTest, ReadingCommandsWorkWhileAnotherProcessWrites) {
 TEST_F(CliTest, TailFollowsWhatAnotherProcessWrites) {
   auto db = open_store();
   must_append(*db, make_event("old", "task:state:running")); // before tail started: not printed
+  // Tail starts at the end of the files whenever its process gets there (under a sanitizer on a
+  // busy machine, later than any fixed sleep), so the writer goes on writing the same three
+  // events until tail has ended: whichever cycle it starts in, its two lines are a review and a
+  // done.
+  std::atomic<bool> tail_ended{false};
   std::thread writer{[&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
-    must_append(*db, make_event("t1", "agent:message"));
-    must_append(*db, make_event("t1", "task:state:review"));
-    must_append(*db, make_event("t2", "task:state:done"));
+    while (!tail_ended) {
+      // A cycle a second, far longer than tail's 50 ms polls.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+      must_append(*db, make_event("t1", "agent:message"));
+      must_append(*db, make_event("t1", "task:state:review"));
+      must_append(*db, make_event("t2", "task:state:done"));
+    }
   }};
   auto r = cli("tail 'task:state:*' --interval-ms 50 --count 2 --timeout 20");
+  tail_ended = true;
   writer.join();
   ASSERT_EQ(r.rc, 0) << r.err;
   ASSERT_EQ(lines(r.out), 2u) << r.out;
