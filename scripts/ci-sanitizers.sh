@@ -36,6 +36,7 @@ CC=clang CXX=clang++ cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=None \
 cmake --build build-asan -j "$(nproc)" >/dev/null
 # The kill tests (tests/crash_test.cpp) run 4 rounds here instead of 10, as under TSan: each round is
 # a child store run until SIGKILL and reopened, and what memory errors a round can show, 4 show.
+source scripts/test-tmpdir.sh
 EVSTORE_KILL_ROUNDS=4 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" \
+  run_tests_in_memory ctest --test-dir build-asan --output-on-failure -j "$(nproc)" \
     -E '^(InstalledPackageIsConsumable|SharedLibraryExportsOnlyThePublicApi)$'

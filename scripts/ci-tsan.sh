@@ -111,6 +111,7 @@ skipped+="|LogInspectionTest\\.ALineTooLongForReadersIsReportedAndTheNextOneStil
 # took 37 s per durability), and what they check is what the files hold after a kill, which the
 # Release stage checks with all 10 rounds and the ASan stage with 4; 2 still put the store's
 # threads through each kill path under TSan.
+source scripts/test-tmpdir.sh
 EVSTORE_KILL_ROUNDS=2 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-  ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" \
+  run_tests_in_memory ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" \
     -E "^(InstalledPackageIsConsumable|SharedLibraryExportsOnlyThePublicApi|TypeIndex[A-Za-z]*Test\\..*|$skipped)\$"

@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh >/dev/null
-ctest --test-dir build --output-on-failure -j "$(nproc)"
+source scripts/test-tmpdir.sh
+run_tests_in_memory ctest --test-dir build --output-on-failure -j "$(nproc)"
