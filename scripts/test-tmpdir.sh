@@ -18,6 +18,8 @@ run_tests_in_memory() {
     free_kb=$(df -Pk /dev/shm | awk 'NR == 2 {print $4}')
     if [ "${free_kb:-0}" -ge $((4 * 1024 * 1024)) ]; then
       dir=$(mktemp -d /dev/shm/evstore-tests.XXXXXX)
+      # As /tmp is: the fault tests run a child as `nobody`, which must reach its own directory.
+      chmod 1777 "$dir"
     fi
   fi
   if [ -z "$dir" ]; then
