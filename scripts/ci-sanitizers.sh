@@ -17,8 +17,9 @@
 # left to the first stage: they test the packaging, and were a minute of this one.
 # The programs link as fixed-address executables (-no-pie): as position-independent ones, the
 # sanitizers' and the fuzzer hooks' tables gave each 1.1 M relocations (27 MB) that the loader applied
-# at every start, a third of the 215 ms that `evstore` took to refuse a bad flag; every test case is
-# a process and the CLI, kill and node tests start hundreds more (the CLI's tests 248 s -> 159 s).
+# at every start: `evstore` took 215 ms to refuse a bad flag, 150 ms without PIE. Every test case is
+# a process, and the CLI, kill and node tests start hundreds more (A/B on one machine: the CLI's
+# tests 210 s -> 170 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flags="-O0 -gline-tables-only -fno-omit-frame-pointer"

@@ -9,8 +9,9 @@
 # build, same machine). Nothing the tests check depends on the file system (the suite passes on
 # either; the fault tests mount file systems of their own).
 #
-# A TMPDIR the caller set is kept. /dev/shm is used only if it is a tmpfs with 4 GiB free (the suite
-# needs well under 1 GiB at a time; a container's default /dev/shm of 64 MiB is not enough).
+# A TMPDIR the caller set is kept. /dev/shm is used only if it is a tmpfs with 4 GiB free: the largest
+# tests hold a few hundred MB (100,000 small files, or a 64 MiB line and its copies), two at a time,
+# and a container's default /dev/shm of 64 MiB is not enough.
 run_tests_in_memory() {
   local dir="" status=0 free_kb
   if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] &&
