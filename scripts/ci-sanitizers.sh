@@ -37,8 +37,11 @@ CC=clang CXX=clang++ cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=None \
   -DEVSTORE_PLAIN_SOURCE_OPTIONS="-O1;-fsanitize=fuzzer-no-link" \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined -no-pie" >/dev/null
 cmake --build build-asan -j "$(nproc)" >/dev/null
-# The kill tests (tests/crash_test.cpp) run 4 rounds here instead of 10, as under TSan: each round is
-# a child store run until SIGKILL and reopened, and what memory errors a round can show, 4 show.
+# The kill tests (tests/crash_test.cpp) run 4 rounds here instead of 10: each round is a child
+# store run until SIGKILL and reopened, and what memory errors a round can show, 4 show. The same
+# knob gives the rebalance kill test (tests/rebalance_process_test.cpp) 4 rounds of 8 (25 s here).
+# The CLI's numeric-flag table runs 28 of its 126 processes under a sanitizer (tests/cli_test.cpp
+# says which): each was 0.3 s here, 42 s in all, for one parser per kind of number.
 source scripts/test-tmpdir.sh
 EVSTORE_KILL_ROUNDS=4 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   run_tests_in_memory ctest --test-dir build-asan --output-on-failure -j "$(nproc)" \

@@ -3,8 +3,6 @@
 # runs only if a package is missing. Run as root (or with sudo available).
 # With --sanitizers it also installs clang and its runtime, for the sanitizer and fuzzing stages, and
 # makes Debian's source packages reachable: the TSan stage rebuilds CAF from its source package.
-# With --sources it only does the latter (CI fetches CAF's source early, before clang is installed,
-# so that the README's command still runs with nothing but its own packages).
 set -euo pipefail
 
 packages=(
@@ -30,7 +28,7 @@ sudo_cmd=()
 export DEBIAN_FRONTEND=noninteractive
 updated=no
 
-if { [ "${1:-}" = "--sanitizers" ] || [ "${1:-}" = "--sources" ]; } &&
+if [ "${1:-}" = "--sanitizers" ] &&
   ! apt-cache showsrc actor-framework >/dev/null 2>&1; then
   echo "setup: adding Debian's source packages (deb-src) to apt" >&2
   "${sudo_cmd[@]}" tee /etc/apt/sources.list.d/evstore-deb-src.sources >/dev/null <<'SOURCES'
@@ -43,8 +41,6 @@ SOURCES
   "${sudo_cmd[@]}" apt-get update -qq
   updated=yes
 fi
-
-[ "${1:-}" = "--sources" ] && exit 0
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,4 +1,5 @@
 // The evstore command-line tool, end to end: the built binary run on a temporary store.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <clocale>
@@ -30,6 +31,7 @@
 #include "src/cluster/membership.hpp"
 #include "src/facade/node.hpp"
 #include "support/node_process.hpp"
+#include "support/sanitized.hpp"
 #include "support/store_fixture.hpp"
 
 using namespace evstore;
@@ -339,9 +341,23 @@ TEST_F(CliTest, EveryNumericFlagRefusesWhatIsNotAPlainNumberAndChangesNothing) {
     {"18446744073709551615", "too large", "a whole number and a unit"},
     {"9223372036854775808", "too large", "a whole number and a unit"},
   };
+  // Under the sanitizers (each row is an `evstore` process, 0.3 s there) every value still goes
+  // through one count flag and one age flag, and every flag gets values: the k-th of n flags of its
+  // kind takes the values whose index is k modulo n (28 rows of 126). The first stage runs them all.
+  const auto of_kind = [&](const flag& f) {
+    return static_cast<size_t>(
+      std::count_if(std::begin(flags), std::end(flags), [&](const flag& g) { return g.age == f.age; }));
+  };
+  const auto index_in_kind = [&](const flag& f) {
+    return static_cast<size_t>(
+      std::count_if(std::begin(flags), &f, [&](const flag& g) { return g.age == f.age; }));
+  };
   size_t rows = 0;
   for (const auto& f : flags) {
+    size_t v = 0;
     for (const auto& [value, count_says, age_says] : values) {
+      if (sanitized && v++ % of_kind(f) != index_in_kind(f))
+        continue;
       const auto args = std::string{f.before} + " " + f.name + " " + quote(value) + " " + f.after;
       const auto before = disk();
       auto r = cli(args);
@@ -353,7 +369,7 @@ TEST_F(CliTest, EveryNumericFlagRefusesWhatIsNotAPlainNumberAndChangesNothing) {
       EXPECT_EQ(disk(), before) << args;
     }
   }
-  EXPECT_EQ(rows, std::size(flags) * std::size(values));
+  EXPECT_EQ(rows, sanitized ? 2 * std::size(values) : std::size(flags) * std::size(values));
   EXPECT_EQ(lines(cli("read t").out), 3u);
 }
 
