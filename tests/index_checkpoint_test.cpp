@@ -15,20 +15,27 @@
 #include "src/index/index_checkpoint.hpp"
 #include "src/storage/checkpoint_loader.hpp"
 #include "src/storage/store_layout.hpp"
+#include "support/sanitized.hpp"
 #include "support/store_fixture.hpp"
 
 // GCC sees std::free of what its idea of operator new returned; they are this file's own pair.
 // With that operator new in view, GCC also misjudges std::string's buffer sizes (a write to a
 // 200-byte string "into a region of size 0").
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
 
 // The largest single allocation made while `tracking` is set: a count in the input must never turn
-// into a huge allocation. Replacing the global operator new is allowed (and works under ASan).
+// into a huge allocation. Replacing the global operator new is allowed (and works under ASan); not
+// under clang's TSan, whose runtime brings its own, so there the test that reads it is skipped (it
+// decodes on one thread: the other stages run it).
 namespace {
 bool tracking = false;
 size_t largest_allocation = 0;
 } // namespace
+
+#ifndef EVSTORE_THREAD_SANITIZED
 
 void* operator new(size_t n) {
   if (tracking && n > largest_allocation)
@@ -53,6 +60,7 @@ void* operator new(size_t n, const std::nothrow_t&) noexcept {
 void operator delete(void* p, const std::nothrow_t&) noexcept {
   std::free(p);
 }
+#endif
 
 using namespace evstore;
 using namespace evstore::testing;
@@ -686,6 +694,9 @@ TEST(IndexCheckpointTest, EverySingleBitFlipIsRefusedOrChangesNothing) {
 }
 
 TEST(IndexCheckpointTest, ACountClaimingMoreItemsThanBytesIsRefusedWithoutAHugeAllocation) {
+#ifdef EVSTORE_THREAD_SANITIZED
+  GTEST_SKIP() << "operator new is TSan's here: nothing would count the allocations";
+#endif
   for (uint64_t claim : {uint64_t{1} << 40, uint64_t{1} << 62, std::numeric_limits<uint64_t>::max(),
                          uint64_t{1000}}) {
     SCOPED_TRACE(claim);

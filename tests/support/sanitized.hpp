@@ -12,6 +12,16 @@
 #endif
 #endif
 
+// ThreadSanitizer alone: clang's TSan runtime defines the global operator new and delete itself
+// (linked whole), so a test that replaces them cannot link there.
+#if defined(__SANITIZE_THREAD__)
+#define EVSTORE_THREAD_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define EVSTORE_THREAD_SANITIZED 1
+#endif
+#endif
+
 namespace evstore::testing {
 
 #ifdef EVSTORE_SANITIZED
