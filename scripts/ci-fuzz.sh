@@ -11,7 +11,8 @@ if [ ! -f build-asan/CMakeCache.txt ] || ! grep -q '^EVSTORE_BUILD_FUZZERS:BOOL=
   exit 1
 fi
 targets=(line_decoder timestamp task_id pattern append_read checkpoint)
-cmake --build build-asan -j "$(nproc)" --target "${targets[@]/%/_fuzz}" >/dev/null
+source scripts/quiet-build.sh
+quiet_build build-asan -j "$(nproc)" --target "${targets[@]/%/_fuzz}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # One fuzzer per core at a time (each runs on one thread).

@@ -36,7 +36,8 @@ CC=clang CXX=clang++ cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=None \
   -DEVSTORE_BUILD_BENCH=OFF -DEVSTORE_BUILD_EXAMPLES=ON -DEVSTORE_BUILD_FUZZERS=ON \
   -DEVSTORE_PLAIN_SOURCE_OPTIONS="-O1;-fsanitize=fuzzer-no-link" \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined -no-pie" >/dev/null
-cmake --build build-asan -j "$(nproc)" >/dev/null
+source scripts/quiet-build.sh
+quiet_build build-asan -j "$(nproc)"
 # The kill tests (tests/crash_test.cpp) run 4 rounds here instead of 10: each round is a child
 # store run until SIGKILL and reopened, and what memory errors a round can show, 4 show. The same
 # knob gives the rebalance kill test (tests/rebalance_process_test.cpp) 4 rounds of 8 (25 s here).

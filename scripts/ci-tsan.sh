@@ -116,7 +116,8 @@ CC=clang CXX=clang++ cmake -G Ninja -S . -B build-tsan -DCMAKE_BUILD_TYPE=None -
   -DEVSTORE_BUILD_EXAMPLES=ON -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
   -DCAF_INCLUDE_DIR="$caf_dir/install/include" -DCAF_CORE_LIBRARY="$caf_lib" \
   -DCAF_IO_LIBRARY="$caf_io_lib" -DCAF_OPENSSL_LIBRARY="$caf_openssl_lib" >/dev/null
-cmake --build build-tsan -j "$(nproc)" >/dev/null
+source scripts/quiet-build.sh
+quiet_build build-tsan -j "$(nproc)"
 # Skipped too, for nothing TSan could see in them that the other stages do not check:
 # - the CLI's tests of usage errors: each of their hundreds of `evstore` processes refuses its
 #   arguments before it starts a thread or an actor (tools/cli/main.cpp parses first); 35 s here;
