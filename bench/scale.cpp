@@ -353,7 +353,7 @@ void print_table(const scale_spec& spec, const std::vector<scale_row>& rows) {
   line("peak RSS, MB", [](const scale_row& r) { return r.peak_rss_mb; }, one);
   line("`evstore query` start to exit, ms", [](const scale_row& r) { return r.cli_ms; }, one);
   line("  the same without a checkpoint, ms", [](const scale_row& r) { return r.cli_no_ckpt_ms; }, one);
-  line("  its floor: list + statx every file, ms", [](const scale_row& r) { return r.verify_floor_ms; }, one);
+  line("floor of a verified open (list + statx), ms", [](const scale_row& r) { return r.verify_floor_ms; }, one);
 }
 
 void write_json(const std::string& path, const std::vector<scale_row>& rows) {

@@ -6,19 +6,20 @@
 #
 # Why one build serves both: the tests under ASan+UBSan and the fuzzers under ASan+UBSan are the same
 # library with the same sanitizers; two builds of it were a quarter of CI. The sources the fuzzers
-# reach (line format, files, index: the plain sources below; no fuzzer touches an actor) are compiled
-# with `fuzzer-no-link`, libFuzzer's coverage hooks, which the sanitizer runtime answers when no
-# fuzzer is linked. The rest is not: on the actor sources the hooks made the compile a third slower
-# (the largest unity source 52 s -> 69 s) and fed no fuzzer. -O0: at -O1 the tests ran
+# reach (the plain sources of EVSTORE_PLAIN_SOURCE_OPTIONS, below; no fuzzer touches an actor) are
+# compiled with `fuzzer-no-link`, libFuzzer's coverage hooks, which the sanitizer runtime answers
+# when no fuzzer is linked. The rest is not: on the actor sources the hooks made the compile a third
+# slower (the largest unity source 52 s -> 69 s) and fed no fuzzer. -O0: at -O1 the tests ran
 # in 150 s instead of about 190, but the build took twice as long (12 minutes on 2 cores): the
-# actor sources' CAF templates are what -O1 makes slow to build. The few sources without actors
-# (line format, files, index) compile at -O1 all the same (EVSTORE_PLAIN_SOURCE_OPTIONS): the tests'
+# actor sources' CAF templates are what -O1 makes slow to build. The same plain sources compile
+# at -O1 all the same: the tests'
 # oracles and the fuzzers spend most of their time in them, 3-4x slower at -O0, and they are a
 # small part of the build at either level (the type index's random tests ran 88 s at -O0, 26 s at -O1).
 # The two packaging tests (an installed package and a shared library built and linked again) are
 # left to the first stage: they test the packaging, and were a minute of this one.
 # The programs link as fixed-address executables (-no-pie): as position-independent ones, the
-# sanitizers' and the fuzzer hooks' tables gave each 1.1 M relocations (27 MB) that the loader applied
+# sanitizers' and the fuzzer hooks' tables gave each 1.1 M relocations (27 MB, measured when every
+# source had the hooks) that the loader applied
 # at every start: `evstore` took 215 ms to refuse a bad flag, 150 ms without PIE. Every test case is
 # a process, and the CLI, kill and node tests start hundreds more (A/B on one machine: the CLI's
 # tests 210 s -> 170 s).

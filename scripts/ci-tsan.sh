@@ -14,7 +14,7 @@
 # a race. Suppressing CAF's frames instead would hide every report, because all actor code runs under
 # them. So this stage builds the very CAF version Debian ships (0.17.6) from the upstream tarball of
 # Debian's source package, checked against the SHA-256 in the package's .dsc, with -fsanitize=thread
-# (core, io and openssl: about 80 s on 2 cores; cached in build-caf-tsan/). `-include limits`:
+# (core, io and openssl: about 90 s on 2 cores; cached in build-caf-tsan/). `-include limits`:
 # the upstream libcaf_io uses std::numeric_limits without <limits>, which libstdc++ 12 no longer pulls in
 # through other headers (Debian's package patches that; the upstream tarball alone does not). No suppressions are needed.
 #
@@ -65,7 +65,7 @@ build_caf() {
     exit 1
   }
   cmake --build "$caf_dir/build" -j "$(nproc)" >"$caf_dir/build.log" 2>&1 || {
-    tail -20 "$caf_dir/build.log"
+    grep -v '^\[ *[0-9]*%\] ' "$caf_dir/build.log" >&2 # all but make's progress lines
     exit 1
   }
   cmake --install "$caf_dir/build" >/dev/null
